@@ -1,0 +1,156 @@
+package schema
+
+import (
+	"entgo.io/ent"
+
+	"concierge/auth"
+	"concierge/ent/privacy"
+	"concierge/ent/schema/rule"
+)
+
+// Access in one place. Every entity lists BaseMixin (no viewer: denied;
+// super admin: allowed) and tenant-owned ones TenantMixin (rows of the
+// viewer's company only; creates only in it). Entity policies then say which
+// kinds of viewer of that company may read and write, and end in a deny.
+
+// Policy of the BaseMixin.
+func (BaseMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSuperAdmin()},
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSuperAdmin()},
+	}
+}
+
+// Policy of the TenantMixin.
+func (TenantMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterTenant()},
+		Mutation: privacy.MutationPolicy{rule.DenyMismatchedTenant(), rule.FilterTenant()},
+	}
+}
+
+// Policy of the Company: its own users, keys, workers and visitors see their
+// company's row; company admins and workers update it; only super admins
+// create or delete companies.
+func (Company) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			rule.FilterOwnCompany(),
+			privacy.AlwaysAllowRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.OnMutationOperation(rule.FilterOwnCompany(), ent.OpUpdate|ent.OpUpdateOne),
+			privacy.OnMutationOperation(rule.AllowMutationIf(rule.AdminOrSystem), ent.OpUpdate|ent.OpUpdateOne),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the SuperAdmin: super admins only.
+func (SuperAdmin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the RefreshToken: only the auth service, through an explicit
+// privacy.DecisionContext bypass.
+func (RefreshToken) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the User: the company's users read, keys with agents:read read;
+// company admins manage.
+func (User) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			rule.AllowQueryIf(rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeAgentsRead))),
+			privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowMutationIf(rule.AdminOrSystem),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the APIKey: company admins only.
+func (APIKey) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(rule.AdminOrSystem), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(rule.AdminOrSystem), privacy.AlwaysDenyRule()},
+	}
+}
+
+var (
+	conversationsRead  = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeConversationsRead))
+	conversationsWrite = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeConversationsWrite))
+	knowledgeRead      = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeKnowledgeRead))
+	knowledgeWrite     = rule.Or(rule.AdminOrSystem, rule.Scope(auth.ScopeKnowledgeWrite))
+)
+
+// Policy of the Visitor: staff read and write; a visitor sees and edits only
+// its own row.
+func (Visitor) Policy() ent.Policy {
+	self := rule.VisitorOwnRow()
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), self, privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowMutationIf(conversationsWrite),
+			rule.DenyVisitorOps(ent.OpCreate | ent.OpDelete | ent.OpDeleteOne),
+			self,
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Conversation: staff read and write; a visitor sees and
+// updates only its own conversation and cannot create or delete one.
+func (Conversation) Policy() ent.Policy {
+	own := rule.VisitorOwnConversation()
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), own, privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowMutationIf(conversationsWrite),
+			rule.DenyVisitorOps(ent.OpCreate | ent.OpDelete | ent.OpDeleteOne),
+			own,
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Message: staff read and write; a visitor reads its
+// conversation's messages and only adds visitor messages to it.
+func (Message) Policy() ent.Policy {
+	own := rule.VisitorOwnMessages()
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), own, privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowMutationIf(conversationsWrite),
+			rule.DenyVisitorOps(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
+			rule.AllowVisitorMessageCreate(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}
+
+// Policy of the Resource: staff and knowledge:read keys read; company admins
+// and knowledge:write keys manage.
+func (Resource) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(knowledgeRead), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(knowledgeWrite), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the Chunk: as its resource.
+func (Chunk) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(knowledgeRead), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(knowledgeWrite), privacy.AlwaysDenyRule()},
+	}
+}

@@ -1,0 +1,60 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Resource is one piece of a company's knowledge: a PDF, a website, a
+// Facebook page or a text.
+type Resource struct{ ent.Schema }
+
+// Mixin of the Resource.
+func (Resource) Mixin() []ent.Mixin {
+	return []ent.Mixin{IDMixin{}, BaseMixin{}, TenantMixin{}, TimeMixin{}}
+}
+
+// Fields of the Resource.
+func (Resource) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("type").Values("PDF", "WEBSITE", "FACEBOOK", "TEXT").Immutable().
+			Annotations(entgql.Type("ResourceType")),
+		field.String("title").MaxLen(500).Annotations(entgql.OrderField("TITLE")),
+		field.String("source_url").Optional().MaxLen(2048),
+		field.String("file_path").Optional().Annotations(entgql.Skip()),
+		field.String("file_name").Optional().MaxLen(255),
+		field.Text("extracted_content").Optional().Annotations(entgql.Skip()),
+		field.JSON("metadata", map[string]any{}).Optional().Annotations(entgql.Skip()),
+		field.Enum("status").Values("PENDING", "PROCESSING", "COMPLETED", "FAILED").Default("PENDING").
+			Annotations(entgql.Type("ResourceStatus"), entgql.OrderField("STATUS")),
+		field.String("error").Optional().MaxLen(2000),
+		field.Bool("is_active").Default(true),
+		field.Int("chunk_count").Default(0),
+		field.Float("progress").Default(0),
+	}
+}
+
+// Edges of the Resource.
+func (Resource) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("chunks", Chunk.Type).Ref("resource").Annotations(entgql.Skip()),
+	}
+}
+
+// Indexes of the Resource.
+func (Resource) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("company_id", "status")}
+}
+
+// Annotations of the Resource.
+func (Resource) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField(),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
+	}
+}

@@ -1,0 +1,222 @@
+// Package rule holds the privacy rules that isolate tenants. Each rule is a
+// small constructor that ends in privacy.Skip unless it decides, so rules
+// compose; entity policies in ent/schema list them. Resolvers never filter by
+// company themselves: these rules do, once.
+package rule
+
+import (
+	"context"
+
+	"entgo.io/ent/entql"
+	"github.com/google/uuid"
+
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/privacy"
+)
+
+// DenyIfNoViewer denies every query and mutation made without a viewer.
+func DenyIfNoViewer() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if v := auth.FromContext(ctx); v == nil || v.Kind == auth.KindNone {
+			return privacy.Denyf("no viewer in context")
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowIfSuperAdmin allows everything to a super admin.
+func AllowIfSuperAdmin() privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		if auth.FromContext(ctx).SuperAdmin() {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// FilterTenant restricts queries, updates and deletes to rows of the
+// viewer's company. Viewers without a company are denied.
+func FilterTenant() privacy.QueryMutationRule {
+	type tenantFilter interface{ WhereCompanyID(entql.ValueP) }
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		tid, ok := auth.FromContext(ctx).Tenant()
+		if !ok {
+			return privacy.Denyf("viewer has no company")
+		}
+		tf, ok := f.(tenantFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		tf.WhereCompanyID(entql.ValueEQ(tid))
+		return privacy.Skip
+	})
+}
+
+// FilterOwnCompany restricts Company queries and updates to the viewer's
+// own company row.
+func FilterOwnCompany() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		tid, ok := auth.FromContext(ctx).Tenant()
+		if !ok {
+			return privacy.Denyf("viewer has no company")
+		}
+		cf, ok := f.(*ent.CompanyFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		cf.WhereID(entql.ValueEQ(tid))
+		return privacy.Skip
+	})
+}
+
+// DenyMismatchedTenant denies creating a row for another company than the
+// viewer's (filter rules do not restrict creates).
+func DenyMismatchedTenant() privacy.MutationRule {
+	type tenantMutation interface {
+		CompanyID() (uuid.UUID, bool)
+	}
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		tid, ok := auth.FromContext(ctx).Tenant()
+		if !ok {
+			return privacy.Denyf("viewer has no company")
+		}
+		tm, ok := m.(tenantMutation)
+		if !ok {
+			return privacy.Denyf("unexpected mutation type %T", m)
+		}
+		cid, set := tm.CompanyID()
+		if !set || cid != tid {
+			return privacy.Denyf("create in another company")
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowQueryIf allows queries of viewers for which pred holds.
+func AllowQueryIf(pred func(*auth.Viewer) bool) privacy.QueryRule {
+	return privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
+		if pred(auth.FromContext(ctx)) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowMutationIf allows mutations of viewers for which pred holds.
+func AllowMutationIf(pred func(*auth.Viewer) bool) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		if pred(auth.FromContext(ctx)) {
+			return privacy.Allow
+		}
+		return privacy.Skip
+	})
+}
+
+// allowVisitorFiltered lets a visitor viewer through after narrowing the
+// query or mutation with filter; other viewers skip.
+func allowVisitorFiltered(filter func(v *auth.Viewer, f privacy.Filter) error) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := auth.FromContext(ctx)
+		if v == nil || v.Kind != auth.KindVisitor {
+			return privacy.Skip
+		}
+		if err := filter(v, f); err != nil {
+			return err
+		}
+		return privacy.Allow
+	})
+}
+
+// VisitorOwnRow lets a visitor read and update its own Visitor row only.
+func VisitorOwnRow() privacy.QueryMutationRule {
+	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+		vf, ok := f.(*ent.VisitorFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		vf.WhereID(entql.ValueEQ(v.ID))
+		return nil
+	})
+}
+
+// VisitorOwnConversation lets a visitor read and update its own
+// conversation only.
+func VisitorOwnConversation() privacy.QueryMutationRule {
+	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+		cf, ok := f.(*ent.ConversationFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		cf.WhereID(entql.ValueEQ(v.ConversationID))
+		return nil
+	})
+}
+
+// VisitorOwnMessages lets a visitor read the messages of its own
+// conversation only.
+func VisitorOwnMessages() privacy.QueryRule {
+	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+		mf, ok := f.(*ent.MessageFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		mf.WhereConversationID(entql.ValueEQ(v.ConversationID))
+		return nil
+	})
+}
+
+// AllowVisitorMessageCreate lets a visitor add visitor messages to its own
+// conversation, and nothing else.
+func AllowVisitorMessageCreate() privacy.MutationRule {
+	return privacy.MessageMutationRuleFunc(func(ctx context.Context, m *ent.MessageMutation) error {
+		v := auth.FromContext(ctx)
+		if v == nil || v.Kind != auth.KindVisitor || !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		cid, _ := m.ConversationID()
+		st, _ := m.SenderType()
+		if cid != v.ConversationID || st != "VISITOR" {
+			return privacy.Denyf("visitors only write visitor messages to their own conversation")
+		}
+		return privacy.Allow
+	})
+}
+
+// DenyVisitorOps denies a visitor viewer the given mutation operations.
+func DenyVisitorOps(op ent.Op) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if v := auth.FromContext(ctx); v != nil && v.Kind == auth.KindVisitor && m.Op().Is(op) {
+			return privacy.Denyf("visitors cannot %s %s", m.Op(), m.Type())
+		}
+		return privacy.Skip
+	})
+}
+
+// Staff, System and the scope helpers are the predicates entity policies use.
+
+// StaffOrSystem holds for company users and workers.
+func StaffOrSystem(v *auth.Viewer) bool { return v.Staff() || v.System() }
+
+// AdminOrSystem holds for company admins and workers.
+func AdminOrSystem(v *auth.Viewer) bool { return v.CompanyAdmin() || v.System() }
+
+// Or combines predicates.
+func Or(preds ...func(*auth.Viewer) bool) func(*auth.Viewer) bool {
+	return func(v *auth.Viewer) bool {
+		for _, p := range preds {
+			if p(v) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Scope holds for API keys carrying scope.
+func Scope(scope string) func(*auth.Viewer) bool {
+	return func(v *auth.Viewer) bool { return v.HasScope(scope) }
+}
