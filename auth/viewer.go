@@ -72,6 +72,9 @@ type Viewer struct {
 	Scopes []string
 	// ConversationID is the one conversation a KindVisitor may use.
 	ConversationID uuid.UUID
+	// Session is the login session (refresh token family) of a user or
+	// super admin; logging out revokes it.
+	Session uuid.UUID
 }
 
 // SuperAdmin reports whether the viewer runs the platform.
@@ -119,4 +122,17 @@ func FromContext(ctx context.Context) *Viewer {
 // visitor starting a conversation through a widget key) use it; grep for it.
 func SystemContext(ctx context.Context, companyID uuid.UUID) context.Context {
 	return NewContext(ctx, &Viewer{Kind: KindSystem, CompanyID: companyID})
+}
+
+type ipKey struct{}
+
+// WithClientIP returns ctx carrying the caller's IP address (for rate limits).
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, ipKey{}, ip)
+}
+
+// ClientIP returns the caller's IP address, or "".
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	return ip
 }

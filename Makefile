@@ -1,0 +1,34 @@
+# Concierge — run `make help` for the list of targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO ?= go
+BIN := bin/concierge
+
+.PHONY: help build run test generate migration lint
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## Build the binary into bin/concierge
+	$(GO) build -o $(BIN) ./cmd/concierge
+
+run: ## Run the server (embedded defaults: SQLite in ./data)
+	$(GO) run ./cmd/concierge serve
+
+test: ## Vet and run all tests (PostgreSQL tests need TEST_DATABASE_URL or a local server; see .ci/run)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+generate: ## Regenerate the ent client, ent.graphql and the GraphQL executor
+	$(GO) generate ./...
+
+migration: ## Generate a new versioned migration from ent/schema: make migration name=<name>
+	@if [ -z "$(name)" ]; then echo "usage: make migration name=<name>" >&2; exit 2; fi
+	$(GO) run ./migrations/gen $(name)
+
+lint: ## Check formatting (gofmt) and run go vet
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))"; \
+		if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...

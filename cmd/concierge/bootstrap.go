@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"concierge/account"
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/company"
+	"concierge/ent/privacy"
+	"concierge/ent/user"
+)
+
+const credentialsFile = "demo-credentials.txt"
+
+// bootstrap creates the first super admin from SUPERADMIN_USERNAME and
+// SUPERADMIN_PASSWORD, and in development the demo platform on first
+// start. It returns lines to print. Later starts print where the demo
+// credentials are kept.
+func (a *app) bootstrap(ctx context.Context) ([]string, error) {
+	var lines []string
+	n, err := account.CountSuperAdmins(ctx, a.db.Client)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 && a.cfg.SuperUser != "" {
+		if a.cfg.SuperPass == "" {
+			return nil, fmt.Errorf("SUPERADMIN_PASSWORD must be set with SUPERADMIN_USERNAME")
+		}
+		if _, err := account.CreateSuperAdmin(ctx, a.db.Client, a.cfg.SuperUser, "", a.cfg.SuperPass, "Super Admin"); err != nil {
+			return nil, fmt.Errorf("creating super admin: %w", err)
+		}
+		slog.Info("super admin created from the environment", slog.String("username", a.cfg.SuperUser))
+		n = 1
+	}
+	if a.cfg.production() {
+		if n == 0 {
+			lines = append(lines, "  No super admin yet: create one with `concierge superadmin create` or SUPERADMIN_USERNAME/SUPERADMIN_PASSWORD.")
+		}
+		return lines, nil
+	}
+	companies, err := a.db.Client.Company.Query().Count(privacy.DecisionContext(ctx, privacy.Allow))
+	if err != nil {
+		return nil, err
+	}
+	if companies > 0 || n > 0 {
+		if _, err := os.Stat(filepath.Join(a.cfg.DataDir, credentialsFile)); err == nil {
+			lines = append(lines, "  Demo credentials: "+filepath.Join(a.cfg.DataDir, credentialsFile))
+		}
+		return lines, nil
+	}
+	demo, err := a.createDemo(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	return append(lines, demo...), nil
+}
+
+// createDemo creates a demo company with a company admin and an agent and,
+// if withSuper, a super admin; every password is random. The credentials
+// are printed once and kept in the data directory (mode 0600).
+func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) {
+	adminPass, agentPass, superPass := auth.RandomToken(9), auth.RandomToken(9), auth.RandomToken(9)
+	slug := "acme"
+	if taken, err := a.db.Client.Company.Query().Where(company.Slug(slug)).Exist(privacy.DecisionContext(ctx, privacy.Allow)); err != nil {
+		return nil, err
+	} else if taken {
+		slug = "acme-" + strings.ToLower(auth.RandomHex(2))
+	}
+	adminEmail, agentEmail := "admin@"+slug+".example", "agent@"+slug+".example"
+	website := "https://" + slug + ".example"
+	sess, err := a.accounts.Register(ctx, account.RegisterInput{
+		Name: "Acme Support (demo)", Email: "support@" + slug + ".example", Slug: &slug, Website: &website,
+		AdminFullName: "Ada Admin", AdminEmail: adminEmail, AdminPass: adminPass,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating demo company: %w", err)
+	}
+	adminCtx := auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindUser, ID: sess.User.ID, CompanyID: sess.User.CompanyID, Role: auth.RoleCompanyAdmin})
+	role := user.RoleAGENT
+	name := "Sam Agent"
+	if _, err := a.accounts.CreateAgent(adminCtx, account.AgentInput{Email: &agentEmail, FullName: &name, Password: &agentPass, Role: &role}); err != nil {
+		return nil, fmt.Errorf("creating demo agent: %w", err)
+	}
+	lines := []string{
+		"",
+		"  Demo company: " + sess.Company.Name + "  (widget key " + sess.Company.WidgetKey + ")",
+		"    company admin: " + adminEmail + " / " + adminPass,
+		"    agent:         " + agentEmail + " / " + agentPass,
+	}
+	if withSuper {
+		if _, err := account.CreateSuperAdmin(ctx, a.db.Client, "superadmin", "", superPass, "Demo Super Admin"); err != nil && !isConflict(err) {
+			return nil, fmt.Errorf("creating demo super admin: %w", err)
+		} else if err == nil {
+			lines = append(lines, "  Super admin:     superadmin / "+superPass)
+		}
+	}
+	lines = append(lines, "  Log in with the `login` (or `superAdminLogin`) mutation; these credentials are also in "+filepath.Join(a.cfg.DataDir, credentialsFile))
+	body := strings.Join(lines, "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(a.cfg.DataDir, credentialsFile), []byte(body), 0o600); err != nil {
+		slog.Warn("saving demo credentials", slog.Any("err", err))
+	}
+	return lines, nil
+}
+
+func isConflict(err error) bool {
+	return err != nil && (ent.IsConstraintError(err) || strings.Contains(err.Error(), "exists"))
+}
+
+func demoCmd(ctx context.Context, args []string) error {
+	c, _, err := parseConfig("demo", args)
+	if err != nil {
+		return err
+	}
+	if c.production() {
+		return fmt.Errorf("demo data is never created in production mode")
+	}
+	setupLogger(c)
+	a, err := open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	lines, err := a.createDemo(ctx, true)
+	if err != nil {
+		return err
+	}
+	fmt.Println(strings.Join(lines, "\n"))
+	return nil
+}

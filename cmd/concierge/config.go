@@ -1,0 +1,60 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// config is the whole configuration; flags win over environment variables
+// and everything has a working default.
+type config struct {
+	Addr        string
+	DataDir     string
+	Env         string
+	DatabaseURL string
+	TrustProxy  bool
+	JWTSecret   string
+	SuperUser   string
+	SuperPass   string
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// parseConfig reads the environment, then flags from args.
+func parseConfig(name string, args []string) (config, *flag.FlagSet, error) {
+	return parseConfigWith(name, args, nil)
+}
+
+// parseConfigWith also registers a command's own flags through add.
+func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (config, *flag.FlagSet, error) {
+	c := config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		JWTSecret:   os.Getenv("JWT_SECRET"),
+		SuperUser:   os.Getenv("SUPERADMIN_USERNAME"),
+		SuperPass:   os.Getenv("SUPERADMIN_PASSWORD"),
+	}
+	c.TrustProxy, _ = strconv.ParseBool(os.Getenv("CONCIERGE_TRUST_PROXY"))
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", envOr("CONCIERGE_ADDR", ":8080"), "listen address (env CONCIERGE_ADDR)")
+	fs.StringVar(&c.DataDir, "data", envOr("CONCIERGE_DATA_DIR", "./data"), "data directory: SQLite file, uploaded files, generated secrets (env CONCIERGE_DATA_DIR)")
+	fs.StringVar(&c.Env, "env", envOr("CONCIERGE_ENV", "development"), "development or production (env CONCIERGE_ENV)")
+	if add != nil {
+		add(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, fs, err
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return c, fs, fmt.Errorf("--env must be development or production, not %q", c.Env)
+	}
+	return c, fs, nil
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"concierge/account"
+	"concierge/auth"
+	"concierge/db"
+	"concierge/filestore"
+	"concierge/graph"
+	"concierge/realtime"
+	"concierge/server"
+)
+
+// app is the wired platform.
+type app struct {
+	cfg      config
+	db       *db.DB
+	auth     *auth.Service
+	accounts *account.Service
+	files    *filestore.Store
+	broker   realtime.Broker
+}
+
+// open connects, migrates and wires the services.
+func open(ctx context.Context, c config) (*app, error) {
+	if c.production() && c.JWTSecret == "" {
+		return nil, errors.New("JWT_SECRET must be set in production (every replica must share it)")
+	}
+	d, err := db.Open(ctx, c.DatabaseURL, c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrating: %w", err)
+	}
+	secret, err := auth.LoadOrCreateSecret(c.JWTSecret, c.DataDir, "jwt_secret")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	signer, err := auth.NewSigner(secret)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	files, err := filestore.New(filepath.Join(c.DataDir, "files"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	a := &app{cfg: c, db: d, files: files, broker: realtime.NewMemory()}
+	a.auth = auth.NewService(d.Client, signer)
+	a.accounts = account.NewService(d.Client, a.auth, files, a.broker)
+	return a, nil
+}
+
+func (a *app) Close() {
+	_ = a.broker.Close()
+	_ = a.db.Close()
+}
+
+func serve(ctx context.Context, args []string) error {
+	c, _, err := parseConfig("serve", args)
+	if err != nil {
+		return err
+	}
+	setupLogger(c)
+	a, err := open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	creds, err := a.bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	schema := graph.NewSchema(&graph.Resolver{Client: a.db.Client, Auth: a.auth, Accounts: a.accounts, Broker: a.broker})
+	h := server.New(server.Config{Production: c.production(), TrustProxy: c.TrustProxy}, server.Deps{
+		Schema: schema, Auth: a.auth, Files: a.files, Ready: a.db.Ping,
+	})
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	printBanner(c, ln.Addr(), creds)
+	slog.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("env", c.Env), slog.String("database", a.db.Dialect))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		slog.Warn("shutdown", slog.Any("err", err))
+		_ = hs.Close()
+	}
+	return nil
+}
+
+func printBanner(c config, addr net.Addr, creds []string) {
+	host := addr.String()
+	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
+		host = fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nConcierge is running (%s).\n", c.Env)
+	fmt.Fprintf(&b, "  Home:     http://%s/\n", host)
+	fmt.Fprintf(&b, "  API:      http://%s/graphql", host)
+	if !c.production() {
+		b.WriteString("  (open it in a browser for GraphiQL)")
+	}
+	fmt.Fprintf(&b, "\n  Health:   http://%s/healthz  http://%s/readyz  http://%s/metrics\n", host, host, host)
+	for _, l := range creds {
+		b.WriteString(l + "\n")
+	}
+	fmt.Fprintln(os.Stdout, b.String())
+}

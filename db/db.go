@@ -1,0 +1,137 @@
+// Package db opens the application database (SQLite by default, PostgreSQL
+// when a postgres:// URL is given), builds the ent client on it and applies
+// the versioned migrations from package migrations.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq"  // "postgres" driver
+	_ "modernc.org/sqlite" // "sqlite" driver (pure Go)
+
+	"concierge/ent"
+	_ "concierge/ent/runtime" // registers privacy policies, hooks and defaults
+)
+
+// PingTimeout bounds the initial connectivity check in Open.
+const PingTimeout = 10 * time.Second
+
+// SQLiteFileName is the database file created in the data directory when no
+// database URL is configured.
+const SQLiteFileName = "concierge.db"
+
+// DB is an open database with its ent client.
+type DB struct {
+	// SQL is the underlying connection pool.
+	SQL *sql.DB
+	// Dialect is ent's dialect name: dialect.SQLite ("sqlite3") or
+	// dialect.Postgres ("postgres").
+	Dialect string
+	// Client is the ent client. Privacy policies apply: use a viewer context
+	// or privacy.DecisionContext(ctx, privacy.Allow) for system work.
+	Client *ent.Client
+}
+
+// Open connects to the database. An empty databaseURL means a SQLite file
+// concierge.db in dataDir (created with mode 0700). postgres:// and
+// postgresql:// URLs use PostgreSQL (lib/pq); sqlite://path and file:path
+// select an explicit SQLite file. Open does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	var (
+		sqlDB       *sql.DB
+		dialectName string
+		err         error
+	)
+	switch {
+	case databaseURL == "":
+		if dataDir == "" {
+			dataDir = "."
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("db: creating data directory: %w", err)
+		}
+		sqlDB, err = openSQLite(filepath.Join(dataDir, SQLiteFileName))
+		dialectName = dialect.SQLite
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		sqlDB, err = sql.Open("postgres", databaseURL)
+		dialectName = dialect.Postgres
+	case strings.HasPrefix(databaseURL, "sqlite://"), strings.HasPrefix(databaseURL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite://"), "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return nil, fmt.Errorf("db: missing SQLite file path in %q", databaseURL)
+		}
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("db: creating database directory: %w", err)
+			}
+		}
+		sqlDB, err = openSQLite(path)
+		dialectName = dialect.SQLite
+	default:
+		return nil, fmt.Errorf("db: unsupported DATABASE_URL %q: use postgres://..., postgresql://..., sqlite://path or file:path (or leave it empty for SQLite in the data directory)", redact(databaseURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: opening %s: %w", dialectName, err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, PingTimeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		sqlDB.Close()
+		if dialectName == dialect.Postgres {
+			return nil, fmt.Errorf("db: cannot connect to PostgreSQL at %s: %w", redact(databaseURL), err)
+		}
+		return nil, fmt.Errorf("db: cannot open SQLite database: %w", err)
+	}
+	drv := entsql.OpenDB(dialectName, sqlDB)
+	return &DB{
+		SQL:     sqlDB,
+		Dialect: dialectName,
+		Client:  ent.NewClient(ent.Driver(drv)),
+	}, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+}
+
+// Ping checks that the database answers (used by /readyz).
+func (d *DB) Ping(ctx context.Context) error {
+	return d.SQL.PingContext(ctx)
+}
+
+// Close closes the ent client and the connection pool.
+func (d *DB) Close() error {
+	// The ent client closes its driver, which closes d.SQL.
+	err := d.Client.Close()
+	if errors.Is(err, sql.ErrConnDone) {
+		return nil
+	}
+	return err
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return "<database url>"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,232 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
+	"github.com/google/uuid"
+
+	"concierge/db"
+	"concierge/dbtest"
+	"concierge/ent"
+	"concierge/ent/company"
+	"concierge/ent/migrate"
+	"concierge/ent/privacy"
+	"concierge/ent/user"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+func createCompany(ctx context.Context, c *ent.Client, slug string) (*ent.Company, error) {
+	return c.Company.Create().
+		SetName("Company " + slug).
+		SetSlug(slug).
+		SetEmail(slug + "@example.com").
+		SetWidgetKey("wk_" + uuid.NewString()).
+		SetIdentitySecret("secret_" + uuid.NewString()).
+		Save(ctx)
+}
+
+func TestOpenDefaultSQLite(t *testing.T) {
+	ctx := testCtx(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	d, err := db.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Dialect != dialect.SQLite {
+		t.Fatalf("dialect = %q", d.Dialect)
+	}
+	var fk int
+	if err := d.SQL.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d (err %v), want 1", fk, err)
+	}
+	var mode string
+	if err := d.SQL.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q (err %v), want wal", mode, err)
+	}
+	if err := d.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createCompany(ctx, d.Client, "acme"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	_, err := db.Open(context.Background(), "mysql://root@localhost/x", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "unsupported") {
+		t.Fatalf("err = %v, want unsupported URL error", err)
+	}
+}
+
+func TestOpenUnreachablePostgres(t *testing.T) {
+	start := time.Now()
+	// Port 1 on loopback: nothing listens there.
+	_, err := db.Open(context.Background(), "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "")
+	if err == nil || !strings.Contains(err.Error(), "cannot connect to PostgreSQL") {
+		t.Fatalf("err = %v, want connection error", err)
+	}
+	if time.Since(start) > db.PingTimeout+5*time.Second {
+		t.Fatalf("Open took %v", time.Since(start))
+	}
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		for i := 0; i < 2; i++ {
+			if err := d.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate #%d: %v", i+2, err)
+			}
+		}
+		st, err := d.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st) == 0 {
+			t.Fatal("no migrations")
+		}
+		for _, s := range st {
+			if !s.Applied {
+				t.Errorf("migration %d %s not applied", s.Version, s.Name)
+			}
+		}
+	})
+}
+
+// TestSchemaMatchesEnt checks that the migrated database has exactly the
+// schema ent expects: an inspection diff against ent's tables is empty.
+// If this fails, run `make migration name=<change>`.
+func TestSchemaMatchesEnt(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		dir := &atlasmigrate.MemDir{}
+		m, err := schema.NewMigrate(entsql.OpenDB(d.Dialect, d.SQL),
+			schema.WithDir(dir),
+			schema.WithDropColumn(true),
+			schema.WithDropIndex(true),
+			schema.WithErrNoPlan(true),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m.NamedDiff(ctx, "pending", migrate.Tables...)
+		if errors.Is(err, atlasmigrate.ErrNoPlan) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("diff: %v", err)
+		}
+		var b strings.Builder
+		files, _ := dir.Files()
+		for _, f := range files {
+			fmt.Fprintf(&b, "%s:\n%s\n", f.Name(), f.Bytes())
+		}
+		t.Fatalf("migrations are behind ent/schema; run `make migration name=<change>`. Pending changes:\n%s", b.String())
+	})
+}
+
+func TestAllEntTablesAndColumnsExist(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		for _, tbl := range migrate.Tables {
+			var q string
+			switch d.Dialect {
+			case dialect.SQLite:
+				q = "SELECT name FROM pragma_table_info(?)"
+			default:
+				q = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
+			}
+			rows, err := d.SQL.QueryContext(ctx, q, tbl.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			have := map[string]bool{}
+			for rows.Next() {
+				var c string
+				if err := rows.Scan(&c); err != nil {
+					t.Fatal(err)
+				}
+				have[c] = true
+			}
+			rows.Close()
+			if len(have) == 0 {
+				t.Errorf("table %s missing", tbl.Name)
+				continue
+			}
+			for _, c := range tbl.Columns {
+				if !have[c.Name] {
+					t.Errorf("column %s.%s missing", tbl.Name, c.Name)
+				}
+			}
+		}
+	})
+}
+
+func TestUniqueConstraint(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		if _, err := createCompany(ctx, d.Client, "acme"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := createCompany(ctx, d.Client, "acme")
+		if !ent.IsConstraintError(err) {
+			t.Fatalf("duplicate slug: err = %v (%T), want constraint error", err, err)
+		}
+	})
+}
+
+func TestDeleteCompanyCascades(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		acme, err := createCompany(ctx, d.Client, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := createCompany(ctx, d.Client, "other")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range []*ent.Company{acme, acme, other} {
+			_, err := d.Client.User.Create().
+				SetCompanyID(c.ID).
+				SetEmail(fmt.Sprintf("u%d@%s.example.com", i, c.Slug)).
+				SetHashedPassword("x").
+				SetFullName("User").
+				Save(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.Client.Company.DeleteOneID(acme.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := d.Client.User.Query().Where(user.CompanyID(acme.ID)).CountX(ctx); n != 0 {
+			t.Fatalf("%d users of the deleted company remain", n)
+		}
+		if n := d.Client.User.Query().Where(user.CompanyID(other.ID)).CountX(ctx); n != 1 {
+			t.Fatalf("other company has %d users, want 1", n)
+		}
+		if ok := d.Client.Company.Query().Where(company.ID(other.ID)).ExistX(ctx); !ok {
+			t.Fatal("other company deleted")
+		}
+	})
+}

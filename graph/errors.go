@@ -1,0 +1,99 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/privacy"
+	"concierge/fault"
+)
+
+func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
+
+// ErrorPresenter gives every error an extensions.code and hides internal
+// details from callers.
+func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if gqlErr.Extensions != nil {
+		if _, ok := gqlErr.Extensions["code"]; ok { // parse and validation errors
+			return gqlErr
+		}
+	}
+	set := func(code, msg string) *gqlerror.Error {
+		gqlErr.Message = msg
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
+		}
+		gqlErr.Extensions["code"] = code
+		return gqlErr
+	}
+	var (
+		fe  *fault.Error
+		ve  *ent.ValidationError
+		nfe *ent.NotFoundError
+	)
+	switch {
+	case errors.As(err, &fe):
+		e := set(fe.Code, fe.Message)
+		if fe.Field != "" {
+			e.Extensions["field"] = fe.Field
+		}
+		if fe.RetryAfter > 0 {
+			e.Extensions["retryAfterSeconds"] = int(fe.RetryAfter.Seconds() + 0.999)
+		}
+		return e
+	case errors.As(err, &nfe), ent.IsNotSingular(err) && false:
+		return set(fault.CodeNotFound, "not found")
+	case isDenied(err):
+		if v := auth.FromContext(ctx); v == nil || v.Kind == auth.KindNone {
+			return set(fault.CodeUnauthenticated, "log in first")
+		}
+		return set(fault.CodeForbidden, "not allowed")
+	case errors.As(err, &ve):
+		e := set(fault.CodeBadUserInput, fmt.Sprintf("invalid value for %s", ve.Name))
+		e.Extensions["field"] = ve.Name
+		return e
+	case ent.IsConstraintError(err):
+		return set(fault.CodeConflict, "conflicts with an existing record")
+	case errors.Is(err, context.DeadlineExceeded):
+		return set(fault.CodeUnavailable, "the request took too long")
+	case errors.Is(err, context.Canceled):
+		return set(fault.CodeUnavailable, "the request was cancelled")
+	}
+	var gerr *gqlerror.Error
+	if errors.As(err, &gerr) && gerr.Rule != "" {
+		return gqlErr
+	}
+	if isInputError(err) {
+		return set(fault.CodeBadUserInput, gqlErr.Message)
+	}
+	slog.ErrorContext(ctx, "graphql: internal error", slog.Any("err", err), slog.Any("path", gqlErr.Path))
+	return set(fault.CodeInternal, "internal error")
+}
+
+// isInputError recognises gqlgen's errors for arguments that do not
+// unmarshal (a malformed ID, an unknown enum value, ...).
+func isInputError(err error) bool {
+	var gerr *gqlerror.Error
+	if !errors.As(err, &gerr) {
+		return false
+	}
+	var num *strconv.NumError
+	return gerr.Extensions != nil && gerr.Extensions["code"] == "BAD_USER_INPUT" || errors.As(err, &num)
+}
+
+// Recover turns a resolver panic into an INTERNAL_SERVER_ERROR, logging
+// the stack.
+func Recover(ctx context.Context, p any) error {
+	slog.ErrorContext(ctx, "graphql: panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+	return &fault.Error{Code: fault.CodeInternal, Message: "internal error"}
+}

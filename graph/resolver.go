@@ -1,0 +1,26 @@
+// Package graph is the GraphQL layer: thin resolvers that parse input, call
+// the domain packages and return ent objects. Access control is not here:
+// ent's privacy rules apply to every query these resolvers run.
+package graph
+
+import (
+	"github.com/99designs/gqlgen/graphql"
+
+	"concierge/account"
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/realtime"
+)
+
+// Resolver holds the dependencies of every resolver.
+type Resolver struct {
+	Client   *ent.Client
+	Auth     *auth.Service
+	Accounts *account.Service
+	Broker   realtime.Broker
+}
+
+// NewSchema returns the executable schema over r.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: r})
+}

@@ -1,0 +1,124 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"concierge/account"
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/fault"
+	"concierge/graph/model"
+)
+
+func (r *Resolver) me(ctx context.Context) (*model.Viewer, error) {
+	v := viewerOf(ctx)
+	out := &model.Viewer{Kind: "ANONYMOUS"}
+	var err error
+	switch v.Kind {
+	case auth.KindUser:
+		out.Kind = "USER"
+		out.User, err = r.Client.User.Get(ctx, v.ID)
+	case auth.KindSuperAdmin:
+		out.Kind = "SUPER_ADMIN"
+		out.SuperAdmin, err = r.Client.SuperAdmin.Get(ctx, v.ID)
+	case auth.KindVisitor:
+		out.Kind = "VISITOR"
+		out.Visitor, err = r.Client.Visitor.Get(ctx, v.ID)
+	case auth.KindAPIKey:
+		out.Kind = "API_KEY"
+		// Keys do not read other keys; the viewer may still see its own.
+		out.APIKey = &ent.APIKey{ID: v.ID, CompanyID: v.CompanyID, Scopes: v.Scopes}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cid, ok := v.Tenant(); ok && v.Kind != auth.KindSystem {
+		if out.Company, err = r.Client.Company.Get(ctx, cid); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) company(ctx context.Context, id *uuid.UUID) (*ent.Company, error) {
+	v := viewerOf(ctx)
+	if id == nil {
+		cid, ok := v.Tenant()
+		if !ok {
+			if v.SuperAdmin() {
+				return nil, fault.Invalid("id", "id is required for super admins")
+			}
+			return nil, fault.Unauthenticated("log in first")
+		}
+		id = &cid
+	}
+	c, err := r.Client.Company.Get(ctx, *id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// companyEvents streams changes of the viewer's company (or, for a super
+// admin, of the company asked for). The topic is keyed by company, and each
+// event's entities are loaded with the subscriber's own viewer.
+func (r *Resolver) companyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error) {
+	v := viewerOf(ctx)
+	var cid uuid.UUID
+	switch {
+	case v.Staff():
+		cid = v.CompanyID
+		if companyID != nil && *companyID != cid {
+			return nil, fault.NotFound("company")
+		}
+	case v.SuperAdmin():
+		if companyID == nil {
+			return nil, fault.Invalid("companyId", "companyId is required for super admins")
+		}
+		if _, err := r.Client.Company.Get(ctx, *companyID); err != nil {
+			return nil, err
+		}
+		cid = *companyID
+	case v.Kind == auth.KindNone:
+		return nil, fault.Unauthenticated("log in first")
+	default:
+		return nil, fault.Forbidden("only company users follow company events")
+	}
+	sub, err := r.Broker.Subscribe(ctx, account.CompanyTopic(cid))
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.CompanyEvent, 1)
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		for payload := range sub.C() {
+			var e account.Event
+			if err := json.Unmarshal(payload, &e); err != nil {
+				slog.WarnContext(ctx, "bad company event", slog.Any("err", err))
+				continue
+			}
+			ev := &model.CompanyEvent{Kind: model.CompanyEventKind(e.Kind), AgentID: e.AgentID}
+			if e.Kind == account.EventAgentRemoved {
+				ev.Agent = nil
+			} else if e.AgentID != nil {
+				if ev.Agent, err = r.Client.User.Get(ctx, *e.AgentID); err != nil {
+					continue // gone meanwhile, or not visible to this viewer
+				}
+			}
+			if ev.Company, err = r.Client.Company.Get(ctx, e.CompanyID); err != nil {
+				return // the company is gone or the viewer lost access
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,151 @@
+// Package realtime fans out live events to GraphQL subscriptions.
+//
+// Payloads are JSON bytes and topics are strings so that an in-process broker
+// (Memory) and a PostgreSQL LISTEN/NOTIFY broker for several replicas can
+// implement the same Broker interface. Topics must be built with CompanyTopic
+// or ConversationTopic: tenant isolation of the hub lives in the topic key.
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+var (
+	// ErrLagged reports that a subscriber fell too far behind and was dropped.
+	// The client should reconnect and replay what it missed from the database.
+	ErrLagged = errors.New("realtime: subscriber lagged behind and was dropped")
+	// ErrClosed reports that the broker or the subscription is closed.
+	ErrClosed = errors.New("realtime: closed")
+)
+
+// Broker fans out events to subscribers of a topic.
+type Broker interface {
+	// Publish delivers payload to every current subscriber of topic.
+	// It never blocks on a slow subscriber.
+	Publish(ctx context.Context, topic string, payload []byte) error
+	// Subscribe returns a subscription whose channel receives the topic's
+	// events published after Subscribe returned, in publish order. The
+	// channel is closed when ctx is done, when Close is called on the
+	// subscription, when the broker closes, or when the subscriber fell too
+	// far behind (then Err reports ErrLagged).
+	Subscribe(ctx context.Context, topic string) (*Subscription, error)
+	// Close closes the broker and every subscription. It is idempotent.
+	Close() error
+}
+
+// CompanyTopic returns the topic name for a company-wide stream, such as
+// CompanyTopic(id, "inbox") == "company/<id>/inbox".
+func CompanyTopic(companyID uuid.UUID, name string) string {
+	return "company/" + companyID.String() + "/" + name
+}
+
+// ConversationTopic returns the topic of one conversation. It is scoped by the
+// company, so a conversation topic never crosses tenants.
+func ConversationTopic(companyID, conversationID uuid.UUID) string {
+	return CompanyTopic(companyID, "conversation/"+conversationID.String())
+}
+
+// PublishJSON marshals v as JSON and publishes it on topic.
+func PublishJSON(ctx context.Context, b Broker, topic string, v any) error {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("realtime: marshal event for %s: %w", topic, err)
+	}
+	return b.Publish(ctx, topic, payload)
+}
+
+// Subscription is one subscriber's stream of events. Receivers share the
+// payload slices with other subscribers and must not modify them.
+type Subscription struct {
+	ch   chan []byte
+	done chan struct{} // closed with ch; stops the ctx watcher
+
+	mu     sync.Mutex
+	closed bool
+	err    error
+	detach func() // removes the subscription from its broker; called once, under mu
+}
+
+func newSubscription(buffer int, detach func()) *Subscription {
+	return &Subscription{
+		ch:     make(chan []byte, buffer),
+		done:   make(chan struct{}),
+		detach: detach,
+	}
+}
+
+// C returns the channel of events. It is closed when the subscription ends;
+// Err then tells why.
+func (s *Subscription) C() <-chan []byte { return s.ch }
+
+// Err returns nil while the subscription is open, and afterwards why it ended:
+// ErrLagged, ErrClosed (Close on the subscription or the broker), or the
+// context's error.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close ends the subscription. It is idempotent and safe for concurrent use.
+func (s *Subscription) Close() { s.end(ErrClosed) }
+
+// end closes the subscription with err unless it is already closed.
+func (s *Subscription) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endLocked(err)
+}
+
+// endLocked must be called with s.mu held. The subscription is detached from
+// the broker before its channel is closed, so a reader that sees the channel
+// closed also sees it gone from the hub.
+func (s *Subscription) endLocked(err error) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.err = err
+	if s.detach != nil {
+		s.detach()
+	}
+	close(s.ch)
+	close(s.done)
+}
+
+// offer sends payload without blocking. A full buffer ends the subscription
+// with ErrLagged. Sends and close both happen under s.mu, so there is never a
+// send on a closed channel.
+func (s *Subscription) offer(payload []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.ch <- payload:
+	default:
+		s.endLocked(ErrLagged)
+	}
+}
+
+// watch ends the subscription when ctx is done. Its goroutine exits as soon as
+// the subscription ends for any reason.
+func (s *Subscription) watch(ctx context.Context) {
+	if ctx.Done() == nil {
+		return // never canceled: nothing to watch
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.end(ctx.Err())
+		case <-s.done:
+		}
+	}()
+}
