@@ -232,10 +232,10 @@ func requireManager(ctx context.Context) error {
 // UpdateCompanyInput is what updateCompany takes.
 type UpdateCompanyInput struct {
 	Name, Email, Phone, Website, BrandColor, Greeting *string
-	Logo                                             *Upload
-	Plan                                             *company.SubscriptionPlan
-	AllowedOrigins                                   []string
-	RequireIdentity                                  *bool
+	Logo                                              *Upload
+	Plan                                              *company.SubscriptionPlan
+	AllowedOrigins                                    []string
+	RequireIdentity                                   *bool
 }
 
 // UpdateCompany changes a company's profile and widget settings.
@@ -475,10 +475,10 @@ func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Client) err
 	return tx.Commit()
 }
 
-
 // bypassRead is an explicit privacy bypass for the few cross-tenant reads
 // and token clean-ups this package needs (email uniqueness, refresh tokens
 // of a removed agent). Grep for it.
 func bypassRead(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
+

@@ -24,7 +24,7 @@ const credentialsFile = "demo-credentials.txt"
 // credentials are kept.
 func (a *app) bootstrap(ctx context.Context) ([]string, error) {
 	var lines []string
-	n, err := account.CountSuperAdmins(ctx, a.db.Client)
+	n, err := account.CountSuperAdmins(ctx, a.DB.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (a *app) bootstrap(ctx context.Context) ([]string, error) {
 		if a.cfg.SuperPass == "" {
 			return nil, fmt.Errorf("SUPERADMIN_PASSWORD must be set with SUPERADMIN_USERNAME")
 		}
-		if _, err := account.CreateSuperAdmin(ctx, a.db.Client, a.cfg.SuperUser, "", a.cfg.SuperPass, "Super Admin"); err != nil {
+		if _, err := account.CreateSuperAdmin(ctx, a.DB.Client, a.cfg.SuperUser, "", a.cfg.SuperPass, "Super Admin"); err != nil {
 			return nil, fmt.Errorf("creating super admin: %w", err)
 		}
 		slog.Info("super admin created from the environment", slog.String("username", a.cfg.SuperUser))
@@ -44,7 +44,7 @@ func (a *app) bootstrap(ctx context.Context) ([]string, error) {
 		}
 		return lines, nil
 	}
-	companies, err := a.db.Client.Company.Query().Count(privacy.DecisionContext(ctx, privacy.Allow))
+	companies, err := a.DB.Client.Company.Query().Count(privacy.DecisionContext(ctx, privacy.Allow))
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +67,14 @@ func (a *app) bootstrap(ctx context.Context) ([]string, error) {
 func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) {
 	adminPass, agentPass, superPass := auth.RandomToken(9), auth.RandomToken(9), auth.RandomToken(9)
 	slug := "acme"
-	if taken, err := a.db.Client.Company.Query().Where(company.Slug(slug)).Exist(privacy.DecisionContext(ctx, privacy.Allow)); err != nil {
+	if taken, err := a.DB.Client.Company.Query().Where(company.Slug(slug)).Exist(privacy.DecisionContext(ctx, privacy.Allow)); err != nil {
 		return nil, err
 	} else if taken {
 		slug = "acme-" + strings.ToLower(auth.RandomHex(2))
 	}
 	adminEmail, agentEmail := "admin@"+slug+".example", "agent@"+slug+".example"
 	website := "https://" + slug + ".example"
-	sess, err := a.accounts.Register(ctx, account.RegisterInput{
+	sess, err := a.Accounts.Register(ctx, account.RegisterInput{
 		Name: "Acme Support (demo)", Email: "support@" + slug + ".example", Slug: &slug, Website: &website,
 		AdminFullName: "Ada Admin", AdminEmail: adminEmail, AdminPass: adminPass,
 	})
@@ -84,7 +84,7 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 	adminCtx := auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindUser, ID: sess.User.ID, CompanyID: sess.User.CompanyID, Role: auth.RoleCompanyAdmin})
 	role := user.RoleAGENT
 	name := "Sam Agent"
-	if _, err := a.accounts.CreateAgent(adminCtx, account.AgentInput{Email: &agentEmail, FullName: &name, Password: &agentPass, Role: &role}); err != nil {
+	if _, err := a.Accounts.CreateAgent(adminCtx, account.AgentInput{Email: &agentEmail, FullName: &name, Password: &agentPass, Role: &role}); err != nil {
 		return nil, fmt.Errorf("creating demo agent: %w", err)
 	}
 	lines := []string{
@@ -94,7 +94,7 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 		"    agent:         " + agentEmail + " / " + agentPass,
 	}
 	if withSuper {
-		if _, err := account.CreateSuperAdmin(ctx, a.db.Client, "superadmin", "", superPass, "Demo Super Admin"); err != nil && !isConflict(err) {
+		if _, err := account.CreateSuperAdmin(ctx, a.DB.Client, "superadmin", "", superPass, "Demo Super Admin"); err != nil && !isConflict(err) {
 			return nil, fmt.Errorf("creating demo super admin: %w", err)
 		} else if err == nil {
 			lines = append(lines, "  Super admin:     superadmin / "+superPass)

@@ -8,27 +8,18 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"concierge/account"
 	"concierge/auth"
 	"concierge/db"
-	"concierge/filestore"
-	"concierge/graph"
-	"concierge/realtime"
 	"concierge/server"
 )
 
-// app is the wired platform.
+// app is the wired platform plus its configuration.
 type app struct {
-	cfg      config
-	db       *db.DB
-	auth     *auth.Service
-	accounts *account.Service
-	files    *filestore.Store
-	broker   realtime.Broker
+	*server.App
+	cfg config
 }
 
 // open connects, migrates and wires the services.
@@ -49,25 +40,17 @@ func open(ctx context.Context, c config) (*app, error) {
 		d.Close()
 		return nil, err
 	}
-	signer, err := auth.NewSigner(secret)
+	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy})
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	files, err := filestore.New(filepath.Join(c.DataDir, "files"))
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	a := &app{cfg: c, db: d, files: files, broker: realtime.NewMemory()}
-	a.auth = auth.NewService(d.Client, signer)
-	a.accounts = account.NewService(d.Client, a.auth, files, a.broker)
-	return a, nil
+	return &app{App: a, cfg: c}, nil
 }
 
 func (a *app) Close() {
-	_ = a.broker.Close()
-	_ = a.db.Close()
+	a.App.Close()
+	_ = a.DB.Close()
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -85,17 +68,14 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	schema := graph.NewSchema(&graph.Resolver{Client: a.db.Client, Auth: a.auth, Accounts: a.accounts, Broker: a.broker})
-	h := server.New(server.Config{Production: c.production(), TrustProxy: c.TrustProxy}, server.Deps{
-		Schema: schema, Auth: a.auth, Files: a.files, Ready: a.db.Ping,
-	})
+	h := a.Handler()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	printBanner(c, ln.Addr(), creds)
-	slog.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("env", c.Env), slog.String("database", a.db.Dialect))
+	slog.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("env", c.Env), slog.String("database", a.DB.Dialect))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"net/http"
+	"path/filepath"
+
+	"concierge/account"
+	"concierge/auth"
+	"concierge/db"
+	"concierge/filestore"
+	"concierge/graph"
+	"concierge/realtime"
+)
+
+// App is the wired platform over one database: the services and the HTTP
+// handler. `concierge serve` and the end-to-end tests build it the same way.
+type App struct {
+	Config   Config
+	DB       *db.DB
+	Auth     *auth.Service
+	Accounts *account.Service
+	Files    *filestore.Store
+	Broker   realtime.Broker
+}
+
+// NewApp wires the services over a migrated database. Files go under
+// dataDir/files; secret signs access tokens.
+func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config) (*App, error) {
+	signer, err := auth.NewSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	files, err := filestore.New(filepath.Join(dataDir, "files"))
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, DB: d, Files: files, Broker: realtime.NewMemory()}
+	a.Auth = auth.NewService(d.Client, signer)
+	a.Accounts = account.NewService(d.Client, a.Auth, files, a.Broker)
+	return a, nil
+}
+
+// Handler returns the HTTP handler of the whole service.
+func (a *App) Handler() http.Handler {
+	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker})
+	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.DB.Ping})
+}
+
+// Close stops the broker. The database is the caller's to close.
+func (a *App) Close() { _ = a.Broker.Close() }
