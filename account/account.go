@@ -481,4 +481,3 @@ func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Client) err
 func bypassRead(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
-

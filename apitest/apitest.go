@@ -25,6 +25,7 @@ import (
 	"concierge/auth"
 	"concierge/db"
 	"concierge/ent/privacy"
+	"concierge/realtime"
 	"concierge/server"
 )
 
@@ -242,6 +243,22 @@ func (e *Env) SuperAdmin(username string) string {
 // database directly in tests.
 func Bypass() context.Context {
 	return privacy.DecisionContext(context.Background(), privacy.Allow)
+}
+
+// WaitSubscribers polls the in-process broker until topic has at least n
+// subscribers, failing the test after 5 seconds. Use it instead of sleeping
+// between Subscribe and the mutation whose event the test expects.
+func (e *Env) WaitSubscribers(topic string, n int) {
+	e.T.Helper()
+	m, ok := e.App.Broker.(*realtime.Memory)
+	require.True(e.T, ok, "WaitSubscribers needs the in-process broker, got %T", e.App.Broker)
+	deadline := time.Now().Add(5 * time.Second)
+	for m.Subscribers(topic) < n {
+		if time.Now().After(deadline) {
+			require.FailNowf(e.T, "timed out waiting for subscribers", "topic %s has %d subscribers, want %d", topic, m.Subscribers(topic), n)
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval, bounded by the deadline
+	}
 }
 
 // Subscription is a live graphql-transport-ws subscription.

@@ -232,19 +232,8 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 	if rt.RevokedAt != nil || now.After(rt.ExpiresAt) {
 		return nil, errBadRefresh
 	}
-	// Spend it; exactly one concurrent caller wins.
-	n, err := s.client.RefreshToken.Update().
-		Where(refreshtoken.ID(rt.ID), refreshtoken.UsedAtIsNil()).
-		SetUsedAt(now).Save(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		slog.WarnContext(ctx, "refresh token reused: revoking session", slog.String("family", rt.Family.String()))
-		if err := s.revokeFamily(ctx, rt.Family); err != nil {
-			return nil, err
-		}
-		return nil, errBadRefresh
+	if rt.UsedAt != nil {
+		return nil, s.reused(ctx, rt.Family)
 	}
 	var sess *Session
 	switch {
@@ -273,10 +262,30 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 	default:
 		return nil, errBadRefresh
 	}
+	// Spend it; exactly one concurrent caller wins.
+	n, err := s.client.RefreshToken.Update().
+		Where(refreshtoken.ID(rt.ID), refreshtoken.UsedAtIsNil()).
+		SetUsedAt(now).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, s.reused(ctx, rt.Family)
+	}
 	if sess.RefreshToken, err = s.newRefreshToken(ctx, rt.Family, rt.UserID, rt.SuperAdminID); err != nil {
 		return nil, err
 	}
 	return sess, nil
+}
+
+// reused ends a session whose spent refresh token came back: a sign that
+// it was stolen.
+func (s *Service) reused(ctx context.Context, family uuid.UUID) error {
+	slog.WarnContext(ctx, "refresh token reused: revoking session", slog.String("family", family.String()))
+	if err := s.revokeFamily(ctx, family); err != nil {
+		return err
+	}
+	return errBadRefresh
 }
 
 func (s *Service) revokeFamily(ctx context.Context, family uuid.UUID) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -24,7 +23,12 @@ func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
 func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if gqlErr.Extensions != nil {
-		if _, ok := gqlErr.Extensions["code"]; ok { // parse and validation errors
+		switch gqlErr.Extensions["code"] {
+		case nil:
+		case "INVALID_PAGINATION": // entgql's: first/last out of range
+			gqlErr.Extensions["code"] = fault.CodeBadUserInput
+			return gqlErr
+		default: // parse and validation errors keep gqlgen's codes
 			return gqlErr
 		}
 	}
@@ -51,7 +55,7 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 			e.Extensions["retryAfterSeconds"] = int(fe.RetryAfter.Seconds() + 0.999)
 		}
 		return e
-	case errors.As(err, &nfe), ent.IsNotSingular(err) && false:
+	case errors.As(err, &nfe):
 		return set(fault.CodeNotFound, "not found")
 	case isDenied(err):
 		if v := auth.FromContext(ctx); v == nil || v.Kind == auth.KindNone {
@@ -73,22 +77,27 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	if errors.As(err, &gerr) && gerr.Rule != "" {
 		return gqlErr
 	}
-	if isInputError(err) {
+	if isArgumentError(ctx, gqlErr) {
 		return set(fault.CodeBadUserInput, gqlErr.Message)
 	}
 	slog.ErrorContext(ctx, "graphql: internal error", slog.Any("err", err), slog.Any("path", gqlErr.Path))
 	return set(fault.CodeInternal, "internal error")
 }
 
-// isInputError recognises gqlgen's errors for arguments that do not
-// unmarshal (a malformed ID, an unknown enum value, ...).
-func isInputError(err error) bool {
-	var gerr *gqlerror.Error
-	if !errors.As(err, &gerr) {
+// isArgumentError recognises errors of arguments that do not unmarshal (a
+// malformed ID, an enum value in the wrong case, ...). gqlgen reports them
+// before the field's resolver runs: their path goes below the field context
+// they are presented in (the argument's name), where a resolver's error
+// sits exactly at its field's path.
+func isArgumentError(ctx context.Context, e *gqlerror.Error) bool {
+	if len(e.Path) == 0 {
 		return false
 	}
-	var num *strconv.NumError
-	return gerr.Extensions != nil && gerr.Extensions["code"] == "BAD_USER_INPUT" || errors.As(err, &num)
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return true
+	}
+	return fc.Path().String() != e.Path.String()
 }
 
 // Recover turns a resolver panic into an INTERNAL_SERVER_ERROR, logging

@@ -30,8 +30,7 @@ func (r *Resolver) me(ctx context.Context) (*model.Viewer, error) {
 		out.Visitor, err = r.Client.Visitor.Get(ctx, v.ID)
 	case auth.KindAPIKey:
 		out.Kind = "API_KEY"
-		// Keys do not read other keys; the viewer may still see its own.
-		out.APIKey = &ent.APIKey{ID: v.ID, CompanyID: v.CompanyID, Scopes: v.Scopes}
+		out.APIKey, err = r.Client.APIKey.Get(ctx, v.ID)
 	}
 	if err != nil {
 		return nil, err

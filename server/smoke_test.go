@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"concierge/account"
 	"concierge/apitest"
 	"concierge/db"
 	"concierge/dbtest"
@@ -17,7 +18,7 @@ func TestRegisterLoginAndSubscribe(t *testing.T) {
 		a := e.Register("acme")
 		sub, err := e.Subscribe(a.AgentToken, `subscription { companyEvents { kind agent { email } company { slug } } }`, nil)
 		require.NoError(t, err)
-		time.Sleep(100 * time.Millisecond) // let the subscription register
+		e.WaitSubscribers(account.CompanyTopic(a.CompanyID), 1)
 		e.Do(a.AdminToken, `mutation($in: CreateAgentInput!) { createAgent(input: $in) { id } }`,
 			map[string]any{"in": map[string]any{"email": "new@acme.test", "fullName": "New", "password": apitest.Password}}).OK(t)
 		ev := sub.Next(5 * time.Second)

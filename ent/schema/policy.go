@@ -13,11 +13,12 @@ import (
 // viewer's company only; creates only in it). Entity policies then say which
 // kinds of viewer of that company may read and write, and end in a deny.
 
-// Policy of the BaseMixin.
+// Policy of the BaseMixin. No writer, super admins included, links a row to
+// another company's rows.
 func (BaseMixin) Policy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{rule.DenyIfNoViewer(), rule.AllowIfSuperAdmin()},
-		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSuperAdmin()},
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.DenyForeignReferences(), rule.AllowIfSuperAdmin()},
 	}
 }
 
@@ -54,12 +55,14 @@ func (SuperAdmin) Policy() ent.Policy {
 	}
 }
 
-// Policy of the RefreshToken: only the auth service, through an explicit
-// privacy.DecisionContext bypass.
+// Policy of the RefreshToken (which does not list BaseMixin): nobody, not
+// even a super admin, reads tokens; only the auth service does, through an
+// explicit privacy.DecisionContext bypass. Super admins' writes pass:
+// deleteCompany removes the company's tokens.
 func (RefreshToken) Policy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
-		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.DenyIfNoViewer(), rule.AllowIfSuperAdmin(), privacy.AlwaysDenyRule()},
 	}
 }
 
@@ -78,10 +81,10 @@ func (User) Policy() ent.Policy {
 	}
 }
 
-// Policy of the APIKey: company admins only.
+// Policy of the APIKey: company admins only; a key reads its own row.
 func (APIKey) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.AllowQueryIf(rule.AdminOrSystem), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(rule.AdminOrSystem), rule.APIKeyOwnRow(), privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(rule.AdminOrSystem), privacy.AlwaysDenyRule()},
 	}
 }

@@ -17,7 +17,7 @@ type RefreshToken struct{ ent.Schema }
 
 // Mixin of the RefreshToken.
 func (RefreshToken) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{}, BaseMixin{}}
+	return []ent.Mixin{IDMixin{}}
 }
 
 // Fields of the RefreshToken.

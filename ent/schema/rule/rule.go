@@ -12,7 +12,11 @@ import (
 
 	"concierge/auth"
 	"concierge/ent"
+	"concierge/ent/conversation"
 	"concierge/ent/privacy"
+	"concierge/ent/resource"
+	"concierge/ent/user"
+	"concierge/ent/visitor"
 )
 
 // DenyIfNoViewer denies every query and mutation made without a viewer.
@@ -131,6 +135,22 @@ func allowVisitorFiltered(filter func(v *auth.Viewer, f privacy.Filter) error) p
 	})
 }
 
+// APIKeyOwnRow lets an API key viewer read its own key row only.
+func APIKeyOwnRow() privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := auth.FromContext(ctx)
+		if v == nil || v.Kind != auth.KindAPIKey {
+			return privacy.Skip
+		}
+		kf, ok := f.(*ent.APIKeyFilter)
+		if !ok {
+			return privacy.Denyf("unexpected filter type %T", f)
+		}
+		kf.WhereID(entql.ValueEQ(v.ID))
+		return privacy.Allow
+	})
+}
+
 // VisitorOwnRow lets a visitor read and update its own Visitor row only.
 func VisitorOwnRow() privacy.QueryMutationRule {
 	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
@@ -219,4 +239,88 @@ func Or(preds ...func(*auth.Viewer) bool) func(*auth.Viewer) bool {
 // Scope holds for API keys carrying scope.
 func Scope(scope string) func(*auth.Viewer) bool {
 	return func(v *auth.Viewer) bool { return v.HasScope(scope) }
+}
+
+// DenyForeignReferences denies creating or updating a row that points at a
+// row of another company (a conversation's visitor or assignee, a message's
+// conversation or sender, a chunk's resource, a key's creator). The
+// company_id filter alone would let a writer link to a foreign id.
+func DenyForeignReferences() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if !m.Op().Is(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne) {
+			return privacy.Skip
+		}
+		tm, ok := m.(interface {
+			CompanyID() (uuid.UUID, bool)
+			OldCompanyID(context.Context) (uuid.UUID, error)
+		})
+		if !ok {
+			return privacy.Skip
+		}
+		cid, set := tm.CompanyID()
+		if !set {
+			if t, ok := auth.FromContext(ctx).Tenant(); ok {
+				cid = t
+			} else if m.Op().Is(ent.OpUpdateOne) {
+				var err error
+				if cid, err = tm.OldCompanyID(ctx); err != nil {
+					return err
+				}
+			} else {
+				return privacy.Skip // a super admin's bulk update sets no reference
+			}
+		}
+		sys := privacy.DecisionContext(ctx, privacy.Allow)
+		check := func(what string, exists func() (bool, error)) error {
+			ok, err := exists()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return privacy.Denyf("%s belongs to another company", what)
+			}
+			return nil
+		}
+		var err error
+		switch m := m.(type) {
+		case *ent.ConversationMutation:
+			if id, ok := m.VisitorID(); ok {
+				err = check("visitor", func() (bool, error) {
+					return m.Client().Visitor.Query().Where(visitor.ID(id), visitor.CompanyID(cid)).Exist(sys)
+				})
+			}
+			if id, ok := m.AssigneeID(); ok && err == nil {
+				err = check("assignee", func() (bool, error) {
+					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
+				})
+			}
+		case *ent.MessageMutation:
+			if id, ok := m.ConversationID(); ok {
+				err = check("conversation", func() (bool, error) {
+					return m.Client().Conversation.Query().Where(conversation.ID(id), conversation.CompanyID(cid)).Exist(sys)
+				})
+			}
+			if id, ok := m.SenderID(); ok && err == nil {
+				err = check("sender", func() (bool, error) {
+					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
+				})
+			}
+		case *ent.ChunkMutation:
+			if id, ok := m.ResourceID(); ok {
+				err = check("resource", func() (bool, error) {
+					return m.Client().Resource.Query().Where(resource.ID(id), resource.CompanyID(cid)).Exist(sys)
+				})
+			}
+		case *ent.APIKeyMutation:
+			if id, ok := m.CreatedByID(); ok {
+				err = check("creator", func() (bool, error) {
+					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
+				})
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return privacy.Skip
+	})
 }
