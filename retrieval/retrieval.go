@@ -61,19 +61,38 @@ type IndexInfo struct {
 
 // Store keeps each company's passages apart. Every method takes the
 // company explicitly; implementations never search across companies.
+// Package retrieval/storetest is the conformance suite every Store passes.
+//
+// A company has an index from its first ReplaceResource until
+// DeleteCompany. Searching a company without an index is not an error: it
+// returns no hits (nil, nil), exactly like an index with nothing relevant.
+// A cancelled or expired ctx makes any method return promptly with an error
+// matching ctx.Err() (errors.Is).
 type Store interface {
 	// ReplaceResource atomically replaces every passage of one resource:
 	// once it returns, searches see the new passages and none of the old,
-	// and never a mix. Vectors must match the index's dimension.
+	// and never a mix. The first call for a company creates its index and
+	// records info; later calls must carry the same info: another
+	// Dimension (or a vector whose length is not info.Dimension) is
+	// ErrDimensionMismatch, another Embedder is ErrEmbedderChanged, and
+	// nothing is written. No passages is the same as DeleteResource.
+	// Resource ids are scoped to the company: the same id in two companies
+	// names two unrelated resources.
 	ReplaceResource(ctx context.Context, companyID, resourceID uuid.UUID, info IndexInfo, passages []Passage) error
-	// DeleteResource removes a resource's passages.
+	// DeleteResource removes a resource's passages (no error if it has none).
 	DeleteResource(ctx context.Context, companyID, resourceID uuid.UUID) error
-	// DeleteCompany removes a company's whole index.
+	// DeleteCompany removes a company's whole index, including its
+	// IndexInfo: afterwards Info reports ok == false, Search returns no
+	// hits, and the next ReplaceResource starts a new index (with any
+	// embedder). Deleting a company without an index is not an error.
 	DeleteCompany(ctx context.Context, companyID uuid.UUID) error
 	// Info returns the embedder a company's index was built with; ok is
 	// false for a company without an index.
 	Info(ctx context.Context, companyID uuid.UUID) (info IndexInfo, ok bool, err error)
-	// Search returns the company's best passages for q, best first.
+	// Search returns the company's best passages for q, best first, with
+	// scores in [0, 1]. K <= 0 means DefaultK and K > MaxK means MaxK. Any
+	// text is accepted (query syntax is never interpreted). A q.Vector whose
+	// length differs from the index's dimension is ErrDimensionMismatch.
 	Search(ctx context.Context, companyID uuid.UUID, q Query) ([]Hit, error)
 	// Ping reports whether the store can serve (for /readyz).
 	Ping(ctx context.Context) error
@@ -116,3 +135,6 @@ var (
 	// ErrUnavailable: the store cannot be reached.
 	ErrUnavailable = errors.New("retrieval: store unavailable")
 )
+
+// ErrForbidden: the caller's viewer may not act on that company.
+var ErrForbidden = errors.New("retrieval: not allowed for this viewer")

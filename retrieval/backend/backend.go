@@ -1,0 +1,91 @@
+// Package backend builds a retrieval.Service from configuration: it picks
+// the store (embedded, or Weaviate when WeaviateURL is set) and the embedder
+// (local, gemini, openai). It lives outside package retrieval because the
+// stores and embedders import retrieval.
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"concierge/retrieval"
+	"concierge/retrieval/embed"
+	"concierge/retrieval/embedded"
+)
+
+// Config selects and configures the store and the embedder.
+type Config struct {
+	// DataDir holds the embedded index and the embedding cache.
+	DataDir string
+	// WeaviateURL selects the Weaviate store when set.
+	WeaviateURL string
+	// Embedder is "local" (default), "gemini" or "openai".
+	Embedder string
+	// Threshold overrides retrieval.DefaultThreshold when > 0.
+	Threshold float64
+}
+
+// ErrNotConfigured: the configuration names a store or embedder this build
+// cannot construct yet.
+var ErrNotConfigured = errors.New("retrieval: backend not configured")
+
+// Open builds the Service cfg describes. The embedding cache is persisted
+// in the data directory whatever the store.
+func Open(ctx context.Context, cfg Config) (*retrieval.Service, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("retrieval: data directory: %w", err)
+	}
+	emb, err := openEmbedder(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := embedded.OpenCache(ctx, filepath.Join(cfg.DataDir, embedded.CacheFileName))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	opts := []retrieval.Option{retrieval.WithCache(cache)}
+	if cfg.Threshold > 0 {
+		opts = append(opts, retrieval.WithThreshold(cfg.Threshold))
+	}
+	return retrieval.NewService(closeBoth{store, cache}, emb, opts...), nil
+}
+
+// openEmbedder is the seam for the model embedders: wire embed.NewGemini
+// and embed.NewOpenAI here with their configuration.
+func openEmbedder(_ context.Context, cfg Config) (retrieval.Embedder, error) {
+	switch cfg.Embedder {
+	case "", "local":
+		return embed.NewLocal(), nil
+	case "gemini", "openai":
+		return nil, fmt.Errorf("%w: embedder %q is not wired into backend.Open yet", ErrNotConfigured, cfg.Embedder)
+	default:
+		return nil, fmt.Errorf("%w: unknown embedder %q (local, gemini, openai)", ErrNotConfigured, cfg.Embedder)
+	}
+}
+
+// openStore is the seam for the Weaviate store.
+func openStore(ctx context.Context, cfg Config) (retrieval.Store, error) {
+	if cfg.WeaviateURL != "" {
+		return nil, fmt.Errorf("%w: the Weaviate store is not wired into backend.Open yet", ErrNotConfigured)
+	}
+	return embedded.Open(ctx, filepath.Join(cfg.DataDir, embedded.FileName))
+}
+
+// closeBoth closes the cache with the store.
+type closeBoth struct {
+	retrieval.Store
+	cache *embedded.Cache
+}
+
+func (c closeBoth) Close() error { return errors.Join(c.Store.Close(), c.cache.Close()) }

@@ -1,0 +1,193 @@
+// Package embed holds the Embedders: local (deterministic, offline), and
+// the network ones (Gemini, OpenAI-compatible) in their own files.
+package embed
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+
+	"concierge/retrieval"
+	"concierge/retrieval/internal/terms"
+)
+
+// LocalName is the Name of the local embedder; bump the version whenever
+// the features change, so indexes built with the old ones are rebuilt.
+const LocalName = "local-v1"
+
+// LocalDimension is the local embedder's vector size.
+const LocalDimension = 384
+
+// Local is the default embedder: deterministic, no network, no model.
+//
+// It is lexical, not semantic: a vector is a signed feature hash (FNV-1a)
+// of the text's stemmed words, its word pairs (bigrams) and the character
+// 3- to 5-grams of its words, with sub-linear term frequency, stopwords
+// down-weighted, accents folded and the result L2-normalised. Two texts are
+// close when they share words, inflections of words ("refund"/"refunds"),
+// or spellings ("refnd"/"refund" share n-grams); synonyms and paraphrases
+// without shared words ("money back" vs "refund") are not close. Use a
+// model embedder (gemini, openai) for meaning.
+type Local struct{}
+
+// NewLocal returns the local embedder.
+func NewLocal() Local { return Local{} }
+
+// Name implements retrieval.Embedder.
+func (Local) Name() string { return LocalName }
+
+// Dimension implements retrieval.Embedder.
+func (Local) Dimension() int { return LocalDimension }
+
+// Embed implements retrieval.Embedder. Queries and documents are embedded
+// alike. Large batches are spread over the CPUs.
+func (Local) Embed(ctx context.Context, texts []string, _ retrieval.Kind) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	workers := min(runtime.GOMAXPROCS(0), (len(texts)+15)/16)
+	if workers <= 1 {
+		for i, t := range texts {
+			if i%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			out[i] = LocalVector(t)
+		}
+		return out, nil
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(texts))
+	for i := range texts {
+		next <- i
+	}
+	close(next)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				out[i] = LocalVector(texts[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Feature weights: words carry most of the meaning, word pairs add phrase
+// matches, character n-grams catch inflections and typos.
+const (
+	wordWeight     = 1.0
+	stopWeight     = 0.15
+	bigramWeight   = 0.6
+	ngramWeight    = 0.22
+	featWord       = 'w'
+	featBigram     = 'b'
+	featNgram      = 'n'
+	fnvOffset      = 14695981039346656037
+	fnvPrime       = 1099511628211
+	maxWordForGram = 24
+)
+
+type feature struct {
+	weight float32
+	count  float32
+}
+
+// LocalVector embeds one text (see Local).
+func LocalVector(text string) []float32 {
+	feats := make(map[uint64]feature, min(1024, 16+len(text)/3))
+	add := func(h uint64, w float32) {
+		f := feats[h]
+		f.weight = w
+		f.count++
+		feats[h] = f
+	}
+	v := make([]float32, LocalDimension)
+	// Character n-grams go straight into v (linear tf: they are many and
+	// each weighs little); words and bigrams get sub-linear tf.
+	addGram := func(h uint64, w float32) {
+		i := (h >> 1) % LocalDimension
+		if h&1 == 1 {
+			w = -w
+		}
+		v[i] += w
+	}
+	var prev string
+	terms.Words(text, func(w string) {
+		stop := terms.Stopword(w)
+		s := terms.Stem(w)
+		ww := float32(wordWeight)
+		if stop {
+			ww = stopWeight
+		}
+		add(hash2(featWord, s, ""), ww)
+		if !stop {
+			if prev != "" {
+				add(hash2(featBigram, prev, s), bigramWeight)
+			}
+			prev = s
+			if len(w) <= maxWordForGram {
+				ngrams(w, addGram)
+			}
+		}
+	})
+	for h, f := range feats {
+		x := f.weight * (1 + float32(math.Log(float64(f.count))))
+		i := (h >> 1) % LocalDimension
+		if h&1 == 1 {
+			x = -x
+		}
+		v[i] += x
+	}
+	var n float64
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return v
+	}
+	inv := float32(1 / math.Sqrt(n))
+	for i := range v {
+		v[i] *= inv
+	}
+	return v
+}
+
+// ngrams adds the character 3- to 5-grams of "<w>" (with word boundaries).
+func ngrams(w string, add func(uint64, float32)) {
+	var buf [maxWordForGram*4 + 2]byte
+	b := append(buf[:0], '<')
+	b = append(b, w...)
+	b = append(b, '>')
+	for n := 3; n <= 5; n++ {
+		for i := 0; i+n <= len(b); i++ {
+			h := uint64(fnvOffset)
+			h = (h ^ featNgram) * fnvPrime
+			for _, c := range b[i : i+n] {
+				h = (h ^ uint64(c)) * fnvPrime
+			}
+			add(h, ngramWeight)
+		}
+	}
+}
+
+func hash2(kind byte, a, b string) uint64 {
+	h := uint64(fnvOffset)
+	h = (h ^ uint64(kind)) * fnvPrime
+	for i := 0; i < len(a); i++ {
+		h = (h ^ uint64(a[i])) * fnvPrime
+	}
+	if b != "" {
+		h = (h ^ ' ') * fnvPrime
+		for i := 0; i < len(b); i++ {
+			h = (h ^ uint64(b[i])) * fnvPrime
+		}
+	}
+	return h
+}

@@ -1,0 +1,463 @@
+package embedded
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"concierge/retrieval"
+	"concierge/retrieval/internal/terms"
+)
+
+// Search tuning.
+const (
+	// candidates is how many hits each ranking (BM25, vector) contributes
+	// to the fusion.
+	candidates = 100
+	// rrfK is reciprocal rank fusion's constant: score = Σ 1/(rrfK+rank).
+	rrfK = 60
+	// perResource is how many passages of one resource the top K holds
+	// while other resources have matching passages.
+	perResource = 2
+	// maxQueryTerms bounds the FTS5 expression.
+	maxQueryTerms = 32
+	// prefixLen is the prefix a term with no match falls back to.
+	prefixLen = 3
+	// maxTermDocs: a query term in more passages than this is left out of
+	// the BM25 query (it bounds the cost of ranking at 100,000 chunks).
+	maxTermDocs = 2000
+)
+
+type candidate struct {
+	rowid    int64
+	resource uuid.UUID
+	cos      float64 // cosine with the query vector (-1 when unknown)
+	bm25     float64 // positive BM25 (0 when not a keyword match)
+	lexRank  int     // 1-based rank in the BM25 list (0: absent)
+	vecRank  int     // 1-based rank in the vector list (0: absent)
+	rrf      float64
+	hit      retrieval.Hit
+}
+
+// Search implements retrieval.Store.
+func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Query) ([]retrieval.Hit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k := q.K
+	if k <= 0 {
+		k = retrieval.DefaultK
+	}
+	k = min(k, retrieval.MaxK)
+	c, err := s.company(ctx, companyID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.has {
+		return nil, nil
+	}
+	if len(q.Vector) > 0 && len(q.Vector) != c.info.Dimension {
+		return nil, fmt.Errorf("embedded: query has %d dimensions, the index %d: %w", len(q.Vector), c.info.Dimension, retrieval.ErrDimensionMismatch)
+	}
+	exclude := make(map[uuid.UUID]bool, len(q.ExcludeResources))
+	for _, r := range q.ExcludeResources {
+		exclude[r] = true
+	}
+	n := max(candidates, 4*k)
+
+	byRow := map[int64]*candidate{}
+	get := func(rowid int64) *candidate {
+		cd := byRow[rowid]
+		if cd == nil {
+			cd = &candidate{rowid: rowid, cos: -1}
+			byRow[rowid] = cd
+		}
+		return cd
+	}
+
+	var qv []float32
+	if len(q.Vector) > 0 {
+		qv = normalized(q.Vector)
+		for i, v := range c.nearest(qv, n, exclude) {
+			cd := get(v.rowid)
+			cd.resource, cd.cos, cd.vecRank = v.resource, float64(v.score), i+1
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lex, err := s.keyword(ctx, companyID, q.Text, n, exclude)
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range lex {
+		cd := get(l.rowid)
+		cd.resource, cd.bm25, cd.lexRank = l.resource, l.bm25, i+1
+	}
+	if len(byRow) == 0 {
+		return nil, nil
+	}
+
+	// Fuse, then read and score the best few candidates.
+	all := make([]*candidate, 0, len(byRow))
+	for _, cd := range byRow {
+		if cd.lexRank > 0 {
+			cd.rrf += 1.0 / float64(rrfK+cd.lexRank)
+		}
+		if cd.vecRank > 0 {
+			cd.rrf += 1.0 / float64(rrfK+cd.vecRank)
+		}
+		all = append(all, cd)
+	}
+	slices.SortFunc(all, func(a, b *candidate) int {
+		if a.rrf != b.rrf {
+			if a.rrf > b.rrf {
+				return -1
+			}
+			return 1
+		}
+		return int(a.rowid - b.rowid)
+	})
+	all = all[:min(len(all), max(4*k, 40))]
+	if err := s.hydrate(ctx, companyID, all, qv); err != nil {
+		return nil, err
+	}
+	scoreAll(all, q.Text, lex)
+	return diversify(all, k), nil
+}
+
+type scored struct {
+	rowid    int64
+	resource uuid.UUID
+	score    float32
+}
+
+// nearest returns the n passages closest to the unit vector qv, best first,
+// scanning every vector of the company (exactly) on all CPUs. c.mu is held.
+func (c *company) nearest(qv []float32, n int, exclude map[uuid.UUID]bool) []scored {
+	segs := make([]*segment, 0, len(c.segs))
+	total := 0
+	for r, sg := range c.segs {
+		if !exclude[r] {
+			segs = append(segs, sg)
+			total += len(sg.rowids)
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	workers := 1
+	if total >= 8192 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parts := make([]topN, workers)
+	var wg sync.WaitGroup
+	per := (len(segs) + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, len(segs))
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			t := topN{n: n}
+			dim := len(qv)
+			for _, sg := range segs[lo:hi] {
+				for i, rowid := range sg.rowids {
+					s := dot(qv, sg.vecs[i*dim:(i+1)*dim])
+					t.push(scored{rowid: rowid, resource: sg.resource, score: s})
+				}
+			}
+			parts[w] = t
+		})
+	}
+	wg.Wait()
+	var merged []scored
+	for _, p := range parts {
+		merged = append(merged, p.h...)
+	}
+	slices.SortFunc(merged, func(a, b scored) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return int(a.rowid - b.rowid)
+	})
+	return merged[:min(n, len(merged))]
+}
+
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// topN keeps the n best scores seen (a min-heap).
+type topN struct {
+	n int
+	h minHeap
+}
+
+func (t *topN) push(s scored) {
+	if len(t.h) < t.n {
+		heap.Push(&t.h, s)
+		return
+	}
+	if s.score > t.h[0].score {
+		t.h[0] = s
+		heap.Fix(&t.h, 0)
+	}
+}
+
+type minHeap []scored
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i].score < h[j].score }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(scored)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type lexHit struct {
+	rowid    int64
+	resource uuid.UUID
+	bm25     float64
+}
+
+// keyword runs the BM25 search of text; c.mu is held for reading.
+func (s *Store) keyword(ctx context.Context, companyID uuid.UUID, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, error) {
+	words := queryTerms(text)
+	if len(words) == 0 {
+		return nil, nil
+	}
+	t := ftsTable(companyID)
+	// A term with no match at all is probably misspelt: fall back to its
+	// prefix ("refnd" → "ref"*), which the prefix index makes cheap.
+	parts := make([]string, 0, len(words))
+	for _, w := range words {
+		exact := `"` + w + `"`
+		var df int
+		err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %[1]s WHERE %[1]s MATCH ? LIMIT %[2]d)`, t, maxTermDocs+1), exact).Scan(&df)
+		switch {
+		case err != nil:
+			return nil, wrapErr(ctx, "search", err)
+		case df > maxTermDocs:
+			// Too common to discriminate, and ranking all its passages
+			// would cost more than the whole search may: the vector
+			// ranking and the lexical score still count it.
+		case df > 0:
+			parts = append(parts, exact)
+		case len(w) > prefixLen+1 && isASCII(w):
+			prefix := `"` + w[:prefixLen] + `"*`
+			err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %[1]s WHERE %[1]s MATCH ? LIMIT %[2]d)`, t, maxTermDocs+1), prefix).Scan(&df)
+			if err != nil {
+				return nil, wrapErr(ctx, "search", err)
+			}
+			if df > 0 && df <= maxTermDocs {
+				parts = append(parts, prefix)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	limit := n + 20*len(exclude)
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT f.rowid, f.r, p.resource_id FROM
+		(SELECT rowid, rank AS r FROM %[1]s WHERE %[1]s MATCH ? ORDER BY rank LIMIT ?) f
+		JOIN passages p ON p.rowid = f.rowid AND p.company_id = ? ORDER BY f.r`, t),
+		strings.Join(parts, " OR "), limit, companyID[:])
+	if err != nil {
+		return nil, wrapErr(ctx, "search", err)
+	}
+	defer rows.Close()
+	var out []lexHit
+	for rows.Next() {
+		var h lexHit
+		var rid []byte
+		if err := rows.Scan(&h.rowid, &h.bm25, &rid); err != nil {
+			return nil, wrapErr(ctx, "search", err)
+		}
+		h.bm25 = -h.bm25 // FTS5's bm25 is negative, lower is better
+		if h.resource, err = uuid.FromBytes(rid); err != nil {
+			return nil, wrapErr(ctx, "search", err)
+		}
+		if exclude[h.resource] || len(out) >= n {
+			continue
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "search", err)
+	}
+	return out, nil
+}
+
+// queryTerms turns user text into FTS5 terms: words only (letters and
+// digits, lower-cased and accent-folded), stopwords dropped, at most
+// maxQueryTerms. Each is later quoted as an FTS5 string, so no operator,
+// column filter, NEAR group or quote can come from the user.
+func queryTerms(text string) []string {
+	var all, content []string
+	seen := map[string]bool{}
+	terms.Words(text, func(w string) {
+		if seen[w] || len(all) >= 4*maxQueryTerms {
+			return
+		}
+		seen[w] = true
+		all = append(all, w)
+		if !terms.Stopword(w) {
+			content = append(content, w)
+		}
+	})
+	if len(content) == 0 {
+		content = all
+	}
+	return content[:min(len(content), maxQueryTerms)]
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// hydrate reads the candidates' passages (and, for those the vector scan
+// did not rank, their cosine with qv).
+func (s *Store) hydrate(ctx context.Context, companyID uuid.UUID, cands []*candidate, qv []float32) error {
+	if len(cands) == 0 {
+		return nil
+	}
+	byRow := make(map[int64]*candidate, len(cands))
+	args := make([]any, 0, len(cands)+1)
+	args = append(args, companyID[:])
+	for _, cd := range cands {
+		byRow[cd.rowid] = cd
+		args = append(args, cd.rowid)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT rowid, resource_id, chunk_id, ordinal, title, heading, url, page, text, vector
+		FROM passages WHERE company_id = ? AND rowid IN (?`+strings.Repeat(",?", len(cands)-1)+`)`, args...)
+	if err != nil {
+		return wrapErr(ctx, "search", err)
+	}
+	defer rows.Close()
+	var vec []float32
+	for rows.Next() {
+		var rowid int64
+		var rid, cid, vb []byte
+		var p retrieval.Passage
+		if err := rows.Scan(&rowid, &rid, &cid, &p.Ordinal, &p.Title, &p.Heading, &p.URL, &p.Page, &p.Text, &vb); err != nil {
+			return wrapErr(ctx, "search", err)
+		}
+		cd := byRow[rowid]
+		if cd == nil {
+			continue
+		}
+		p.ResourceID, _ = uuid.FromBytes(rid)
+		p.ChunkID, _ = uuid.FromBytes(cid)
+		cd.hit.Passage = p
+		if cd.cos < -0.5 && qv != nil {
+			vec = appendDecoded(vec[:0], vb)
+			if len(vec) == len(qv) {
+				cd.cos = float64(dot(qv, vec))
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return wrapErr(ctx, "search", err)
+	}
+	return nil
+}
+
+// scoreAll sets each candidate's Score (see score.go).
+func scoreAll(cands []*candidate, query string, lex []lexHit) {
+	var maxBM25 float64
+	for _, l := range lex {
+		maxBM25 = max(maxBM25, l.bm25)
+	}
+	qterms := terms.Content(query)
+	for _, cd := range cands {
+		cd.hit.Score = score(cd, qterms, maxBM25)
+	}
+}
+
+// diversify picks the k best hits holding at most perResource passages of
+// one resource, unless too few resources match to fill k; the result is
+// sorted by score.
+func diversify(cands []*candidate, k int) []retrieval.Hit {
+	slices.SortStableFunc(cands, func(a, b *candidate) int {
+		switch {
+		case a.hit.Score > b.hit.Score:
+			return -1
+		case a.hit.Score < b.hit.Score:
+			return 1
+		}
+		return 0
+	})
+	var out []retrieval.Hit
+	var skipped []*candidate
+	per := map[uuid.UUID]int{}
+	for _, cd := range cands {
+		if cd.hit.ChunkID == uuid.Nil { // not found in hydrate (cannot happen under the lock)
+			continue
+		}
+		if len(out) == k {
+			break
+		}
+		if per[cd.hit.ResourceID] >= perResource {
+			skipped = append(skipped, cd)
+			continue
+		}
+		per[cd.hit.ResourceID]++
+		out = append(out, cd.hit)
+	}
+	for _, cd := range skipped {
+		if len(out) == k {
+			break
+		}
+		out = append(out, cd.hit)
+	}
+	slices.SortStableFunc(out, func(a, b retrieval.Hit) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func clamp01(x float64) float64 {
+	if math.IsNaN(x) || x < 0 {
+		return 0
+	}
+	return min(x, 1)
+}

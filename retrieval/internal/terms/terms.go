@@ -1,0 +1,170 @@
+// Package terms is the light English text analysis shared by the local
+// embedder and the embedded store: words, accent folding, suffix stripping
+// and stopwords. It is deliberately simple and fast, not linguistics.
+package terms
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Words splits text into lower-cased, accent-folded words (runs of letters
+// and digits), calling fn for each; fn must not keep w after it returns
+// unless it copies it. buf is scratch space that may be reused by callers.
+func Words(text string, fn func(w string)) {
+	var buf [64]byte
+	b := buf[:0]
+	flush := func() {
+		if len(b) > 0 {
+			fn(string(b))
+			b = b[:0]
+		}
+	}
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				b = append(b, c)
+			case c >= 'A' && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			default:
+				flush()
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
+		i += n
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+			flush()
+			continue
+		}
+		if unicode.Is(unicode.Mn, r) { // combining accent: drop
+			continue
+		}
+		r = unicode.ToLower(r)
+		if f, ok := fold[r]; ok {
+			b = append(b, f...)
+			continue
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	flush()
+}
+
+// List returns Words of text as a slice.
+func List(text string) []string {
+	var out []string
+	Words(text, func(w string) { out = append(out, w) })
+	return out
+}
+
+var fold = map[rune]string{}
+
+func init() {
+	groups := map[string]string{
+		"a": "àáâãäåāăą", "c": "çćĉċč", "d": "ďđ", "e": "èéêëēĕėęě", "g": "ĝğġģ", "h": "ĥħ",
+		"i": "ìíîïĩīĭįı", "j": "ĵ", "k": "ķ", "l": "ĺļľŀł", "n": "ñńņňŉ", "o": "òóôõöøōŏő",
+		"r": "ŕŗř", "s": "śŝşš", "t": "ţťŧ", "u": "ùúûüũūŭůűų", "w": "ŵ", "y": "ýÿŷ", "z": "źżž",
+		"ss": "ß", "ae": "æ", "oe": "œ", "th": "þ",
+	}
+	for to, from := range groups {
+		for _, r := range from {
+			fold[r] = to
+		}
+	}
+}
+
+// Stem strips common English inflectional and a few derivational suffixes
+// ("refunds" → "refund", "policies" → "policy", "shipping" → "ship",
+// "charged" → "charg"). Both sides of a comparison must be stemmed: stems
+// are keys, not words.
+func Stem(w string) string {
+	n := len(w)
+	if n <= 3 || !isASCIILetters(w) {
+		return w
+	}
+	switch {
+	case strings.HasSuffix(w, "ies") && n > 4:
+		w = w[:n-3] + "y"
+	case strings.HasSuffix(w, "sses"):
+		w = w[:n-2]
+	case strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "ches"), strings.HasSuffix(w, "shes"), strings.HasSuffix(w, "zes"):
+		w = w[:n-2]
+	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
+		w = w[:n-1]
+	}
+	n = len(w)
+	for _, suf := range []string{"ments", "ment", "ness", "ingly", "edly", "ing", "ed", "ly"} {
+		if strings.HasSuffix(w, suf) && n-len(suf) >= 3 {
+			w = w[:n-len(suf)]
+			if suf == "ing" || suf == "ed" || suf == "edly" || suf == "ingly" {
+				w = undouble(w)
+			}
+			break
+		}
+	}
+	if strings.HasSuffix(w, "e") && len(w) > 4 { // "charge" and "charged" meet at "charg"
+		w = w[:len(w)-1]
+	}
+	return w
+}
+
+func undouble(w string) string {
+	n := len(w)
+	if n >= 4 && w[n-1] == w[n-2] && !strings.ContainsRune("aeioulsz", rune(w[n-1])) {
+		return w[:n-1]
+	}
+	return w
+}
+
+func isASCIILetters(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Stopword reports whether w (lower-cased, unstemmed) carries little meaning.
+func Stopword(w string) bool { _, ok := stopwords[w]; return ok }
+
+var stopwords = map[string]struct{}{}
+
+func init() {
+	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be because been
+	before being below between both but by can could did do does doing down during each few for from further had has
+	have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+	no nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
+	the their theirs them themselves then there these they this those through to too under until up very was we were
+	what when where which while who whom why will with would you your yours yourself yourselves can't cannot i'm i've
+	get got also may might must shall us let`) {
+		stopwords[w] = struct{}{}
+	}
+}
+
+// Content returns the stemmed non-stopword words of text, deduplicated in
+// order of first appearance. If every word is a stopword it returns them
+// all (stemmed), so "how do I" still searches for something.
+func Content(text string) []string {
+	var all, content []string
+	seen := map[string]bool{}
+	Words(text, func(w string) {
+		s := Stem(w)
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		all = append(all, s)
+		if !Stopword(w) {
+			content = append(content, s)
+		}
+	})
+	if len(content) == 0 {
+		return all
+	}
+	return content
+}
