@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"concierge/db"
 	"concierge/ent/privacy"
 	"concierge/realtime"
+	"concierge/retrieval/backend"
 	"concierge/server"
 )
 
@@ -41,7 +43,10 @@ type Env struct {
 // New starts the platform over d (a migrated database, see dbtest).
 func New(t testing.TB, d *db.DB) *Env {
 	t.Helper()
-	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), t.TempDir(), server.Config{})
+	dir := t.TempDir()
+	rs, err := backend.Open(context.Background(), backend.Config{DataDir: filepath.Join(dir, "index")})
+	require.NoError(t, err)
+	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), dir, server.Config{}, rs)
 	require.NoError(t, err)
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(func() {

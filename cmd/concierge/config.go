@@ -1,6 +1,8 @@
 package main
 
 import (
+	"concierge/retrieval/backend"
+	"concierge/retrieval/embed"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +20,7 @@ type config struct {
 	JWTSecret   string
 	SuperUser   string
 	SuperPass   string
+	Retrieval   backend.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -43,6 +46,21 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 		SuperPass:   os.Getenv("SUPERADMIN_PASSWORD"),
 	}
 	c.TrustProxy, _ = strconv.ParseBool(os.Getenv("CONCIERGE_TRUST_PROXY"))
+	dim, _ := strconv.Atoi(os.Getenv("EMBEDDING_DIMENSION"))
+	threshold, _ := strconv.ParseFloat(os.Getenv("RETRIEVAL_THRESHOLD"), 64)
+	c.Retrieval = backend.Config{
+		WeaviateURL: os.Getenv("WEAVIATE_URL"),
+		Embedder:    os.Getenv("EMBEDDING_PROVIDER"),
+		Threshold:   threshold,
+		Gemini: embed.GeminiConfig{
+			APIKey: os.Getenv("GEMINI_API_KEY"), BaseURL: os.Getenv("GEMINI_BASE_URL"),
+			Model: os.Getenv("EMBEDDING_MODEL"), Dimension: dim,
+		},
+		OpenAI: embed.OpenAIConfig{
+			BaseURL: os.Getenv("LLM_BASE_URL"), APIKey: os.Getenv("LLM_API_KEY"),
+			Model: os.Getenv("EMBEDDING_MODEL"), Dimension: dim,
+		},
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", envOr("CONCIERGE_ADDR", ":8080"), "listen address (env CONCIERGE_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("CONCIERGE_DATA_DIR", "./data"), "data directory: SQLite file, uploaded files, generated secrets (env CONCIERGE_DATA_DIR)")

@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"concierge/auth"
 	"concierge/db"
+	"concierge/retrieval/backend"
 	"concierge/server"
 )
 
@@ -40,8 +42,16 @@ func open(ctx context.Context, c config) (*app, error) {
 		d.Close()
 		return nil, err
 	}
-	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy})
+	rcfg := c.Retrieval
+	rcfg.DataDir = filepath.Join(c.DataDir, "index")
+	rs, err := backend.Open(ctx, rcfg)
 	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("opening the knowledge index: %w", err)
+	}
+	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy}, rs)
+	if err != nil {
+		rs.Close()
 		d.Close()
 		return nil, err
 	}

@@ -24,6 +24,10 @@ type Config struct {
 	WeaviateURL string
 	// Embedder is "local" (default), "gemini" or "openai".
 	Embedder string
+	// Gemini configures the "gemini" embedder (APIKey required).
+	Gemini embed.GeminiConfig
+	// OpenAI configures the "openai" embedder (BaseURL and Model required).
+	OpenAI embed.OpenAIConfig
 	// Threshold overrides retrieval.DefaultThreshold when > 0.
 	Threshold float64
 }
@@ -61,14 +65,21 @@ func Open(ctx context.Context, cfg Config) (*retrieval.Service, error) {
 	return retrieval.NewService(closeBoth{store, cache}, emb, opts...), nil
 }
 
-// openEmbedder is the seam for the model embedders: wire embed.NewGemini
-// and embed.NewOpenAI here with their configuration.
-func openEmbedder(_ context.Context, cfg Config) (retrieval.Embedder, error) {
+// openEmbedder builds the configured embedder.
+func openEmbedder(ctx context.Context, cfg Config) (retrieval.Embedder, error) {
 	switch cfg.Embedder {
 	case "", "local":
 		return embed.NewLocal(), nil
-	case "gemini", "openai":
-		return nil, fmt.Errorf("%w: embedder %q is not wired into backend.Open yet", ErrNotConfigured, cfg.Embedder)
+	case "gemini":
+		if cfg.Gemini.APIKey == "" {
+			return nil, fmt.Errorf("%w: EMBEDDING_PROVIDER=gemini needs GEMINI_API_KEY", ErrNotConfigured)
+		}
+		return embed.NewGemini(ctx, cfg.Gemini)
+	case "openai":
+		if cfg.OpenAI.BaseURL == "" || cfg.OpenAI.Model == "" {
+			return nil, fmt.Errorf("%w: EMBEDDING_PROVIDER=openai needs LLM_BASE_URL and EMBEDDING_MODEL", ErrNotConfigured)
+		}
+		return embed.NewOpenAI(cfg.OpenAI)
 	default:
 		return nil, fmt.Errorf("%w: unknown embedder %q (local, gemini, openai)", ErrNotConfigured, cfg.Embedder)
 	}
