@@ -5,11 +5,11 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/concierge
 
-.PHONY: help build run test generate migration lint
+.PHONY: help build run test generate migration lint weaviate-start weaviate-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
 build: ## Build the binary into bin/concierge
 	$(GO) build -o $(BIN) ./cmd/concierge
@@ -32,3 +32,10 @@ lint: ## Check formatting (gofmt) and run go vet
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))"; \
 		if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+weaviate-start: ## Build (once) and start a local Weaviate on 127.0.0.1:18079 (export WEAVIATE_URL=http://127.0.0.1:18079)
+	scripts/weaviate.sh install
+	scripts/weaviate.sh start
+
+weaviate-stop: ## Stop the local Weaviate started by weaviate-start
+	scripts/weaviate.sh stop

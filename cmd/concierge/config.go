@@ -49,9 +49,10 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	dim, _ := strconv.Atoi(os.Getenv("EMBEDDING_DIMENSION"))
 	threshold, _ := strconv.ParseFloat(os.Getenv("RETRIEVAL_THRESHOLD"), 64)
 	c.Retrieval = backend.Config{
-		WeaviateURL: os.Getenv("WEAVIATE_URL"),
-		Embedder:    os.Getenv("EMBEDDING_PROVIDER"),
-		Threshold:   threshold,
+		WeaviateURL:  os.Getenv("WEAVIATE_URL"),
+		WeaviateGRPC: os.Getenv("WEAVIATE_GRPC"),
+		Embedder:     os.Getenv("EMBEDDING_PROVIDER"),
+		Threshold:    threshold,
 		Gemini: embed.GeminiConfig{
 			APIKey: os.Getenv("GEMINI_API_KEY"), BaseURL: os.Getenv("GEMINI_BASE_URL"),
 			Model: os.Getenv("EMBEDDING_MODEL"), Dimension: dim,

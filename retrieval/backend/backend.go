@@ -8,20 +8,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
+	"concierge/retrieval/weaviate"
 )
 
 // Config selects and configures the store and the embedder.
 type Config struct {
 	// DataDir holds the embedded index and the embedding cache.
 	DataDir string
-	// WeaviateURL selects the Weaviate store when set.
-	WeaviateURL string
+	// WeaviateURL selects the Weaviate store when set; WeaviateGRPC
+	// (host:port, optional) sends batch imports over gRPC.
+	WeaviateURL  string
+	WeaviateGRPC string
 	// Embedder is "local" (default), "gemini" or "openai".
 	Embedder string
 	// Gemini configures the "gemini" embedder (APIKey required).
@@ -85,10 +89,20 @@ func openEmbedder(ctx context.Context, cfg Config) (retrieval.Embedder, error) {
 	}
 }
 
-// openStore is the seam for the Weaviate store.
+// openStore opens Weaviate when configured, else the embedded store. A
+// Weaviate that is down at start still yields a store: the server starts
+// and reports not ready until Weaviate answers.
 func openStore(ctx context.Context, cfg Config) (retrieval.Store, error) {
 	if cfg.WeaviateURL != "" {
-		return nil, fmt.Errorf("%w: the Weaviate store is not wired into backend.Open yet", ErrNotConfigured)
+		st, err := weaviate.New(ctx, weaviate.Config{URL: cfg.WeaviateURL, GRPC: cfg.WeaviateGRPC})
+		if err != nil && st != nil && errors.Is(err, retrieval.ErrUnavailable) {
+			slog.WarnContext(ctx, "Weaviate is not reachable yet", slog.String("url", cfg.WeaviateURL), slog.Any("err", err))
+			return st, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
 	}
 	return embedded.Open(ctx, filepath.Join(cfg.DataDir, embedded.FileName))
 }
