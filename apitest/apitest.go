@@ -40,14 +40,26 @@ type Env struct {
 	URL    string
 }
 
-// New starts the platform over d (a migrated database, see dbtest).
+// New starts the platform over d (a migrated database, see dbtest), with
+// its ingestion workers running.
 func New(t testing.TB, d *db.DB) *Env {
+	t.Helper()
+	return NewWithConfig(t, d, server.Config{})
+}
+
+// NewWithConfig is New with a server configuration (ingest extractors,
+// timeouts, ...).
+func NewWithConfig(t testing.TB, d *db.DB, cfg server.Config) *Env {
 	t.Helper()
 	dir := t.TempDir()
 	rs, err := backend.Open(context.Background(), backend.Config{DataDir: filepath.Join(dir, "index")})
 	require.NoError(t, err)
-	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), dir, server.Config{}, rs)
+	if cfg.Ingest.PollInterval == 0 {
+		cfg.Ingest.PollInterval = 100 * time.Millisecond
+	}
+	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), dir, cfg, rs)
 	require.NoError(t, err)
+	require.NoError(t, app.StartWorkers(context.Background()))
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(func() {
 		srv.CloseClientConnections()

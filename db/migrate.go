@@ -60,7 +60,8 @@ func (d *DB) provider(ctx context.Context) (*goose.Provider, error) {
 	return goose.NewProvider(gd, d.SQL, fsys, opts...)
 }
 
-// Migrate applies all pending versioned migrations. It is safe to call on an
+// Migrate applies all pending versioned migrations, then those of the job
+// queue (River). It is safe to call on an
 // up-to-date database and, on PostgreSQL, from several processes at once.
 func (d *DB) Migrate(ctx context.Context) error {
 	p, err := d.provider(ctx)
@@ -69,6 +70,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("db: migrate: %w", err)
+	}
+	if err := d.migrateRiver(ctx); err != nil {
+		return fmt.Errorf("db: migrate job queue: %w", err)
 	}
 	return nil
 }

@@ -101,7 +101,24 @@ func unreachable(t testing.TB, err error) {
 		redact(PostgresURL()), err)
 }
 
-func openPostgres(t testing.TB) *db.DB {
+// URL returns the database URL of a fresh, empty database of one dialect,
+// for tests that start the binary as a child process (which migrates it).
+// The database is dropped when the test ends.
+func URL(t testing.TB, dl string) string {
+	t.Helper()
+	switch dl {
+	case dialect.SQLite, "sqlite":
+		return "sqlite://" + filepath.Join(t.TempDir(), "test.db")
+	case dialect.Postgres, "postgresql":
+		return postgresSchemaURL(t)
+	}
+	t.Fatalf("dbtest: unknown dialect %q", dl)
+	return ""
+}
+
+// postgresSchemaURL creates a throwaway schema and returns the URL whose
+// search_path selects it.
+func postgresSchemaURL(t testing.TB) string {
 	t.Helper()
 	c, cancel := ctx()
 	defer cancel()
@@ -116,7 +133,7 @@ func openPostgres(t testing.TB) *db.DB {
 	pingCancel()
 	if err != nil {
 		unreachable(t, err)
-		return nil
+		return ""
 	}
 	schema := "t_" + randomHex(8)
 	if _, err := admin.ExecContext(c, `CREATE SCHEMA "`+schema+`"`); err != nil {
@@ -136,7 +153,20 @@ func openPostgres(t testing.TB) *db.DB {
 	q := u.Query()
 	q.Set("search_path", schema) // lib/pq sends it as a run-time parameter
 	u.RawQuery = q.Encode()
-	d, err := db.Open(c, u.String(), "")
+	return u.String()
+}
+
+func openPostgres(t testing.TB) *db.DB {
+	t.Helper()
+	u := postgresSchemaURL(t) // skips the test when PostgreSQL is unreachable
+	c, cancel := ctx()
+	defer cancel()
+	pu, err := url.Parse(u)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	schema := pu.Query().Get("search_path")
+	d, err := db.Open(c, u, "")
 	if err != nil {
 		t.Fatalf("dbtest: opening PostgreSQL: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"concierge/account"
 	"concierge/auth"
 	"concierge/ent"
+	"concierge/ingest"
 	"concierge/realtime"
 )
 
@@ -18,6 +19,7 @@ type Resolver struct {
 	Auth     *auth.Service
 	Accounts *account.Service
 	Broker   realtime.Broker
+	Ingest   *ingest.Service
 }
 
 // NewSchema returns the executable schema over r.

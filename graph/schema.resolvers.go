@@ -126,9 +126,37 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id uuid.UUID) (*ent
 	return r.Accounts.RevokeAPIKey(ctx, id)
 }
 
+// AddText is the resolver for the addText field.
+func (r *mutationResolver) AddText(ctx context.Context, input model.AddTextInput) (*ent.Resource, error) {
+	return r.Ingest.AddText(ctx, input.Title, input.Content)
+}
+
+// UpdateResource is the resolver for the updateResource field.
+func (r *mutationResolver) UpdateResource(ctx context.Context, id uuid.UUID, input model.UpdateResourceInput) (*ent.Resource, error) {
+	return r.Ingest.UpdateResource(ctx, id, input.Title, input.IsActive)
+}
+
+// DeleteResource is the resolver for the deleteResource field.
+func (r *mutationResolver) DeleteResource(ctx context.Context, id uuid.UUID) (bool, error) {
+	if err := r.Ingest.DeleteResource(ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ReprocessResource is the resolver for the reprocessResource field.
+func (r *mutationResolver) ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
+	return r.Ingest.ReprocessResource(ctx, id)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
 	return r.me(ctx)
+}
+
+// Resource is the resolver for the resource field.
+func (r *queryResolver) Resource(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
+	return r.resource(ctx, id)
 }
 
 // Company is the resolver for the company field.
@@ -144,6 +172,11 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.APIKey, error) {
 // CompanyEvents is the resolver for the companyEvents field.
 func (r *subscriptionResolver) CompanyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error) {
 	return r.companyEvents(ctx, companyID)
+}
+
+// ResourceEvents is the resolver for the resourceEvents field.
+func (r *subscriptionResolver) ResourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *ent.Resource, error) {
+	return r.resourceEvents(ctx, id)
 }
 
 // Mutation returns MutationResolver implementation.

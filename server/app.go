@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"time"
 
 	"concierge/account"
 	"concierge/auth"
 	"concierge/db"
 	"concierge/filestore"
 	"concierge/graph"
+	"concierge/ingest"
 	"concierge/realtime"
 	"concierge/retrieval"
 )
@@ -26,6 +28,9 @@ type App struct {
 	Broker   realtime.Broker
 	// Retrieval is the company knowledge index (nil: none configured).
 	Retrieval *retrieval.Service
+	// Ingest manages resources and runs their ingestion jobs (after
+	// StartWorkers).
+	Ingest *ingest.Service
 }
 
 // NewApp wires the services over a migrated database. Files go under
@@ -46,12 +51,23 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	if rs != nil {
 		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
 	}
+	icfg := cfg.Ingest
+	icfg.DB, icfg.Index, icfg.Broker, icfg.Files = d, rs, a.Broker, files
+	if a.Ingest, err = ingest.New(icfg); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// StartWorkers runs the ingestion workers in this process until Close or
+// ctx ends.
+func (a *App) StartWorkers(ctx context.Context) error {
+	return a.Ingest.Start(ctx)
 }
 
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker})
+	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker, Ingest: a.Ingest})
 	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready})
 }
 
@@ -68,9 +84,11 @@ func (a *App) ready(ctx context.Context) error {
 	return nil
 }
 
-// Close stops the broker and closes the knowledge index. The database is
-// the caller's to close.
+// Close stops the ingestion workers (running jobs get a few seconds to
+// finish, then are cancelled and retried later), the broker and the
+// knowledge index. The database is the caller's to close.
 func (a *App) Close() {
+	a.Ingest.Stop(10 * time.Second)
 	_ = a.Broker.Close()
 	if a.Retrieval != nil {
 		_ = a.Retrieval.Close()

@@ -23,6 +23,7 @@ import (
 	"concierge/ent/resource"
 	"concierge/ent/user"
 	"concierge/ent/visitor"
+	"concierge/ingest"
 )
 
 // The isolation matrix (DESIGN.md §6, issue 2): every caller of company A
@@ -282,6 +283,30 @@ func isolationOps() []isoOp {
 					"adminFullName": "Mole", "adminEmail": b.AdminEmail, "adminPassword": apitest.Password}}
 			}},
 		{name: "logout", answers: true, okFor: isoUsersOfA, endsSession: true, query: `mutation { logout }`, vars: isoNoVars},
+
+		// Issue 4: resources.
+		{name: "resource(B)", query: `query($id: ID!) { resource(id: $id) { id title status companyID } }`,
+			vars: isoVar("resource")},
+		{name: "addText", answers: true, okFor: []string{isoAdminA, isoKeyA},
+			query: `mutation($in: AddTextInput!) { addText(input: $in) { id title companyID company { id } } }`,
+			vars: func(_ *isoVictim, c isoCaller) map[string]any {
+				return map[string]any{"in": map[string]any{"title": "Text of " + isoSlugOf(c), "content": "Knowledge of alpha."}}
+			},
+			check: isoLandsInOwnCompany("addText.id", func(m *isoMatrix, id uuid.UUID) uuid.UUID {
+				r, err := m.e.DB.Client.Resource.Get(apitest.Bypass(), id)
+				require.NoError(m.e.T, err)
+				return r.CompanyID
+			})},
+		{name: "updateResource(B)",
+			query: `mutation($id: ID!) { updateResource(id: $id, input: {title: "Hacked", isActive: false}) { id title isActive } }`,
+			vars:  isoVar("resource")},
+		{name: "updateResource(B title only)",
+			query: `mutation($id: ID!) { updateResource(id: $id, input: {title: "Hacked"}) { id title } }`,
+			vars:  isoVar("resource")},
+		{name: "deleteResource(B)", query: `mutation($id: ID!) { deleteResource(id: $id) }`,
+			vars: isoVar("resource")},
+		{name: "reprocessResource(B)", query: `mutation($id: ID!) { reprocessResource(id: $id) { id status } }`,
+			vars: isoVar("resource")},
 	}
 	// node(id) and nodes(ids) for each kind of B's ids.
 	for _, kind := range []string{"company", "admin", "agent", "API key", "visitor", "conversation", "message", "resource"} {
@@ -552,5 +577,56 @@ func TestIsolationSubscriptions(t *testing.T) {
 		require.Equal(t, "AGENT_CREATED", ev.Str("companyEvents.kind"))
 		require.Equal(t, "new@alpha.test", ev.Str("companyEvents.agent.email"), "the first event A hears is its own")
 		isoRequireNoneOf(t, ev, m.b.secrets())
+	})
+}
+
+// resourceEvents: nobody of A follows B's resources, and A's stream of all
+// its resources carries nothing of B.
+func TestIsolationResourceEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		m, callers := setupIsolation(t, d)
+		const q = `subscription($id: ID) { resourceEvents(id: $id) { id title status companyID } }`
+		for _, c := range callers {
+			sub, err := m.e.Subscribe(c.token, q, map[string]any{"id": isoID(m.b.id["resource"])})
+			require.NoError(t, err, "%s connects", c.name)
+			r := sub.Next(5 * time.Second)
+			require.NotNil(t, r, "%s: no answer", c.name)
+			require.NotEmpty(t, r.Errors, "%s may not follow B's resource", c.name)
+			require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
+			isoRequireNoneOf(t, r, m.b.secrets())
+			sub.Close()
+		}
+		// Visitors and anonymous callers do not follow resources at all.
+		for _, c := range callers[3:] {
+			sub, err := m.e.Subscribe(c.token, q, nil)
+			require.NoError(t, err)
+			r := sub.Next(5 * time.Second)
+			require.NotNil(t, r, c.name)
+			require.True(t, isoRefused(t, r, isoRefusedCodes) && len(r.Errors) > 0, c.name)
+			sub.Close()
+		}
+
+		// A's admin and key follow all of A's resources.
+		var subs []*apitest.Subscription
+		for _, c := range callers[:3] {
+			sub, err := m.e.Subscribe(c.token, q, nil)
+			require.NoError(t, err)
+			subs = append(subs, sub)
+		}
+		isoWaitSubscribed(t, m.e, ingest.Topic(m.a.CompanyID), 3)
+		add := `mutation($in: AddTextInput!) { addText(input: $in) { id } }`
+		m.e.Do(m.b.AdminToken, add, map[string]any{"in": map[string]any{"title": "Knowledge of bravo 2", "content": "Secret of bravo."}}).OK(t)
+		for _, sub := range subs {
+			require.Nil(t, sub.Next(500*time.Millisecond), "A must not hear of B's resources")
+		}
+		r := m.e.Do(m.a.AdminToken, add, map[string]any{"in": map[string]any{"title": "Alpha's own", "content": "Alpha text."}}).OK(t)
+		for _, sub := range subs {
+			ev := sub.Next(5 * time.Second)
+			require.NotNil(t, ev, "A's own event arrives")
+			require.Empty(t, ev.Errors)
+			require.Equal(t, r.Str("addText.id"), ev.Str("resourceEvents.id"))
+			isoRequireNoneOf(t, ev, m.b.secrets())
+		}
 	})
 }

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"concierge/ingest"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// ComplexityLimit bounds query complexity (default 1000).
 	ComplexityLimit int
+	// Ingest tunes the ingestion jobs (workers, timeouts, attempts,
+	// extractors); NewApp fills in its database, index, broker and files.
+	Ingest ingest.Config
 }
 
 // Deps are what the server serves.

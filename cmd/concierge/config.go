@@ -1,12 +1,14 @@
 package main
 
 import (
+	"concierge/ingest"
 	"concierge/retrieval/backend"
 	"concierge/retrieval/embed"
 	"flag"
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 )
 
 // config is the whole configuration; flags win over environment variables
@@ -21,6 +23,7 @@ type config struct {
 	SuperUser   string
 	SuperPass   string
 	Retrieval   backend.Config
+	Ingest      ingest.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -62,6 +65,9 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 			Model: os.Getenv("EMBEDDING_MODEL"), Dimension: dim,
 		},
 	}
+	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
+	c.Ingest.JobTimeout, _ = time.ParseDuration(os.Getenv("INGEST_JOB_TIMEOUT"))
+	c.Ingest.RescueAfter, _ = time.ParseDuration(os.Getenv("INGEST_RESCUE_AFTER"))
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", envOr("CONCIERGE_ADDR", ":8080"), "listen address (env CONCIERGE_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("CONCIERGE_DATA_DIR", "./data"), "data directory: SQLite file, uploaded files, generated secrets (env CONCIERGE_DATA_DIR)")

@@ -1,6 +1,7 @@
 // Command concierge runs the Concierge platform.
 //
 //	concierge serve                 run the API (and, on first start in development, create demo data)
+//	concierge worker                run only the ingestion workers
 //	concierge migrate [--status]    apply database migrations
 //	concierge superadmin create     create a super admin
 //	concierge demo                  create the demo company now
@@ -21,13 +22,17 @@ const usage = `Concierge: multi-tenant customer-support chatbot platform.
 
 Usage:
   concierge serve      [--addr :8080] [--data ./data] [--env development|production]
+  concierge worker     [--data ./data]            (ingestion workers only; serve runs them too)
   concierge migrate    [--status] [--data ./data]
   concierge superadmin create --username NAME --password PASS [--email EMAIL] [--name FULL_NAME]
   concierge demo       [--data ./data]
 
 Environment: DATABASE_URL (PostgreSQL; default SQLite in the data directory),
 CONCIERGE_ADDR, CONCIERGE_DATA_DIR, CONCIERGE_ENV, JWT_SECRET,
-SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD, CONCIERGE_TRUST_PROXY.
+SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD, CONCIERGE_TRUST_PROXY,
+INGEST_WORKERS (jobs at once per process, default 4), INGEST_JOB_TIMEOUT
+(one attempt, default 10m), INGEST_RESCUE_AFTER (a job whose process died
+runs again after this, default job timeout + 5m).
 `
 
 func main() {
@@ -51,6 +56,8 @@ func run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest)
+	case "worker":
+		return worker(ctx, rest)
 	case "migrate":
 		return migrateCmd(ctx, rest)
 	case "superadmin":

@@ -14,9 +14,15 @@ import (
 
 	"concierge/auth"
 	"concierge/db"
+	"concierge/ent/resource"
+	"concierge/ingest"
 	"concierge/retrieval/backend"
 	"concierge/server"
 )
+
+// testExtractors replace the ingest extractors in tests of this package
+// (the crash test's child process blocks in one); nil otherwise.
+var testExtractors map[resource.Type]ingest.Extractor
 
 // app is the wired platform plus its configuration.
 type app struct {
@@ -49,7 +55,11 @@ func open(ctx context.Context, c config) (*app, error) {
 		d.Close()
 		return nil, fmt.Errorf("opening the knowledge index: %w", err)
 	}
-	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy}, rs)
+	icfg := c.Ingest
+	if testExtractors != nil {
+		icfg.Extractors = testExtractors
+	}
+	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy, Ingest: icfg}, rs)
 	if err != nil {
 		rs.Close()
 		d.Close()
@@ -77,6 +87,10 @@ func serve(ctx context.Context, args []string) error {
 	creds, err := a.bootstrap(ctx)
 	if err != nil {
 		return err
+	}
+	// Ingestion workers run in-process; `concierge worker` runs more.
+	if err := a.StartWorkers(ctx); err != nil {
+		return fmt.Errorf("starting workers: %w", err)
 	}
 	h := a.Handler()
 	ln, err := net.Listen("tcp", c.Addr)
@@ -120,4 +134,26 @@ func printBanner(c config, addr net.Addr, creds []string) {
 		b.WriteString(l + "\n")
 	}
 	fmt.Fprintln(os.Stdout, b.String())
+}
+
+// worker runs only the ingestion workers (no HTTP API), for scaling jobs
+// apart from the API replicas on one PostgreSQL database.
+func worker(ctx context.Context, args []string) error {
+	c, _, err := parseConfig("worker", args)
+	if err != nil {
+		return err
+	}
+	setupLogger(c)
+	a, err := open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.StartWorkers(ctx); err != nil {
+		return fmt.Errorf("starting workers: %w", err)
+	}
+	slog.Info("ingestion workers running", slog.String("database", a.DB.Dialect))
+	<-ctx.Done()
+	slog.Info("shutting down")
+	return nil
 }

@@ -16,6 +16,12 @@ import (
 	"github.com/google/uuid"
 )
 
+type AddTextInput struct {
+	Title string `json:"title"`
+	// Plain text, at most 1 MB.
+	Content string `json:"content"`
+}
+
 type AuthPayload struct {
 	// Short-lived access token: send it as `Authorization: Bearer <token>`.
 	Token     string    `json:"token"`
@@ -92,6 +98,12 @@ type UpdateCompanyInput struct {
 	Greeting         *string                   `json:"greeting,omitempty"`
 	AllowedOrigins   []string                  `json:"allowedOrigins,omitempty"`
 	RequireIdentity  *bool                     `json:"requireIdentity,omitempty"`
+}
+
+type UpdateResourceInput struct {
+	Title *string `json:"title,omitempty"`
+	// An inactive resource is never used in answers.
+	IsActive *bool `json:"isActive,omitempty"`
 }
 
 // Who is calling. Exactly one of user, superAdmin, visitor and apiKey is set for an authenticated caller; none for an anonymous one.

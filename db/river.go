@@ -1,0 +1,80 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"hash/fnv"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"concierge/ent"
+)
+
+// RiverDriver returns the River job-queue driver over the database's pool:
+// riversqlite on SQLite, riverdatabasesql (lib/pq) on PostgreSQL. Both work
+// on *sql.Tx, so jobs are inserted in the same transaction as the rows
+// they process.
+func (d *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if d.Dialect == dialect.SQLite {
+		return riversqlite.New(d.SQL)
+	}
+	return riverdatabasesql.New(d.SQL)
+}
+
+// migrateRiver applies River's own migrations (its job, leader and queue
+// tables) in the current schema. On PostgreSQL a session-level advisory
+// lock serialises replicas that start at the same time.
+func (d *DB) migrateRiver(ctx context.Context) error {
+	m, err := rivermigrate.New(d.RiverDriver(), nil)
+	if err != nil {
+		return err
+	}
+	if d.Dialect == dialect.SQLite {
+		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		return err
+	}
+	// A session lock held on one connection while the migrator works on
+	// others (some River migrations must commit one by one: PostgreSQL
+	// cannot use an enum value added in the same transaction).
+	conn, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var schemaName string
+	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schemaName); err != nil {
+		return fmt.Errorf("reading current schema: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("concierge-river:" + schemaName))
+	key := int64(h.Sum64() >> 1)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return fmt.Errorf("locking: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// TxClient returns an ent client that runs on tx, so that ent writes and
+// other statements on tx (a River InsertTx) commit or roll back together.
+// Privacy policies and hooks apply as on Client.
+func (d *DB) TxClient(tx *sql.Tx) *ent.Client {
+	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})}))
+}
+
+// txDriver runs on an open transaction: the transactions ent opens for
+// multi-statement writes nest in it (no-op commit and rollback).
+type txDriver struct{ *entsql.Driver }
+
+func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d.Driver), nil }
+
+func (d txDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
+	return dialect.NopTx(d.Driver), nil
+}

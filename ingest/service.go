@@ -1,0 +1,482 @@
+// Package ingest turns resources (texts, PDFs, websites, Facebook pages)
+// into searchable knowledge as durable River jobs: extract → chunk → store
+// the Chunk rows → index them through the retrieval service, with status
+// and progress published to the company's subscribers at every step.
+//
+// A resource and its job are created in one database transaction, so a
+// committed resource always has its job. Jobs run with the system viewer of
+// the company named in their args, so ent's privacy rules keep a job inside
+// its company. Extractors plug in per resource type (Config.Extractors).
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+
+	"concierge/auth"
+	"concierge/db"
+	"concierge/ent"
+	entchunk "concierge/ent/chunk"
+	"concierge/ent/resource"
+	"concierge/fault"
+	"concierge/filestore"
+	"concierge/ingest/chunk"
+	"concierge/realtime"
+	"concierge/retrieval"
+)
+
+// Limits of a TEXT resource.
+const (
+	MaxTextBytes  = 1 << 20
+	MaxTitleRunes = 500
+)
+
+// Defaults of Config.
+const (
+	DefaultJobTimeout  = 10 * time.Minute
+	DefaultMaxAttempts = 5
+	DefaultWorkers     = 4
+)
+
+// Config wires a Service.
+type Config struct {
+	DB *db.DB
+	// Index is the knowledge index (nil: chunks are stored, not indexed).
+	Index  *retrieval.Service
+	Broker realtime.Broker
+	// Files holds uploaded files; deleting a resource removes its file.
+	Files *filestore.Store
+	// Extractors by resource type, added to the built-in TEXT one (and
+	// replacing it when they name TEXT).
+	Extractors map[resource.Type]Extractor
+	// Chunking sets the chunk sizes (zero: chunk's defaults).
+	Chunking chunk.Options
+	// Workers is how many jobs one process runs at once.
+	Workers int
+	// JobTimeout bounds one attempt. RescueAfter (default JobTimeout + 5
+	// minutes) is when River considers a job stuck, because its process
+	// died, and runs it again.
+	JobTimeout, RescueAfter time.Duration
+	// MaxAttempts before a resource fails for good.
+	MaxAttempts int
+	// PollInterval is how often workers look for jobs inserted by other
+	// processes (default 1s).
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Service manages resources and runs their ingestion jobs.
+type Service struct {
+	cfg        Config
+	db         *db.DB
+	index      *retrieval.Service
+	broker     realtime.Broker
+	files      *filestore.Store
+	extractors map[resource.Type]Extractor
+	river      *river.Client[*sql.Tx]
+	log        *slog.Logger
+}
+
+// New returns a Service. Its River client inserts jobs at once and runs
+// them after Start.
+func New(cfg Config) (*Service, error) {
+	if cfg.DB == nil || cfg.Broker == nil {
+		return nil, errors.New("ingest: DB and Broker are required")
+	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = DefaultJobTimeout
+	}
+	if cfg.RescueAfter <= cfg.JobTimeout {
+		cfg.RescueAfter = cfg.JobTimeout + 5*time.Minute
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Service{cfg: cfg, db: cfg.DB, index: cfg.Index, broker: cfg.Broker, files: cfg.Files, log: cfg.Logger,
+		extractors: map[resource.Type]Extractor{resource.TypeTEXT: ExtractorFunc(textExtractor)}}
+	for t, ex := range cfg.Extractors {
+		s.extractors[t] = ex
+	}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
+		return nil, err
+	}
+	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
+		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		MaxAttempts:          cfg.MaxAttempts,
+		FetchPollInterval:    cfg.PollInterval,
+		Logger:               slog.New(quiet{cfg.Logger.Handler()}).With(slog.String("component", "river")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: job queue: %w", err)
+	}
+	s.river = rc
+	return s, nil
+}
+
+// Start runs the workers in this process until Stop or ctx ends.
+func (s *Service) Start(ctx context.Context) error { return s.river.Start(ctx) }
+
+// Stop lets running jobs finish for up to grace, then cancels them (they
+// are retried later). It is safe to call without Start.
+func (s *Service) Stop(grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.river.Stop(ctx); err == nil {
+		return
+	}
+	hard, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	_ = s.river.StopAndCancel(hard)
+}
+
+// River returns the job-queue client (for tests and operations).
+func (s *Service) River() *river.Client[*sql.Tx] { return s.river }
+
+// Event is a change of a resource, published on Topic.
+type Event struct {
+	CompanyID  uuid.UUID       `json:"companyId"`
+	ResourceID uuid.UUID       `json:"resourceId"`
+	Status     resource.Status `json:"status"`
+	Progress   float64         `json:"progress"`
+	Deleted    bool            `json:"deleted,omitempty"`
+}
+
+// Topic is the realtime topic of a company's resource events.
+func Topic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "resources") }
+
+func (s *Service) publish(ctx context.Context, r *ent.Resource, deleted bool) {
+	e := Event{CompanyID: r.CompanyID, ResourceID: r.ID, Status: r.Status, Progress: r.Progress, Deleted: deleted}
+	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, Topic(r.CompanyID), e); err != nil {
+		s.log.WarnContext(ctx, "ingest: publishing resource event", slog.Any("err", err))
+	}
+}
+
+// withTx runs fn on an ent client bound to one database transaction.
+func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client) error) error {
+	tx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; also on panic
+	if err := fn(s.db.TxClient(tx)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// create inserts a resource and its ingestion job in one transaction.
+func (s *Service) create(ctx context.Context, build func(tx *ent.Client) *ent.ResourceCreate) (*ent.Resource, error) {
+	tx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	r, err := build(s.db.TxClient(tx)).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enqueue(ctx, tx, r); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, r, false)
+	// Reloaded on the pool: r is bound to the finished transaction, and
+	// its edges would not load.
+	return s.db.Client.Resource.Get(ctx, r.ID)
+}
+
+// enqueue inserts r's job on tx.
+func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, r *ent.Resource) error {
+	_, err := s.river.InsertTx(ctx, tx, IngestResourceArgs{CompanyID: r.CompanyID, ResourceID: r.ID}, nil)
+	if err != nil {
+		return fmt.Errorf("ingest: enqueueing: %w", err)
+	}
+	return nil
+}
+
+// tenant returns the viewer's company, or the error for a viewer without
+// one.
+func tenant(ctx context.Context) (uuid.UUID, error) {
+	v := auth.FromContext(ctx)
+	if v == nil || v.Kind == auth.KindNone {
+		return uuid.Nil, fault.Unauthenticated("log in first")
+	}
+	id, ok := v.Tenant()
+	if !ok {
+		return uuid.Nil, fault.Forbidden("knowledge belongs to a company: log in as one of its admins")
+	}
+	return id, nil
+}
+
+func cleanTitle(title string) (string, error) {
+	t := strings.TrimSpace(title)
+	switch {
+	case t == "":
+		return "", fault.Invalid("title", "title is required")
+	case !utf8.ValidString(t):
+		return "", fault.Invalid("title", "title must be valid UTF-8")
+	case utf8.RuneCountInString(t) > MaxTitleRunes:
+		return "", fault.Invalid("title", "title is longer than %d characters", MaxTitleRunes)
+	case strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 }):
+		return "", fault.Invalid("title", "title must be one line")
+	}
+	return t, nil
+}
+
+// AddText adds a TEXT resource and enqueues its ingestion. Company admins
+// and knowledge:write keys may.
+func (s *Service) AddText(ctx context.Context, title, content string) (*ent.Resource, error) {
+	cid, err := tenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := cleanTitle(title)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(content) > MaxTextBytes:
+		return nil, fault.Invalid("content", "content is %d bytes, at most %d (1 MB) are accepted", len(content), MaxTextBytes)
+	case strings.TrimSpace(content) == "":
+		return nil, fault.Invalid("content", "content is required")
+	case !utf8.ValidString(content):
+		return nil, fault.Invalid("content", "content must be valid UTF-8 text")
+	case strings.ContainsRune(content, 0):
+		return nil, fault.Invalid("content", "content must be text (it contains NUL bytes)")
+	}
+	return s.create(ctx, func(tx *ent.Client) *ent.ResourceCreate {
+		return tx.Resource.Create().SetCompanyID(cid).SetType(resource.TypeTEXT).SetTitle(t).
+			SetExtractedContent(content).SetStatus(resource.StatusPENDING)
+	})
+}
+
+// Get returns a resource the viewer may see.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
+	r, err := s.db.Client.Resource.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, fault.NotFound("resource")
+	}
+	return r, err
+}
+
+// UpdateResource changes a resource's title and active flag. An inactive
+// resource is taken out of the knowledge index, so answers never use it;
+// reactivating puts its stored chunks back.
+func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, title *string, isActive *bool) (*ent.Resource, error) {
+	if _, err := tenant(ctx); err != nil {
+		return nil, err
+	}
+	old, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	upd := s.db.Client.Resource.UpdateOneID(id)
+	if title != nil {
+		t, err := cleanTitle(*title)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetTitle(t)
+	}
+	if isActive != nil {
+		upd.SetIsActive(*isActive)
+	}
+	r, err := upd.Save(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fault.NotFound("resource")
+	}
+	if err != nil {
+		return nil, err
+	}
+	retitled := title != nil && r.Title != old.Title
+	if r.IsActive != old.IsActive || (retitled && r.IsActive) {
+		if err := s.reindexFromChunks(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	s.publish(ctx, r, false)
+	return r, nil
+}
+
+// reindexFromChunks makes the index match the resource's active flag and
+// stored chunks (titles are part of the indexed text).
+func (s *Service) reindexFromChunks(ctx context.Context, r *ent.Resource) error {
+	if s.index == nil {
+		return nil
+	}
+	if !r.IsActive {
+		return s.index.DeleteResource(ctx, r.ID)
+	}
+	if r.Status != resource.StatusCOMPLETED {
+		return nil // the running job indexes it when it finishes
+	}
+	cs, err := s.db.Client.Chunk.Query().Where(entchunk.ResourceID(r.ID)).Order(ent.Asc(entchunk.FieldOrdinal)).All(ctx)
+	if err != nil {
+		return err
+	}
+	ps := make([]retrieval.Passage, len(cs))
+	for i, c := range cs {
+		ps[i] = retrieval.Passage{ChunkID: c.ID, ResourceID: r.ID, Ordinal: c.Ordinal, Title: r.Title,
+			Heading: c.Heading, URL: c.URL, Text: c.Text}
+		if c.Page != nil {
+			ps[i].Page = *c.Page
+		}
+	}
+	return s.syncIndex(ctx, r.ID, ps)
+}
+
+// DeleteResource removes a resource with its chunks, its passages in the
+// index and its file.
+func (s *Service) DeleteResource(ctx context.Context, id uuid.UUID) error {
+	if _, err := tenant(ctx); err != nil {
+		return err
+	}
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = s.withTx(ctx, func(tx *ent.Client) error {
+		if _, err := tx.Chunk.Delete().Where(entchunk.ResourceID(id)).Exec(ctx); err != nil {
+			return err
+		}
+		return tx.Resource.DeleteOneID(id).Exec(ctx)
+	})
+	if ent.IsNotFound(err) {
+		return fault.NotFound("resource")
+	}
+	if err != nil {
+		return err
+	}
+	if s.index != nil {
+		if err := s.index.DeleteResource(ctx, id); err != nil {
+			// The row is gone; a leftover passage cannot be cited (its
+			// resource does not load) but is logged for the operators.
+			s.log.ErrorContext(ctx, "ingest: removing a deleted resource from the index", slog.Any("err", err),
+				slog.String("resource", id.String()))
+		}
+	}
+	s.removeFile(r)
+	s.publish(ctx, r, true)
+	return nil
+}
+
+// removeFile deletes the resource's stored file. file_path is relative to
+// the file store and inside the company's directory.
+func (s *Service) removeFile(r *ent.Resource) {
+	if s.files == nil || r.FilePath == "" {
+		return
+	}
+	base := filepath.Join(s.files.Dir(), r.CompanyID.String())
+	p := filepath.Join(s.files.Dir(), filepath.Clean(r.FilePath))
+	if !strings.HasPrefix(p, base+string(filepath.Separator)) {
+		s.log.Error("ingest: resource file outside its company's directory", slog.String("resource", r.ID.String()))
+		return
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("ingest: removing resource file", slog.Any("err", err))
+	}
+}
+
+// ReprocessResource runs the resource's ingestion again. If a job for it is
+// already waiting or running, that one stands and the resource is returned
+// as it is.
+func (s *Service) ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
+	if _, err := tenant(ctx); err != nil {
+		return nil, err
+	}
+	for range 40 {
+		r, dup, err := s.reprocess(ctx, id)
+		if err != nil || !dup {
+			return r, err
+		}
+		if r.Status != resource.StatusCOMPLETED && r.Status != resource.StatusFAILED {
+			return r, nil // waiting or running: that job stands
+		}
+		// The job has just finished its work; River records that a moment
+		// later (its completer batches), and until then the job still
+		// counts as running.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+	return s.Get(ctx, id)
+}
+
+// reprocess sets the resource PENDING and enqueues its job in one
+// transaction; dup reports that a job for it already exists (nothing was
+// changed then, and r is the resource as it is).
+func (s *Service) reprocess(ctx context.Context, id uuid.UUID) (r *ent.Resource, dup bool, err error) {
+	tx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	c := s.db.TxClient(tx)
+	old, err := c.Resource.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, false, fault.NotFound("resource")
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	// Writing first checks that the viewer may manage the resource before
+	// anything is enqueued.
+	if r, err = c.Resource.UpdateOne(old).SetStatus(resource.StatusPENDING).SetProgress(0).ClearError().Save(ctx); err != nil {
+		return nil, false, err
+	}
+	res, err := s.river.InsertTx(ctx, tx, IngestResourceArgs{CompanyID: r.CompanyID, ResourceID: r.ID}, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("ingest: enqueueing: %w", err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		_ = tx.Rollback()
+		r, err = s.db.Client.Resource.Get(ctx, id)
+		return r, true, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, err
+	}
+	s.publish(ctx, r, false)
+	r, err = s.db.Client.Resource.Get(ctx, r.ID)
+	return r, false, err
+}
+
+// quiet passes on River's warnings and errors only: its info logs (job
+// counts every few seconds) would drown the service's own.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quiet) WithAttrs(as []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(as)} }
+
+func (q quiet) WithGroup(name string) slog.Handler { return quiet{q.Handler.WithGroup(name)} }
