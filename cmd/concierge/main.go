@@ -8,6 +8,7 @@
 package main
 
 import (
+	"concierge/ingest/pdf"
 	"context"
 	"errors"
 	"flag"
@@ -36,6 +37,8 @@ runs again after this, default job timeout + 5m).
 `
 
 func main() {
+	// A child process for the pure-Go PDF fallback: runs and exits here.
+	pdf.MaybeRunChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
