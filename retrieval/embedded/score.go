@@ -46,24 +46,41 @@ func score(cd *candidate, qterms []string, maxBM25 float64) float64 {
 }
 
 // coverage is the share of qterms (stemmed content words) found in text.
+// A query has a few terms, so each word of text is compared with them
+// directly, and the scan stops stemming once every term is found.
 func coverage(qterms []string, text string) float64 {
 	if len(qterms) == 0 {
 		return 0
 	}
-	stems := map[string]bool{}
-	prefixes := map[string]bool{}
+	const (
+		none = iota
+		prefix
+		exact
+	)
+	found := make([]uint8, len(qterms))
+	left := len(qterms)
 	terms.Words(text, func(w string) {
-		stems[terms.Stem(w)] = true
-		if len(w) >= prefixLen {
-			prefixes[w[:prefixLen]] = true
+		if left == 0 {
+			return
+		}
+		st := terms.Stem(w)
+		for i, q := range qterms {
+			switch {
+			case found[i] == exact:
+			case st == q:
+				found[i] = exact
+				left--
+			case found[i] == none && len(q) > prefixLen && len(w) >= prefixLen && w[:prefixLen] == q[:prefixLen]:
+				found[i] = prefix
+			}
 		}
 	})
 	var got float64
-	for _, q := range qterms {
-		switch {
-		case stems[q]:
+	for _, f := range found {
+		switch f {
+		case exact:
 			got++
-		case len(q) > prefixLen && prefixes[q[:prefixLen]]:
+		case prefix:
 			got += 0.5
 		}
 	}

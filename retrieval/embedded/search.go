@@ -1,14 +1,11 @@
 package embedded
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
 
@@ -33,17 +30,24 @@ const (
 	// maxTermDocs: a query term in more passages than this is left out of
 	// the BM25 query (it bounds the cost of ranking at 100,000 chunks).
 	maxTermDocs = 2000
+	// maxQueryDocs bounds the passages the BM25 query ranks (FTS5 scores
+	// every match, about 2.5µs each): terms are taken rarest first, and the
+	// first that would go over the budget and the commoner ones after it
+	// are left out, like a term over maxTermDocs. The vector ranking and
+	// the lexical score still count them.
+	maxQueryDocs = 6000
+	// maxCachedDF bounds a company's cache of document frequencies.
+	maxCachedDF = 50_000
 )
 
 type candidate struct {
-	rowid    int64
-	resource uuid.UUID
-	cos      float64 // cosine with the query vector (-1 when unknown)
-	bm25     float64 // positive BM25 (0 when not a keyword match)
-	lexRank  int     // 1-based rank in the BM25 list (0: absent)
-	vecRank  int     // 1-based rank in the vector list (0: absent)
-	rrf      float64
-	hit      retrieval.Hit
+	rowid   int64
+	cos     float64 // cosine with the query vector (-1 when unknown)
+	bm25    float64 // positive BM25 (0 when not a keyword match)
+	lexRank int     // 1-based rank in the BM25 list (0: absent)
+	vecRank int     // 1-based rank in the vector list (0: absent)
+	rrf     float64
+	hit     retrieval.Hit
 }
 
 // Search implements retrieval.Store.
@@ -84,24 +88,41 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 		return cd
 	}
 
-	var qv []float32
+	// The vector scan (in memory, on all CPUs) runs while SQLite answers
+	// the keyword query; both finish before the lock is released.
+	var (
+		qv   []float32
+		near []scored
+		done = make(chan struct{})
+	)
 	if len(q.Vector) > 0 {
 		qv = normalized(q.Vector)
-		for i, v := range c.nearest(qv, n, exclude) {
-			cd := get(v.rowid)
-			cd.resource, cd.cos, cd.vecRank = v.resource, float64(v.score), i+1
+		var skip func(*segment) bool
+		if len(exclude) > 0 {
+			skip = func(sg *segment) bool { return exclude[sg.resource] }
 		}
+		go func() {
+			defer close(done)
+			near = c.vecs.nearest(qv, n, skip)
+		}()
+	} else {
+		close(done)
+	}
+	lex, err := s.keyword(ctx, c, q.Text, n, exclude)
+	<-done
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	lex, err := s.keyword(ctx, companyID, q.Text, n, exclude)
-	if err != nil {
-		return nil, err
+	for i, v := range near {
+		cd := get(v.rowid)
+		cd.cos, cd.vecRank = float64(v.score), i+1
 	}
 	for i, l := range lex {
 		cd := get(l.rowid)
-		cd.resource, cd.bm25, cd.lexRank = l.resource, l.bm25, i+1
+		cd.bm25, cd.lexRank = l.bm25, i+1
 	}
 	if len(byRow) == 0 {
 		return nil, nil
@@ -135,67 +156,6 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	return diversify(all, k), nil
 }
 
-type scored struct {
-	rowid    int64
-	resource uuid.UUID
-	score    float32
-}
-
-// nearest returns the n passages closest to the unit vector qv, best first,
-// scanning every vector of the company (exactly) on all CPUs. c.mu is held.
-func (c *company) nearest(qv []float32, n int, exclude map[uuid.UUID]bool) []scored {
-	segs := make([]*segment, 0, len(c.segs))
-	total := 0
-	for r, sg := range c.segs {
-		if !exclude[r] {
-			segs = append(segs, sg)
-			total += len(sg.rowids)
-		}
-	}
-	if total == 0 {
-		return nil
-	}
-	workers := 1
-	if total >= 8192 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	parts := make([]topN, workers)
-	var wg sync.WaitGroup
-	per := (len(segs) + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*per, min((w+1)*per, len(segs))
-		if lo >= hi {
-			continue
-		}
-		wg.Go(func() {
-			t := topN{n: n}
-			dim := len(qv)
-			for _, sg := range segs[lo:hi] {
-				for i, rowid := range sg.rowids {
-					s := dot(qv, sg.vecs[i*dim:(i+1)*dim])
-					t.push(scored{rowid: rowid, resource: sg.resource, score: s})
-				}
-			}
-			parts[w] = t
-		})
-	}
-	wg.Wait()
-	var merged []scored
-	for _, p := range parts {
-		merged = append(merged, p.h...)
-	}
-	slices.SortFunc(merged, func(a, b scored) int {
-		if a.score != b.score {
-			if a.score > b.score {
-				return -1
-			}
-			return 1
-		}
-		return int(a.rowid - b.rowid)
-	})
-	return merged[:min(n, len(merged))]
-}
-
 func dot(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
@@ -212,84 +172,107 @@ func dot(a, b []float32) float32 {
 	return s0 + s1 + s2 + s3
 }
 
-// topN keeps the n best scores seen (a min-heap).
-type topN struct {
-	n int
-	h minHeap
-}
-
-func (t *topN) push(s scored) {
-	if len(t.h) < t.n {
-		heap.Push(&t.h, s)
-		return
-	}
-	if s.score > t.h[0].score {
-		t.h[0] = s
-		heap.Fix(&t.h, 0)
-	}
-}
-
-type minHeap []scored
-
-func (h minHeap) Len() int           { return len(h) }
-func (h minHeap) Less(i, j int) bool { return h[i].score < h[j].score }
-func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *minHeap) Push(x any)        { *h = append(*h, x.(scored)) }
-func (h *minHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
 type lexHit struct {
-	rowid    int64
-	resource uuid.UUID
-	bm25     float64
+	rowid int64
+	bm25  float64
 }
 
 // keyword runs the BM25 search of text; c.mu is held for reading.
-func (s *Store) keyword(ctx context.Context, companyID uuid.UUID, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, error) {
+func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, error) {
 	words := queryTerms(text)
 	if len(words) == 0 {
 		return nil, nil
 	}
+	companyID := c.id
 	t := ftsTable(companyID)
 	// A term with no match at all is probably misspelt: fall back to its
 	// prefix ("refnd" → "ref"*), which the prefix index makes cheap.
-	parts := make([]string, 0, len(words))
+	type term struct {
+		expr string
+		df   int
+	}
+	ts := make([]term, 0, len(words))
 	for _, w := range words {
 		exact := `"` + w + `"`
-		var df int
-		err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %[1]s WHERE %[1]s MATCH ? LIMIT %[2]d)`, t, maxTermDocs+1), exact).Scan(&df)
+		df, err := s.docFreq(ctx, c, exact)
 		switch {
 		case err != nil:
-			return nil, wrapErr(ctx, "search", err)
+			return nil, err
 		case df > maxTermDocs:
 			// Too common to discriminate, and ranking all its passages
 			// would cost more than the whole search may: the vector
 			// ranking and the lexical score still count it.
 		case df > 0:
-			parts = append(parts, exact)
+			ts = append(ts, term{exact, df})
 		case len(w) > prefixLen+1 && isASCII(w):
 			prefix := `"` + w[:prefixLen] + `"*`
-			err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %[1]s WHERE %[1]s MATCH ? LIMIT %[2]d)`, t, maxTermDocs+1), prefix).Scan(&df)
+			df, err := s.docFreq(ctx, c, prefix)
 			if err != nil {
-				return nil, wrapErr(ctx, "search", err)
+				return nil, err
 			}
 			if df > 0 && df <= maxTermDocs {
-				parts = append(parts, prefix)
+				ts = append(ts, term{prefix, df})
 			}
+		}
+	}
+	// Within the budget, rarest first; the expression keeps query order.
+	byDF := make([]int, len(ts))
+	for i := range byDF {
+		byDF[i] = i
+	}
+	slices.SortStableFunc(byDF, func(a, b int) int { return ts[a].df - ts[b].df })
+	keep := make([]bool, len(ts))
+	docs := 0
+	for _, i := range byDF {
+		if docs+ts[i].df > maxQueryDocs {
+			break
+		}
+		docs += ts[i].df
+		keep[i] = true
+	}
+	parts := make([]string, 0, len(ts))
+	for i, tm := range ts {
+		if keep[i] {
+			parts = append(parts, tm.expr)
 		}
 	}
 	if len(parts) == 0 {
 		return nil, nil
 	}
+	expr := strings.Join(parts, " OR ")
+	if len(exclude) > 0 {
+		return s.keywordExcluding(ctx, companyID, expr, n, exclude)
+	}
+	// The table holds only this company's passages, and hydrate reads
+	// the passages by company too.
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid, rank FROM %[1]s WHERE %[1]s MATCH ? ORDER BY rank LIMIT ?`, t), expr, n)
+	if err != nil {
+		return nil, wrapErr(ctx, "search", err)
+	}
+	defer rows.Close()
+	out := make([]lexHit, 0, n)
+	for rows.Next() {
+		var h lexHit
+		if err := rows.Scan(&h.rowid, &h.bm25); err != nil {
+			return nil, wrapErr(ctx, "search", err)
+		}
+		h.bm25 = -h.bm25 // FTS5's bm25 is negative, lower is better
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr(ctx, "search", err)
+	}
+	return out, nil
+}
+
+// keywordExcluding runs the FTS5 expression leaving out the passages of the
+// excluded resources (read from the passages table).
+func (s *Store) keywordExcluding(ctx context.Context, companyID uuid.UUID, expr string, n int, exclude map[uuid.UUID]bool) ([]lexHit, error) {
 	limit := n + 20*len(exclude)
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT f.rowid, f.r, p.resource_id FROM
 		(SELECT rowid, rank AS r FROM %[1]s WHERE %[1]s MATCH ? ORDER BY rank LIMIT ?) f
-		JOIN passages p ON p.rowid = f.rowid AND p.company_id = ? ORDER BY f.r`, t),
-		strings.Join(parts, " OR "), limit, companyID[:])
+		JOIN passages p ON p.rowid = f.rowid AND p.company_id = ? ORDER BY f.r`, ftsTable(companyID)),
+		expr, limit, companyID[:])
 	if err != nil {
 		return nil, wrapErr(ctx, "search", err)
 	}
@@ -302,10 +285,11 @@ func (s *Store) keyword(ctx context.Context, companyID uuid.UUID, text string, n
 			return nil, wrapErr(ctx, "search", err)
 		}
 		h.bm25 = -h.bm25 // FTS5's bm25 is negative, lower is better
-		if h.resource, err = uuid.FromBytes(rid); err != nil {
+		resource, err := uuid.FromBytes(rid)
+		if err != nil {
 			return nil, wrapErr(ctx, "search", err)
 		}
-		if exclude[h.resource] || len(out) >= n {
+		if exclude[resource] || len(out) >= n {
 			continue
 		}
 		out = append(out, h)
@@ -339,6 +323,30 @@ func queryTerms(text string) []string {
 	return content[:min(len(content), maxQueryTerms)]
 }
 
+// docFreq returns the number of passages matching the FTS5 expression
+// expr, counted up to maxTermDocs+1, from the company's cache when it can;
+// c.mu is held for reading (writes clear the cache under c.mu).
+func (s *Store) docFreq(ctx context.Context, c *company, expr string) (int, error) {
+	c.dfMu.Lock()
+	df, ok := c.df[expr]
+	c.dfMu.Unlock()
+	if ok {
+		return df, nil
+	}
+	t := ftsTable(c.id)
+	err := s.db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM %[1]s WHERE %[1]s MATCH ? LIMIT %[2]d)`, t, maxTermDocs+1), expr).Scan(&df)
+	if err != nil {
+		return 0, wrapErr(ctx, "search", err)
+	}
+	c.dfMu.Lock()
+	if c.df == nil || len(c.df) >= maxCachedDF {
+		c.df = map[string]int{}
+	}
+	c.df[expr] = df
+	c.dfMu.Unlock()
+	return df, nil
+}
+
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -356,13 +364,17 @@ func (s *Store) hydrate(ctx context.Context, companyID uuid.UUID, cands []*candi
 	}
 	byRow := make(map[int64]*candidate, len(cands))
 	args := make([]any, 0, len(cands)+1)
-	args = append(args, companyID[:])
 	for _, cd := range cands {
 		byRow[cd.rowid] = cd
 		args = append(args, cd.rowid)
 	}
+	args = append(args, companyID[:])
+	// "+company_id" keeps SQLite from answering with the (company_id,
+	// resource_id) index, which would walk every passage of the company:
+	// the rowids are looked up by primary key, and the company checked on
+	// each.
 	rows, err := s.db.QueryContext(ctx, `SELECT rowid, resource_id, chunk_id, ordinal, title, heading, url, page, text, vector
-		FROM passages WHERE company_id = ? AND rowid IN (?`+strings.Repeat(",?", len(cands)-1)+`)`, args...)
+		FROM passages WHERE rowid IN (?`+strings.Repeat(",?", len(cands)-1)+`) AND +company_id = ?`, args...)
 	if err != nil {
 		return wrapErr(ctx, "search", err)
 	}

@@ -52,16 +52,14 @@ type company struct {
 	loaded bool
 	has    bool
 	info   retrieval.IndexInfo
-	// segs holds the vectors of each resource.
+	// segs holds the rows of each resource in vecs (nil until the company
+	// has an index).
 	segs map[uuid.UUID]*segment
-}
-
-// segment is one resource's vectors: rowids[i]'s unit vector is
-// vecs[i*dim:(i+1)*dim].
-type segment struct {
-	resource uuid.UUID
-	rowids   []int64
-	vecs     []float32
+	vecs *vecIndex
+	// df caches the document frequency of FTS5 query terms (see docFreq):
+	// filled by searches under dfMu, cleared by every write under mu.
+	dfMu sync.Mutex
+	df   map[string]int
 }
 
 // Open opens (creating if needed) the store in the SQLite file at path.
@@ -161,7 +159,7 @@ func (s *Store) company(ctx context.Context, id uuid.UUID) (*company, error) {
 
 // load reads a company's info and vectors; c.mu is held.
 func (s *Store) load(ctx context.Context, c *company) error {
-	c.segs = map[uuid.UUID]*segment{}
+	c.segs, c.vecs = map[uuid.UUID]*segment{}, nil
 	err := s.db.QueryRowContext(ctx, `SELECT embedder, dimension FROM companies WHERE company_id = ?`, c.id[:]).
 		Scan(&c.info.Embedder, &c.info.Dimension)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,12 +170,23 @@ func (s *Store) load(ctx context.Context, c *company) error {
 		return fmt.Errorf("embedded: load company: %w", err)
 	}
 	c.has = true
+	c.vecs = newVecIndex(c.info.Dimension)
 	rows, err := s.db.QueryContext(ctx, `SELECT rowid, resource_id, vector FROM passages WHERE company_id = ? ORDER BY resource_id`, c.id[:])
 	if err != nil {
 		return fmt.Errorf("embedded: load vectors: %w", err)
 	}
 	defer rows.Close()
-	var seg *segment
+	var (
+		seg    *segment
+		rowids []int64
+		vecs   []float32
+	)
+	flush := func() {
+		if seg != nil {
+			c.vecs.add(seg, rowids, vecs)
+		}
+		rowids, vecs = rowids[:0], vecs[:0]
+	}
 	for rows.Next() {
 		var rowid int64
 		var rid, vec []byte
@@ -192,15 +201,17 @@ func (s *Store) load(ctx context.Context, c *company) error {
 			return fmt.Errorf("embedded: load vectors: row %d: %w", rowid, retrieval.ErrDimensionMismatch)
 		}
 		if seg == nil || seg.resource != r {
+			flush()
 			seg = &segment{resource: r}
 			c.segs[r] = seg
 		}
-		seg.rowids = append(seg.rowids, rowid)
-		seg.vecs = appendDecoded(seg.vecs, vec)
+		rowids = append(rowids, rowid)
+		vecs = appendDecoded(vecs, vec)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("embedded: load vectors: %w", err)
 	}
+	flush()
 	return nil
 }
 
@@ -255,7 +266,8 @@ func (s *Store) ReplaceResource(ctx context.Context, companyID, resourceID uuid.
 	if err := deleteRows(ctx, tx, companyID, "resource_id = ?", resourceID[:]); err != nil {
 		return err
 	}
-	seg := &segment{resource: resourceID, rowids: make([]int64, 0, len(passages)), vecs: make([]float32, 0, len(passages)*info.Dimension)}
+	rowids := make([]int64, 0, len(passages))
+	vecs := make([]float32, 0, len(passages)*info.Dimension)
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO passages (company_id, resource_id, chunk_id, ordinal, title, heading, url, page, text, vector)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
@@ -282,18 +294,23 @@ func (s *Store) ReplaceResource(ctx context.Context, companyID, resourceID uuid.
 		if _, err := insFTS.ExecContext(ctx, rowid, p.Title, p.Heading, p.Text); err != nil {
 			return wrapErr(ctx, "insert", err)
 		}
-		seg.rowids = append(seg.rowids, rowid)
-		seg.vecs = append(seg.vecs, unit...)
+		rowids = append(rowids, rowid)
+		vecs = append(vecs, unit...)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	c.has, c.info = true, info
-	if len(seg.rowids) == 0 {
-		delete(c.segs, resourceID)
-	} else {
+	c.df = nil
+	if !c.has {
+		c.has, c.info = true, info
+		c.segs, c.vecs = map[uuid.UUID]*segment{}, newVecIndex(info.Dimension)
+	}
+	c.removeSegment(resourceID)
+	if len(rowids) > 0 {
+		seg := &segment{resource: resourceID}
+		c.vecs.add(seg, rowids, vecs)
 		c.segs[resourceID] = seg
 	}
 	return nil
@@ -344,8 +361,17 @@ func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.U
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	delete(c.segs, resourceID)
+	c.df = nil
+	c.removeSegment(resourceID)
 	return nil
+}
+
+// removeSegment drops a resource's vectors; c.mu is held.
+func (c *company) removeSegment(resourceID uuid.UUID) {
+	if seg := c.segs[resourceID]; seg != nil {
+		c.vecs.remove(seg)
+		delete(c.segs, resourceID)
+	}
 }
 
 // DeleteCompany implements retrieval.Store.
@@ -378,7 +404,8 @@ func (s *Store) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	c.has, c.info, c.segs = false, retrieval.IndexInfo{}, map[uuid.UUID]*segment{}
+	c.df = nil
+	c.has, c.info, c.segs, c.vecs = false, retrieval.IndexInfo{}, map[uuid.UUID]*segment{}, nil
 	return nil
 }
 
