@@ -4,7 +4,13 @@
 package apitest
 
 import (
+	"maps"
+
 	"bytes"
+	"concierge/ent/resource"
+	"concierge/ingest"
+	"concierge/ingest/facebook"
+	"concierge/secretbox"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,6 +62,22 @@ func NewWithConfig(t testing.TB, d *db.DB, cfg server.Config) *Env {
 	require.NoError(t, err)
 	if cfg.Ingest.PollInterval == 0 {
 		cfg.Ingest.PollInterval = 100 * time.Millisecond
+	}
+	if _, ok := cfg.Ingest.Extractors[resource.TypeFACEBOOK]; !ok {
+		// Test traffic stays on loopback: unless a test brings its own fake
+		// Graph API, Facebook calls go to a closed local port.
+		key, err := secretbox.LoadOrCreateKey("", dir)
+		require.NoError(t, err)
+		box, err := secretbox.New(key)
+		require.NoError(t, err)
+		fb, err := facebook.New(facebook.Config{BaseURL: "http://127.0.0.1:9/v23.0"})
+		require.NoError(t, err)
+		cfg.Ingest.Secrets = box
+		cfg.Ingest.Extractors = maps.Clone(cfg.Ingest.Extractors)
+		if cfg.Ingest.Extractors == nil {
+			cfg.Ingest.Extractors = map[resource.Type]ingest.Extractor{}
+		}
+		cfg.Ingest.Extractors[resource.TypeFACEBOOK] = &facebook.Extractor{Client: fb, Secrets: box}
 	}
 	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), dir, cfg, rs)
 	require.NoError(t, err)

@@ -168,6 +168,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ActivateCompany   func(childComplexity int, id uuid.UUID) int
+		AddFacebookPage   func(childComplexity int, input model.AddFacebookPageInput) int
 		AddText           func(childComplexity int, input model.AddTextInput) int
 		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAgent       func(childComplexity int, input model.CreateAgentInput) int
@@ -185,6 +186,7 @@ type ComplexityRoot struct {
 		UpdateAgent       func(childComplexity int, id uuid.UUID, input model.UpdateAgentInput) int
 		UpdateCompany     func(childComplexity int, id *uuid.UUID, input model.UpdateCompanyInput) int
 		UpdateResource    func(childComplexity int, id uuid.UUID, input model.UpdateResourceInput) int
+		UploadPDF         func(childComplexity int, file graphql.Upload, title *string) int
 	}
 
 	PageInfo struct {
@@ -315,6 +317,8 @@ type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id uuid.UUID) (*ent.APIKey, error)
 	AddText(ctx context.Context, input model.AddTextInput) (*ent.Resource, error)
+	UploadPDF(ctx context.Context, file graphql.Upload, title *string) (*ent.Resource, error)
+	AddFacebookPage(ctx context.Context, input model.AddFacebookPageInput) (*ent.Resource, error)
 	UpdateResource(ctx context.Context, id uuid.UUID, input model.UpdateResourceInput) (*ent.Resource, error)
 	DeleteResource(ctx context.Context, id uuid.UUID) (bool, error)
 	ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error)
@@ -869,6 +873,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ActivateCompany(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.addFacebookPage":
+		if e.ComplexityRoot.Mutation.AddFacebookPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addFacebookPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddFacebookPage(childComplexity, args["input"].(model.AddFacebookPageInput)), true
 	case "Mutation.addText":
 		if e.ComplexityRoot.Mutation.AddText == nil {
 			break
@@ -1051,6 +1066,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateResource(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateResourceInput)), true
+	case "Mutation.uploadPdf":
+		if e.ComplexityRoot.Mutation.UploadPDF == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadPdf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadPDF(childComplexity, args["file"].(graphql.Upload), args["title"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1550,6 +1576,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddFacebookPageInput", ec.unmarshalInputAddFacebookPageInput),
 			graphql.NewInputUnmarshaler("AddTextInput", ec.unmarshalInputAddTextInput),
 			graphql.NewInputUnmarshaler("CompanyOrder", ec.unmarshalInputCompanyOrder),
 			graphql.NewInputUnmarshaler("CompanyWhereInput", ec.unmarshalInputCompanyWhereInput),
@@ -3261,6 +3288,13 @@ input AddTextInput {
   content: String!
 }
 
+input AddFacebookPageInput {
+  """The page: its numeric id, its username, or its facebook.com address (https://www.facebook.com/<name>, https://facebook.com/profile.php?id=<id>)."""
+  page: String!
+  """A page access token allowed to read the page's posts. It is stored encrypted and never returned."""
+  accessToken: String!
+}
+
 input UpdateResourceInput {
   title: String
   """An inactive resource is never used in answers."""
@@ -3303,6 +3337,10 @@ type Mutation {
 
   """Adds a text to the knowledge (company admins, knowledge:write keys); it is processed in the background."""
   addText(input: AddTextInput!): Resource!
+  """Uploads a PDF (GraphQL multipart request; at most 50 MB); its text is indexed page by page."""
+  uploadPdf(file: Upload!, title: String): Resource!
+  """Adds a Facebook page (its info and published posts) to the knowledge (company admins, knowledge:write keys); it is processed in the background."""
+  addFacebookPage(input: AddFacebookPageInput!): Resource!
   updateResource(id: ID!, input: UpdateResourceInput!): Resource!
   """Removes the resource with its chunks, its indexed passages and its file."""
   deleteResource(id: ID!): Boolean!
@@ -3926,6 +3964,20 @@ func (ec *executionContext) field_Mutation_activateCompany_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addFacebookPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddFacebookPageInput, error) {
+			return ec.unmarshalNAddFacebookPageInput2conciergeᚋgraphᚋmodelᚐAddFacebookPageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addText_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4187,6 +4239,28 @@ func (ec *executionContext) field_Mutation_updateResource_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadPdf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg1
 	return args, nil
 }
 
@@ -7302,6 +7376,94 @@ func (ec *executionContext) fieldContext_Mutation_addText(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_addText_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadPdf(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadPdf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadPDF(ctx, fc.Args["file"].(graphql.Upload), fc.Args["title"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖconciergeᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadPdf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadPdf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addFacebookPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addFacebookPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddFacebookPage(ctx, fc.Args["input"].(model.AddFacebookPageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖconciergeᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addFacebookPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addFacebookPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10575,6 +10737,55 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputAddFacebookPageInput(ctx context.Context, obj any) (model.AddFacebookPageInput, error) {
+	var it model.AddFacebookPageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"page", "accessToken"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "page":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("page"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Page = data
+		case "accessToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accessToken"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AccessToken = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddFacebookPageInput unmarshals raw into the AddFacebookPageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddFacebookPageInput(ctx context.Context, raw any) (model.AddFacebookPageInput, error) {
+	var out model.AddFacebookPageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddFacebookPageInput", raw, &out)
+	return out, err
+}
 
 func (ec *executionContext) unmarshalInputAddTextInput(ctx context.Context, obj any) (model.AddTextInput, error) {
 	var it model.AddTextInput
@@ -16648,6 +16859,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "uploadPdf":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadPdf(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addFacebookPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addFacebookPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateResource(ctx, field)
@@ -17782,6 +18007,11 @@ func (ec *executionContext) marshalNAPIKey2ᚖconciergeᚋentᚐAPIKey(ctx conte
 	return ec._APIKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAddFacebookPageInput2conciergeᚋgraphᚋmodelᚐAddFacebookPageInput(ctx context.Context, v any) (model.AddFacebookPageInput, error) {
+	res, err := ec.unmarshalInputAddFacebookPageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNAddTextInput2conciergeᚋgraphᚋmodelᚐAddTextInput(ctx context.Context, v any) (model.AddTextInput, error) {
 	res, err := ec.unmarshalInputAddTextInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18217,6 +18447,20 @@ func (ec *executionContext) unmarshalNUpdateCompanyInput2conciergeᚋgraphᚋmod
 func (ec *executionContext) unmarshalNUpdateResourceInput2conciergeᚋgraphᚋmodelᚐUpdateResourceInput(ctx context.Context, v any) (model.UpdateResourceInput, error) {
 	res, err := ec.unmarshalInputUpdateResourceInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNUser2ᚖconciergeᚋentᚐUser(ctx context.Context, sel ast.SelectionSet, v *ent.User) graphql.Marshaler {

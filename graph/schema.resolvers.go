@@ -12,6 +12,7 @@ import (
 	"concierge/graph/model"
 	"context"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
 
@@ -129,6 +130,16 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id uuid.UUID) (*ent
 // AddText is the resolver for the addText field.
 func (r *mutationResolver) AddText(ctx context.Context, input model.AddTextInput) (*ent.Resource, error) {
 	return r.Ingest.AddText(ctx, input.Title, input.Content)
+}
+
+// UploadPDF is the resolver for the uploadPdf field.
+func (r *mutationResolver) UploadPDF(ctx context.Context, file graphql.Upload, title *string) (*ent.Resource, error) {
+	return r.Ingest.UploadPDF(ctx, file.File, file.Filename, title)
+}
+
+// AddFacebookPage is the resolver for the addFacebookPage field.
+func (r *mutationResolver) AddFacebookPage(ctx context.Context, input model.AddFacebookPageInput) (*ent.Resource, error) {
+	return r.Ingest.AddFacebookPage(ctx, input.Page, input.AccessToken)
 }
 
 // UpdateResource is the resolver for the updateResource field.

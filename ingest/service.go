@@ -34,6 +34,7 @@ import (
 	"concierge/ingest/chunk"
 	"concierge/realtime"
 	"concierge/retrieval"
+	"concierge/secretbox"
 )
 
 // Limits of a TEXT resource.
@@ -60,6 +61,9 @@ type Config struct {
 	// Extractors by resource type, added to the built-in TEXT one (and
 	// replacing it when they name TEXT).
 	Extractors map[resource.Type]Extractor
+	// Secrets seals third-party credentials (Facebook page access tokens)
+	// at rest; nil refuses resources that need them.
+	Secrets *secretbox.Box
 	// Chunking sets the chunk sizes (zero: chunk's defaults).
 	Chunking chunk.Options
 	// Workers is how many jobs one process runs at once.
@@ -70,6 +74,11 @@ type Config struct {
 	JobTimeout, RescueAfter time.Duration
 	// MaxAttempts before a resource fails for good.
 	MaxAttempts int
+	// SweepInterval is how often the leader looks for resources left
+	// PENDING or PROCESSING without a job (default 1 minute), and
+	// InterruptedAfter how long such a resource must have been unchanged
+	// before it is failed (default JobTimeout + RescueAfter).
+	SweepInterval, InterruptedAfter time.Duration
 	// PollInterval is how often workers look for jobs inserted by other
 	// processes (default 1s).
 	PollInterval time.Duration
@@ -109,11 +118,20 @@ func New(cfg Config) (*Service, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.InterruptedAfter <= 0 {
+		cfg.InterruptedAfter = cfg.JobTimeout + cfg.RescueAfter
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	s := &Service{cfg: cfg, db: cfg.DB, index: cfg.Index, broker: cfg.Broker, files: cfg.Files, log: cfg.Logger,
 		extractors: map[resource.Type]Extractor{resource.TypeTEXT: ExtractorFunc(textExtractor)}}
+	if cfg.Files != nil {
+		s.extractors[resource.TypePDF] = pdfExtractor{dir: cfg.Files.Dir()}
+	}
 	for t, ex := range cfg.Extractors {
 		s.extractors[t] = ex
 	}
@@ -121,8 +139,13 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
+		return nil, err
+	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Queues:               map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}},
+		Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers},
+			QueueMaintenance: {MaxWorkers: 1}},
+		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval)},
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,

@@ -3,18 +3,23 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"concierge/account"
 	"concierge/auth"
 	"concierge/db"
+	"concierge/ent/resource"
 	"concierge/filestore"
 	"concierge/graph"
 	"concierge/ingest"
+	"concierge/ingest/facebook"
 	"concierge/realtime"
 	"concierge/retrieval"
+	"concierge/secretbox"
 )
 
 // App is the wired platform over one database: the services and the HTTP
@@ -53,6 +58,27 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	}
 	icfg := cfg.Ingest
 	icfg.DB, icfg.Index, icfg.Broker, icfg.Files = d, rs, a.Broker, files
+	if icfg.Secrets == nil {
+		// ENCRYPTION_KEY, else a key generated once into the data directory.
+		key, err := secretbox.LoadOrCreateKey(os.Getenv(secretbox.EnvKey), dataDir)
+		if err != nil {
+			return nil, err
+		}
+		if icfg.Secrets, err = secretbox.New(key); err != nil {
+			return nil, err
+		}
+	}
+	if _, ok := icfg.Extractors[resource.TypeFACEBOOK]; !ok {
+		fb, err := facebook.New(facebook.Config{})
+		if err != nil {
+			return nil, err
+		}
+		icfg.Extractors = maps.Clone(icfg.Extractors)
+		if icfg.Extractors == nil {
+			icfg.Extractors = map[resource.Type]ingest.Extractor{}
+		}
+		icfg.Extractors[resource.TypeFACEBOOK] = &facebook.Extractor{Client: fb, Secrets: icfg.Secrets}
+	}
 	if a.Ingest, err = ingest.New(icfg); err != nil {
 		return nil, err
 	}

@@ -297,6 +297,24 @@ func isolationOps() []isoOp {
 				require.NoError(m.e.T, err)
 				return r.CompanyID
 			})},
+		{name: "addFacebookPage", answers: true, okFor: []string{isoAdminA, isoKeyA},
+			query: `mutation($in: AddFacebookPageInput!) { addFacebookPage(input: $in) { id title type sourceURL companyID company { id } } }`,
+			vars: func(_ *isoVictim, c isoCaller) map[string]any {
+				return map[string]any{"in": map[string]any{"page": "https://www.facebook.com/alphapage",
+					"accessToken": "EAA-token-of-" + isoSlugOf(c)}}
+			},
+			check: func(t *testing.T, m *isoMatrix, c isoCaller, r *apitest.Response) {
+				isoLandsInOwnCompany("addFacebookPage.id", func(m *isoMatrix, id uuid.UUID) uuid.UUID {
+					r, err := m.e.DB.Client.Resource.Get(apitest.Bypass(), id)
+					require.NoError(m.e.T, err)
+					return r.CompanyID
+				})(t, m, c, r)
+				if len(r.Errors) == 0 {
+					b, err := json.Marshal(r)
+					require.NoError(t, err)
+					require.NotContains(t, string(b), "EAA-token-of-", "the access token is never returned")
+				}
+			}},
 		{name: "updateResource(B)",
 			query: `mutation($id: ID!) { updateResource(id: $id, input: {title: "Hacked", isActive: false}) { id title isActive } }`,
 			vars:  isoVar("resource")},

@@ -17,6 +17,7 @@ import (
 	"concierge/ent/resource"
 	"concierge/ingest"
 	"concierge/retrieval/backend"
+	"concierge/secretbox"
 	"concierge/server"
 )
 
@@ -34,6 +35,9 @@ type app struct {
 func open(ctx context.Context, c config) (*app, error) {
 	if c.production() && c.JWTSecret == "" {
 		return nil, errors.New("JWT_SECRET must be set in production (every replica must share it)")
+	}
+	if c.production() && os.Getenv(secretbox.EnvKey) == "" {
+		return nil, errors.New("ENCRYPTION_KEY must be set in production (32 bytes in base64 or hex, shared by every replica)")
 	}
 	d, err := db.Open(ctx, c.DatabaseURL, c.DataDir)
 	if err != nil {

@@ -16,6 +16,13 @@ import (
 	"github.com/google/uuid"
 )
 
+type AddFacebookPageInput struct {
+	// The page: its numeric id, its username, or its facebook.com address (https://www.facebook.com/<name>, https://facebook.com/profile.php?id=<id>).
+	Page string `json:"page"`
+	// A page access token allowed to read the page's posts. It is stored encrypted and never returned.
+	AccessToken string `json:"accessToken"`
+}
+
 type AddTextInput struct {
 	Title string `json:"title"`
 	// Plain text, at most 1 MB.
