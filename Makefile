@@ -21,6 +21,10 @@ test: ## Vet and run all tests (PostgreSQL tests need TEST_DATABASE_URL or a loc
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 
+.PHONY: eval
+eval: ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per store+embedder (Weaviate with WEAVIATE_URL; ARGS=-v lists misses)
+	$(GO) run ./retrieval/eval $(ARGS)
+
 generate: ## Regenerate the ent client, ent.graphql and the GraphQL executor
 	$(GO) generate ./...
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
+	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -19,6 +20,7 @@ import (
 	"concierge/ent/resource"
 	"concierge/ingest"
 	ichunk "concierge/ingest/chunk"
+	"concierge/retrieval"
 	"concierge/server"
 )
 
@@ -145,5 +147,55 @@ func TestTransientFaultsRetried(t *testing.T) {
 		r = wait(t, d, downID)
 		require.Equal(t, resource.StatusFAILED, r.Status)
 		require.Equal(t, "processing failed: upstream is down", r.Error)
+	})
+}
+
+// oldEmbedder stands for a model the company's index was built with before
+// the configuration changed.
+type oldEmbedder struct{}
+
+func (oldEmbedder) Name() string   { return "old-model" }
+func (oldEmbedder) Dimension() int { return 8 }
+func (oldEmbedder) Embed(_ context.Context, texts []string, _ retrieval.Kind) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i := range out {
+		out[i] = []float32{1, 0, 0, 0, 0, 0, 0, 0}
+	}
+	return out, nil
+}
+
+// When the embedder changes, the next job rebuilds the company's index
+// with the new one: no vectors of two embedders in one index, and the
+// company's other resources are searchable again.
+func TestEmbedderChangeRebuildsIndex(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.New(t, d)
+		a := e.Register("alpha")
+		first := add(t, e, a.AdminToken, "Returns", "Kettles may be returned within thirty days.")
+		require.Equal(t, resource.StatusCOMPLETED, wait(t, d, first).Status)
+
+		// The index as an older model left it.
+		sys := auth.SystemContext(context.Background(), a.CompanyID)
+		old := retrieval.NewService(e.App.Retrieval.Store(), oldEmbedder{})
+		require.NoError(t, old.ResetCompany(sys))
+		require.NoError(t, old.IndexResource(sys, uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Stale", Text: "stale passage"}}))
+
+		second := add(t, e, a.AdminToken, "Shipping", "Orders ship from Rotterdam every Tuesday.")
+		require.Equal(t, resource.StatusCOMPLETED, wait(t, d, second).Status)
+
+		info, ok, err := e.App.Retrieval.Store().Info(context.Background(), a.CompanyID)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, e.App.Retrieval.Embedder().Name(), info.Embedder)
+		for q, want := range map[string]uuid.UUID{"return a kettle": first, "when do orders ship": second} {
+			hits, err := e.App.Retrieval.Search(sys, q, 5, nil)
+			require.NoError(t, err)
+			require.NotEmpty(t, hits, q)
+			require.Equal(t, want, hits[0].ResourceID, q)
+			for _, h := range hits {
+				require.NotEqual(t, "stale passage", h.Text)
+			}
+		}
 	})
 }

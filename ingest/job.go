@@ -242,7 +242,11 @@ func (s *Service) syncIndex(ctx context.Context, id uuid.UUID, passages []retrie
 		return notFound(err, id)
 	}
 	if r.IsActive {
-		if err := s.index.IndexResource(ctx, id, passages); err != nil {
+		err := s.index.IndexResource(ctx, id, passages)
+		if errors.Is(err, retrieval.ErrEmbedderChanged) {
+			err = s.rebuildIndex(ctx, id, passages)
+		}
+		if err != nil {
 			return err
 		}
 		if r, err = s.db.Client.Resource.Get(ctx, id); err != nil {
@@ -253,6 +257,34 @@ func (s *Service) syncIndex(ctx context.Context, id uuid.UUID, passages []retrie
 		}
 	}
 	return s.index.DeleteResource(ctx, id)
+}
+
+// rebuildIndex handles a company whose index was built with another
+// embedder (the configuration changed): the index is dropped, this
+// resource's passages are indexed with the current embedder, and every
+// other completed, active resource is re-indexed from its stored chunks.
+// Vectors of two embedders never mix in one index.
+func (s *Service) rebuildIndex(ctx context.Context, id uuid.UUID, passages []retrieval.Passage) error {
+	s.log.WarnContext(ctx, "ingest: the embedder changed; rebuilding the company's index",
+		slog.String("embedder", s.index.Embedder().Name()))
+	if err := s.index.ResetCompany(ctx); err != nil {
+		return err
+	}
+	if err := s.index.IndexResource(ctx, id, passages); err != nil {
+		return err
+	}
+	others, err := s.db.Client.Resource.Query().Where(
+		resource.IDNEQ(id), resource.IsActive(true), resource.StatusEQ(resource.StatusCOMPLETED),
+	).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range others {
+		if err := s.reindexFromChunks(ctx, r); err != nil {
+			return fmt.Errorf("re-indexing resource %s: %w", r.ID, err)
+		}
+	}
+	return nil
 }
 
 func notFound(err error, id uuid.UUID) error {

@@ -111,7 +111,7 @@ const (
 
 // Embedder turns texts into vectors.
 type Embedder interface {
-	// Name identifies the model and its settings ("local-v1",
+	// Name identifies the model and its settings ("local-v2",
 	// "gemini/text-embedding-004"); vectors of different names never mix.
 	Name() string
 	Dimension() int

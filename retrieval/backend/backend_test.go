@@ -20,7 +20,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	svc, err := backend.Open(ctx, backend.Config{DataDir: t.TempDir()})
 	require.NoError(t, err)
 	defer svc.Close()
-	require.Equal(t, "local-v1", svc.Embedder().Name()[:len("local-v1")])
+	require.Equal(t, "local-v2", svc.Embedder().Name()[:len("local-v2")])
 	cid := uuid.New()
 	sys := auth.SystemContext(ctx, cid)
 	require.NoError(t, svc.IndexResource(sys, uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Shipping", Text: "Parcels ship within two business days."}}))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"concierge/retrieval"
@@ -14,7 +15,7 @@ import (
 
 // LocalName is the Name of the local embedder; bump the version whenever
 // the features change, so indexes built with the old ones are rebuilt.
-const LocalName = "local-v1"
+const LocalName = "local-v2"
 
 // LocalDimension is the local embedder's vector size.
 const LocalDimension = 384
@@ -137,7 +138,15 @@ func LocalVector(text string) []float32 {
 			}
 		}
 	})
-	for h, f := range feats {
+	// Summed in hash order, not map order: float addition is not
+	// associative, and the same text must give the same bits every time.
+	hs := make([]uint64, 0, len(feats))
+	for h := range feats {
+		hs = append(hs, h)
+	}
+	slices.Sort(hs)
+	for _, h := range hs {
+		f := feats[h]
 		x := f.weight * (1 + float32(math.Log(float64(f.count))))
 		i := (h >> 1) % LocalDimension
 		if h&1 == 1 {

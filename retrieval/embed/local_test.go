@@ -21,7 +21,7 @@ func cos(a, b []float32) float64 {
 func TestLocal(t *testing.T) {
 	t.Parallel()
 	e := embed.NewLocal()
-	require.Equal(t, "local-v1", e.Name())
+	require.Equal(t, "local-v2", e.Name())
 	vs, err := e.Embed(t.Context(), []string{"What is your refund policy?", "refunds policies", "refnd policy", "shipping to Canada", "", "Réfund"}, retrieval.KindQuery)
 	require.NoError(t, err)
 	for _, v := range vs[:4] {

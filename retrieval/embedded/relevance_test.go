@@ -103,7 +103,7 @@ func TestPersistence(t *testing.T) {
 	info, ok, err := st.Info(t.Context(), mustTenant(b))
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, "local-v1", info.Embedder)
+	require.Equal(t, "local-v2", info.Embedder)
 }
 
 // TestLarge indexes 100,000 generated chunks and finds a planted passage.

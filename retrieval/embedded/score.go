@@ -1,90 +1,144 @@
 package embedded
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
-	"concierge/retrieval/internal/terms"
+	"github.com/google/uuid"
+
+	"concierge/retrieval/internal/score"
 )
 
 // Scoring. Reciprocal rank fusion ranks well but its values mean nothing
 // on their own (the best hit of a nonsense query still has rank 1), so a
-// hit's Score mixes it with two absolute signals, each in [0, 1]:
+// hit's Score mixes it with absolute signals, each in [0, 1]:
 //
 //   - semantic: the cosine of the query and passage vectors, scaled so
 //     that cosSaturation counts as a perfect match (lexical embedders give
 //     modest cosines even for a passage that answers the query);
-//   - lexical: the share of the query's content words (stemmed) found in
-//     the passage's title, heading or text, a word absent but whose first
-//     letters begin a passage word counting half (typos), multiplied by
-//     0.5 + 0.5·bm25/best bm25 of the query, so the BM25 order shows;
-//   - fused: RRF divided by its maximum (rank 1 in both lists).
+//   - lexical: the IDF-weighted share of the query's content words found in
+//     the passage (score.Coverage: a rare word counts more than a common
+//     one, a word in every passage, such as the resource's title, almost
+//     nothing; a typo counts only when it is one or two edits from an
+//     indexed word), multiplied by 0.6 + 0.4·bm25/best bm25 of the query,
+//     so the BM25 order shows, plus a bonus for words of the heading;
+//   - fused: RRF divided by its maximum (rank 1 in both lists), scaled by
+//     the coverage, so that ranking first on weak evidence earns little.
 //
 // Score = semanticWeight·semantic + lexicalWeight·lexical + fusedWeight·fused.
 // A query whose words a passage does not contain scores low however it
 // ranks, which is what makes retrieval.Service's threshold meaningful.
 const (
-	cosSaturation  = 0.6
-	semanticWeight = 0.35
+	cosFloor       = 0.0
+	cosSaturation  = 0.4
+	semanticWeight = 0.50
 	lexicalWeight  = 0.45
-	fusedWeight    = 0.20
+	fusedWeight    = 0.05
+	headingBonus   = 0.15
 )
 
-func score(cd *candidate, qterms []string, maxBM25 float64) float64 {
-	sem := 0.0
-	if cd.cos > 0 {
-		sem = clamp01(cd.cos / cosSaturation)
-	}
-	lex := coverage(qterms, cd.hit.Title+" \n "+cd.hit.Heading+" \n "+cd.hit.Text)
+func scoreOf(cd *candidate, qterms []score.Term, maxBM25 float64) float64 {
+	sem := clamp01((cd.cos - cosFloor) / (cosSaturation - cosFloor))
+	m := score.Coverage(qterms, cd.hit.Title, cd.hit.Heading, cd.hit.Text)
+	lex := m.Coverage
 	if maxBM25 > 0 {
-		lex *= 0.5 + 0.5*clamp01(cd.bm25/maxBM25)
+		lex *= 0.6 + 0.4*clamp01(cd.bm25/maxBM25)
 	} else {
-		lex *= 0.5
+		lex *= 0.6
 	}
-	fused := clamp01(cd.rrf * float64(rrfK+1) / 2)
+	lex = clamp01(lex + headingBonus*m.Heading)
+	fused := clamp01(cd.rrf*float64(rrfK+1)/2) * m.Coverage
 	return clamp01(semanticWeight*sem + lexicalWeight*lex + fusedWeight*fused)
 }
 
-// coverage is the share of qterms (stemmed content words) found in text.
-// A query has a few terms, so each word of text is compared with them
-// directly, and the scan stops stemming once every term is found.
-func coverage(qterms []string, text string) float64 {
-	if len(qterms) == 0 {
-		return 0
-	}
-	const (
-		none = iota
-		prefix
-		exact
-	)
-	found := make([]uint8, len(qterms))
-	left := len(qterms)
-	terms.Words(text, func(w string) {
-		if left == 0 {
-			return
-		}
-		st := terms.Stem(w)
-		for i, q := range qterms {
-			switch {
-			case found[i] == exact:
-			case st == q:
-				found[i] = exact
-				left--
-			case found[i] == none && len(q) > prefixLen && len(w) >= prefixLen && w[:prefixLen] == q[:prefixLen]:
-				found[i] = prefix
-			}
-		}
-	})
-	var got float64
-	for _, f := range found {
-		switch f {
-		case exact:
-			got++
-		case prefix:
-			got += 0.5
-		}
-	}
-	return got / float64(len(qterms))
+// maxCorrections bounds the typo corrections of one word.
+const maxCorrections = 3
+
+type correction struct {
+	alts []string
+	df   int
 }
+
+// corrections returns the indexed words (FTS5 vocabulary, porter stems)
+// closest to w within score.MaxEdits(w), sharing its first letter, the
+// commonest first, and the documents holding any of them (an upper bound);
+// c.mu is held for reading.
+func (s *Store) corrections(ctx context.Context, c *company, w string) ([]string, int, error) {
+	c.dfMu.Lock()
+	cr, ok := c.typo[w]
+	c.dfMu.Unlock()
+	if ok {
+		return cr.alts, cr.df, nil
+	}
+	maxd := score.MaxEdits(w)
+	bare := score.Bare(w)
+	lo := w[:1]
+	hi := string(rune(w[0] + 1))
+	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT term, doc FROM %s WHERE term >= ? AND term < ?`, vocabTable(c.id)), lo, hi)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return nil, 0, nil
+		}
+		return nil, 0, wrapErr(ctx, "search", err)
+	}
+	defer rows.Close()
+	type cand struct {
+		term string
+		d    int
+		doc  int
+	}
+	var cs []cand
+	best := maxd
+	for rows.Next() {
+		var t string
+		var doc int
+		if err := rows.Scan(&t, &doc); err != nil {
+			return nil, 0, wrapErr(ctx, "search", err)
+		}
+		if d := len(t) - len(bare); d > maxd+len(w)-len(bare) || -d > maxd+2 {
+			continue
+		}
+		if len(t) < 4 {
+			continue
+		}
+		d := min(score.Distance(w, t, best), score.Distance(bare, t, best))
+		if d > best {
+			continue
+		}
+		best = d
+		cs = append(cs, cand{t, d, doc})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, wrapErr(ctx, "search", err)
+	}
+	cs = slices.DeleteFunc(cs, func(x cand) bool { return x.d > best })
+	slices.SortFunc(cs, func(a, b cand) int {
+		if a.doc != b.doc {
+			return b.doc - a.doc
+		}
+		return strings.Compare(a.term, b.term)
+	})
+	cs = cs[:min(len(cs), maxCorrections)]
+	for _, x := range cs {
+		cr.alts = append(cr.alts, x.term)
+		cr.df += x.doc
+	}
+	c.dfMu.Lock()
+	if c.typo == nil || len(c.typo) >= maxCachedDF {
+		c.typo = map[string]correction{}
+	}
+	c.typo[w] = cr
+	c.dfMu.Unlock()
+	return cr.alts, cr.df, nil
+}
+
+// vocabTable names the fts5vocab table of a company's FTS5 table (made
+// with it; an index made before has none until its next write, and its
+// searches make no typo corrections).
+func vocabTable(companyID uuid.UUID) string { return ftsTable(companyID) + "_v" }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/retrieval"
+	"concierge/retrieval/internal/score"
 	"concierge/retrieval/internal/terms"
 )
 
@@ -25,8 +26,6 @@ const (
 	perResource = 2
 	// maxQueryTerms bounds the FTS5 expression.
 	maxQueryTerms = 32
-	// prefixLen is the prefix a term with no match falls back to.
-	prefixLen = 3
 	// maxTermDocs: a query term in more passages than this is left out of
 	// the BM25 query (it bounds the cost of ranking at 100,000 chunks).
 	maxTermDocs = 2000
@@ -108,7 +107,7 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	} else {
 		close(done)
 	}
-	lex, err := s.keyword(ctx, c, q.Text, n, exclude)
+	lex, qterms, err := s.keyword(ctx, c, q.Text, n, exclude)
 	<-done
 	if err != nil {
 		return nil, err
@@ -152,7 +151,7 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	if err := s.hydrate(ctx, companyID, all, qv); err != nil {
 		return nil, err
 	}
-	scoreAll(all, q.Text, lex)
+	scoreAll(all, qterms, lex)
 	return diversify(all, k), nil
 }
 
@@ -177,43 +176,77 @@ type lexHit struct {
 	bm25  float64
 }
 
-// keyword runs the BM25 search of text; c.mu is held for reading.
-func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, error) {
+// keyword runs the BM25 search of text; c.mu is held for reading. It also
+// returns the query's terms, weighted by IDF, for the score.
+func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, []score.Term, error) {
 	words := queryTerms(text)
 	if len(words) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	companyID := c.id
 	t := ftsTable(companyID)
-	// A term with no match at all is probably misspelt: fall back to its
-	// prefix ("refnd" → "ref"*), which the prefix index makes cheap.
+	total := 1
+	if c.vecs != nil {
+		total = max(1, c.vecs.len())
+	}
+	// A term with no match at all is probably misspelt: it is replaced by
+	// the indexed words at one or two edits from it ("refnd" → "refund"),
+	// or else by a long prefix of it ("goroutin" → "goro"*).
 	type term struct {
 		expr string
 		df   int
 	}
 	ts := make([]term, 0, len(words))
+	qts := make([]score.Term, 0, len(words))
+	seen := map[string]bool{}
 	for _, w := range words {
+		st := terms.Stem(w)
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		qt := score.Term{Word: w, Stem: st}
 		exact := `"` + w + `"`
 		df, err := s.docFreq(ctx, c, exact)
 		switch {
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		case df > maxTermDocs:
 			// Too common to discriminate, and ranking all its passages
 			// would cost more than the whole search may: the vector
 			// ranking and the lexical score still count it.
 		case df > 0:
 			ts = append(ts, term{exact, df})
-		case len(w) > prefixLen+1 && isASCII(w):
-			prefix := `"` + w[:prefixLen] + `"*`
-			df, err := s.docFreq(ctx, c, prefix)
+		case isASCII(w) && score.MaxEdits(w) > 0:
+			alts, adf, err := s.corrections(ctx, c, w)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if df > 0 && df <= maxTermDocs {
-				ts = append(ts, term{prefix, df})
+			if len(alts) > 0 {
+				qt.Alts, df = alts, adf
+				parts := make([]string, len(alts))
+				for i, a := range alts {
+					parts[i] = `"` + a + `"`
+				}
+				ts = append(ts, term{strings.Join(parts, " OR "), min(adf, maxTermDocs)})
+				break
+			}
+			if p := score.PrefixFallback(w); p != "" {
+				pdf, err := s.docFreq(ctx, c, `"`+p+`"*`)
+				if err != nil {
+					return nil, nil, err
+				}
+				if pdf > 0 && pdf <= maxTermDocs {
+					qt.Prefix, df = p, pdf
+					ts = append(ts, term{`"` + p + `"*`, pdf})
+				}
 			}
 		}
+		qt.Weight = score.IDF(total, df)
+		if score.Filler(w) {
+			qt.Weight *= score.FillerWeight
+		}
+		qts = append(qts, qt)
 	}
 	// Within the budget, rarest first; the expression keeps query order.
 	byDF := make([]int, len(ts))
@@ -237,32 +270,33 @@ func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exc
 		}
 	}
 	if len(parts) == 0 {
-		return nil, nil
+		return nil, qts, nil
 	}
 	expr := strings.Join(parts, " OR ")
 	if len(exclude) > 0 {
-		return s.keywordExcluding(ctx, companyID, expr, n, exclude)
+		out, err := s.keywordExcluding(ctx, companyID, expr, n, exclude)
+		return out, qts, err
 	}
 	// The table holds only this company's passages, and hydrate reads
 	// the passages by company too.
 	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(`SELECT rowid, rank FROM %[1]s WHERE %[1]s MATCH ? ORDER BY rank LIMIT ?`, t), expr, n)
 	if err != nil {
-		return nil, wrapErr(ctx, "search", err)
+		return nil, nil, wrapErr(ctx, "search", err)
 	}
 	defer rows.Close()
 	out := make([]lexHit, 0, n)
 	for rows.Next() {
 		var h lexHit
 		if err := rows.Scan(&h.rowid, &h.bm25); err != nil {
-			return nil, wrapErr(ctx, "search", err)
+			return nil, nil, wrapErr(ctx, "search", err)
 		}
 		h.bm25 = -h.bm25 // FTS5's bm25 is negative, lower is better
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrapErr(ctx, "search", err)
+		return nil, nil, wrapErr(ctx, "search", err)
 	}
-	return out, nil
+	return out, qts, nil
 }
 
 // keywordExcluding runs the FTS5 expression leaving out the passages of the
@@ -408,14 +442,13 @@ func (s *Store) hydrate(ctx context.Context, companyID uuid.UUID, cands []*candi
 }
 
 // scoreAll sets each candidate's Score (see score.go).
-func scoreAll(cands []*candidate, query string, lex []lexHit) {
+func scoreAll(cands []*candidate, qterms []score.Term, lex []lexHit) {
 	var maxBM25 float64
 	for _, l := range lex {
 		maxBM25 = max(maxBM25, l.bm25)
 	}
-	qterms := terms.Content(query)
 	for _, cd := range cands {
-		cd.hit.Score = score(cd, qterms, maxBM25)
+		cd.hit.Score = scoreOf(cd, qterms, maxBM25)
 	}
 }
 

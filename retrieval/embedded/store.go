@@ -60,6 +60,8 @@ type company struct {
 	// filled by searches under dfMu, cleared by every write under mu.
 	dfMu sync.Mutex
 	df   map[string]int
+	// typo caches typo corrections (see corrections) like df.
+	typo map[string]correction
 }
 
 // Open opens (creating if needed) the store in the SQLite file at path.
@@ -125,8 +127,9 @@ func createFTS(ctx context.Context, tx *sql.Tx, companyID uuid.UUID) error {
 CREATE VIRTUAL TABLE IF NOT EXISTS %[1]s USING fts5(title, heading, text,
 	content='passages', content_rowid='rowid',
 	tokenize='porter unicode61 remove_diacritics 2', prefix='3');
-INSERT INTO %[1]s(%[1]s, rank) VALUES('rank', 'bm25(%[2]g, %[3]g, %[4]g)');`,
-		t, titleWeight, headingWeight, textWeight))
+INSERT INTO %[1]s(%[1]s, rank) VALUES('rank', 'bm25(%[2]g, %[3]g, %[4]g)');
+CREATE VIRTUAL TABLE IF NOT EXISTS %[5]s USING fts5vocab(%[1]s, 'row');`,
+		t, titleWeight, headingWeight, textWeight, vocabTable(companyID)))
 	return err
 }
 
@@ -302,7 +305,7 @@ func (s *Store) ReplaceResource(ctx context.Context, companyID, resourceID uuid.
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	c.df = nil
+	c.df, c.typo = nil, nil
 	if !c.has {
 		c.has, c.info = true, info
 		c.segs, c.vecs = map[uuid.UUID]*segment{}, newVecIndex(info.Dimension)
@@ -361,7 +364,7 @@ func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.U
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	c.df = nil
+	c.df, c.typo = nil, nil
 	c.removeSegment(resourceID)
 	return nil
 }
@@ -393,6 +396,9 @@ func (s *Store) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM passages WHERE company_id = ?`, companyID[:]); err != nil {
 		return wrapErr(ctx, "delete company", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+vocabTable(companyID)); err != nil {
+		return wrapErr(ctx, "delete company", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+ftsTable(companyID)); err != nil {
 		return wrapErr(ctx, "delete company", err)
 	}
@@ -404,7 +410,7 @@ func (s *Store) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
 	if err := tx.Commit(); err != nil {
 		return wrapErr(ctx, "commit", err)
 	}
-	c.df = nil
+	c.df, c.typo = nil, nil
 	c.has, c.info, c.segs, c.vecs = false, retrieval.IndexInfo{}, map[uuid.UUID]*segment{}, nil
 	return nil
 }

@@ -109,7 +109,7 @@ func TestDocFreqCache(t *testing.T) {
 		require.NoError(t, err)
 		c.mu.RLock()
 		defer c.mu.RUnlock()
-		hits, err := s.keyword(ctx, c, q, 10, nil)
+		hits, _, err := s.keyword(ctx, c, q, 10, nil)
 		require.NoError(t, err)
 		return hits
 	}
@@ -171,7 +171,7 @@ func TestKeywordBudget(t *testing.T) {
 	require.NoError(t, err)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	hits, err := s.keyword(ctx, c, "echo delta charlie bravo alpha zulu", 100, nil)
+	hits, _, err := s.keyword(ctx, c, "echo delta charlie bravo alpha zulu", 100, nil)
 	require.NoError(t, err)
 	require.Len(t, hits, 100)
 	// zulu (3 passages) ranks first; then the commonest terms that fit:
