@@ -4,10 +4,10 @@
 package server
 
 import (
-	"concierge/ingest"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,6 +30,7 @@ import (
 	"concierge/fault"
 	"concierge/filestore"
 	"concierge/graph"
+	"concierge/ingest"
 )
 
 // Config tunes the server.
@@ -120,7 +121,7 @@ func (s *srv) graphqlHandler() http.Handler {
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
 	h.AddTransport(transport.POST{})
-	h.AddTransport(transport.MultipartForm{MaxUploadSize: s.cfg.MaxUploadBytes, MaxMemory: 8 << 20})
+	h.AddTransport(transport.MultipartForm{MaxUploadSize: s.cfg.MaxUploadBytes + 2<<20, MaxMemory: 8 << 20}) // the stricter limit is limitedBody's
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if !s.cfg.Production {
 		h.Use(extension.Introspection{})
@@ -130,11 +131,81 @@ func (s *srv) graphqlHandler() http.Handler {
 	h.SetErrorPresenter(graph.ErrorPresenter)
 	h.SetRecoverFunc(graph.Recover)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		if r.Method != http.MethodPost {
+			h.ServeHTTP(w, r)
+			return
 		}
-		h.ServeHTTP(w, r)
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			h.ServeHTTP(w, r)
+			return
+		}
+		tooLarge := fault.Invalid("file", "the upload is larger than %d MB", s.cfg.MaxUploadBytes>>20)
+		if r.ContentLength > s.cfg.MaxUploadBytes+(1<<20) {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, tooLarge)
+			return
+		}
+		// Uploads are refused while they stream: past the limit the body
+		// stops reading, and the caller gets a clear error instead of
+		// gqlgen's generic one.
+		body := &limitedBody{ReadCloser: r.Body, left: s.cfg.MaxUploadBytes + (1 << 20)}
+		r.Body = body
+		lw := &limitWriter{ResponseWriter: w, body: body, err: tooLarge}
+		h.ServeHTTP(lw, r)
 	})
+}
+
+// limitedBody fails reads past its limit and remembers that it did.
+type limitedBody struct {
+	io.ReadCloser
+	left     int64
+	exceeded bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		b.exceeded = true
+		return 0, errors.New("upload too large")
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// limitWriter replaces the response to an upload that hit the limit with a
+// clear BAD_USER_INPUT error.
+type limitWriter struct {
+	http.ResponseWriter
+	body    *limitedBody
+	err     *fault.Error
+	written bool
+	swapped bool
+}
+
+func (w *limitWriter) WriteHeader(code int) {
+	if w.written {
+		return
+	}
+	w.written = true
+	if w.body.exceeded {
+		w.swapped = true
+		writeGraphQLError(w.ResponseWriter, http.StatusRequestEntityTooLarge, w.err)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.swapped {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 // wsInit authenticates a WebSocket connection from connection_init (browsers
