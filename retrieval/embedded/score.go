@@ -13,46 +13,11 @@ import (
 	"concierge/retrieval/internal/score"
 )
 
-// Scoring. Reciprocal rank fusion ranks well but its values mean nothing
-// on their own (the best hit of a nonsense query still has rank 1), so a
-// hit's Score mixes it with absolute signals, each in [0, 1]:
-//
-//   - semantic: the cosine of the query and passage vectors, scaled so
-//     that cosSaturation counts as a perfect match (lexical embedders give
-//     modest cosines even for a passage that answers the query);
-//   - lexical: the IDF-weighted share of the query's content words found in
-//     the passage (score.Coverage: a rare word counts more than a common
-//     one, a word in every passage, such as the resource's title, almost
-//     nothing; a typo counts only when it is one or two edits from an
-//     indexed word), multiplied by 0.6 + 0.4·bm25/best bm25 of the query,
-//     so the BM25 order shows, plus a bonus for words of the heading;
-//   - fused: RRF divided by its maximum (rank 1 in both lists), scaled by
-//     the coverage, so that ranking first on weak evidence earns little.
-//
-// Score = semanticWeight·semantic + lexicalWeight·lexical + fusedWeight·fused.
-// A query whose words a passage does not contain scores low however it
-// ranks, which is what makes retrieval.Service's threshold meaningful.
-const (
-	cosFloor       = 0.0
-	cosSaturation  = 0.4
-	semanticWeight = 0.50
-	lexicalWeight  = 0.45
-	fusedWeight    = 0.05
-	headingBonus   = 0.15
-)
-
+// Scoring: see score.Combine, shared with the Weaviate store so that one
+// threshold means the same in both.
 func scoreOf(cd *candidate, qterms []score.Term, maxBM25 float64) float64 {
-	sem := clamp01((cd.cos - cosFloor) / (cosSaturation - cosFloor))
 	m := score.Coverage(qterms, cd.hit.Title, cd.hit.Heading, cd.hit.Text)
-	lex := m.Coverage
-	if maxBM25 > 0 {
-		lex *= 0.6 + 0.4*clamp01(cd.bm25/maxBM25)
-	} else {
-		lex *= 0.6
-	}
-	lex = clamp01(lex + headingBonus*m.Heading)
-	fused := clamp01(cd.rrf*float64(rrfK+1)/2) * m.Coverage
-	return clamp01(semanticWeight*sem + lexicalWeight*lex + fusedWeight*fused)
+	return score.Combine(score.Signals{Cos: cd.cos, BM25: cd.bm25, MaxBM25: maxBM25, Fused: cd.rrf * float64(rrfK+1) / 2}, m)
 }
 
 // maxCorrections bounds the typo corrections of one word.

@@ -16,9 +16,10 @@ import (
 var embeddedBars = bars{recall5: 0.85, decline: 0.80, falseDecline: 0.05}
 
 // The bars for the Weaviate store with the local embedder: what it reaches
-// (recall@5 0.728; its relative-fusion scores are not calibrated yet, so
-// it declines no out-of-scope question) minus a margin.
-var weaviateBars = bars{recall5: 0.70, decline: 0, falseDecline: 0.05}
+// (recall@5 0.877, OOS declined 15/15, false declines 2/81: its hybrid
+// candidates are re-scored with the embedded store's formula) minus a
+// margin.
+var weaviateBars = bars{recall5: 0.85, decline: 0.80, falseDecline: 0.05}
 
 type bars struct{ recall5, decline, falseDecline float64 }
 

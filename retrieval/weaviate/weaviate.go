@@ -38,13 +38,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,6 +55,8 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/grpc"
 	"github.com/weaviate/weaviate/entities/models"
+	pb "github.com/weaviate/weaviate/grpc/generated/protocol/v1"
+	grpcgo "google.golang.org/grpc"
 
 	"concierge/retrieval"
 	"concierge/retrieval/internal/terms"
@@ -110,6 +111,14 @@ type Store struct {
 	schemaOK bool
 
 	tenants sync.Map // tenant name -> struct{}: known to exist
+
+	dfs    sync.Map // tenant name -> *dfCache (see rescore.go)
+	secure bool     // https: gRPC over TLS
+
+	grpcOnce   sync.Once
+	grpcConn   *grpcgo.ClientConn
+	grpcSearch pb.WeaviateClient
+	dfCount    atomic.Int64
 
 	locksMu sync.Mutex
 	locks   map[uuid.UUID]*companyLock
@@ -206,6 +215,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		class:     cfg.Class,
 		infoClass: cfg.Class + "Index",
 		fusion:    fusion,
+		secure:    u.Scheme == "https",
 		locks:     map[uuid.UUID]*companyLock{},
 		pending:   map[*pendingDelete]struct{}{},
 	}
@@ -498,6 +508,9 @@ func (s *Store) Close() error {
 		}
 	}
 	s.wg.Wait()
+	if s.grpcConn != nil {
+		s.grpcConn.Close()
+	}
 	return nil
 }
 
@@ -877,12 +890,15 @@ type hit struct {
 	ChunkID    string  `json:"chunkId"`
 	ResourceID string  `json:"resourceId"`
 	Additional struct {
-		Score    *string  `json:"score"`
-		Distance *float64 `json:"distance"`
+		Vector []float32 `json:"vector"`
 	} `json:"_additional"`
 }
 
-// Search runs a hybrid search over the company's current generations.
+// Search runs a hybrid search over the company's current generations for
+// max(4·K, 40) candidates (over gRPC when Config.GRPC is set, with their
+// vectors), re-scores them with the embedded store's formula, so that
+// retrieval.DefaultThreshold means the same, and returns the K best, at
+// most two per resource while others match (see rescore.go).
 func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Query) ([]retrieval.Hit, error) {
 	if len(q.Text) > retrieval.MaxQueryBytes {
 		return nil, retrieval.ErrQueryTooLong
@@ -928,15 +944,34 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	}
 	where := filters.Where().WithPath([]string{pGeneration}).WithOperator(filters.ContainsAny).WithValueText(live...)
 
+	// Document frequencies (cached, else counted, a few terms at a time)
+	// while the hybrid search runs; see rescore.go.
+	words := queryWords(q.Text)
+	stems := make([]string, len(words))
+	for i, w := range words {
+		stems[i] = terms.Stem(w)
+	}
+	var (
+		total  int
+		dfs    map[string]int
+		dfErr  error
+		dfDone = make(chan struct{})
+	)
+	go func() {
+		defer close(dfDone)
+		total, dfs, dfErr = s.docFreqs(cctx, tenant, s.dfCacheOf(tenant, genState(gens)), stems)
+	}()
+
+	n := max(4*k, minCandidates)
 	fields := []graphql.Field{{Name: pText}, {Name: pTitle}, {Name: pHeading}, {Name: pURL}, {Name: pPage},
 		{Name: pOrdinal}, {Name: pChunkID}, {Name: pResourceID}}
-	get := s.client.GraphQL().Get().WithClassName(s.class).WithTenant(tenant).WithWhere(where).WithLimit(k)
-	vectorOnly := query == ""
-	if vectorOnly {
-		fields = append(fields, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "distance"}}})
+	if len(q.Vector) > 0 {
+		fields = append(fields, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
+	}
+	get := s.client.GraphQL().Get().WithClassName(s.class).WithTenant(tenant).WithWhere(where).WithLimit(n)
+	if query == "" {
 		get = get.WithNearVector(s.client.GraphQL().NearVectorArgBuilder().WithVector(q.Vector))
 	} else {
-		fields = append(fields, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
 		h := s.client.GraphQL().HybridArgumentBuilder().WithQuery(query).
 			WithProperties([]string{pTextStem, pTitleStem}).WithFusionType(s.fusion)
 		if len(q.Vector) > 0 {
@@ -947,44 +982,59 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 		get = get.WithHybrid(h)
 	}
 	var hs []hit
-	if err := s.get(cctx, get.WithFields(fields...), s.class, &hs); err != nil {
+	if c := s.searchClient(); c != nil {
+		hs, err = s.searchGRPC(cctx, c, tenant, query, q.Vector, live, n)
+	} else {
+		var ans struct {
+			Get map[string][]hit `json:"Get"`
+		}
+		err = s.graphQL(cctx, get.WithFields(fields...).Build(), &ans)
+		hs = ans.Get[s.class]
+	}
+	<-dfDone
+	if err != nil {
 		if isTenantMissing(err) {
 			return nil, nil
 		}
 		return nil, s.wrap(ctx, "search", err)
 	}
-	out := make([]retrieval.Hit, 0, len(hs))
+	if dfErr != nil {
+		if isTenantMissing(dfErr) {
+			return nil, nil
+		}
+		return nil, s.wrap(ctx, "search: document frequencies", dfErr)
+	}
+	var qv []float32
+	if len(q.Vector) > 0 {
+		qv = normalized(q.Vector)
+	}
+	cands := make([]*candidate, 0, len(hs))
 	for _, h := range hs {
 		chunk, err1 := uuid.Parse(h.ChunkID)
 		res, err2 := uuid.Parse(h.ResourceID)
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		var score float64
-		switch {
-		case h.Additional.Distance != nil: // cosine distance in [0, 2]
-			score = 1 - *h.Additional.Distance/2
-		case h.Additional.Score != nil:
-			score, _ = strconv.ParseFloat(*h.Additional.Score, 64)
-			if s.fusion == graphql.Ranked {
-				// Each of the two searches adds weight/(60+rank), rank
-				// from 0: the best possible total is 1/60.
-				score *= 60
-			}
-		}
-		if math.IsNaN(score) {
-			score = 0
-		}
-		score = min(max(score, 0), 1)
-		if n := len(out); n > 0 && score > out[n-1].Score { // keep best-first despite rounding
-			score = out[n-1].Score
-		}
-		out = append(out, retrieval.Hit{Score: score, Passage: retrieval.Passage{
+		cd := &candidate{cos: -1, stems: map[string]int{}, hit: retrieval.Hit{Passage: retrieval.Passage{
 			ChunkID: chunk, ResourceID: res, Ordinal: int(h.Ordinal), Title: h.Title, Heading: h.Heading,
 			URL: h.URL, Page: int(h.Page), Text: h.Text,
-		}})
+		}}}
+		if qv != nil {
+			cd.cos = cosine(qv, h.Additional.Vector)
+		}
+		seen := map[string]bool{}
+		for _, t := range []string{h.Title, h.Heading, h.Text} {
+			terms.Words(t, func(w string) {
+				cd.stems[terms.Stem(w)]++
+				if !seen[w] {
+					seen[w] = true
+					cd.words = append(cd.words, w)
+				}
+			})
+		}
+		cands = append(cands, cd)
 	}
-	return out, nil
+	return rescore(cands, words, total, dfs, k), nil
 }
 
 // stemText is the text BM25 indexes: the words of text, stemmed the way
