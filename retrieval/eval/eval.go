@@ -154,6 +154,20 @@ func Evaluate(ctx context.Context, c *Corpus, qs []Question, pair Pair, tmp stri
 	}
 	res.IndexTime = time.Since(start)
 
+	// Stores that learn term statistics in the background (Weaviate) are
+	// warmed up first: every question once, then wait for the counts, twice
+	// (a pass may start more counts than are kept pending at once).
+	if st, ok := store.(interface{ Settle() }); ok {
+		for range 2 {
+			for _, q := range qs {
+				if _, err := svc.Search(ctx, q.Question, searchK, nil); err != nil {
+					return res, fmt.Errorf("warm-up search %q: %w", q.Question, err)
+				}
+			}
+			st.Settle()
+		}
+	}
+
 	for _, q := range qs {
 		hits, err := svc.Search(ctx, q.Question, searchK, nil)
 		if err != nil {

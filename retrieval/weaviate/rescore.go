@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
@@ -68,6 +69,11 @@ const (
 	maxQueryTerms = 32
 	// maxCachedTerms bounds a tenant's cache of document frequencies.
 	maxCachedTerms = 50_000
+	// dfWait is how long a search waits, once its candidates are back,
+	// for the counts it started (a few ms on a small tenant).
+	dfWait = 3 * time.Millisecond
+	// maxPendingTerms bounds a tenant's terms being counted.
+	maxPendingTerms = 256
 	// maxCachedTenants bounds the tenants with a cache.
 	maxCachedTenants = 1000
 	// maxCorrections bounds the typo corrections of one word.
@@ -79,10 +85,14 @@ const (
 
 // dfCache is a tenant's document frequencies for one state of its index.
 type dfCache struct {
-	mu    sync.Mutex
-	state uint64 // fingerprint of the generations
-	total int    // objects in the tenant (-1: unknown)
-	df    map[string]int
+	mu        sync.Mutex
+	state     uint64 // fingerprint of the generations
+	total     int    // objects in the tenant (-1: unknown)
+	lastTotal int    // of an earlier state (-1: none): an estimate meanwhile
+	counting  bool   // total being counted
+	df        map[string]int
+	stale     map[string]int // of the previous state: estimates until recounted
+	pending   map[string]bool
 }
 
 func (s *Store) dfCacheOf(tenant string, state uint64) *dfCache {
@@ -92,15 +102,39 @@ func (s *Store) dfCacheOf(tenant string, state uint64) *dfCache {
 			s.dfs.Clear()
 			s.dfCount.Store(1)
 		}
-		v, _ = s.dfs.LoadOrStore(tenant, &dfCache{})
+		v, _ = s.dfs.LoadOrStore(tenant, &dfCache{total: -1, lastTotal: -1})
 	}
 	c := v.(*dfCache)
 	c.mu.Lock()
 	if c.state != state || c.df == nil || len(c.df) >= maxCachedTerms {
-		c.state, c.total, c.df = state, -1, map[string]int{}
+		if c.total >= 0 {
+			c.lastTotal = c.total
+		}
+		if len(c.df) < maxCachedTerms {
+			c.stale = c.df
+		} else {
+			c.stale = nil
+		}
+		c.state, c.total, c.counting, c.df, c.pending = state, -1, false, map[string]int{}, map[string]bool{}
 	}
 	c.mu.Unlock()
 	return c
+}
+
+// lookup returns the known document frequencies of stems (current, else
+// of the previous state); unknown ones are absent.
+func (c *dfCache) lookup(stems []string) map[string]int {
+	out := make(map[string]int, len(stems))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range stems {
+		if df, ok := c.df[st]; ok {
+			out[st] = df
+		} else if df, ok := c.stale[st]; ok {
+			out[st] = df
+		}
+	}
+	return out
 }
 
 // genState fingerprints a tenant's current generations.
@@ -115,92 +149,137 @@ func genState(gens map[uuid.UUID]string) uint64 {
 	return x ^ uint64(len(gens))
 }
 
-// docFreqs returns the tenant's object count and the document frequency of
-// each stem (capped at maxTermDocs+1), from the cache or one request.
-func (s *Store) docFreqs(ctx context.Context, tenant string, c *dfCache, stems []string) (int, map[string]int, error) {
-	out := make(map[string]int, len(stems))
+// docFreqs returns the tenant's object count (counted once per tenant,
+// then refreshed in the background when its generations change) and
+// starts counting, in the background, the document frequency of each stem
+// not cached yet (capped at maxTermDocs+1). A search never waits for them:
+// it reads whatever the cache holds once its hybrid query is back (after
+// waiting at most dfWait for the counts it started, closing the returned
+// channel), and estimates the rest from its candidates.
+func (s *Store) docFreqs(ctx context.Context, tenant string, c *dfCache, stems []string) (int, <-chan struct{}, error) {
 	var miss []string
 	c.mu.Lock()
-	total := c.total
+	state := c.state
+	total, last := c.total, c.lastTotal
+	countTotal := total < 0 && !c.counting
+	if countTotal {
+		c.counting = true
+	}
 	for _, st := range stems {
-		if df, ok := c.df[st]; ok {
-			out[st] = df
-		} else {
+		if _, ok := c.df[st]; !ok && !c.pending[st] && len(c.pending) < maxPendingTerms {
+			c.pending[st] = true
 			miss = append(miss, st)
 		}
 	}
 	c.mu.Unlock()
-	if total >= 0 && len(miss) == 0 {
-		return total, out, nil
-	}
-	// One request per term, a few at a time (Weaviate resolves the
-	// aliases of one request one after the other).
-	type result struct {
-		alias string
-		n     int
-		ok    bool
-	}
-	ten, _ := json.Marshal(tenant)
-	props, _ := json.Marshal([]string{pTextStem, pTitleStem})
-	jobs := make(map[string]string, len(miss)+1) // alias -> query
-	if total < 0 {
-		jobs["n"] = fmt.Sprintf("{Aggregate{n:%s(tenant:%s){meta{count}}}}", s.class, ten)
-	}
-	for i, st := range miss {
-		qs, _ := json.Marshal(st)
-		jobs[fmt.Sprintf("t%d", i)] = fmt.Sprintf("{Aggregate{t%d:%s(tenant:%s,hybrid:{query:%s,alpha:0,properties:%s},objectLimit:%d){meta{count}}}}",
-			i, s.class, ten, qs, props, maxTermDocs+1)
-	}
-	results := make(chan result, len(jobs))
-	errs := make(chan error, len(jobs))
-	sem := make(chan struct{}, dfParallel)
-	var wg sync.WaitGroup
-	for alias, query := range jobs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			var ans struct {
-				Aggregate map[string][]struct {
-					Meta struct {
-						Count float64 `json:"count"`
-					} `json:"meta"`
-				} `json:"Aggregate"`
-			}
-			if err := s.graphQL(ctx, query, &ans); err != nil {
-				errs <- fmt.Errorf("document frequencies: %w", err)
-				return
-			}
-			r := ans.Aggregate[alias]
-			if len(r) > 0 {
-				results <- result{alias, int(r[0].Meta.Count), true}
+	done := make(chan struct{})
+	var counted sync.WaitGroup
+	for _, st := range miss {
+		counted.Add(1)
+		s.bgWG.Go(func() {
+			defer counted.Done()
+			n, ok := s.countTerm(tenant, st)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.state == state {
+				delete(c.pending, st)
+				if ok {
+					c.df[st] = n
+				}
 			}
 		})
 	}
-	wg.Wait()
-	close(results)
-	close(errs)
-	if err := <-errs; err != nil {
-		return 0, nil, err
+	go func() { counted.Wait(); close(done) }()
+	if total >= 0 {
+		return max(total, 1), done, nil
 	}
-	got := map[string]int{}
-	for r := range results {
-		got[r.alias] = r.n
+	if last >= 0 {
+		if countTotal {
+			s.bgWG.Go(func() {
+				n, err := s.countObjects(s.bgCtx, tenant)
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				if c.state == state {
+					c.counting = false
+					if err == nil {
+						c.total = n
+					}
+				}
+			})
+		}
+		return max(last, 1), done, nil
 	}
+	// The first search of a tenant: count its objects (cheap) now.
+	n, err := s.countObjects(ctx, tenant)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if total < 0 {
-		if n, ok := got["n"]; ok {
-			total = n
+	if c.state == state {
+		c.counting = false
+		if err == nil {
 			c.total = n
 		}
 	}
-	for i, st := range miss {
-		if n, ok := got[fmt.Sprintf("t%d", i)]; ok {
-			out[st] = n
-			c.df[st] = n
-		}
+	c.mu.Unlock()
+	if err != nil {
+		return 0, nil, err
 	}
-	return max(total, 1), out, nil
+	return max(n, 1), done, nil
+}
+
+// countObjects counts the tenant's passages.
+func (s *Store) countObjects(ctx context.Context, tenant string) (int, error) {
+	ten, _ := json.Marshal(tenant)
+	var ans struct {
+		Aggregate map[string][]struct {
+			Meta struct {
+				Count float64 `json:"count"`
+			} `json:"meta"`
+		} `json:"Aggregate"`
+	}
+	if err := s.graphQL(ctx, fmt.Sprintf("{Aggregate{%s(tenant:%s){meta{count}}}}", s.class, ten), &ans); err != nil {
+		return 0, fmt.Errorf("count passages: %w", err)
+	}
+	r := ans.Aggregate[s.class]
+	if len(r) == 0 {
+		return 0, errors.New("count passages: no answer")
+	}
+	return int(r[0].Meta.Count), nil
+}
+
+// countTerm counts the passages holding stem, up to maxTermDocs+1, at most
+// dfParallel at a time per Store (in the background of searches).
+func (s *Store) countTerm(tenant, stem string) (int, bool) {
+	select {
+	case s.dfSem <- struct{}{}:
+	case <-s.bgCtx.Done():
+		return 0, false
+	}
+	defer func() { <-s.dfSem }()
+	ctx, cancel := context.WithTimeout(s.bgCtx, s.cfg.SearchTimeout)
+	defer cancel()
+	if c := s.searchClient(); c != nil {
+		n, err := s.countTermGRPC(ctx, c, tenant, stem, maxTermDocs+1)
+		return n, err == nil
+	}
+	ten, _ := json.Marshal(tenant)
+	props, _ := json.Marshal([]string{pTextStem, pTitleStem})
+	qs, _ := json.Marshal(stem)
+	var ans struct {
+		Aggregate map[string][]struct {
+			Meta struct {
+				Count float64 `json:"count"`
+			} `json:"meta"`
+		} `json:"Aggregate"`
+	}
+	q := fmt.Sprintf("{Aggregate{%s(tenant:%s,hybrid:{query:%s,alpha:0,properties:%s},objectLimit:%d){meta{count}}}}",
+		s.class, ten, qs, props, maxTermDocs+1)
+	if err := s.graphQL(ctx, q, &ans); err != nil {
+		return 0, false
+	}
+	r := ans.Aggregate[s.class]
+	if len(r) == 0 {
+		return 0, false
+	}
+	return int(r[0].Meta.Count), true
 }
 
 // queryWords are the query's content words (unstemmed, deduplicated by
@@ -243,7 +322,20 @@ func rescore(cands []*candidate, words []string, total int, df map[string]int, k
 	for _, w := range words {
 		st := terms.Stem(w)
 		qt := score.Term{Word: w, Stem: st}
-		d := df[st]
+		d, known := df[st]
+		if !known {
+			// Not counted yet: estimated from the candidates below.
+			held := 0
+			for _, cd := range cands {
+				if cd.stems[st] > 0 {
+					held++
+				}
+			}
+			d = max(held, 1)
+			if held > 0 {
+				d = maxTermDocs + 1
+			}
+		}
 		if d == 0 && isASCII(w) {
 			if alts, adf := corrections(cands, w); len(alts) > 0 {
 				qt.Alts, d = alts, adf
@@ -512,3 +604,8 @@ func (s *Store) graphQL(ctx context.Context, query string, out any) error {
 	}
 	return json.Unmarshal(ans.Data, out)
 }
+
+// Settle waits until the background counting started so far has finished.
+// The quality check calls it between a warm-up pass and the measured one,
+// so that its figures do not depend on how fast counts come back.
+func (s *Store) Settle() { s.bgWG.Wait() }

@@ -119,6 +119,10 @@ type Store struct {
 	grpcConn   *grpcgo.ClientConn
 	grpcSearch pb.WeaviateClient
 	dfCount    atomic.Int64
+	dfSem      chan struct{}      // bounds background counting requests
+	bgCtx      context.Context    // cancelled by Close
+	bgCancel   context.CancelFunc // stops background counting
+	bgWG       sync.WaitGroup
 
 	locksMu sync.Mutex
 	locks   map[uuid.UUID]*companyLock
@@ -218,7 +222,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		secure:    u.Scheme == "https",
 		locks:     map[uuid.UUID]*companyLock{},
 		pending:   map[*pendingDelete]struct{}{},
+		dfSem:     make(chan struct{}, dfParallel),
 	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	if err := s.ensureSchema(ctx); err != nil {
 		if errors.Is(err, retrieval.ErrUnavailable) {
 			return s, err
@@ -248,6 +254,12 @@ func TenantName(companyID uuid.UUID) string {
 	hex.Encode(b[1:], companyID[:])
 	return string(b[:])
 }
+
+// hnswEF is the HNSW search list size: Weaviate's default (-1) makes it
+// 8 times the limit, at least 100, for the vector half of every hybrid
+// query; a fixed, smaller list costs much less with little loss of recall
+// for the few dozen candidates we take (it is raised to the limit anyway).
+const hnswEF = 64
 
 // Property names.
 const (
@@ -285,7 +297,7 @@ func (s *Store) passageClass() *models.Class {
 		Description:        "Concierge passages: one tenant per company (see concierge/retrieval/weaviate)",
 		Vectorizer:         "none",
 		VectorIndexType:    "hnsw",
-		VectorIndexConfig:  map[string]any{"distance": "cosine"},
+		VectorIndexConfig:  map[string]any{"distance": "cosine", "ef": hnswEF},
 		MultiTenancyConfig: &models.MultiTenancyConfig{Enabled: true, AutoTenantCreation: false, AutoTenantActivation: true},
 		InvertedIndexConfig: &models.InvertedIndexConfig{
 			Bm25:      &models.BM25Config{B: 0.75, K1: 1.2},
@@ -365,6 +377,17 @@ func (s *Store) ensureClass(ctx context.Context, c *models.Class) error {
 	}
 	if got.MultiTenancyConfig == nil || !got.MultiTenancyConfig.Enabled {
 		return fmt.Errorf("collection %s exists without multi-tenancy; drop it or choose another class", c.Class)
+	}
+	// The search-time ef is mutable: bring a collection created before it
+	// was set up to date.
+	want, _ := c.VectorIndexConfig.(map[string]any)["ef"]
+	if vc, ok := got.VectorIndexConfig.(map[string]any); ok && want != nil {
+		if ef, _ := vc["ef"].(float64); int(ef) != want.(int) {
+			vc["ef"] = want
+			if err := s.client.Schema().ClassUpdater().WithClass(got).Do(ctx); err != nil {
+				return fmt.Errorf("set ef of %s: %w", c.Class, err)
+			}
+		}
 	}
 	return nil
 }
@@ -508,6 +531,8 @@ func (s *Store) Close() error {
 		}
 	}
 	s.wg.Wait()
+	s.bgCancel()
+	s.bgWG.Wait()
 	if s.grpcConn != nil {
 		s.grpcConn.Close()
 	}
@@ -541,7 +566,13 @@ func (s *Store) records(ctx context.Context, tenant string) (info *retrieval.Ind
 			q = q.WithAfter(after)
 		}
 		var recs []record
-		if err := s.get(ctx, q, s.infoClass, &recs); err != nil {
+		var err error
+		if c := s.searchClient(); c != nil {
+			recs, err = s.recordsGRPC(ctx, c, tenant, after, page)
+		} else {
+			err = s.get(ctx, q, s.infoClass, &recs)
+		}
+		if err != nil {
 			if isTenantMissing(err) {
 				return nil, nil, false, nil
 			}
@@ -889,6 +920,7 @@ type hit struct {
 	Ordinal    float64 `json:"ordinal"`
 	ChunkID    string  `json:"chunkId"`
 	ResourceID string  `json:"resourceId"`
+	Generation string  `json:"generation"`
 	Additional struct {
 		Vector []float32 `json:"vector"`
 	} `json:"_additional"`
@@ -921,89 +953,100 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
 	defer cancel()
 	tenant := TenantName(companyID)
-	info, gens, ok, err := s.records(cctx, tenant)
-	if err != nil {
-		return nil, s.wrap(ctx, "search", err)
-	}
-	if !ok || info == nil {
-		return nil, nil
-	}
-	if len(q.Vector) > 0 && len(q.Vector) != info.Dimension {
-		return nil, fmt.Errorf("%w: query vector has %d dimensions, the index %d",
-			retrieval.ErrDimensionMismatch, len(q.Vector), info.Dimension)
-	}
-	for _, r := range q.ExcludeResources {
-		delete(gens, r)
-	}
-	if len(gens) == 0 {
-		return nil, nil
-	}
-	live := make([]string, 0, len(gens))
-	for _, g := range gens {
-		live = append(live, g)
-	}
-	where := filters.Where().WithPath([]string{pGeneration}).WithOperator(filters.ContainsAny).WithValueText(live...)
-
-	// Document frequencies (cached, else counted, a few terms at a time)
-	// while the hybrid search runs; see rescore.go.
 	words := queryWords(q.Text)
 	stems := make([]string, len(words))
 	for i, w := range words {
 		stems[i] = terms.Stem(w)
 	}
-	var (
-		total  int
-		dfs    map[string]int
-		dfErr  error
-		dfDone = make(chan struct{})
-	)
-	go func() {
-		defer close(dfDone)
-		total, dfs, dfErr = s.docFreqs(cctx, tenant, s.dfCacheOf(tenant, genState(gens)), stems)
-	}()
-
 	n := max(4*k, minCandidates)
-	fields := []graphql.Field{{Name: pText}, {Name: pTitle}, {Name: pHeading}, {Name: pURL}, {Name: pPage},
-		{Name: pOrdinal}, {Name: pChunkID}, {Name: pResourceID}}
-	if len(q.Vector) > 0 {
-		fields = append(fields, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
+
+	// prep reads the company's records (current generations) and starts
+	// counting the document frequencies the cache lacks (see rescore.go).
+	// done reports that Search must return (hits, err) as they are.
+	type prepared struct {
+		live    []string
+		dc      *dfCache
+		total   int
+		counted <-chan struct{}
+		done    bool
+		err     error
 	}
-	get := s.client.GraphQL().Get().WithClassName(s.class).WithTenant(tenant).WithWhere(where).WithLimit(n)
-	if query == "" {
-		get = get.WithNearVector(s.client.GraphQL().NearVectorArgBuilder().WithVector(q.Vector))
+	prep := func() (p prepared) {
+		info, gens, ok, err := s.records(cctx, tenant)
+		if err != nil {
+			return prepared{done: true, err: s.wrap(ctx, "search", err)}
+		}
+		if !ok || info == nil {
+			return prepared{done: true}
+		}
+		if len(q.Vector) > 0 && len(q.Vector) != info.Dimension {
+			return prepared{done: true, err: fmt.Errorf("%w: query vector has %d dimensions, the index %d",
+				retrieval.ErrDimensionMismatch, len(q.Vector), info.Dimension)}
+		}
+		for _, r := range q.ExcludeResources {
+			delete(gens, r)
+		}
+		if len(gens) == 0 {
+			return prepared{done: true}
+		}
+		for _, g := range gens {
+			p.live = append(p.live, g)
+		}
+		p.dc = s.dfCacheOf(tenant, genState(gens))
+		p.total, p.counted, err = s.docFreqs(cctx, tenant, p.dc, stems)
+		if err != nil {
+			if isTenantMissing(err) {
+				return prepared{done: true}
+			}
+			return prepared{done: true, err: s.wrap(ctx, "search: document frequencies", err)}
+		}
+		return p
+	}
+
+	var (
+		hs  []hit
+		err error
+		p   prepared
+	)
+	c := s.searchClient()
+	if c != nil && len(q.ExcludeResources) == 0 {
+		// The records and an unfiltered search at once: when every hit is
+		// of a live generation, they are the filtered search's hits too;
+		// otherwise search again with the filter.
+		pc := make(chan prepared, 1)
+		go func() { pc <- prep() }()
+		hs, err = s.searchGRPC(cctx, c, tenant, query, q.Vector, nil, n, false)
+		p = <-pc
+		if p.done {
+			return nil, p.err
+		}
+		if err == nil && !allLive(hs, p.live) {
+			hs, err = s.searchGRPC(cctx, c, tenant, query, q.Vector, p.live, n, true)
+		}
 	} else {
-		h := s.client.GraphQL().HybridArgumentBuilder().WithQuery(query).
-			WithProperties([]string{pTextStem, pTitleStem}).WithFusionType(s.fusion)
-		if len(q.Vector) > 0 {
-			h = h.WithVector(q.Vector).WithAlpha(s.cfg.Alpha)
+		if p = prep(); p.done {
+			return nil, p.err
+		}
+		if c != nil {
+			hs, err = s.searchGRPC(cctx, c, tenant, query, q.Vector, p.live, n, true)
 		} else {
-			h = h.WithAlpha(0)
+			hs, err = s.searchGraphQL(cctx, tenant, query, q.Vector, p.live, n)
 		}
-		get = get.WithHybrid(h)
 	}
-	var hs []hit
-	if c := s.searchClient(); c != nil {
-		hs, err = s.searchGRPC(cctx, c, tenant, query, q.Vector, live, n)
-	} else {
-		var ans struct {
-			Get map[string][]hit `json:"Get"`
-		}
-		err = s.graphQL(cctx, get.WithFields(fields...).Build(), &ans)
-		hs = ans.Get[s.class]
-	}
-	<-dfDone
 	if err != nil {
 		if isTenantMissing(err) {
 			return nil, nil
 		}
 		return nil, s.wrap(ctx, "search", err)
 	}
-	if dfErr != nil {
-		if isTenantMissing(dfErr) {
-			return nil, nil
-		}
-		return nil, s.wrap(ctx, "search: document frequencies", dfErr)
+	total, dc := p.total, p.dc
+	wait := time.NewTimer(dfWait)
+	select {
+	case <-p.counted:
+	case <-wait.C:
 	}
+	wait.Stop()
+	dfs := dc.lookup(stems)
 	var qv []float32
 	if len(q.Vector) > 0 {
 		qv = normalized(q.Vector)
@@ -1048,4 +1091,47 @@ func stemText(text string) string {
 		b.WriteString(terms.Stem(w))
 	})
 	return b.String()
+}
+
+// allLive reports whether every hit is of one of the live generations.
+func allLive(hs []hit, live []string) bool {
+	set := make(map[string]struct{}, len(live))
+	for _, g := range live {
+		set[g] = struct{}{}
+	}
+	for _, h := range hs {
+		if _, ok := set[h.Generation]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// searchGraphQL runs the candidate search, over the live generations, with
+// GraphQL (without gRPC).
+func (s *Store) searchGraphQL(ctx context.Context, tenant, query string, vec []float32, live []string, n int) ([]hit, error) {
+	where := filters.Where().WithPath([]string{pGeneration}).WithOperator(filters.ContainsAny).WithValueText(live...)
+	fields := []graphql.Field{{Name: pText}, {Name: pTitle}, {Name: pHeading}, {Name: pURL}, {Name: pPage},
+		{Name: pOrdinal}, {Name: pChunkID}, {Name: pResourceID}}
+	if len(vec) > 0 {
+		fields = append(fields, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
+	}
+	get := s.client.GraphQL().Get().WithClassName(s.class).WithTenant(tenant).WithWhere(where).WithLimit(n)
+	if query == "" {
+		get = get.WithNearVector(s.client.GraphQL().NearVectorArgBuilder().WithVector(vec))
+	} else {
+		h := s.client.GraphQL().HybridArgumentBuilder().WithQuery(query).
+			WithProperties([]string{pTextStem, pTitleStem}).WithFusionType(s.fusion)
+		if len(vec) > 0 {
+			h = h.WithVector(vec).WithAlpha(s.cfg.Alpha)
+		} else {
+			h = h.WithAlpha(0)
+		}
+		get = get.WithHybrid(h)
+	}
+	var ans struct {
+		Get map[string][]hit `json:"Get"`
+	}
+	err := s.graphQL(ctx, get.WithFields(fields...).Build(), &ans)
+	return ans.Get[s.class], err
 }
