@@ -170,6 +170,7 @@ type ComplexityRoot struct {
 		ActivateCompany   func(childComplexity int, id uuid.UUID) int
 		AddFacebookPage   func(childComplexity int, input model.AddFacebookPageInput) int
 		AddText           func(childComplexity int, input model.AddTextInput) int
+		AddWebsite        func(childComplexity int, input model.AddWebsiteInput) int
 		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAgent       func(childComplexity int, input model.CreateAgentInput) int
 		DeactivateCompany func(childComplexity int, id *uuid.UUID) int
@@ -319,6 +320,7 @@ type MutationResolver interface {
 	AddText(ctx context.Context, input model.AddTextInput) (*ent.Resource, error)
 	UploadPDF(ctx context.Context, file graphql.Upload, title *string) (*ent.Resource, error)
 	AddFacebookPage(ctx context.Context, input model.AddFacebookPageInput) (*ent.Resource, error)
+	AddWebsite(ctx context.Context, input model.AddWebsiteInput) (*ent.Resource, error)
 	UpdateResource(ctx context.Context, id uuid.UUID, input model.UpdateResourceInput) (*ent.Resource, error)
 	DeleteResource(ctx context.Context, id uuid.UUID) (bool, error)
 	ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error)
@@ -895,6 +897,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddText(childComplexity, args["input"].(model.AddTextInput)), true
+	case "Mutation.addWebsite":
+		if e.ComplexityRoot.Mutation.AddWebsite == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addWebsite_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddWebsite(childComplexity, args["input"].(model.AddWebsiteInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1578,6 +1591,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddFacebookPageInput", ec.unmarshalInputAddFacebookPageInput),
 			graphql.NewInputUnmarshaler("AddTextInput", ec.unmarshalInputAddTextInput),
+			graphql.NewInputUnmarshaler("AddWebsiteInput", ec.unmarshalInputAddWebsiteInput),
 			graphql.NewInputUnmarshaler("CompanyOrder", ec.unmarshalInputCompanyOrder),
 			graphql.NewInputUnmarshaler("CompanyWhereInput", ec.unmarshalInputCompanyWhereInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
@@ -3295,6 +3309,21 @@ input AddFacebookPageInput {
   accessToken: String!
 }
 
+input AddWebsiteInput {
+  """The start page: an http(s) address without credentials. Pages of the same site (same scheme and host; www. and the bare domain count as one) are crawled breadth-first, honouring robots.txt and reading sitemap.xml."""
+  url: String!
+  """Most pages to crawl (default 50), capped by the company's plan: FREE 50, BASIC 200, PREMIUM 1000, ENTERPRISE 5000."""
+  maxPages: Int
+  """How many links away from the start page to go (default 2; 0 crawls the start page only)."""
+  maxDepth: Int
+  """Render pages in a browser so JavaScript-made content is read (default: true when the server has Chromium)."""
+  renderJavascript: Boolean
+  """Only pages whose path matches one of these patterns are indexed, e.g. /docs/* (* matches anything, slashes included)."""
+  includePaths: [String!]
+  """Pages whose path matches one of these patterns are skipped, e.g. /blog/*."""
+  excludePaths: [String!]
+}
+
 input UpdateResourceInput {
   title: String
   """An inactive resource is never used in answers."""
@@ -3341,6 +3370,8 @@ type Mutation {
   uploadPdf(file: Upload!, title: String): Resource!
   """Adds a Facebook page (its info and published posts) to the knowledge (company admins, knowledge:write keys); it is processed in the background."""
   addFacebookPage(input: AddFacebookPageInput!): Resource!
+  """Crawls a website into the knowledge (company admins, knowledge:write keys); it is processed in the background and reports pages crawled / pages found as progress."""
+  addWebsite(input: AddWebsiteInput!): Resource!
   updateResource(id: ID!, input: UpdateResourceInput!): Resource!
   """Removes the resource with its chunks, its indexed passages and its file."""
   deleteResource(id: ID!): Boolean!
@@ -3984,6 +4015,20 @@ func (ec *executionContext) field_Mutation_addText_args(ctx context.Context, raw
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.AddTextInput, error) {
 			return ec.unmarshalNAddTextInput2conciergeᚋgraphᚋmodelᚐAddTextInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addWebsite_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AddWebsiteInput, error) {
+			return ec.unmarshalNAddWebsiteInput2conciergeᚋgraphᚋmodelᚐAddWebsiteInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7470,6 +7515,50 @@ func (ec *executionContext) fieldContext_Mutation_addFacebookPage(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addWebsite(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addWebsite(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddWebsite(ctx, fc.Args["input"].(model.AddWebsiteInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalNResource2ᚖconciergeᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addWebsite(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addWebsite_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateResource(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10833,6 +10922,83 @@ func (ec *executionContext) unmarshalInputAddTextInput(ctx context.Context, obj 
 func UnmarshalAddTextInput(ctx context.Context, raw any) (model.AddTextInput, error) {
 	var out model.AddTextInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddTextInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAddWebsiteInput(ctx context.Context, obj any) (model.AddWebsiteInput, error) {
+	var it model.AddWebsiteInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "maxPages", "maxDepth", "renderJavascript", "includePaths", "excludePaths"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "maxPages":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPages"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPages = data
+		case "maxDepth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxDepth"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxDepth = data
+		case "renderJavascript":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renderJavascript"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenderJavascript = data
+		case "includePaths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includePaths"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IncludePaths = data
+		case "excludePaths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludePaths"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludePaths = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAddWebsiteInput unmarshals raw into the AddWebsiteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAddWebsiteInput(ctx context.Context, raw any) (model.AddWebsiteInput, error) {
+	var out model.AddWebsiteInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AddWebsiteInput", raw, &out)
 	return out, err
 }
 
@@ -16873,6 +17039,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addWebsite":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addWebsite(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateResource":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateResource(ctx, field)
@@ -18014,6 +18187,11 @@ func (ec *executionContext) unmarshalNAddFacebookPageInput2conciergeᚋgraphᚋm
 
 func (ec *executionContext) unmarshalNAddTextInput2conciergeᚋgraphᚋmodelᚐAddTextInput(ctx context.Context, v any) (model.AddTextInput, error) {
 	res, err := ec.unmarshalInputAddTextInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAddWebsiteInput2conciergeᚋgraphᚋmodelᚐAddWebsiteInput(ctx context.Context, v any) (model.AddWebsiteInput, error) {
+	res, err := ec.unmarshalInputAddWebsiteInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -9,7 +9,9 @@ import (
 	"concierge/account"
 	"concierge/auth"
 	"concierge/ent"
+	"concierge/fault"
 	"concierge/graph/model"
+	"concierge/ingest"
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -140,6 +142,19 @@ func (r *mutationResolver) UploadPDF(ctx context.Context, file graphql.Upload, t
 // AddFacebookPage is the resolver for the addFacebookPage field.
 func (r *mutationResolver) AddFacebookPage(ctx context.Context, input model.AddFacebookPageInput) (*ent.Resource, error) {
 	return r.Ingest.AddFacebookPage(ctx, input.Page, input.AccessToken)
+}
+
+// AddWebsite is the resolver for the addWebsite field.
+func (r *mutationResolver) AddWebsite(ctx context.Context, input model.AddWebsiteInput) (*ent.Resource, error) {
+	opts := ingest.WebsiteOptions{URL: input.URL, MaxDepth: input.MaxDepth, RenderJavascript: input.RenderJavascript,
+		IncludePaths: input.IncludePaths, ExcludePaths: input.ExcludePaths}
+	if input.MaxPages != nil {
+		if *input.MaxPages < 1 {
+			return nil, fault.Invalid("maxPages", "maxPages must be between 1 and %d", ingest.MaxWebsiteMaxPages)
+		}
+		opts.MaxPages = *input.MaxPages
+	}
+	return r.Ingest.AddWebsite(ctx, opts)
 }
 
 // UpdateResource is the resolver for the updateResource field.

@@ -17,6 +17,7 @@ import (
 	"concierge/graph"
 	"concierge/ingest"
 	"concierge/ingest/facebook"
+	"concierge/ingest/web"
 	"concierge/realtime"
 	"concierge/retrieval"
 	"concierge/secretbox"
@@ -78,6 +79,14 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 			icfg.Extractors = map[resource.Type]ingest.Extractor{}
 		}
 		icfg.Extractors[resource.TypeFACEBOOK] = &facebook.Extractor{Client: fb, Secrets: icfg.Secrets}
+	}
+	if _, ok := icfg.Extractors[resource.TypeWEBSITE]; !ok {
+		// Plain HTTP or Chromium, guarded by INGEST_ALLOW_HOSTS's policy.
+		icfg.Extractors = maps.Clone(icfg.Extractors)
+		if icfg.Extractors == nil {
+			icfg.Extractors = map[resource.Type]ingest.Extractor{}
+		}
+		icfg.Extractors[resource.TypeWEBSITE] = web.New(web.Config{Logger: icfg.Logger})
 	}
 	if a.Ingest, err = ingest.New(icfg); err != nil {
 		return nil, err

@@ -297,6 +297,18 @@ func isolationOps() []isoOp {
 				require.NoError(m.e.T, err)
 				return r.CompanyID
 			})},
+		{name: "addWebsite", answers: true, okFor: []string{isoAdminA, isoKeyA},
+			query: `mutation($in: AddWebsiteInput!) { addWebsite(input: $in) { id title type sourceURL companyID company { id } } }`,
+			vars: func(_ *isoVictim, c isoCaller) map[string]any {
+				// A closed local port: the crawl fails, which is not the point here.
+				return map[string]any{"in": map[string]any{"url": "http://127.0.0.1:9/" + isoSlugOf(c), "maxPages": 1,
+					"renderJavascript": false}}
+			},
+			check: isoLandsInOwnCompany("addWebsite.id", func(m *isoMatrix, id uuid.UUID) uuid.UUID {
+				r, err := m.e.DB.Client.Resource.Get(apitest.Bypass(), id)
+				require.NoError(m.e.T, err)
+				return r.CompanyID
+			})},
 		{name: "addFacebookPage", answers: true, okFor: []string{isoAdminA, isoKeyA},
 			query: `mutation($in: AddFacebookPageInput!) { addFacebookPage(input: $in) { id title type sourceURL companyID company { id } } }`,
 			vars: func(_ *isoVictim, c isoCaller) map[string]any {

@@ -29,6 +29,21 @@ type AddTextInput struct {
 	Content string `json:"content"`
 }
 
+type AddWebsiteInput struct {
+	// The start page: an http(s) address without credentials. Pages of the same site (same scheme and host; www. and the bare domain count as one) are crawled breadth-first, honouring robots.txt and reading sitemap.xml.
+	URL string `json:"url"`
+	// Most pages to crawl (default 50), capped by the company's plan: FREE 50, BASIC 200, PREMIUM 1000, ENTERPRISE 5000.
+	MaxPages *int `json:"maxPages,omitempty"`
+	// How many links away from the start page to go (default 2; 0 crawls the start page only).
+	MaxDepth *int `json:"maxDepth,omitempty"`
+	// Render pages in a browser so JavaScript-made content is read (default: true when the server has Chromium).
+	RenderJavascript *bool `json:"renderJavascript,omitempty"`
+	// Only pages whose path matches one of these patterns are indexed, e.g. /docs/* (* matches anything, slashes included).
+	IncludePaths []string `json:"includePaths,omitempty"`
+	// Pages whose path matches one of these patterns are skipped, e.g. /blog/*.
+	ExcludePaths []string `json:"excludePaths,omitempty"`
+}
+
 type AuthPayload struct {
 	// Short-lived access token: send it as `Authorization: Bearer <token>`.
 	Token     string    `json:"token"`

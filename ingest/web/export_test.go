@@ -1,0 +1,4 @@
+package web
+
+// Normalize is normalize, for tests.
+var Normalize = normalize
