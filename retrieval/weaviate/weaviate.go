@@ -38,6 +38,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -112,8 +113,12 @@ type Store struct {
 
 	tenants sync.Map // tenant name -> struct{}: known to exist
 
-	dfs    sync.Map // tenant name -> *dfCache (see rescore.go)
-	secure bool     // https: gRPC over TLS
+	dfs sync.Map // tenant name -> *dfCache (see rescore.go)
+
+	recs      sync.Map     // tenant name -> *recordsEntry (see searchRecords)
+	recsEpoch atomic.Int64 // bumped around every write of this Store
+	recsCount atomic.Int64
+	secure    bool // https: gRPC over TLS
 
 	grpcOnce   sync.Once
 	grpcConn   *grpcgo.ClientConn
@@ -596,6 +601,49 @@ func (s *Store) records(ctx context.Context, tenant string) (info *retrieval.Ind
 }
 
 // get runs a GraphQL Get and decodes the class's objects into out.
+// recordsTTL bounds how long a search trusts records read by an earlier
+// search. Writes of this Store invalidate them at once; another replica's
+// writes are seen within recordsTTL. That keeps every search consistent:
+// a replaced generation is deleted only after DeleteGrace (well over
+// recordsTTL), so stale records still name a complete generation, and
+// hits of a generation the records do not name make the search run again
+// with the records' filter.
+const recordsTTL = time.Second
+
+type recordsEntry struct {
+	epoch int64
+	at    time.Time
+	info  *retrieval.IndexInfo
+	gens  map[uuid.UUID]string
+	ok    bool
+}
+
+// searchRecords is records for Search, cached per tenant for recordsTTL
+// and until this Store writes. The caller may modify gens.
+func (s *Store) searchRecords(ctx context.Context, tenant string) (*retrieval.IndexInfo, map[uuid.UUID]string, bool, error) {
+	epoch := s.recsEpoch.Load()
+	if v, ok := s.recs.Load(tenant); ok {
+		e := v.(*recordsEntry)
+		if e.epoch == epoch && epoch%2 == 0 && time.Since(e.at) < recordsTTL {
+			return e.info, maps.Clone(e.gens), e.ok, nil
+		}
+	}
+	at := time.Now()
+	info, gens, ok, err := s.records(ctx, tenant)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if epoch%2 == 0 && s.recsEpoch.Load() == epoch { // no write began meanwhile
+		if _, loaded := s.recs.Swap(tenant, &recordsEntry{epoch: epoch, at: at, info: info, gens: maps.Clone(gens), ok: ok}); !loaded {
+			if s.recsCount.Add(1) > maxCachedTenants { // bounded like the term caches
+				s.recs.Clear()
+				s.recsCount.Store(0)
+			}
+		}
+	}
+	return info, gens, ok, nil
+}
+
 func (s *Store) get(ctx context.Context, q *graphql.GetBuilder, class string, out any) error {
 	resp, err := q.Do(ctx)
 	if err != nil {
@@ -667,6 +715,8 @@ func (s *Store) ReplaceResource(ctx context.Context, companyID, resourceID uuid.
 	}
 	unlock := s.lock(companyID)
 	defer unlock()
+	s.recsEpoch.Add(1)
+	defer s.recsEpoch.Add(1)
 	tenant := TenantName(companyID)
 	err := s.replace(ctx, companyID, resourceID, tenant, info, passages)
 	if isTenantMissing(err) { // deleted by another replica since we cached it
@@ -861,6 +911,8 @@ func (s *Store) deleteWhere(ctx context.Context, tenant string, where *filters.W
 
 // DeleteResource removes a resource's passages, every generation.
 func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.UUID) error {
+	s.recsEpoch.Add(1)
+	defer s.recsEpoch.Add(1)
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
 	}
@@ -892,6 +944,8 @@ func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.U
 // DeleteCompany removes the company's tenant, with all its passages and
 // records.
 func (s *Store) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
+	s.recsEpoch.Add(1)
+	defer s.recsEpoch.Add(1)
 	if err := s.ensureSchema(ctx); err != nil {
 		return err
 	}
@@ -972,7 +1026,7 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 		err     error
 	}
 	prep := func() (p prepared) {
-		info, gens, ok, err := s.records(cctx, tenant)
+		info, gens, ok, err := s.searchRecords(cctx, tenant)
 		if err != nil {
 			return prepared{done: true, err: s.wrap(ctx, "search", err)}
 		}

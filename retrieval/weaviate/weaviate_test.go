@@ -2,7 +2,9 @@ package weaviate_test
 
 import (
 	"context"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +191,43 @@ func count(t *testing.T, client *wv.Client, company uuid.UUID) int {
 	require.Empty(t, resp.Errors)
 	agg := resp.Data["Aggregate"].(map[string]any)["ConciergePassage"].([]any)
 	return int(agg[0].(map[string]any)["meta"].(map[string]any)["count"].(float64))
+}
+
+// Two replicas share one Weaviate: a search caches the company's records
+// briefly, yet sees its own writes at once and another replica's within a
+// second, and never a mix of a resource's old and new passages.
+func TestRecordsCacheAcrossReplicas(t *testing.T) {
+	a := newStore(t, weaviate.Config{GRPC: os.Getenv("WEAVIATE_GRPC")})
+	b := newStore(t, weaviate.Config{GRPC: os.Getenv("WEAVIATE_GRPC")})
+	ctx := t.Context()
+	c, r := uuid.New(), uuid.New()
+	t.Cleanup(func() { _ = a.DeleteCompany(context.Background(), c) })
+	info := retrieval.IndexInfo{Embedder: "test", Dimension: 3}
+	put := func(st *weaviate.Store, word string) {
+		require.NoError(t, st.ReplaceResource(ctx, c, r, info, []retrieval.Passage{
+			{ChunkID: uuid.New(), ResourceID: r, Title: "Edition", Text: "The " + word + " edition of the manual.", Vector: []float32{1, 0, 0}},
+			{ChunkID: uuid.New(), ResourceID: r, Title: "Edition", Text: "More of the " + word + " edition.", Vector: []float32{1, 0, 0}},
+		}))
+	}
+	editions := func(st *weaviate.Store) map[string]bool {
+		hits, err := st.Search(ctx, c, retrieval.Query{Text: "edition manual", Vector: []float32{1, 0, 0}, K: 5})
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for _, h := range hits {
+			for _, w := range []string{"first", "second", "third"} {
+				if strings.Contains(h.Text, w) {
+					seen[w] = true
+				}
+			}
+		}
+		require.LessOrEqual(t, len(seen), 1, "never a mix of editions: %v", seen)
+		return seen
+	}
+	put(a, "first")
+	require.True(t, editions(a)["first"])
+	put(a, "second")
+	require.True(t, editions(a)["second"], "a store sees its own write at once")
+	put(b, "third")
+	require.Eventually(t, func() bool { return editions(a)["third"] }, 5*time.Second, 50*time.Millisecond,
+		"another replica's write is seen within the records cache's lifetime")
 }
