@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -21,9 +20,6 @@ const (
 	candidates = 100
 	// rrfK is reciprocal rank fusion's constant: score = Σ 1/(rrfK+rank).
 	rrfK = 60
-	// perResource is how many passages of one resource the top K holds
-	// while other resources have matching passages.
-	perResource = 2
 	// maxQueryTerms bounds the FTS5 expression.
 	maxQueryTerms = 32
 	// maxTermDocs: a query term in more passages than this is left out of
@@ -152,7 +148,13 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 		return nil, err
 	}
 	scoreAll(all, qterms, lex)
-	return diversify(all, k), nil
+	hits := make([]retrieval.Hit, 0, len(all))
+	for _, cd := range all {
+		if cd.hit.ChunkID != uuid.Nil { // found by hydrate (always, under the lock)
+			hits = append(hits, cd.hit)
+		}
+	}
+	return retrieval.Diversify(hits, k), nil
 }
 
 func dot(a, b []float32) float32 {
@@ -450,59 +452,4 @@ func scoreAll(cands []*candidate, qterms []score.Term, lex []lexHit) {
 	for _, cd := range cands {
 		cd.hit.Score = scoreOf(cd, qterms, maxBM25)
 	}
-}
-
-// diversify picks the k best hits holding at most perResource passages of
-// one resource, unless too few resources match to fill k; the result is
-// sorted by score.
-func diversify(cands []*candidate, k int) []retrieval.Hit {
-	slices.SortStableFunc(cands, func(a, b *candidate) int {
-		switch {
-		case a.hit.Score > b.hit.Score:
-			return -1
-		case a.hit.Score < b.hit.Score:
-			return 1
-		}
-		return 0
-	})
-	var out []retrieval.Hit
-	var skipped []*candidate
-	per := map[uuid.UUID]int{}
-	for _, cd := range cands {
-		if cd.hit.ChunkID == uuid.Nil { // not found in hydrate (cannot happen under the lock)
-			continue
-		}
-		if len(out) == k {
-			break
-		}
-		if per[cd.hit.ResourceID] >= perResource {
-			skipped = append(skipped, cd)
-			continue
-		}
-		per[cd.hit.ResourceID]++
-		out = append(out, cd.hit)
-	}
-	for _, cd := range skipped {
-		if len(out) == k {
-			break
-		}
-		out = append(out, cd.hit)
-	}
-	slices.SortStableFunc(out, func(a, b retrieval.Hit) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
-	return out
-}
-
-func clamp01(x float64) float64 {
-	if math.IsNaN(x) || x < 0 {
-		return 0
-	}
-	return min(x, 1)
 }

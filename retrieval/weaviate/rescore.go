@@ -54,9 +54,6 @@ import (
 const (
 	// minCandidates is the least candidates taken from the hybrid search.
 	minCandidates = 40
-	// perResource is how many passages of one resource the top K holds
-	// while other resources have matching passages.
-	perResource = 2
 	// rrfK is reciprocal rank fusion's constant, as in the embedded store.
 	rrfK = 60
 	// maxTermDocs caps a term's counted document frequency (counting
@@ -413,7 +410,11 @@ func rescore(cands []*candidate, words []string, total int, df map[string]int, k
 		cd.hit.Score = score.Combine(score.Signals{Cos: cd.cos, BM25: cd.bm25, MaxBM25: maxBM25,
 			Fused: cd.rrf * float64(rrfK+1) / 2}, m)
 	}
-	return diversify(cands, k)
+	hits := make([]retrieval.Hit, len(cands))
+	for i, cd := range cands {
+		hits[i] = cd.hit
+	}
+	return retrieval.Diversify(hits, k)
 }
 
 // corrections returns the candidates' words closest to w within
@@ -472,51 +473,6 @@ func corrections(cands []*candidate, w string) ([]string, int) {
 		docs += x.docs
 	}
 	return alts, docs
-}
-
-// diversify picks the k best hits holding at most perResource passages of
-// one resource, unless too few resources match to fill k; the result is
-// sorted by score.
-func diversify(cands []*candidate, k int) []retrieval.Hit {
-	slices.SortStableFunc(cands, func(a, b *candidate) int {
-		switch {
-		case a.hit.Score > b.hit.Score:
-			return -1
-		case a.hit.Score < b.hit.Score:
-			return 1
-		}
-		return 0
-	})
-	out := make([]retrieval.Hit, 0, k)
-	var skipped []*candidate
-	per := map[uuid.UUID]int{}
-	for _, cd := range cands {
-		if len(out) == k {
-			break
-		}
-		if per[cd.hit.ResourceID] >= perResource {
-			skipped = append(skipped, cd)
-			continue
-		}
-		per[cd.hit.ResourceID]++
-		out = append(out, cd.hit)
-	}
-	for _, cd := range skipped {
-		if len(out) == k {
-			break
-		}
-		out = append(out, cd.hit)
-	}
-	slices.SortStableFunc(out, func(a, b retrieval.Hit) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 // cosine of a (normalised) and b.
