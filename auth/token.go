@@ -7,14 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"concierge/secretbox"
 )
 
 // Token subjects.
@@ -113,56 +111,14 @@ func HashToken(t string) string {
 }
 
 // LoadOrCreateSecret returns the secret from env if set; otherwise the one
-// kept in dataDir/name, generating it once (mode 0600). The file appears
-// whole or not at all (written aside, then linked into place), so a crash or
-// a concurrent first start never leaves an empty secret behind.
+// kept in dataDir/name, generated once (see secretbox.LoadOrCreateFile).
 func LoadOrCreateSecret(envValue, dataDir, name string) ([]byte, error) {
 	if envValue != "" {
 		return []byte(envValue), nil
 	}
-	path := filepath.Join(dataDir, name)
-	if s, err := readSecret(path); !errors.Is(err, os.ErrNotExist) {
-		return s, err
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	s := RandomToken(48)
-	f, err := os.CreateTemp(dataDir, "."+name+".*.tmp") // mode 0600
+	s, err := secretbox.LoadOrCreateFile(dataDir, name, func() string { return RandomToken(48) })
 	if err != nil {
 		return nil, err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.WriteString(s + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Link(f.Name(), path); err != nil {
-		if errors.Is(err, os.ErrExist) { // another process won the race
-			return readSecret(path)
-		}
-		return nil, fmt.Errorf("creating %s: %w", path, err)
-	}
-	return []byte(s), nil
-}
-
-func readSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return nil, fmt.Errorf("secret file %s is empty: delete it to generate a new secret, or set the secret in the environment", path)
 	}
 	return []byte(s), nil
 }

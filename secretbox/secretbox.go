@@ -113,9 +113,7 @@ func NewKey() string {
 }
 
 // LoadOrCreateKey returns the key from envValue if set; otherwise the one
-// in dataDir/encryption_key, created (mode 0600) with a random key the first
-// time. Concurrent first starts agree on one key: the file is written aside
-// and linked into place, and the loser reads the winner's.
+// in dataDir/encryption_key, created with a random key the first time.
 func LoadOrCreateKey(envValue, dataDir string) ([]byte, error) {
 	if strings.TrimSpace(envValue) != "" {
 		k, err := ParseKey(envValue)
@@ -124,19 +122,36 @@ func LoadOrCreateKey(envValue, dataDir string) ([]byte, error) {
 		}
 		return k, nil
 	}
-	path := filepath.Join(dataDir, KeyFileName)
-	if k, err := readKey(path); !errors.Is(err, os.ErrNotExist) {
-		return k, err
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(dataDir, "."+KeyFileName+".*.tmp") // mode 0600
+	s, err := LoadOrCreateFile(dataDir, KeyFileName, NewKey)
 	if err != nil {
 		return nil, err
 	}
+	k, err := ParseKey(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dataDir, KeyFileName), err)
+	}
+	return k, nil
+}
+
+// LoadOrCreateFile returns the secret kept in dataDir/name, creating the
+// file (mode 0600) with generate() the first time. The file appears whole
+// or not at all (written aside, then linked into place), so a crash never
+// leaves an empty secret behind, and concurrent first starts agree on one
+// secret: the loser reads the winner's.
+func LoadOrCreateFile(dataDir, name string, generate func() string) (string, error) {
+	path := filepath.Join(dataDir, name)
+	if s, err := readSecretFile(path); !errors.Is(err, os.ErrNotExist) {
+		return s, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dataDir, "."+name+".*.tmp") // mode 0600
+	if err != nil {
+		return "", err
+	}
 	defer os.Remove(f.Name())
-	_, err = f.WriteString(NewKey() + "\n")
+	_, err = f.WriteString(generate() + "\n")
 	if err == nil {
 		err = f.Sync()
 	}
@@ -144,22 +159,25 @@ func LoadOrCreateKey(envValue, dataDir string) ([]byte, error) {
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
+		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("creating %s: %w", path, err)
+		return "", fmt.Errorf("creating %s: %w", path, err)
 	}
-	return readKey(path)
+	return readSecretFile(path)
 }
 
-func readKey(path string) ([]byte, error) {
+func readSecretFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	if errors.Is(err, os.ErrNotExist) {
+		return "", err
 	}
-	k, err := ParseKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	return k, nil
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("secret file %s is empty: delete it to generate a new secret, or set the secret in the environment", path)
+	}
+	return s, nil
 }

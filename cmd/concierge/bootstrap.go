@@ -14,6 +14,7 @@ import (
 	"concierge/ent/company"
 	"concierge/ent/privacy"
 	"concierge/ent/user"
+	"concierge/fault"
 )
 
 const credentialsFile = "demo-credentials.txt"
@@ -108,8 +109,11 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 	return lines, nil
 }
 
+// isConflict reports a super admin that exists already (a demo created by
+// an earlier `concierge demo`).
 func isConflict(err error) bool {
-	return err != nil && (ent.IsConstraintError(err) || strings.Contains(err.Error(), "exists"))
+	fe, ok := fault.As(err)
+	return ent.IsConstraintError(err) || ok && fe.Code == fault.CodeConflict
 }
 
 func demoCmd(ctx context.Context, args []string) error {
