@@ -25,6 +25,10 @@ test: ## Vet and run all tests (PostgreSQL tests need TEST_DATABASE_URL or a loc
 eval: ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per store+embedder (Weaviate with WEAVIATE_URL; ARGS=-v lists misses)
 	$(GO) run ./retrieval/eval $(ARGS)
 
+.PHONY: eval-answers
+eval-answers: ## Answer quality check: cited-source recall, fact recall, answered/declined rates, latency per LLM provider (gemini with GEMINI_API_KEY; openai with LLM_BASE_URL+LLM_MODEL; ARGS=-v lists misses)
+	$(GO) run ./assistant/eval $(ARGS)
+
 generate: ## Regenerate the ent client, ent.graphql and the GraphQL executor
 	$(GO) generate ./...
 

@@ -1,0 +1,262 @@
+package llmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// OpenAIOptions configures NewOpenAIServer.
+type OpenAIOptions struct {
+	// APIKey, if set, is the only bearer token accepted (others get 401
+	// invalid_api_key); empty accepts requests without one, as Ollama does.
+	APIKey string
+	// Reply scripts the answers (default EchoReply).
+	Reply Reply
+	// FinishReason ends every answer (default "stop").
+	FinishReason string
+	// ChunkDelay is waited between chunks; FirstChunkDelay before the first.
+	ChunkDelay      time.Duration
+	FirstChunkDelay time.Duration
+	// Faults are answered, in order, by the first requests.
+	Faults []Fault
+	// Models, if set, are the only models served (others get 404).
+	Models []string
+	// EchoKey makes error messages quote the presented key, as OpenAI's
+	// "Incorrect API key provided: ..." does.
+	EchoKey bool
+	// IgnoreStream answers with one chat.completion even when asked to
+	// stream, as some servers do.
+	IgnoreStream bool
+}
+
+// NewOpenAIServer starts a fake OpenAI-compatible server on 127.0.0.1,
+// closed when the test ends:
+//
+//	POST /v1/chat/completions {"model":...,"messages":[{"role":"system"|"user"|"assistant","content":...}],
+//	  "stream":true,"stream_options":{"include_usage":true},"max_tokens":...}
+//	  → "data: {chat.completion.chunk}\n\n" events (choices[0].delta.content,
+//	    finish_reason on the last), a usage chunk when asked, "data: [DONE]";
+//	    without "stream", one chat.completion object.
+//
+// Errors have OpenAI's shape {"error":{"message":...,"type":...,"param":null,"code":...}}.
+func NewOpenAIServer(t testing.TB, opts OpenAIOptions) *Server {
+	t.Helper()
+	if opts.FinishReason == "" {
+		opts.FinishReason = "stop"
+	}
+	return newServer(t, func(s *Server, w http.ResponseWriter, r *http.Request) {
+		serveOpenAI(s, &opts, w, r)
+	}, opts.Reply, opts.Faults, opts.ChunkDelay, opts.FirstChunkDelay)
+}
+
+type openAIRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	Stream        bool `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	MaxTokens           int      `json:"max_tokens"`
+	MaxCompletionTokens int      `json:"max_completion_tokens"`
+	Temperature         *float64 `json:"temperature"`
+}
+
+func openAIErrorBody(message, typ string, code any) map[string]any {
+	return map[string]any{"error": map[string]any{"message": message, "type": typ, "param": nil, "code": code}}
+}
+
+func openAIDefault(status int) (msg, typ, code string) {
+	switch status {
+	case 401:
+		return "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+	case 429:
+		return "Rate limit reached for requests. Please try again later.", "requests", "rate_limit_exceeded"
+	case 500:
+		return "The server had an error while processing your request. Sorry about that!", "server_error", "server_error"
+	case 503:
+		return "The engine is currently overloaded, please try again later.", "server_error", "server_error"
+	}
+	return http.StatusText(status), "invalid_request_error", ""
+}
+
+// content reads a message's content: a string or an array of text parts.
+func content(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(raw, &parts) == nil {
+		var b strings.Builder
+		for _, p := range parts {
+			b.WriteString(p.Text)
+		}
+		return b.String()
+	}
+	return ""
+}
+
+func serveOpenAI(s *Server, opts *OpenAIOptions, w http.ResponseWriter, r *http.Request) {
+	req := Request{Path: r.URL.Path, Method: "chat.completions"}
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		req.Key = strings.TrimPrefix(auth, "Bearer ")
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	req.Body = body
+	var or openAIRequest
+	parseErr := json.NewDecoder(bytes.NewReader(body)).Decode(&or)
+	req.Model, req.Stream = or.Model, or.Stream
+	req.MaxOutputTokens = max(or.MaxTokens, or.MaxCompletionTokens)
+	req.Temperature = or.Temperature
+	var system []string
+	for _, m := range or.Messages {
+		text := content(m.Content)
+		if m.Role == "system" || m.Role == "developer" {
+			system = append(system, text)
+			continue
+		}
+		req.Messages = append(req.Messages, Message{Role: m.Role, Text: text})
+	}
+	req.System = strings.Join(system, "\n\n")
+
+	p := s.begin(req)
+	fault := p.fault
+	status := http.StatusOK
+	defer func() { s.setStatus(p.idx, status) }()
+	if !s.wait(r, fault.Delay) {
+		status = 0
+		return
+	}
+	if fault.Hangup && fault.AfterChunks == 0 {
+		status = 0
+		hangup(w)
+		return
+	}
+	fail := func(code int, message, typ string, ecode any) {
+		status = code
+		writeJSON(w, code, openAIErrorBody(message, typ, ecode))
+	}
+	if fault.Status != 0 && fault.AfterChunks == 0 {
+		msg, typ, code := openAIDefault(fault.Status)
+		if fault.Message != "" {
+			msg = fault.Message
+		}
+		if fault.Code != "" {
+			code = fault.Code
+		}
+		retryAfter(w, fault)
+		if opts.EchoKey {
+			msg += fmt.Sprintf(" (key %s)", req.Key)
+		}
+		fail(fault.Status, msg, typ, code)
+		return
+	}
+	if opts.APIKey != "" && req.Key != opts.APIKey {
+		msg := "Incorrect API key provided."
+		if opts.EchoKey {
+			msg = fmt.Sprintf("Incorrect API key provided: %s. You can find your API key at https://platform.openai.com/account/api-keys.", req.Key)
+		}
+		fail(401, msg, "invalid_request_error", "invalid_api_key")
+		return
+	}
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		fail(404, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", nil)
+		return
+	}
+	if parseErr != nil {
+		fail(400, "We could not parse the JSON body of your request. "+parseErr.Error(), "invalid_request_error", nil)
+		return
+	}
+	if or.Model == "" {
+		fail(400, "you must provide a model parameter", "invalid_request_error", nil)
+		return
+	}
+	if len(opts.Models) > 0 && !slices.Contains(opts.Models, or.Model) {
+		fail(404, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", or.Model), "invalid_request_error", "model_not_found")
+		return
+	}
+	if len(or.Messages) == 0 {
+		fail(400, "[] is too short - 'messages'", "invalid_request_error", nil)
+		return
+	}
+
+	chunks := p.reply(req)
+	promptTokens := estimateTokens(req.System)
+	for _, m := range req.Messages {
+		promptTokens += estimateTokens(m.Text)
+	}
+	created := time.Now().Unix()
+	if !s.wait(r, p.firstDelay) {
+		status = 0
+		return
+	}
+	if !or.Stream || opts.IgnoreStream {
+		text := strings.Join(chunks, "")
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": "chatcmpl-fake", "object": "chat.completion", "created": created, "model": or.Model,
+			"choices": []map[string]any{{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "finish_reason": opts.FinishReason}},
+			"usage":   map[string]any{"prompt_tokens": promptTokens, "completion_tokens": estimateTokens(text), "total_tokens": promptTokens + estimateTokens(text)},
+		})
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": or.Model,
+			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish}}}
+	}
+	send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	var sent strings.Builder
+	for i, c := range chunks {
+		if i > 0 && !s.wait(r, p.chunkDelay) {
+			return
+		}
+		if fault.AfterChunks > 0 && i == fault.AfterChunks {
+			if fault.Hangup {
+				status = 0
+				hangup(w)
+				return
+			}
+			msg, typ, code := openAIDefault(fault.Status)
+			if fault.Message != "" {
+				msg = fault.Message
+			}
+			send(openAIErrorBody(msg, typ, code))
+			return
+		}
+		sent.WriteString(c)
+		send(chunk(map[string]any{"content": c}, nil))
+	}
+	send(chunk(map[string]any{}, opts.FinishReason))
+	if or.StreamOptions != nil && or.StreamOptions.IncludeUsage {
+		out := estimateTokens(sent.String())
+		send(map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": or.Model,
+			"choices": []any{}, "usage": map[string]any{"prompt_tokens": promptTokens, "completion_tokens": out, "total_tokens": promptTokens + out}})
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	if flusher != nil {
+		flusher.Flush()
+	}
+}
