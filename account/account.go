@@ -25,6 +25,7 @@ import (
 	"concierge/ent/privacy"
 	"concierge/ent/refreshtoken"
 	"concierge/ent/resource"
+	"concierge/ent/schema/schematype"
 	"concierge/ent/superadmin"
 	"concierge/ent/user"
 	"concierge/ent/visitor"
@@ -236,6 +237,11 @@ type UpdateCompanyInput struct {
 	Plan                                              *company.SubscriptionPlan
 	AllowedOrigins                                    []string
 	RequireIdentity                                   *bool
+	AssistantName, AssistantTone, AwayMessage         *string
+	AutoHandoff                                       *bool
+	// BusinessHours replaces the company's hours; with no days it removes
+	// them (always open).
+	BusinessHours *schematype.BusinessHours
 }
 
 // UpdateCompany changes a company's profile and widget settings.
@@ -302,6 +308,40 @@ func (s *Service) UpdateCompany(ctx context.Context, id *uuid.UUID, in UpdateCom
 	}
 	if in.RequireIdentity != nil {
 		upd.SetRequireIdentity(*in.RequireIdentity)
+	}
+	if in.AssistantName != nil {
+		n, err := cleanName("assistantName", *in.AssistantName, 60)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetAssistantName(n)
+	}
+	if in.AssistantTone != nil {
+		t := strings.TrimSpace(*in.AssistantTone)
+		if len([]rune(t)) > 200 {
+			return nil, fault.Invalid("assistantTone", "assistantTone is longer than 200 characters")
+		}
+		upd.SetAssistantTone(t)
+	}
+	if in.AwayMessage != nil {
+		m := strings.TrimSpace(*in.AwayMessage)
+		if len([]rune(m)) > 500 {
+			return nil, fault.Invalid("awayMessage", "awayMessage is longer than 500 characters")
+		}
+		upd.SetAwayMessage(m)
+	}
+	if in.AutoHandoff != nil {
+		upd.SetAutoHandoff(*in.AutoHandoff)
+	}
+	if in.BusinessHours != nil {
+		if len(in.BusinessHours.Days) == 0 {
+			upd.ClearBusinessHours()
+		} else {
+			if err := in.BusinessHours.Validate(); err != nil {
+				return nil, fault.Invalid("businessHours", "%v", err)
+			}
+			upd.SetBusinessHours(in.BusinessHours)
+		}
 	}
 	if in.Plan != nil {
 		if !auth.FromContext(ctx).SuperAdmin() {

@@ -5,6 +5,7 @@ package apitest
 
 import (
 	"maps"
+	"strconv"
 
 	"bytes"
 	"concierge/ent/resource"
@@ -82,6 +83,7 @@ func NewWithConfig(t testing.TB, d *db.DB, cfg server.Config) *Env {
 	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), dir, cfg, rs)
 	require.NoError(t, err)
 	require.NoError(t, app.StartWorkers(context.Background()))
+	app.StartChat(context.Background())
 	srv := httptest.NewServer(app.Handler())
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -127,18 +129,26 @@ func (r *Response) Decode(t testing.TB, v any) {
 	require.NoError(t, json.Unmarshal(r.Data, v))
 }
 
-// Get returns the value at a dotted path of data ("login.token"), or nil.
+// Get returns the value at a dotted path of data ("login.token"; a number
+// indexes a list: "agents.edges.0.node.id"), or nil.
 func (r *Response) Get(path string) any {
 	var v any
 	if json.Unmarshal(r.Data, &v) != nil {
 		return nil
 	}
 	for _, k := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
 			return nil
 		}
-		v = m[k]
 	}
 	return v
 }
@@ -156,6 +166,20 @@ func (e *Env) Do(token, query string, vars map[string]any) *Response {
 	require.NoError(e.T, err)
 	req, err := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
 	require.NoError(e.T, err)
+	req.Header.Set("Content-Type", "application/json")
+	return e.send(req, token)
+}
+
+// DoHeaders is Do with extra request headers (Origin, ...).
+func (e *Env) DoHeaders(token string, h http.Header, query string, vars map[string]any) *Response {
+	e.T.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(e.T, err)
+	req, err := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
+	require.NoError(e.T, err)
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	req.Header.Set("Content-Type", "application/json")
 	return e.send(req, token)
 }
@@ -312,9 +336,13 @@ type Subscription struct {
 // Subscribe opens a WebSocket, authenticates in connection_init and starts
 // one subscription.
 func (e *Env) Subscribe(token, query string, vars map[string]any) (*Subscription, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// The subscription lives until Close or the test's end; only the
+	// handshake is bounded.
+	ctx, cancel := context.WithCancel(context.Background())
+	hs, hsCancel := context.WithTimeout(ctx, 30*time.Second)
+	defer hsCancel()
 	wsURL := "ws" + strings.TrimPrefix(e.URL, "http")
-	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	conn, _, err := websocket.Dial(hs, wsURL, &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
 	if err != nil {
 		cancel()
 		return nil, err
@@ -323,12 +351,12 @@ func (e *Env) Subscribe(token, query string, vars map[string]any) (*Subscription
 	if token != "" {
 		payload["authorization"] = "Bearer " + token
 	}
-	if err := wsjson.Write(ctx, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
+	if err := wsjson.Write(hs, conn, map[string]any{"type": "connection_init", "payload": payload}); err != nil {
 		cancel()
 		return nil, err
 	}
 	var ack map[string]any
-	if err := wsjson.Read(ctx, conn, &ack); err != nil {
+	if err := wsjson.Read(hs, conn, &ack); err != nil {
 		cancel()
 		return nil, fmt.Errorf("waiting for connection_ack: %w", err)
 	}
@@ -337,7 +365,7 @@ func (e *Env) Subscribe(token, query string, vars map[string]any) (*Subscription
 		conn.CloseNow()
 		return nil, fmt.Errorf("connection refused: %v", ack)
 	}
-	if err := wsjson.Write(ctx, conn, map[string]any{"id": "1", "type": "subscribe",
+	if err := wsjson.Write(hs, conn, map[string]any{"id": "1", "type": "subscribe",
 		"payload": map[string]any{"query": query, "variables": vars}}); err != nil {
 		cancel()
 		return nil, err

@@ -136,3 +136,17 @@ func ClientIP(ctx context.Context) string {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	return ip
 }
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying the request's Origin header (the site a
+// browser calls from; empty for other clients).
+func WithOrigin(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, originKey{}, origin)
+}
+
+// Origin returns the request's Origin header, or "".
+func Origin(ctx context.Context) string {
+	o, _ := ctx.Value(originKey{}).(string)
+	return o
+}

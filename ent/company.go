@@ -4,6 +4,7 @@ package ent
 
 import (
 	"concierge/ent/company"
+	"concierge/ent/schema/schematype"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -53,7 +54,17 @@ type Company struct {
 	IdentitySecret string `json:"-"`
 	// RequireIdentity holds the value of the "require_identity" field.
 	RequireIdentity bool `json:"require_identity,omitempty"`
-	selectValues    sql.SelectValues
+	// AssistantName holds the value of the "assistant_name" field.
+	AssistantName string `json:"assistant_name,omitempty"`
+	// AssistantTone holds the value of the "assistant_tone" field.
+	AssistantTone string `json:"assistant_tone,omitempty"`
+	// AutoHandoff holds the value of the "auto_handoff" field.
+	AutoHandoff bool `json:"auto_handoff,omitempty"`
+	// BusinessHours holds the value of the "business_hours" field.
+	BusinessHours *schematype.BusinessHours `json:"business_hours,omitempty"`
+	// AwayMessage holds the value of the "away_message" field.
+	AwayMessage  string `json:"away_message,omitempty"`
+	selectValues sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -61,11 +72,11 @@ func (*Company) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case company.FieldAllowedOrigins:
+		case company.FieldAllowedOrigins, company.FieldBusinessHours:
 			values[i] = new([]byte)
-		case company.FieldIsActive, company.FieldRequireIdentity:
+		case company.FieldIsActive, company.FieldRequireIdentity, company.FieldAutoHandoff:
 			values[i] = new(sql.NullBool)
-		case company.FieldName, company.FieldSlug, company.FieldEmail, company.FieldPhone, company.FieldWebsite, company.FieldLogoURL, company.FieldSubscriptionPlan, company.FieldWidgetKey, company.FieldBrandColor, company.FieldGreeting, company.FieldIdentitySecret:
+		case company.FieldName, company.FieldSlug, company.FieldEmail, company.FieldPhone, company.FieldWebsite, company.FieldLogoURL, company.FieldSubscriptionPlan, company.FieldWidgetKey, company.FieldBrandColor, company.FieldGreeting, company.FieldIdentitySecret, company.FieldAssistantName, company.FieldAssistantTone, company.FieldAwayMessage:
 			values[i] = new(sql.NullString)
 		case company.FieldCreatedAt, company.FieldUpdatedAt, company.FieldDeactivatedAt:
 			values[i] = new(sql.NullTime)
@@ -197,6 +208,38 @@ func (_m *Company) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RequireIdentity = value.Bool
 			}
+		case company.FieldAssistantName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field assistant_name", values[i])
+			} else if value.Valid {
+				_m.AssistantName = value.String
+			}
+		case company.FieldAssistantTone:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field assistant_tone", values[i])
+			} else if value.Valid {
+				_m.AssistantTone = value.String
+			}
+		case company.FieldAutoHandoff:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field auto_handoff", values[i])
+			} else if value.Valid {
+				_m.AutoHandoff = value.Bool
+			}
+		case company.FieldBusinessHours:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field business_hours", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.BusinessHours); err != nil {
+					return fmt.Errorf("unmarshal field business_hours: %w", err)
+				}
+			}
+		case company.FieldAwayMessage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field away_message", values[i])
+			} else if value.Valid {
+				_m.AwayMessage = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -284,6 +327,21 @@ func (_m *Company) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("require_identity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.RequireIdentity))
+	builder.WriteString(", ")
+	builder.WriteString("assistant_name=")
+	builder.WriteString(_m.AssistantName)
+	builder.WriteString(", ")
+	builder.WriteString("assistant_tone=")
+	builder.WriteString(_m.AssistantTone)
+	builder.WriteString(", ")
+	builder.WriteString("auto_handoff=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AutoHandoff))
+	builder.WriteString(", ")
+	builder.WriteString("business_hours=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BusinessHours))
+	builder.WriteString(", ")
+	builder.WriteString("away_message=")
+	builder.WriteString(_m.AwayMessage)
 	builder.WriteByte(')')
 	return builder.String()
 }

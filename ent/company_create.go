@@ -4,6 +4,7 @@ package ent
 
 import (
 	"concierge/ent/company"
+	"concierge/ent/schema/schematype"
 	"context"
 	"errors"
 	"fmt"
@@ -214,6 +215,68 @@ func (_c *CompanyCreate) SetNillableRequireIdentity(v *bool) *CompanyCreate {
 	return _c
 }
 
+// SetAssistantName sets the "assistant_name" field.
+func (_c *CompanyCreate) SetAssistantName(v string) *CompanyCreate {
+	_c.mutation.SetAssistantName(v)
+	return _c
+}
+
+// SetNillableAssistantName sets the "assistant_name" field if the given value is not nil.
+func (_c *CompanyCreate) SetNillableAssistantName(v *string) *CompanyCreate {
+	if v != nil {
+		_c.SetAssistantName(*v)
+	}
+	return _c
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (_c *CompanyCreate) SetAssistantTone(v string) *CompanyCreate {
+	_c.mutation.SetAssistantTone(v)
+	return _c
+}
+
+// SetNillableAssistantTone sets the "assistant_tone" field if the given value is not nil.
+func (_c *CompanyCreate) SetNillableAssistantTone(v *string) *CompanyCreate {
+	if v != nil {
+		_c.SetAssistantTone(*v)
+	}
+	return _c
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (_c *CompanyCreate) SetAutoHandoff(v bool) *CompanyCreate {
+	_c.mutation.SetAutoHandoff(v)
+	return _c
+}
+
+// SetNillableAutoHandoff sets the "auto_handoff" field if the given value is not nil.
+func (_c *CompanyCreate) SetNillableAutoHandoff(v *bool) *CompanyCreate {
+	if v != nil {
+		_c.SetAutoHandoff(*v)
+	}
+	return _c
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (_c *CompanyCreate) SetBusinessHours(v *schematype.BusinessHours) *CompanyCreate {
+	_c.mutation.SetBusinessHours(v)
+	return _c
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (_c *CompanyCreate) SetAwayMessage(v string) *CompanyCreate {
+	_c.mutation.SetAwayMessage(v)
+	return _c
+}
+
+// SetNillableAwayMessage sets the "away_message" field if the given value is not nil.
+func (_c *CompanyCreate) SetNillableAwayMessage(v *string) *CompanyCreate {
+	if v != nil {
+		_c.SetAwayMessage(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CompanyCreate) SetID(v uuid.UUID) *CompanyCreate {
 	_c.mutation.SetID(v)
@@ -298,6 +361,14 @@ func (_c *CompanyCreate) defaults() error {
 	if _, ok := _c.mutation.RequireIdentity(); !ok {
 		v := company.DefaultRequireIdentity
 		_c.mutation.SetRequireIdentity(v)
+	}
+	if _, ok := _c.mutation.AssistantName(); !ok {
+		v := company.DefaultAssistantName
+		_c.mutation.SetAssistantName(v)
+	}
+	if _, ok := _c.mutation.AutoHandoff(); !ok {
+		v := company.DefaultAutoHandoff
+		_c.mutation.SetAutoHandoff(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if company.DefaultID == nil {
@@ -402,6 +473,27 @@ func (_c *CompanyCreate) check() error {
 	if _, ok := _c.mutation.RequireIdentity(); !ok {
 		return &ValidationError{Name: "require_identity", err: errors.New(`ent: missing required field "Company.require_identity"`)}
 	}
+	if _, ok := _c.mutation.AssistantName(); !ok {
+		return &ValidationError{Name: "assistant_name", err: errors.New(`ent: missing required field "Company.assistant_name"`)}
+	}
+	if v, ok := _c.mutation.AssistantName(); ok {
+		if err := company.AssistantNameValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_name", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_name": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.AssistantTone(); ok {
+		if err := company.AssistantToneValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_tone", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_tone": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AutoHandoff(); !ok {
+		return &ValidationError{Name: "auto_handoff", err: errors.New(`ent: missing required field "Company.auto_handoff"`)}
+	}
+	if v, ok := _c.mutation.AwayMessage(); ok {
+		if err := company.AwayMessageValidator(v); err != nil {
+			return &ValidationError{Name: "away_message", err: fmt.Errorf(`ent: validator failed for field "Company.away_message": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -505,6 +597,26 @@ func (_c *CompanyCreate) createSpec() (*Company, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RequireIdentity(); ok {
 		_spec.SetField(company.FieldRequireIdentity, field.TypeBool, value)
 		_node.RequireIdentity = value
+	}
+	if value, ok := _c.mutation.AssistantName(); ok {
+		_spec.SetField(company.FieldAssistantName, field.TypeString, value)
+		_node.AssistantName = value
+	}
+	if value, ok := _c.mutation.AssistantTone(); ok {
+		_spec.SetField(company.FieldAssistantTone, field.TypeString, value)
+		_node.AssistantTone = value
+	}
+	if value, ok := _c.mutation.AutoHandoff(); ok {
+		_spec.SetField(company.FieldAutoHandoff, field.TypeBool, value)
+		_node.AutoHandoff = value
+	}
+	if value, ok := _c.mutation.BusinessHours(); ok {
+		_spec.SetField(company.FieldBusinessHours, field.TypeJSON, value)
+		_node.BusinessHours = value
+	}
+	if value, ok := _c.mutation.AwayMessage(); ok {
+		_spec.SetField(company.FieldAwayMessage, field.TypeString, value)
+		_node.AwayMessage = value
 	}
 	return _node, _spec
 }
@@ -765,6 +877,84 @@ func (u *CompanyUpsert) SetRequireIdentity(v bool) *CompanyUpsert {
 // UpdateRequireIdentity sets the "require_identity" field to the value that was provided on create.
 func (u *CompanyUpsert) UpdateRequireIdentity() *CompanyUpsert {
 	u.SetExcluded(company.FieldRequireIdentity)
+	return u
+}
+
+// SetAssistantName sets the "assistant_name" field.
+func (u *CompanyUpsert) SetAssistantName(v string) *CompanyUpsert {
+	u.Set(company.FieldAssistantName, v)
+	return u
+}
+
+// UpdateAssistantName sets the "assistant_name" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateAssistantName() *CompanyUpsert {
+	u.SetExcluded(company.FieldAssistantName)
+	return u
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (u *CompanyUpsert) SetAssistantTone(v string) *CompanyUpsert {
+	u.Set(company.FieldAssistantTone, v)
+	return u
+}
+
+// UpdateAssistantTone sets the "assistant_tone" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateAssistantTone() *CompanyUpsert {
+	u.SetExcluded(company.FieldAssistantTone)
+	return u
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (u *CompanyUpsert) ClearAssistantTone() *CompanyUpsert {
+	u.SetNull(company.FieldAssistantTone)
+	return u
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (u *CompanyUpsert) SetAutoHandoff(v bool) *CompanyUpsert {
+	u.Set(company.FieldAutoHandoff, v)
+	return u
+}
+
+// UpdateAutoHandoff sets the "auto_handoff" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateAutoHandoff() *CompanyUpsert {
+	u.SetExcluded(company.FieldAutoHandoff)
+	return u
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (u *CompanyUpsert) SetBusinessHours(v *schematype.BusinessHours) *CompanyUpsert {
+	u.Set(company.FieldBusinessHours, v)
+	return u
+}
+
+// UpdateBusinessHours sets the "business_hours" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateBusinessHours() *CompanyUpsert {
+	u.SetExcluded(company.FieldBusinessHours)
+	return u
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (u *CompanyUpsert) ClearBusinessHours() *CompanyUpsert {
+	u.SetNull(company.FieldBusinessHours)
+	return u
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (u *CompanyUpsert) SetAwayMessage(v string) *CompanyUpsert {
+	u.Set(company.FieldAwayMessage, v)
+	return u
+}
+
+// UpdateAwayMessage sets the "away_message" field to the value that was provided on create.
+func (u *CompanyUpsert) UpdateAwayMessage() *CompanyUpsert {
+	u.SetExcluded(company.FieldAwayMessage)
+	return u
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (u *CompanyUpsert) ClearAwayMessage() *CompanyUpsert {
+	u.SetNull(company.FieldAwayMessage)
 	return u
 }
 
@@ -1064,6 +1254,97 @@ func (u *CompanyUpsertOne) SetRequireIdentity(v bool) *CompanyUpsertOne {
 func (u *CompanyUpsertOne) UpdateRequireIdentity() *CompanyUpsertOne {
 	return u.Update(func(s *CompanyUpsert) {
 		s.UpdateRequireIdentity()
+	})
+}
+
+// SetAssistantName sets the "assistant_name" field.
+func (u *CompanyUpsertOne) SetAssistantName(v string) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAssistantName(v)
+	})
+}
+
+// UpdateAssistantName sets the "assistant_name" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateAssistantName() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAssistantName()
+	})
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (u *CompanyUpsertOne) SetAssistantTone(v string) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAssistantTone(v)
+	})
+}
+
+// UpdateAssistantTone sets the "assistant_tone" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateAssistantTone() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAssistantTone()
+	})
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (u *CompanyUpsertOne) ClearAssistantTone() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearAssistantTone()
+	})
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (u *CompanyUpsertOne) SetAutoHandoff(v bool) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAutoHandoff(v)
+	})
+}
+
+// UpdateAutoHandoff sets the "auto_handoff" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateAutoHandoff() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAutoHandoff()
+	})
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (u *CompanyUpsertOne) SetBusinessHours(v *schematype.BusinessHours) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetBusinessHours(v)
+	})
+}
+
+// UpdateBusinessHours sets the "business_hours" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateBusinessHours() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateBusinessHours()
+	})
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (u *CompanyUpsertOne) ClearBusinessHours() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearBusinessHours()
+	})
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (u *CompanyUpsertOne) SetAwayMessage(v string) *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAwayMessage(v)
+	})
+}
+
+// UpdateAwayMessage sets the "away_message" field to the value that was provided on create.
+func (u *CompanyUpsertOne) UpdateAwayMessage() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAwayMessage()
+	})
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (u *CompanyUpsertOne) ClearAwayMessage() *CompanyUpsertOne {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearAwayMessage()
 	})
 }
 
@@ -1530,6 +1811,97 @@ func (u *CompanyUpsertBulk) SetRequireIdentity(v bool) *CompanyUpsertBulk {
 func (u *CompanyUpsertBulk) UpdateRequireIdentity() *CompanyUpsertBulk {
 	return u.Update(func(s *CompanyUpsert) {
 		s.UpdateRequireIdentity()
+	})
+}
+
+// SetAssistantName sets the "assistant_name" field.
+func (u *CompanyUpsertBulk) SetAssistantName(v string) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAssistantName(v)
+	})
+}
+
+// UpdateAssistantName sets the "assistant_name" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateAssistantName() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAssistantName()
+	})
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (u *CompanyUpsertBulk) SetAssistantTone(v string) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAssistantTone(v)
+	})
+}
+
+// UpdateAssistantTone sets the "assistant_tone" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateAssistantTone() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAssistantTone()
+	})
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (u *CompanyUpsertBulk) ClearAssistantTone() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearAssistantTone()
+	})
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (u *CompanyUpsertBulk) SetAutoHandoff(v bool) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAutoHandoff(v)
+	})
+}
+
+// UpdateAutoHandoff sets the "auto_handoff" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateAutoHandoff() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAutoHandoff()
+	})
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (u *CompanyUpsertBulk) SetBusinessHours(v *schematype.BusinessHours) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetBusinessHours(v)
+	})
+}
+
+// UpdateBusinessHours sets the "business_hours" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateBusinessHours() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateBusinessHours()
+	})
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (u *CompanyUpsertBulk) ClearBusinessHours() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearBusinessHours()
+	})
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (u *CompanyUpsertBulk) SetAwayMessage(v string) *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.SetAwayMessage(v)
+	})
+}
+
+// UpdateAwayMessage sets the "away_message" field to the value that was provided on create.
+func (u *CompanyUpsertBulk) UpdateAwayMessage() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.UpdateAwayMessage()
+	})
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (u *CompanyUpsertBulk) ClearAwayMessage() *CompanyUpsertBulk {
+	return u.Update(func(s *CompanyUpsert) {
+		s.ClearAwayMessage()
 	})
 }
 

@@ -5,6 +5,7 @@ package ent
 import (
 	"concierge/ent/company"
 	"concierge/ent/predicate"
+	"concierge/ent/schema/schematype"
 	"context"
 	"errors"
 	"fmt"
@@ -259,6 +260,86 @@ func (_u *CompanyUpdate) SetNillableRequireIdentity(v *bool) *CompanyUpdate {
 	return _u
 }
 
+// SetAssistantName sets the "assistant_name" field.
+func (_u *CompanyUpdate) SetAssistantName(v string) *CompanyUpdate {
+	_u.mutation.SetAssistantName(v)
+	return _u
+}
+
+// SetNillableAssistantName sets the "assistant_name" field if the given value is not nil.
+func (_u *CompanyUpdate) SetNillableAssistantName(v *string) *CompanyUpdate {
+	if v != nil {
+		_u.SetAssistantName(*v)
+	}
+	return _u
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (_u *CompanyUpdate) SetAssistantTone(v string) *CompanyUpdate {
+	_u.mutation.SetAssistantTone(v)
+	return _u
+}
+
+// SetNillableAssistantTone sets the "assistant_tone" field if the given value is not nil.
+func (_u *CompanyUpdate) SetNillableAssistantTone(v *string) *CompanyUpdate {
+	if v != nil {
+		_u.SetAssistantTone(*v)
+	}
+	return _u
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (_u *CompanyUpdate) ClearAssistantTone() *CompanyUpdate {
+	_u.mutation.ClearAssistantTone()
+	return _u
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (_u *CompanyUpdate) SetAutoHandoff(v bool) *CompanyUpdate {
+	_u.mutation.SetAutoHandoff(v)
+	return _u
+}
+
+// SetNillableAutoHandoff sets the "auto_handoff" field if the given value is not nil.
+func (_u *CompanyUpdate) SetNillableAutoHandoff(v *bool) *CompanyUpdate {
+	if v != nil {
+		_u.SetAutoHandoff(*v)
+	}
+	return _u
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (_u *CompanyUpdate) SetBusinessHours(v *schematype.BusinessHours) *CompanyUpdate {
+	_u.mutation.SetBusinessHours(v)
+	return _u
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (_u *CompanyUpdate) ClearBusinessHours() *CompanyUpdate {
+	_u.mutation.ClearBusinessHours()
+	return _u
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (_u *CompanyUpdate) SetAwayMessage(v string) *CompanyUpdate {
+	_u.mutation.SetAwayMessage(v)
+	return _u
+}
+
+// SetNillableAwayMessage sets the "away_message" field if the given value is not nil.
+func (_u *CompanyUpdate) SetNillableAwayMessage(v *string) *CompanyUpdate {
+	if v != nil {
+		_u.SetAwayMessage(*v)
+	}
+	return _u
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (_u *CompanyUpdate) ClearAwayMessage() *CompanyUpdate {
+	_u.mutation.ClearAwayMessage()
+	return _u
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdate) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -358,6 +439,21 @@ func (_u *CompanyUpdate) check() error {
 			return &ValidationError{Name: "identity_secret", err: fmt.Errorf(`ent: validator failed for field "Company.identity_secret": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AssistantName(); ok {
+		if err := company.AssistantNameValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_name", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AssistantTone(); ok {
+		if err := company.AssistantToneValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_tone", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_tone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AwayMessage(); ok {
+		if err := company.AwayMessageValidator(v); err != nil {
+			return &ValidationError{Name: "away_message", err: fmt.Errorf(`ent: validator failed for field "Company.away_message": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -437,6 +533,30 @@ func (_u *CompanyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.RequireIdentity(); ok {
 		_spec.SetField(company.FieldRequireIdentity, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AssistantName(); ok {
+		_spec.SetField(company.FieldAssistantName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AssistantTone(); ok {
+		_spec.SetField(company.FieldAssistantTone, field.TypeString, value)
+	}
+	if _u.mutation.AssistantToneCleared() {
+		_spec.ClearField(company.FieldAssistantTone, field.TypeString)
+	}
+	if value, ok := _u.mutation.AutoHandoff(); ok {
+		_spec.SetField(company.FieldAutoHandoff, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.BusinessHours(); ok {
+		_spec.SetField(company.FieldBusinessHours, field.TypeJSON, value)
+	}
+	if _u.mutation.BusinessHoursCleared() {
+		_spec.ClearField(company.FieldBusinessHours, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AwayMessage(); ok {
+		_spec.SetField(company.FieldAwayMessage, field.TypeString, value)
+	}
+	if _u.mutation.AwayMessageCleared() {
+		_spec.ClearField(company.FieldAwayMessage, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -688,6 +808,86 @@ func (_u *CompanyUpdateOne) SetNillableRequireIdentity(v *bool) *CompanyUpdateOn
 	return _u
 }
 
+// SetAssistantName sets the "assistant_name" field.
+func (_u *CompanyUpdateOne) SetAssistantName(v string) *CompanyUpdateOne {
+	_u.mutation.SetAssistantName(v)
+	return _u
+}
+
+// SetNillableAssistantName sets the "assistant_name" field if the given value is not nil.
+func (_u *CompanyUpdateOne) SetNillableAssistantName(v *string) *CompanyUpdateOne {
+	if v != nil {
+		_u.SetAssistantName(*v)
+	}
+	return _u
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (_u *CompanyUpdateOne) SetAssistantTone(v string) *CompanyUpdateOne {
+	_u.mutation.SetAssistantTone(v)
+	return _u
+}
+
+// SetNillableAssistantTone sets the "assistant_tone" field if the given value is not nil.
+func (_u *CompanyUpdateOne) SetNillableAssistantTone(v *string) *CompanyUpdateOne {
+	if v != nil {
+		_u.SetAssistantTone(*v)
+	}
+	return _u
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (_u *CompanyUpdateOne) ClearAssistantTone() *CompanyUpdateOne {
+	_u.mutation.ClearAssistantTone()
+	return _u
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (_u *CompanyUpdateOne) SetAutoHandoff(v bool) *CompanyUpdateOne {
+	_u.mutation.SetAutoHandoff(v)
+	return _u
+}
+
+// SetNillableAutoHandoff sets the "auto_handoff" field if the given value is not nil.
+func (_u *CompanyUpdateOne) SetNillableAutoHandoff(v *bool) *CompanyUpdateOne {
+	if v != nil {
+		_u.SetAutoHandoff(*v)
+	}
+	return _u
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (_u *CompanyUpdateOne) SetBusinessHours(v *schematype.BusinessHours) *CompanyUpdateOne {
+	_u.mutation.SetBusinessHours(v)
+	return _u
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (_u *CompanyUpdateOne) ClearBusinessHours() *CompanyUpdateOne {
+	_u.mutation.ClearBusinessHours()
+	return _u
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (_u *CompanyUpdateOne) SetAwayMessage(v string) *CompanyUpdateOne {
+	_u.mutation.SetAwayMessage(v)
+	return _u
+}
+
+// SetNillableAwayMessage sets the "away_message" field if the given value is not nil.
+func (_u *CompanyUpdateOne) SetNillableAwayMessage(v *string) *CompanyUpdateOne {
+	if v != nil {
+		_u.SetAwayMessage(*v)
+	}
+	return _u
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (_u *CompanyUpdateOne) ClearAwayMessage() *CompanyUpdateOne {
+	_u.mutation.ClearAwayMessage()
+	return _u
+}
+
 // Mutation returns the CompanyMutation object of the builder.
 func (_u *CompanyUpdateOne) Mutation() *CompanyMutation {
 	return _u.mutation
@@ -800,6 +1000,21 @@ func (_u *CompanyUpdateOne) check() error {
 			return &ValidationError{Name: "identity_secret", err: fmt.Errorf(`ent: validator failed for field "Company.identity_secret": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.AssistantName(); ok {
+		if err := company.AssistantNameValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_name", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AssistantTone(); ok {
+		if err := company.AssistantToneValidator(v); err != nil {
+			return &ValidationError{Name: "assistant_tone", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_tone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.AwayMessage(); ok {
+		if err := company.AwayMessageValidator(v); err != nil {
+			return &ValidationError{Name: "away_message", err: fmt.Errorf(`ent: validator failed for field "Company.away_message": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -896,6 +1111,30 @@ func (_u *CompanyUpdateOne) sqlSave(ctx context.Context) (_node *Company, err er
 	}
 	if value, ok := _u.mutation.RequireIdentity(); ok {
 		_spec.SetField(company.FieldRequireIdentity, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AssistantName(); ok {
+		_spec.SetField(company.FieldAssistantName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AssistantTone(); ok {
+		_spec.SetField(company.FieldAssistantTone, field.TypeString, value)
+	}
+	if _u.mutation.AssistantToneCleared() {
+		_spec.ClearField(company.FieldAssistantTone, field.TypeString)
+	}
+	if value, ok := _u.mutation.AutoHandoff(); ok {
+		_spec.SetField(company.FieldAutoHandoff, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.BusinessHours(); ok {
+		_spec.SetField(company.FieldBusinessHours, field.TypeJSON, value)
+	}
+	if _u.mutation.BusinessHoursCleared() {
+		_spec.ClearField(company.FieldBusinessHours, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.AwayMessage(); ok {
+		_spec.SetField(company.FieldAwayMessage, field.TypeString, value)
+	}
+	if _u.mutation.AwayMessageCleared() {
+		_spec.ClearField(company.FieldAwayMessage, field.TypeString)
 	}
 	_node = &Company{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -41,6 +41,18 @@ type Conversation struct {
 	LastMessageAt time.Time `json:"last_message_at,omitempty"`
 	// ClosedAt holds the value of the "closed_at" field.
 	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// LastSeq holds the value of the "last_seq" field.
+	LastSeq int `json:"last_seq,omitempty"`
+	// LastMessagePreview holds the value of the "last_message_preview" field.
+	LastMessagePreview string `json:"last_message_preview,omitempty"`
+	// HumanRequestedAt holds the value of the "human_requested_at" field.
+	HumanRequestedAt *time.Time `json:"human_requested_at,omitempty"`
+	// PendingMessageID holds the value of the "pending_message_id" field.
+	PendingMessageID *uuid.UUID `json:"pending_message_id,omitempty"`
+	// ReplyLeaseUntil holds the value of the "reply_lease_until" field.
+	ReplyLeaseUntil *time.Time `json:"reply_lease_until,omitempty"`
+	// Language holds the value of the "language" field.
+	Language string `json:"language,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ConversationQuery when eager-loading is set.
 	Edges        ConversationEdges `json:"edges"`
@@ -113,13 +125,13 @@ func (*Conversation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case conversation.FieldAssigneeID:
+		case conversation.FieldAssigneeID, conversation.FieldPendingMessageID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case conversation.FieldRating:
+		case conversation.FieldRating, conversation.FieldLastSeq:
 			values[i] = new(sql.NullInt64)
-		case conversation.FieldStatus, conversation.FieldRatingComment:
+		case conversation.FieldStatus, conversation.FieldRatingComment, conversation.FieldLastMessagePreview, conversation.FieldLanguage:
 			values[i] = new(sql.NullString)
-		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldLastMessageAt, conversation.FieldClosedAt:
+		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldLastMessageAt, conversation.FieldClosedAt, conversation.FieldHumanRequestedAt, conversation.FieldReplyLeaseUntil:
 			values[i] = new(sql.NullTime)
 		case conversation.FieldID, conversation.FieldCompanyID, conversation.FieldVisitorID:
 			values[i] = new(uuid.UUID)
@@ -206,6 +218,45 @@ func (_m *Conversation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ClosedAt = new(time.Time)
 				*_m.ClosedAt = value.Time
+			}
+		case conversation.FieldLastSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field last_seq", values[i])
+			} else if value.Valid {
+				_m.LastSeq = int(value.Int64)
+			}
+		case conversation.FieldLastMessagePreview:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field last_message_preview", values[i])
+			} else if value.Valid {
+				_m.LastMessagePreview = value.String
+			}
+		case conversation.FieldHumanRequestedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field human_requested_at", values[i])
+			} else if value.Valid {
+				_m.HumanRequestedAt = new(time.Time)
+				*_m.HumanRequestedAt = value.Time
+			}
+		case conversation.FieldPendingMessageID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field pending_message_id", values[i])
+			} else if value.Valid {
+				_m.PendingMessageID = new(uuid.UUID)
+				*_m.PendingMessageID = *value.S.(*uuid.UUID)
+			}
+		case conversation.FieldReplyLeaseUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field reply_lease_until", values[i])
+			} else if value.Valid {
+				_m.ReplyLeaseUntil = new(time.Time)
+				*_m.ReplyLeaseUntil = value.Time
+			}
+		case conversation.FieldLanguage:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field language", values[i])
+			} else if value.Valid {
+				_m.Language = value.String
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -298,6 +349,30 @@ func (_m *Conversation) String() string {
 		builder.WriteString("closed_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("last_seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LastSeq))
+	builder.WriteString(", ")
+	builder.WriteString("last_message_preview=")
+	builder.WriteString(_m.LastMessagePreview)
+	builder.WriteString(", ")
+	if v := _m.HumanRequestedAt; v != nil {
+		builder.WriteString("human_requested_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PendingMessageID; v != nil {
+		builder.WriteString("pending_message_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ReplyLeaseUntil; v != nil {
+		builder.WriteString("reply_lease_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("language=")
+	builder.WriteString(_m.Language)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -152,6 +152,90 @@ func (_c *ConversationCreate) SetNillableClosedAt(v *time.Time) *ConversationCre
 	return _c
 }
 
+// SetLastSeq sets the "last_seq" field.
+func (_c *ConversationCreate) SetLastSeq(v int) *ConversationCreate {
+	_c.mutation.SetLastSeq(v)
+	return _c
+}
+
+// SetNillableLastSeq sets the "last_seq" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableLastSeq(v *int) *ConversationCreate {
+	if v != nil {
+		_c.SetLastSeq(*v)
+	}
+	return _c
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (_c *ConversationCreate) SetLastMessagePreview(v string) *ConversationCreate {
+	_c.mutation.SetLastMessagePreview(v)
+	return _c
+}
+
+// SetNillableLastMessagePreview sets the "last_message_preview" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableLastMessagePreview(v *string) *ConversationCreate {
+	if v != nil {
+		_c.SetLastMessagePreview(*v)
+	}
+	return _c
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (_c *ConversationCreate) SetHumanRequestedAt(v time.Time) *ConversationCreate {
+	_c.mutation.SetHumanRequestedAt(v)
+	return _c
+}
+
+// SetNillableHumanRequestedAt sets the "human_requested_at" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableHumanRequestedAt(v *time.Time) *ConversationCreate {
+	if v != nil {
+		_c.SetHumanRequestedAt(*v)
+	}
+	return _c
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (_c *ConversationCreate) SetPendingMessageID(v uuid.UUID) *ConversationCreate {
+	_c.mutation.SetPendingMessageID(v)
+	return _c
+}
+
+// SetNillablePendingMessageID sets the "pending_message_id" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillablePendingMessageID(v *uuid.UUID) *ConversationCreate {
+	if v != nil {
+		_c.SetPendingMessageID(*v)
+	}
+	return _c
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (_c *ConversationCreate) SetReplyLeaseUntil(v time.Time) *ConversationCreate {
+	_c.mutation.SetReplyLeaseUntil(v)
+	return _c
+}
+
+// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableReplyLeaseUntil(v *time.Time) *ConversationCreate {
+	if v != nil {
+		_c.SetReplyLeaseUntil(*v)
+	}
+	return _c
+}
+
+// SetLanguage sets the "language" field.
+func (_c *ConversationCreate) SetLanguage(v string) *ConversationCreate {
+	_c.mutation.SetLanguage(v)
+	return _c
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_c *ConversationCreate) SetNillableLanguage(v *string) *ConversationCreate {
+	if v != nil {
+		_c.SetLanguage(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ConversationCreate) SetID(v uuid.UUID) *ConversationCreate {
 	_c.mutation.SetID(v)
@@ -258,6 +342,10 @@ func (_c *ConversationCreate) defaults() error {
 		v := conversation.DefaultLastMessageAt()
 		_c.mutation.SetLastMessageAt(v)
 	}
+	if _, ok := _c.mutation.LastSeq(); !ok {
+		v := conversation.DefaultLastSeq
+		_c.mutation.SetLastSeq(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if conversation.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized conversation.DefaultID (forgotten import ent/runtime?)")
@@ -302,6 +390,19 @@ func (_c *ConversationCreate) check() error {
 	}
 	if _, ok := _c.mutation.LastMessageAt(); !ok {
 		return &ValidationError{Name: "last_message_at", err: errors.New(`ent: missing required field "Conversation.last_message_at"`)}
+	}
+	if _, ok := _c.mutation.LastSeq(); !ok {
+		return &ValidationError{Name: "last_seq", err: errors.New(`ent: missing required field "Conversation.last_seq"`)}
+	}
+	if v, ok := _c.mutation.LastMessagePreview(); ok {
+		if err := conversation.LastMessagePreviewValidator(v); err != nil {
+			return &ValidationError{Name: "last_message_preview", err: fmt.Errorf(`ent: validator failed for field "Conversation.last_message_preview": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Language(); ok {
+		if err := conversation.LanguageValidator(v); err != nil {
+			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Conversation.language": %w`, err)}
+		}
 	}
 	if len(_c.mutation.CompanyIDs()) == 0 {
 		return &ValidationError{Name: "company", err: errors.New(`ent: missing required edge "Conversation.company"`)}
@@ -372,6 +473,30 @@ func (_c *ConversationCreate) createSpec() (*Conversation, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.ClosedAt(); ok {
 		_spec.SetField(conversation.FieldClosedAt, field.TypeTime, value)
 		_node.ClosedAt = &value
+	}
+	if value, ok := _c.mutation.LastSeq(); ok {
+		_spec.SetField(conversation.FieldLastSeq, field.TypeInt, value)
+		_node.LastSeq = value
+	}
+	if value, ok := _c.mutation.LastMessagePreview(); ok {
+		_spec.SetField(conversation.FieldLastMessagePreview, field.TypeString, value)
+		_node.LastMessagePreview = value
+	}
+	if value, ok := _c.mutation.HumanRequestedAt(); ok {
+		_spec.SetField(conversation.FieldHumanRequestedAt, field.TypeTime, value)
+		_node.HumanRequestedAt = &value
+	}
+	if value, ok := _c.mutation.PendingMessageID(); ok {
+		_spec.SetField(conversation.FieldPendingMessageID, field.TypeUUID, value)
+		_node.PendingMessageID = &value
+	}
+	if value, ok := _c.mutation.ReplyLeaseUntil(); ok {
+		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
+		_node.ReplyLeaseUntil = &value
+	}
+	if value, ok := _c.mutation.Language(); ok {
+		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)
+		_node.Language = value
 	}
 	if nodes := _c.mutation.CompanyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -606,6 +731,114 @@ func (u *ConversationUpsert) ClearClosedAt() *ConversationUpsert {
 	return u
 }
 
+// SetLastSeq sets the "last_seq" field.
+func (u *ConversationUpsert) SetLastSeq(v int) *ConversationUpsert {
+	u.Set(conversation.FieldLastSeq, v)
+	return u
+}
+
+// UpdateLastSeq sets the "last_seq" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateLastSeq() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldLastSeq)
+	return u
+}
+
+// AddLastSeq adds v to the "last_seq" field.
+func (u *ConversationUpsert) AddLastSeq(v int) *ConversationUpsert {
+	u.Add(conversation.FieldLastSeq, v)
+	return u
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (u *ConversationUpsert) SetLastMessagePreview(v string) *ConversationUpsert {
+	u.Set(conversation.FieldLastMessagePreview, v)
+	return u
+}
+
+// UpdateLastMessagePreview sets the "last_message_preview" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateLastMessagePreview() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldLastMessagePreview)
+	return u
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (u *ConversationUpsert) ClearLastMessagePreview() *ConversationUpsert {
+	u.SetNull(conversation.FieldLastMessagePreview)
+	return u
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (u *ConversationUpsert) SetHumanRequestedAt(v time.Time) *ConversationUpsert {
+	u.Set(conversation.FieldHumanRequestedAt, v)
+	return u
+}
+
+// UpdateHumanRequestedAt sets the "human_requested_at" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateHumanRequestedAt() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldHumanRequestedAt)
+	return u
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (u *ConversationUpsert) ClearHumanRequestedAt() *ConversationUpsert {
+	u.SetNull(conversation.FieldHumanRequestedAt)
+	return u
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (u *ConversationUpsert) SetPendingMessageID(v uuid.UUID) *ConversationUpsert {
+	u.Set(conversation.FieldPendingMessageID, v)
+	return u
+}
+
+// UpdatePendingMessageID sets the "pending_message_id" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdatePendingMessageID() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldPendingMessageID)
+	return u
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (u *ConversationUpsert) ClearPendingMessageID() *ConversationUpsert {
+	u.SetNull(conversation.FieldPendingMessageID)
+	return u
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (u *ConversationUpsert) SetReplyLeaseUntil(v time.Time) *ConversationUpsert {
+	u.Set(conversation.FieldReplyLeaseUntil, v)
+	return u
+}
+
+// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateReplyLeaseUntil() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldReplyLeaseUntil)
+	return u
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (u *ConversationUpsert) ClearReplyLeaseUntil() *ConversationUpsert {
+	u.SetNull(conversation.FieldReplyLeaseUntil)
+	return u
+}
+
+// SetLanguage sets the "language" field.
+func (u *ConversationUpsert) SetLanguage(v string) *ConversationUpsert {
+	u.Set(conversation.FieldLanguage, v)
+	return u
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *ConversationUpsert) UpdateLanguage() *ConversationUpsert {
+	u.SetExcluded(conversation.FieldLanguage)
+	return u
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (u *ConversationUpsert) ClearLanguage() *ConversationUpsert {
+	u.SetNull(conversation.FieldLanguage)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -793,6 +1026,132 @@ func (u *ConversationUpsertOne) UpdateClosedAt() *ConversationUpsertOne {
 func (u *ConversationUpsertOne) ClearClosedAt() *ConversationUpsertOne {
 	return u.Update(func(s *ConversationUpsert) {
 		s.ClearClosedAt()
+	})
+}
+
+// SetLastSeq sets the "last_seq" field.
+func (u *ConversationUpsertOne) SetLastSeq(v int) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLastSeq(v)
+	})
+}
+
+// AddLastSeq adds v to the "last_seq" field.
+func (u *ConversationUpsertOne) AddLastSeq(v int) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.AddLastSeq(v)
+	})
+}
+
+// UpdateLastSeq sets the "last_seq" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateLastSeq() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLastSeq()
+	})
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (u *ConversationUpsertOne) SetLastMessagePreview(v string) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLastMessagePreview(v)
+	})
+}
+
+// UpdateLastMessagePreview sets the "last_message_preview" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateLastMessagePreview() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLastMessagePreview()
+	})
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (u *ConversationUpsertOne) ClearLastMessagePreview() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearLastMessagePreview()
+	})
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (u *ConversationUpsertOne) SetHumanRequestedAt(v time.Time) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetHumanRequestedAt(v)
+	})
+}
+
+// UpdateHumanRequestedAt sets the "human_requested_at" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateHumanRequestedAt() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateHumanRequestedAt()
+	})
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (u *ConversationUpsertOne) ClearHumanRequestedAt() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearHumanRequestedAt()
+	})
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (u *ConversationUpsertOne) SetPendingMessageID(v uuid.UUID) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetPendingMessageID(v)
+	})
+}
+
+// UpdatePendingMessageID sets the "pending_message_id" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdatePendingMessageID() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdatePendingMessageID()
+	})
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (u *ConversationUpsertOne) ClearPendingMessageID() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearPendingMessageID()
+	})
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (u *ConversationUpsertOne) SetReplyLeaseUntil(v time.Time) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetReplyLeaseUntil(v)
+	})
+}
+
+// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateReplyLeaseUntil() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateReplyLeaseUntil()
+	})
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (u *ConversationUpsertOne) ClearReplyLeaseUntil() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearReplyLeaseUntil()
+	})
+}
+
+// SetLanguage sets the "language" field.
+func (u *ConversationUpsertOne) SetLanguage(v string) *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLanguage(v)
+	})
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *ConversationUpsertOne) UpdateLanguage() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLanguage()
+	})
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (u *ConversationUpsertOne) ClearLanguage() *ConversationUpsertOne {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearLanguage()
 	})
 }
 
@@ -1150,6 +1509,132 @@ func (u *ConversationUpsertBulk) UpdateClosedAt() *ConversationUpsertBulk {
 func (u *ConversationUpsertBulk) ClearClosedAt() *ConversationUpsertBulk {
 	return u.Update(func(s *ConversationUpsert) {
 		s.ClearClosedAt()
+	})
+}
+
+// SetLastSeq sets the "last_seq" field.
+func (u *ConversationUpsertBulk) SetLastSeq(v int) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLastSeq(v)
+	})
+}
+
+// AddLastSeq adds v to the "last_seq" field.
+func (u *ConversationUpsertBulk) AddLastSeq(v int) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.AddLastSeq(v)
+	})
+}
+
+// UpdateLastSeq sets the "last_seq" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateLastSeq() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLastSeq()
+	})
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (u *ConversationUpsertBulk) SetLastMessagePreview(v string) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLastMessagePreview(v)
+	})
+}
+
+// UpdateLastMessagePreview sets the "last_message_preview" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateLastMessagePreview() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLastMessagePreview()
+	})
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (u *ConversationUpsertBulk) ClearLastMessagePreview() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearLastMessagePreview()
+	})
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (u *ConversationUpsertBulk) SetHumanRequestedAt(v time.Time) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetHumanRequestedAt(v)
+	})
+}
+
+// UpdateHumanRequestedAt sets the "human_requested_at" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateHumanRequestedAt() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateHumanRequestedAt()
+	})
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (u *ConversationUpsertBulk) ClearHumanRequestedAt() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearHumanRequestedAt()
+	})
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (u *ConversationUpsertBulk) SetPendingMessageID(v uuid.UUID) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetPendingMessageID(v)
+	})
+}
+
+// UpdatePendingMessageID sets the "pending_message_id" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdatePendingMessageID() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdatePendingMessageID()
+	})
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (u *ConversationUpsertBulk) ClearPendingMessageID() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearPendingMessageID()
+	})
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (u *ConversationUpsertBulk) SetReplyLeaseUntil(v time.Time) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetReplyLeaseUntil(v)
+	})
+}
+
+// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateReplyLeaseUntil() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateReplyLeaseUntil()
+	})
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (u *ConversationUpsertBulk) ClearReplyLeaseUntil() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearReplyLeaseUntil()
+	})
+}
+
+// SetLanguage sets the "language" field.
+func (u *ConversationUpsertBulk) SetLanguage(v string) *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.SetLanguage(v)
+	})
+}
+
+// UpdateLanguage sets the "language" field to the value that was provided on create.
+func (u *ConversationUpsertBulk) UpdateLanguage() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.UpdateLanguage()
+	})
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (u *ConversationUpsertBulk) ClearLanguage() *ConversationUpsertBulk {
+	return u.Update(func(s *ConversationUpsert) {
+		s.ClearLanguage()
 	})
 }
 

@@ -152,6 +152,127 @@ func (_u *ConversationUpdate) ClearClosedAt() *ConversationUpdate {
 	return _u
 }
 
+// SetLastSeq sets the "last_seq" field.
+func (_u *ConversationUpdate) SetLastSeq(v int) *ConversationUpdate {
+	_u.mutation.ResetLastSeq()
+	_u.mutation.SetLastSeq(v)
+	return _u
+}
+
+// SetNillableLastSeq sets the "last_seq" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableLastSeq(v *int) *ConversationUpdate {
+	if v != nil {
+		_u.SetLastSeq(*v)
+	}
+	return _u
+}
+
+// AddLastSeq adds value to the "last_seq" field.
+func (_u *ConversationUpdate) AddLastSeq(v int) *ConversationUpdate {
+	_u.mutation.AddLastSeq(v)
+	return _u
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (_u *ConversationUpdate) SetLastMessagePreview(v string) *ConversationUpdate {
+	_u.mutation.SetLastMessagePreview(v)
+	return _u
+}
+
+// SetNillableLastMessagePreview sets the "last_message_preview" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableLastMessagePreview(v *string) *ConversationUpdate {
+	if v != nil {
+		_u.SetLastMessagePreview(*v)
+	}
+	return _u
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (_u *ConversationUpdate) ClearLastMessagePreview() *ConversationUpdate {
+	_u.mutation.ClearLastMessagePreview()
+	return _u
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (_u *ConversationUpdate) SetHumanRequestedAt(v time.Time) *ConversationUpdate {
+	_u.mutation.SetHumanRequestedAt(v)
+	return _u
+}
+
+// SetNillableHumanRequestedAt sets the "human_requested_at" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableHumanRequestedAt(v *time.Time) *ConversationUpdate {
+	if v != nil {
+		_u.SetHumanRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (_u *ConversationUpdate) ClearHumanRequestedAt() *ConversationUpdate {
+	_u.mutation.ClearHumanRequestedAt()
+	return _u
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (_u *ConversationUpdate) SetPendingMessageID(v uuid.UUID) *ConversationUpdate {
+	_u.mutation.SetPendingMessageID(v)
+	return _u
+}
+
+// SetNillablePendingMessageID sets the "pending_message_id" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillablePendingMessageID(v *uuid.UUID) *ConversationUpdate {
+	if v != nil {
+		_u.SetPendingMessageID(*v)
+	}
+	return _u
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (_u *ConversationUpdate) ClearPendingMessageID() *ConversationUpdate {
+	_u.mutation.ClearPendingMessageID()
+	return _u
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (_u *ConversationUpdate) SetReplyLeaseUntil(v time.Time) *ConversationUpdate {
+	_u.mutation.SetReplyLeaseUntil(v)
+	return _u
+}
+
+// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableReplyLeaseUntil(v *time.Time) *ConversationUpdate {
+	if v != nil {
+		_u.SetReplyLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (_u *ConversationUpdate) ClearReplyLeaseUntil() *ConversationUpdate {
+	_u.mutation.ClearReplyLeaseUntil()
+	return _u
+}
+
+// SetLanguage sets the "language" field.
+func (_u *ConversationUpdate) SetLanguage(v string) *ConversationUpdate {
+	_u.mutation.SetLanguage(v)
+	return _u
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_u *ConversationUpdate) SetNillableLanguage(v *string) *ConversationUpdate {
+	if v != nil {
+		_u.SetLanguage(*v)
+	}
+	return _u
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (_u *ConversationUpdate) ClearLanguage() *ConversationUpdate {
+	_u.mutation.ClearLanguage()
+	return _u
+}
+
 // SetAssignee sets the "assignee" edge to the User entity.
 func (_u *ConversationUpdate) SetAssignee(v *User) *ConversationUpdate {
 	return _u.SetAssigneeID(v.ID)
@@ -263,6 +384,16 @@ func (_u *ConversationUpdate) check() error {
 			return &ValidationError{Name: "rating_comment", err: fmt.Errorf(`ent: validator failed for field "Conversation.rating_comment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastMessagePreview(); ok {
+		if err := conversation.LastMessagePreviewValidator(v); err != nil {
+			return &ValidationError{Name: "last_message_preview", err: fmt.Errorf(`ent: validator failed for field "Conversation.last_message_preview": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Language(); ok {
+		if err := conversation.LanguageValidator(v); err != nil {
+			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Conversation.language": %w`, err)}
+		}
+	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Conversation.company"`)
 	}
@@ -313,6 +444,42 @@ func (_u *ConversationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.ClosedAtCleared() {
 		_spec.ClearField(conversation.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastSeq(); ok {
+		_spec.SetField(conversation.FieldLastSeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLastSeq(); ok {
+		_spec.AddField(conversation.FieldLastSeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LastMessagePreview(); ok {
+		_spec.SetField(conversation.FieldLastMessagePreview, field.TypeString, value)
+	}
+	if _u.mutation.LastMessagePreviewCleared() {
+		_spec.ClearField(conversation.FieldLastMessagePreview, field.TypeString)
+	}
+	if value, ok := _u.mutation.HumanRequestedAt(); ok {
+		_spec.SetField(conversation.FieldHumanRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.HumanRequestedAtCleared() {
+		_spec.ClearField(conversation.FieldHumanRequestedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PendingMessageID(); ok {
+		_spec.SetField(conversation.FieldPendingMessageID, field.TypeUUID, value)
+	}
+	if _u.mutation.PendingMessageIDCleared() {
+		_spec.ClearField(conversation.FieldPendingMessageID, field.TypeUUID)
+	}
+	if value, ok := _u.mutation.ReplyLeaseUntil(); ok {
+		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.ReplyLeaseUntilCleared() {
+		_spec.ClearField(conversation.FieldReplyLeaseUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Language(); ok {
+		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)
+	}
+	if _u.mutation.LanguageCleared() {
+		_spec.ClearField(conversation.FieldLanguage, field.TypeString)
 	}
 	if _u.mutation.AssigneeCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -529,6 +696,127 @@ func (_u *ConversationUpdateOne) ClearClosedAt() *ConversationUpdateOne {
 	return _u
 }
 
+// SetLastSeq sets the "last_seq" field.
+func (_u *ConversationUpdateOne) SetLastSeq(v int) *ConversationUpdateOne {
+	_u.mutation.ResetLastSeq()
+	_u.mutation.SetLastSeq(v)
+	return _u
+}
+
+// SetNillableLastSeq sets the "last_seq" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableLastSeq(v *int) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetLastSeq(*v)
+	}
+	return _u
+}
+
+// AddLastSeq adds value to the "last_seq" field.
+func (_u *ConversationUpdateOne) AddLastSeq(v int) *ConversationUpdateOne {
+	_u.mutation.AddLastSeq(v)
+	return _u
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (_u *ConversationUpdateOne) SetLastMessagePreview(v string) *ConversationUpdateOne {
+	_u.mutation.SetLastMessagePreview(v)
+	return _u
+}
+
+// SetNillableLastMessagePreview sets the "last_message_preview" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableLastMessagePreview(v *string) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetLastMessagePreview(*v)
+	}
+	return _u
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (_u *ConversationUpdateOne) ClearLastMessagePreview() *ConversationUpdateOne {
+	_u.mutation.ClearLastMessagePreview()
+	return _u
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (_u *ConversationUpdateOne) SetHumanRequestedAt(v time.Time) *ConversationUpdateOne {
+	_u.mutation.SetHumanRequestedAt(v)
+	return _u
+}
+
+// SetNillableHumanRequestedAt sets the "human_requested_at" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableHumanRequestedAt(v *time.Time) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetHumanRequestedAt(*v)
+	}
+	return _u
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (_u *ConversationUpdateOne) ClearHumanRequestedAt() *ConversationUpdateOne {
+	_u.mutation.ClearHumanRequestedAt()
+	return _u
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (_u *ConversationUpdateOne) SetPendingMessageID(v uuid.UUID) *ConversationUpdateOne {
+	_u.mutation.SetPendingMessageID(v)
+	return _u
+}
+
+// SetNillablePendingMessageID sets the "pending_message_id" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillablePendingMessageID(v *uuid.UUID) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetPendingMessageID(*v)
+	}
+	return _u
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (_u *ConversationUpdateOne) ClearPendingMessageID() *ConversationUpdateOne {
+	_u.mutation.ClearPendingMessageID()
+	return _u
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (_u *ConversationUpdateOne) SetReplyLeaseUntil(v time.Time) *ConversationUpdateOne {
+	_u.mutation.SetReplyLeaseUntil(v)
+	return _u
+}
+
+// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableReplyLeaseUntil(v *time.Time) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetReplyLeaseUntil(*v)
+	}
+	return _u
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (_u *ConversationUpdateOne) ClearReplyLeaseUntil() *ConversationUpdateOne {
+	_u.mutation.ClearReplyLeaseUntil()
+	return _u
+}
+
+// SetLanguage sets the "language" field.
+func (_u *ConversationUpdateOne) SetLanguage(v string) *ConversationUpdateOne {
+	_u.mutation.SetLanguage(v)
+	return _u
+}
+
+// SetNillableLanguage sets the "language" field if the given value is not nil.
+func (_u *ConversationUpdateOne) SetNillableLanguage(v *string) *ConversationUpdateOne {
+	if v != nil {
+		_u.SetLanguage(*v)
+	}
+	return _u
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (_u *ConversationUpdateOne) ClearLanguage() *ConversationUpdateOne {
+	_u.mutation.ClearLanguage()
+	return _u
+}
+
 // SetAssignee sets the "assignee" edge to the User entity.
 func (_u *ConversationUpdateOne) SetAssignee(v *User) *ConversationUpdateOne {
 	return _u.SetAssigneeID(v.ID)
@@ -653,6 +941,16 @@ func (_u *ConversationUpdateOne) check() error {
 			return &ValidationError{Name: "rating_comment", err: fmt.Errorf(`ent: validator failed for field "Conversation.rating_comment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LastMessagePreview(); ok {
+		if err := conversation.LastMessagePreviewValidator(v); err != nil {
+			return &ValidationError{Name: "last_message_preview", err: fmt.Errorf(`ent: validator failed for field "Conversation.last_message_preview": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Language(); ok {
+		if err := conversation.LanguageValidator(v); err != nil {
+			return &ValidationError{Name: "language", err: fmt.Errorf(`ent: validator failed for field "Conversation.language": %w`, err)}
+		}
+	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Conversation.company"`)
 	}
@@ -720,6 +1018,42 @@ func (_u *ConversationUpdateOne) sqlSave(ctx context.Context) (_node *Conversati
 	}
 	if _u.mutation.ClosedAtCleared() {
 		_spec.ClearField(conversation.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastSeq(); ok {
+		_spec.SetField(conversation.FieldLastSeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLastSeq(); ok {
+		_spec.AddField(conversation.FieldLastSeq, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LastMessagePreview(); ok {
+		_spec.SetField(conversation.FieldLastMessagePreview, field.TypeString, value)
+	}
+	if _u.mutation.LastMessagePreviewCleared() {
+		_spec.ClearField(conversation.FieldLastMessagePreview, field.TypeString)
+	}
+	if value, ok := _u.mutation.HumanRequestedAt(); ok {
+		_spec.SetField(conversation.FieldHumanRequestedAt, field.TypeTime, value)
+	}
+	if _u.mutation.HumanRequestedAtCleared() {
+		_spec.ClearField(conversation.FieldHumanRequestedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PendingMessageID(); ok {
+		_spec.SetField(conversation.FieldPendingMessageID, field.TypeUUID, value)
+	}
+	if _u.mutation.PendingMessageIDCleared() {
+		_spec.ClearField(conversation.FieldPendingMessageID, field.TypeUUID)
+	}
+	if value, ok := _u.mutation.ReplyLeaseUntil(); ok {
+		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
+	}
+	if _u.mutation.ReplyLeaseUntilCleared() {
+		_spec.ClearField(conversation.FieldReplyLeaseUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Language(); ok {
+		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)
+	}
+	if _u.mutation.LanguageCleared() {
+		_spec.ClearField(conversation.FieldLanguage, field.TypeString)
 	}
 	if _u.mutation.AssigneeCleared() {
 		edge := &sqlgraph.EdgeSpec{

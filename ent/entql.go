@@ -95,6 +95,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			company.FieldAllowedOrigins:   {Type: field.TypeJSON, Column: company.FieldAllowedOrigins},
 			company.FieldIdentitySecret:   {Type: field.TypeString, Column: company.FieldIdentitySecret},
 			company.FieldRequireIdentity:  {Type: field.TypeBool, Column: company.FieldRequireIdentity},
+			company.FieldAssistantName:    {Type: field.TypeString, Column: company.FieldAssistantName},
+			company.FieldAssistantTone:    {Type: field.TypeString, Column: company.FieldAssistantTone},
+			company.FieldAutoHandoff:      {Type: field.TypeBool, Column: company.FieldAutoHandoff},
+			company.FieldBusinessHours:    {Type: field.TypeJSON, Column: company.FieldBusinessHours},
+			company.FieldAwayMessage:      {Type: field.TypeString, Column: company.FieldAwayMessage},
 		},
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
@@ -108,16 +113,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Conversation",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			conversation.FieldCompanyID:     {Type: field.TypeUUID, Column: conversation.FieldCompanyID},
-			conversation.FieldCreatedAt:     {Type: field.TypeTime, Column: conversation.FieldCreatedAt},
-			conversation.FieldUpdatedAt:     {Type: field.TypeTime, Column: conversation.FieldUpdatedAt},
-			conversation.FieldVisitorID:     {Type: field.TypeUUID, Column: conversation.FieldVisitorID},
-			conversation.FieldStatus:        {Type: field.TypeEnum, Column: conversation.FieldStatus},
-			conversation.FieldAssigneeID:    {Type: field.TypeUUID, Column: conversation.FieldAssigneeID},
-			conversation.FieldRating:        {Type: field.TypeInt, Column: conversation.FieldRating},
-			conversation.FieldRatingComment: {Type: field.TypeString, Column: conversation.FieldRatingComment},
-			conversation.FieldLastMessageAt: {Type: field.TypeTime, Column: conversation.FieldLastMessageAt},
-			conversation.FieldClosedAt:      {Type: field.TypeTime, Column: conversation.FieldClosedAt},
+			conversation.FieldCompanyID:          {Type: field.TypeUUID, Column: conversation.FieldCompanyID},
+			conversation.FieldCreatedAt:          {Type: field.TypeTime, Column: conversation.FieldCreatedAt},
+			conversation.FieldUpdatedAt:          {Type: field.TypeTime, Column: conversation.FieldUpdatedAt},
+			conversation.FieldVisitorID:          {Type: field.TypeUUID, Column: conversation.FieldVisitorID},
+			conversation.FieldStatus:             {Type: field.TypeEnum, Column: conversation.FieldStatus},
+			conversation.FieldAssigneeID:         {Type: field.TypeUUID, Column: conversation.FieldAssigneeID},
+			conversation.FieldRating:             {Type: field.TypeInt, Column: conversation.FieldRating},
+			conversation.FieldRatingComment:      {Type: field.TypeString, Column: conversation.FieldRatingComment},
+			conversation.FieldLastMessageAt:      {Type: field.TypeTime, Column: conversation.FieldLastMessageAt},
+			conversation.FieldClosedAt:           {Type: field.TypeTime, Column: conversation.FieldClosedAt},
+			conversation.FieldLastSeq:            {Type: field.TypeInt, Column: conversation.FieldLastSeq},
+			conversation.FieldLastMessagePreview: {Type: field.TypeString, Column: conversation.FieldLastMessagePreview},
+			conversation.FieldHumanRequestedAt:   {Type: field.TypeTime, Column: conversation.FieldHumanRequestedAt},
+			conversation.FieldPendingMessageID:   {Type: field.TypeUUID, Column: conversation.FieldPendingMessageID},
+			conversation.FieldReplyLeaseUntil:    {Type: field.TypeTime, Column: conversation.FieldReplyLeaseUntil},
+			conversation.FieldLanguage:           {Type: field.TypeString, Column: conversation.FieldLanguage},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -139,6 +150,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldCitations:       {Type: field.TypeJSON, Column: message.FieldCitations},
 			message.FieldClientMessageID: {Type: field.TypeString, Column: message.FieldClientMessageID},
 			message.FieldCreatedAt:       {Type: field.TypeTime, Column: message.FieldCreatedAt},
+			message.FieldSeq:             {Type: field.TypeInt, Column: message.FieldSeq},
+			message.FieldSenderName:      {Type: field.TypeString, Column: message.FieldSenderName},
+			message.FieldOutcome:         {Type: field.TypeEnum, Column: message.FieldOutcome},
+			message.FieldConfidence:      {Type: field.TypeFloat64, Column: message.FieldConfidence},
+			message.FieldReplyToID:       {Type: field.TypeUUID, Column: message.FieldReplyToID},
 		},
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
@@ -232,6 +248,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldIsActive:       {Type: field.TypeBool, Column: user.FieldIsActive},
 			user.FieldSessionVersion: {Type: field.TypeInt, Column: user.FieldSessionVersion},
 			user.FieldLastSeenAt:     {Type: field.TypeTime, Column: user.FieldLastSeenAt},
+			user.FieldOnlineUntil:    {Type: field.TypeTime, Column: user.FieldOnlineUntil},
+			user.FieldLastAssignedAt: {Type: field.TypeTime, Column: user.FieldLastAssignedAt},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -789,6 +807,31 @@ func (f *CompanyFilter) WhereRequireIdentity(p entql.BoolP) {
 	f.Where(p.Field(company.FieldRequireIdentity))
 }
 
+// WhereAssistantName applies the entql string predicate on the assistant_name field.
+func (f *CompanyFilter) WhereAssistantName(p entql.StringP) {
+	f.Where(p.Field(company.FieldAssistantName))
+}
+
+// WhereAssistantTone applies the entql string predicate on the assistant_tone field.
+func (f *CompanyFilter) WhereAssistantTone(p entql.StringP) {
+	f.Where(p.Field(company.FieldAssistantTone))
+}
+
+// WhereAutoHandoff applies the entql bool predicate on the auto_handoff field.
+func (f *CompanyFilter) WhereAutoHandoff(p entql.BoolP) {
+	f.Where(p.Field(company.FieldAutoHandoff))
+}
+
+// WhereBusinessHours applies the entql json.RawMessage predicate on the business_hours field.
+func (f *CompanyFilter) WhereBusinessHours(p entql.BytesP) {
+	f.Where(p.Field(company.FieldBusinessHours))
+}
+
+// WhereAwayMessage applies the entql string predicate on the away_message field.
+func (f *CompanyFilter) WhereAwayMessage(p entql.StringP) {
+	f.Where(p.Field(company.FieldAwayMessage))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ConversationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -877,6 +920,36 @@ func (f *ConversationFilter) WhereLastMessageAt(p entql.TimeP) {
 // WhereClosedAt applies the entql time.Time predicate on the closed_at field.
 func (f *ConversationFilter) WhereClosedAt(p entql.TimeP) {
 	f.Where(p.Field(conversation.FieldClosedAt))
+}
+
+// WhereLastSeq applies the entql int predicate on the last_seq field.
+func (f *ConversationFilter) WhereLastSeq(p entql.IntP) {
+	f.Where(p.Field(conversation.FieldLastSeq))
+}
+
+// WhereLastMessagePreview applies the entql string predicate on the last_message_preview field.
+func (f *ConversationFilter) WhereLastMessagePreview(p entql.StringP) {
+	f.Where(p.Field(conversation.FieldLastMessagePreview))
+}
+
+// WhereHumanRequestedAt applies the entql time.Time predicate on the human_requested_at field.
+func (f *ConversationFilter) WhereHumanRequestedAt(p entql.TimeP) {
+	f.Where(p.Field(conversation.FieldHumanRequestedAt))
+}
+
+// WherePendingMessageID applies the entql [16]byte predicate on the pending_message_id field.
+func (f *ConversationFilter) WherePendingMessageID(p entql.ValueP) {
+	f.Where(p.Field(conversation.FieldPendingMessageID))
+}
+
+// WhereReplyLeaseUntil applies the entql time.Time predicate on the reply_lease_until field.
+func (f *ConversationFilter) WhereReplyLeaseUntil(p entql.TimeP) {
+	f.Where(p.Field(conversation.FieldReplyLeaseUntil))
+}
+
+// WhereLanguage applies the entql string predicate on the language field.
+func (f *ConversationFilter) WhereLanguage(p entql.StringP) {
+	f.Where(p.Field(conversation.FieldLanguage))
 }
 
 // WhereHasCompany applies a predicate to check if query has an edge company.
@@ -1013,6 +1086,31 @@ func (f *MessageFilter) WhereClientMessageID(p entql.StringP) {
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.
 func (f *MessageFilter) WhereCreatedAt(p entql.TimeP) {
 	f.Where(p.Field(message.FieldCreatedAt))
+}
+
+// WhereSeq applies the entql int predicate on the seq field.
+func (f *MessageFilter) WhereSeq(p entql.IntP) {
+	f.Where(p.Field(message.FieldSeq))
+}
+
+// WhereSenderName applies the entql string predicate on the sender_name field.
+func (f *MessageFilter) WhereSenderName(p entql.StringP) {
+	f.Where(p.Field(message.FieldSenderName))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *MessageFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(message.FieldOutcome))
+}
+
+// WhereConfidence applies the entql float64 predicate on the confidence field.
+func (f *MessageFilter) WhereConfidence(p entql.Float64P) {
+	f.Where(p.Field(message.FieldConfidence))
+}
+
+// WhereReplyToID applies the entql [16]byte predicate on the reply_to_id field.
+func (f *MessageFilter) WhereReplyToID(p entql.ValueP) {
+	f.Where(p.Field(message.FieldReplyToID))
 }
 
 // WhereHasCompany applies a predicate to check if query has an edge company.
@@ -1448,6 +1546,16 @@ func (f *UserFilter) WhereSessionVersion(p entql.IntP) {
 // WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
 func (f *UserFilter) WhereLastSeenAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldLastSeenAt))
+}
+
+// WhereOnlineUntil applies the entql time.Time predicate on the online_until field.
+func (f *UserFilter) WhereOnlineUntil(p entql.TimeP) {
+	f.Where(p.Field(user.FieldOnlineUntil))
+}
+
+// WhereLastAssignedAt applies the entql time.Time predicate on the last_assigned_at field.
+func (f *UserFilter) WhereLastAssignedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldLastAssignedAt))
 }
 
 // WhereHasCompany applies a predicate to check if query has an edge company.

@@ -251,6 +251,26 @@ func (_q *CompanyQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, company.FieldRequireIdentity)
 				fieldSeen[company.FieldRequireIdentity] = struct{}{}
 			}
+		case "assistantName":
+			if _, ok := fieldSeen[company.FieldAssistantName]; !ok {
+				selectedFields = append(selectedFields, company.FieldAssistantName)
+				fieldSeen[company.FieldAssistantName] = struct{}{}
+			}
+		case "assistantTone":
+			if _, ok := fieldSeen[company.FieldAssistantTone]; !ok {
+				selectedFields = append(selectedFields, company.FieldAssistantTone)
+				fieldSeen[company.FieldAssistantTone] = struct{}{}
+			}
+		case "autoHandoff":
+			if _, ok := fieldSeen[company.FieldAutoHandoff]; !ok {
+				selectedFields = append(selectedFields, company.FieldAutoHandoff)
+				fieldSeen[company.FieldAutoHandoff] = struct{}{}
+			}
+		case "awayMessage":
+			if _, ok := fieldSeen[company.FieldAwayMessage]; !ok {
+				selectedFields = append(selectedFields, company.FieldAwayMessage)
+				fieldSeen[company.FieldAwayMessage] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -519,6 +539,21 @@ func (_q *ConversationQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, conversation.FieldClosedAt)
 				fieldSeen[conversation.FieldClosedAt] = struct{}{}
 			}
+		case "lastMessagePreview":
+			if _, ok := fieldSeen[conversation.FieldLastMessagePreview]; !ok {
+				selectedFields = append(selectedFields, conversation.FieldLastMessagePreview)
+				fieldSeen[conversation.FieldLastMessagePreview] = struct{}{}
+			}
+		case "humanRequestedAt":
+			if _, ok := fieldSeen[conversation.FieldHumanRequestedAt]; !ok {
+				selectedFields = append(selectedFields, conversation.FieldHumanRequestedAt)
+				fieldSeen[conversation.FieldHumanRequestedAt] = struct{}{}
+			}
+		case "language":
+			if _, ok := fieldSeen[conversation.FieldLanguage]; !ok {
+				selectedFields = append(selectedFields, conversation.FieldLanguage)
+				fieldSeen[conversation.FieldLanguage] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -682,6 +717,31 @@ func (_q *MessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[message.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, message.FieldCreatedAt)
 				fieldSeen[message.FieldCreatedAt] = struct{}{}
+			}
+		case "seq":
+			if _, ok := fieldSeen[message.FieldSeq]; !ok {
+				selectedFields = append(selectedFields, message.FieldSeq)
+				fieldSeen[message.FieldSeq] = struct{}{}
+			}
+		case "senderName":
+			if _, ok := fieldSeen[message.FieldSenderName]; !ok {
+				selectedFields = append(selectedFields, message.FieldSenderName)
+				fieldSeen[message.FieldSenderName] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[message.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, message.FieldOutcome)
+				fieldSeen[message.FieldOutcome] = struct{}{}
+			}
+		case "confidence":
+			if _, ok := fieldSeen[message.FieldConfidence]; !ok {
+				selectedFields = append(selectedFields, message.FieldConfidence)
+				fieldSeen[message.FieldConfidence] = struct{}{}
+			}
+		case "replyToID":
+			if _, ok := fieldSeen[message.FieldReplyToID]; !ok {
+				selectedFields = append(selectedFields, message.FieldReplyToID)
+				fieldSeen[message.FieldReplyToID] = struct{}{}
 			}
 		case "id":
 		case "__typename":

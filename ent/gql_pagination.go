@@ -1278,6 +1278,20 @@ var (
 			}
 		},
 	}
+	// MessageOrderFieldSeq orders Message by seq.
+	MessageOrderFieldSeq = &MessageOrderField{
+		Value: func(_m *Message) (ent.Value, error) {
+			return _m.Seq, nil
+		},
+		column: message.FieldSeq,
+		toTerm: message.BySeq,
+		toCursor: func(_m *Message) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Seq,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -1286,6 +1300,8 @@ func (f MessageOrderField) String() string {
 	switch f.column {
 	case MessageOrderFieldCreatedAt.column:
 		str = "CREATED_AT"
+	case MessageOrderFieldSeq.column:
+		str = "SEQ"
 	}
 	return str
 }
@@ -1304,6 +1320,8 @@ func (f *MessageOrderField) UnmarshalGQL(v interface{}) error {
 	switch str {
 	case "CREATED_AT":
 		*f = *MessageOrderFieldCreatedAt
+	case "SEQ":
+		*f = *MessageOrderFieldSeq
 	default:
 		return fmt.Errorf("%s is not a valid MessageOrderField", str)
 	}

@@ -205,6 +205,59 @@ type CompanyWhereInput struct {
 	// "require_identity" field predicates.
 	RequireIdentity    *bool `json:"requireIdentity,omitempty"`
 	RequireIdentityNEQ *bool `json:"requireIdentityNEQ,omitempty"`
+
+	// "assistant_name" field predicates.
+	AssistantName             *string  `json:"assistantName,omitempty"`
+	AssistantNameNEQ          *string  `json:"assistantNameNEQ,omitempty"`
+	AssistantNameIn           []string `json:"assistantNameIn,omitempty"`
+	AssistantNameNotIn        []string `json:"assistantNameNotIn,omitempty"`
+	AssistantNameGT           *string  `json:"assistantNameGT,omitempty"`
+	AssistantNameGTE          *string  `json:"assistantNameGTE,omitempty"`
+	AssistantNameLT           *string  `json:"assistantNameLT,omitempty"`
+	AssistantNameLTE          *string  `json:"assistantNameLTE,omitempty"`
+	AssistantNameContains     *string  `json:"assistantNameContains,omitempty"`
+	AssistantNameHasPrefix    *string  `json:"assistantNameHasPrefix,omitempty"`
+	AssistantNameHasSuffix    *string  `json:"assistantNameHasSuffix,omitempty"`
+	AssistantNameEqualFold    *string  `json:"assistantNameEqualFold,omitempty"`
+	AssistantNameContainsFold *string  `json:"assistantNameContainsFold,omitempty"`
+
+	// "assistant_tone" field predicates.
+	AssistantTone             *string  `json:"assistantTone,omitempty"`
+	AssistantToneNEQ          *string  `json:"assistantToneNEQ,omitempty"`
+	AssistantToneIn           []string `json:"assistantToneIn,omitempty"`
+	AssistantToneNotIn        []string `json:"assistantToneNotIn,omitempty"`
+	AssistantToneGT           *string  `json:"assistantToneGT,omitempty"`
+	AssistantToneGTE          *string  `json:"assistantToneGTE,omitempty"`
+	AssistantToneLT           *string  `json:"assistantToneLT,omitempty"`
+	AssistantToneLTE          *string  `json:"assistantToneLTE,omitempty"`
+	AssistantToneContains     *string  `json:"assistantToneContains,omitempty"`
+	AssistantToneHasPrefix    *string  `json:"assistantToneHasPrefix,omitempty"`
+	AssistantToneHasSuffix    *string  `json:"assistantToneHasSuffix,omitempty"`
+	AssistantToneIsNil        bool     `json:"assistantToneIsNil,omitempty"`
+	AssistantToneNotNil       bool     `json:"assistantToneNotNil,omitempty"`
+	AssistantToneEqualFold    *string  `json:"assistantToneEqualFold,omitempty"`
+	AssistantToneContainsFold *string  `json:"assistantToneContainsFold,omitempty"`
+
+	// "auto_handoff" field predicates.
+	AutoHandoff    *bool `json:"autoHandoff,omitempty"`
+	AutoHandoffNEQ *bool `json:"autoHandoffNEQ,omitempty"`
+
+	// "away_message" field predicates.
+	AwayMessage             *string  `json:"awayMessage,omitempty"`
+	AwayMessageNEQ          *string  `json:"awayMessageNEQ,omitempty"`
+	AwayMessageIn           []string `json:"awayMessageIn,omitempty"`
+	AwayMessageNotIn        []string `json:"awayMessageNotIn,omitempty"`
+	AwayMessageGT           *string  `json:"awayMessageGT,omitempty"`
+	AwayMessageGTE          *string  `json:"awayMessageGTE,omitempty"`
+	AwayMessageLT           *string  `json:"awayMessageLT,omitempty"`
+	AwayMessageLTE          *string  `json:"awayMessageLTE,omitempty"`
+	AwayMessageContains     *string  `json:"awayMessageContains,omitempty"`
+	AwayMessageHasPrefix    *string  `json:"awayMessageHasPrefix,omitempty"`
+	AwayMessageHasSuffix    *string  `json:"awayMessageHasSuffix,omitempty"`
+	AwayMessageIsNil        bool     `json:"awayMessageIsNil,omitempty"`
+	AwayMessageNotNil       bool     `json:"awayMessageNotNil,omitempty"`
+	AwayMessageEqualFold    *string  `json:"awayMessageEqualFold,omitempty"`
+	AwayMessageContainsFold *string  `json:"awayMessageContainsFold,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -734,6 +787,141 @@ func (i *CompanyWhereInput) P() (predicate.Company, error) {
 	if i.RequireIdentityNEQ != nil {
 		predicates = append(predicates, company.RequireIdentityNEQ(*i.RequireIdentityNEQ))
 	}
+	if i.AssistantName != nil {
+		predicates = append(predicates, company.AssistantNameEQ(*i.AssistantName))
+	}
+	if i.AssistantNameNEQ != nil {
+		predicates = append(predicates, company.AssistantNameNEQ(*i.AssistantNameNEQ))
+	}
+	if len(i.AssistantNameIn) > 0 {
+		predicates = append(predicates, company.AssistantNameIn(i.AssistantNameIn...))
+	}
+	if len(i.AssistantNameNotIn) > 0 {
+		predicates = append(predicates, company.AssistantNameNotIn(i.AssistantNameNotIn...))
+	}
+	if i.AssistantNameGT != nil {
+		predicates = append(predicates, company.AssistantNameGT(*i.AssistantNameGT))
+	}
+	if i.AssistantNameGTE != nil {
+		predicates = append(predicates, company.AssistantNameGTE(*i.AssistantNameGTE))
+	}
+	if i.AssistantNameLT != nil {
+		predicates = append(predicates, company.AssistantNameLT(*i.AssistantNameLT))
+	}
+	if i.AssistantNameLTE != nil {
+		predicates = append(predicates, company.AssistantNameLTE(*i.AssistantNameLTE))
+	}
+	if i.AssistantNameContains != nil {
+		predicates = append(predicates, company.AssistantNameContains(*i.AssistantNameContains))
+	}
+	if i.AssistantNameHasPrefix != nil {
+		predicates = append(predicates, company.AssistantNameHasPrefix(*i.AssistantNameHasPrefix))
+	}
+	if i.AssistantNameHasSuffix != nil {
+		predicates = append(predicates, company.AssistantNameHasSuffix(*i.AssistantNameHasSuffix))
+	}
+	if i.AssistantNameEqualFold != nil {
+		predicates = append(predicates, company.AssistantNameEqualFold(*i.AssistantNameEqualFold))
+	}
+	if i.AssistantNameContainsFold != nil {
+		predicates = append(predicates, company.AssistantNameContainsFold(*i.AssistantNameContainsFold))
+	}
+	if i.AssistantTone != nil {
+		predicates = append(predicates, company.AssistantToneEQ(*i.AssistantTone))
+	}
+	if i.AssistantToneNEQ != nil {
+		predicates = append(predicates, company.AssistantToneNEQ(*i.AssistantToneNEQ))
+	}
+	if len(i.AssistantToneIn) > 0 {
+		predicates = append(predicates, company.AssistantToneIn(i.AssistantToneIn...))
+	}
+	if len(i.AssistantToneNotIn) > 0 {
+		predicates = append(predicates, company.AssistantToneNotIn(i.AssistantToneNotIn...))
+	}
+	if i.AssistantToneGT != nil {
+		predicates = append(predicates, company.AssistantToneGT(*i.AssistantToneGT))
+	}
+	if i.AssistantToneGTE != nil {
+		predicates = append(predicates, company.AssistantToneGTE(*i.AssistantToneGTE))
+	}
+	if i.AssistantToneLT != nil {
+		predicates = append(predicates, company.AssistantToneLT(*i.AssistantToneLT))
+	}
+	if i.AssistantToneLTE != nil {
+		predicates = append(predicates, company.AssistantToneLTE(*i.AssistantToneLTE))
+	}
+	if i.AssistantToneContains != nil {
+		predicates = append(predicates, company.AssistantToneContains(*i.AssistantToneContains))
+	}
+	if i.AssistantToneHasPrefix != nil {
+		predicates = append(predicates, company.AssistantToneHasPrefix(*i.AssistantToneHasPrefix))
+	}
+	if i.AssistantToneHasSuffix != nil {
+		predicates = append(predicates, company.AssistantToneHasSuffix(*i.AssistantToneHasSuffix))
+	}
+	if i.AssistantToneIsNil {
+		predicates = append(predicates, company.AssistantToneIsNil())
+	}
+	if i.AssistantToneNotNil {
+		predicates = append(predicates, company.AssistantToneNotNil())
+	}
+	if i.AssistantToneEqualFold != nil {
+		predicates = append(predicates, company.AssistantToneEqualFold(*i.AssistantToneEqualFold))
+	}
+	if i.AssistantToneContainsFold != nil {
+		predicates = append(predicates, company.AssistantToneContainsFold(*i.AssistantToneContainsFold))
+	}
+	if i.AutoHandoff != nil {
+		predicates = append(predicates, company.AutoHandoffEQ(*i.AutoHandoff))
+	}
+	if i.AutoHandoffNEQ != nil {
+		predicates = append(predicates, company.AutoHandoffNEQ(*i.AutoHandoffNEQ))
+	}
+	if i.AwayMessage != nil {
+		predicates = append(predicates, company.AwayMessageEQ(*i.AwayMessage))
+	}
+	if i.AwayMessageNEQ != nil {
+		predicates = append(predicates, company.AwayMessageNEQ(*i.AwayMessageNEQ))
+	}
+	if len(i.AwayMessageIn) > 0 {
+		predicates = append(predicates, company.AwayMessageIn(i.AwayMessageIn...))
+	}
+	if len(i.AwayMessageNotIn) > 0 {
+		predicates = append(predicates, company.AwayMessageNotIn(i.AwayMessageNotIn...))
+	}
+	if i.AwayMessageGT != nil {
+		predicates = append(predicates, company.AwayMessageGT(*i.AwayMessageGT))
+	}
+	if i.AwayMessageGTE != nil {
+		predicates = append(predicates, company.AwayMessageGTE(*i.AwayMessageGTE))
+	}
+	if i.AwayMessageLT != nil {
+		predicates = append(predicates, company.AwayMessageLT(*i.AwayMessageLT))
+	}
+	if i.AwayMessageLTE != nil {
+		predicates = append(predicates, company.AwayMessageLTE(*i.AwayMessageLTE))
+	}
+	if i.AwayMessageContains != nil {
+		predicates = append(predicates, company.AwayMessageContains(*i.AwayMessageContains))
+	}
+	if i.AwayMessageHasPrefix != nil {
+		predicates = append(predicates, company.AwayMessageHasPrefix(*i.AwayMessageHasPrefix))
+	}
+	if i.AwayMessageHasSuffix != nil {
+		predicates = append(predicates, company.AwayMessageHasSuffix(*i.AwayMessageHasSuffix))
+	}
+	if i.AwayMessageIsNil {
+		predicates = append(predicates, company.AwayMessageIsNil())
+	}
+	if i.AwayMessageNotNil {
+		predicates = append(predicates, company.AwayMessageNotNil())
+	}
+	if i.AwayMessageEqualFold != nil {
+		predicates = append(predicates, company.AwayMessageEqualFold(*i.AwayMessageEqualFold))
+	}
+	if i.AwayMessageContainsFold != nil {
+		predicates = append(predicates, company.AwayMessageContainsFold(*i.AwayMessageContainsFold))
+	}
 
 	switch len(predicates) {
 	case 0:
@@ -858,6 +1046,52 @@ type ConversationWhereInput struct {
 	ClosedAtLTE    *time.Time  `json:"closedAtLTE,omitempty"`
 	ClosedAtIsNil  bool        `json:"closedAtIsNil,omitempty"`
 	ClosedAtNotNil bool        `json:"closedAtNotNil,omitempty"`
+
+	// "last_message_preview" field predicates.
+	LastMessagePreview             *string  `json:"lastMessagePreview,omitempty"`
+	LastMessagePreviewNEQ          *string  `json:"lastMessagePreviewNEQ,omitempty"`
+	LastMessagePreviewIn           []string `json:"lastMessagePreviewIn,omitempty"`
+	LastMessagePreviewNotIn        []string `json:"lastMessagePreviewNotIn,omitempty"`
+	LastMessagePreviewGT           *string  `json:"lastMessagePreviewGT,omitempty"`
+	LastMessagePreviewGTE          *string  `json:"lastMessagePreviewGTE,omitempty"`
+	LastMessagePreviewLT           *string  `json:"lastMessagePreviewLT,omitempty"`
+	LastMessagePreviewLTE          *string  `json:"lastMessagePreviewLTE,omitempty"`
+	LastMessagePreviewContains     *string  `json:"lastMessagePreviewContains,omitempty"`
+	LastMessagePreviewHasPrefix    *string  `json:"lastMessagePreviewHasPrefix,omitempty"`
+	LastMessagePreviewHasSuffix    *string  `json:"lastMessagePreviewHasSuffix,omitempty"`
+	LastMessagePreviewIsNil        bool     `json:"lastMessagePreviewIsNil,omitempty"`
+	LastMessagePreviewNotNil       bool     `json:"lastMessagePreviewNotNil,omitempty"`
+	LastMessagePreviewEqualFold    *string  `json:"lastMessagePreviewEqualFold,omitempty"`
+	LastMessagePreviewContainsFold *string  `json:"lastMessagePreviewContainsFold,omitempty"`
+
+	// "human_requested_at" field predicates.
+	HumanRequestedAt       *time.Time  `json:"humanRequestedAt,omitempty"`
+	HumanRequestedAtNEQ    *time.Time  `json:"humanRequestedAtNEQ,omitempty"`
+	HumanRequestedAtIn     []time.Time `json:"humanRequestedAtIn,omitempty"`
+	HumanRequestedAtNotIn  []time.Time `json:"humanRequestedAtNotIn,omitempty"`
+	HumanRequestedAtGT     *time.Time  `json:"humanRequestedAtGT,omitempty"`
+	HumanRequestedAtGTE    *time.Time  `json:"humanRequestedAtGTE,omitempty"`
+	HumanRequestedAtLT     *time.Time  `json:"humanRequestedAtLT,omitempty"`
+	HumanRequestedAtLTE    *time.Time  `json:"humanRequestedAtLTE,omitempty"`
+	HumanRequestedAtIsNil  bool        `json:"humanRequestedAtIsNil,omitempty"`
+	HumanRequestedAtNotNil bool        `json:"humanRequestedAtNotNil,omitempty"`
+
+	// "language" field predicates.
+	Language             *string  `json:"language,omitempty"`
+	LanguageNEQ          *string  `json:"languageNEQ,omitempty"`
+	LanguageIn           []string `json:"languageIn,omitempty"`
+	LanguageNotIn        []string `json:"languageNotIn,omitempty"`
+	LanguageGT           *string  `json:"languageGT,omitempty"`
+	LanguageGTE          *string  `json:"languageGTE,omitempty"`
+	LanguageLT           *string  `json:"languageLT,omitempty"`
+	LanguageLTE          *string  `json:"languageLTE,omitempty"`
+	LanguageContains     *string  `json:"languageContains,omitempty"`
+	LanguageHasPrefix    *string  `json:"languageHasPrefix,omitempty"`
+	LanguageHasSuffix    *string  `json:"languageHasSuffix,omitempty"`
+	LanguageIsNil        bool     `json:"languageIsNil,omitempty"`
+	LanguageNotNil       bool     `json:"languageNotNil,omitempty"`
+	LanguageEqualFold    *string  `json:"languageEqualFold,omitempty"`
+	LanguageContainsFold *string  `json:"languageContainsFold,omitempty"`
 
 	// "company" edge predicates.
 	HasCompany     *bool                `json:"hasCompany,omitempty"`
@@ -1202,6 +1436,126 @@ func (i *ConversationWhereInput) P() (predicate.Conversation, error) {
 	if i.ClosedAtNotNil {
 		predicates = append(predicates, conversation.ClosedAtNotNil())
 	}
+	if i.LastMessagePreview != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewEQ(*i.LastMessagePreview))
+	}
+	if i.LastMessagePreviewNEQ != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewNEQ(*i.LastMessagePreviewNEQ))
+	}
+	if len(i.LastMessagePreviewIn) > 0 {
+		predicates = append(predicates, conversation.LastMessagePreviewIn(i.LastMessagePreviewIn...))
+	}
+	if len(i.LastMessagePreviewNotIn) > 0 {
+		predicates = append(predicates, conversation.LastMessagePreviewNotIn(i.LastMessagePreviewNotIn...))
+	}
+	if i.LastMessagePreviewGT != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewGT(*i.LastMessagePreviewGT))
+	}
+	if i.LastMessagePreviewGTE != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewGTE(*i.LastMessagePreviewGTE))
+	}
+	if i.LastMessagePreviewLT != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewLT(*i.LastMessagePreviewLT))
+	}
+	if i.LastMessagePreviewLTE != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewLTE(*i.LastMessagePreviewLTE))
+	}
+	if i.LastMessagePreviewContains != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewContains(*i.LastMessagePreviewContains))
+	}
+	if i.LastMessagePreviewHasPrefix != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewHasPrefix(*i.LastMessagePreviewHasPrefix))
+	}
+	if i.LastMessagePreviewHasSuffix != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewHasSuffix(*i.LastMessagePreviewHasSuffix))
+	}
+	if i.LastMessagePreviewIsNil {
+		predicates = append(predicates, conversation.LastMessagePreviewIsNil())
+	}
+	if i.LastMessagePreviewNotNil {
+		predicates = append(predicates, conversation.LastMessagePreviewNotNil())
+	}
+	if i.LastMessagePreviewEqualFold != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewEqualFold(*i.LastMessagePreviewEqualFold))
+	}
+	if i.LastMessagePreviewContainsFold != nil {
+		predicates = append(predicates, conversation.LastMessagePreviewContainsFold(*i.LastMessagePreviewContainsFold))
+	}
+	if i.HumanRequestedAt != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtEQ(*i.HumanRequestedAt))
+	}
+	if i.HumanRequestedAtNEQ != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtNEQ(*i.HumanRequestedAtNEQ))
+	}
+	if len(i.HumanRequestedAtIn) > 0 {
+		predicates = append(predicates, conversation.HumanRequestedAtIn(i.HumanRequestedAtIn...))
+	}
+	if len(i.HumanRequestedAtNotIn) > 0 {
+		predicates = append(predicates, conversation.HumanRequestedAtNotIn(i.HumanRequestedAtNotIn...))
+	}
+	if i.HumanRequestedAtGT != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtGT(*i.HumanRequestedAtGT))
+	}
+	if i.HumanRequestedAtGTE != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtGTE(*i.HumanRequestedAtGTE))
+	}
+	if i.HumanRequestedAtLT != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtLT(*i.HumanRequestedAtLT))
+	}
+	if i.HumanRequestedAtLTE != nil {
+		predicates = append(predicates, conversation.HumanRequestedAtLTE(*i.HumanRequestedAtLTE))
+	}
+	if i.HumanRequestedAtIsNil {
+		predicates = append(predicates, conversation.HumanRequestedAtIsNil())
+	}
+	if i.HumanRequestedAtNotNil {
+		predicates = append(predicates, conversation.HumanRequestedAtNotNil())
+	}
+	if i.Language != nil {
+		predicates = append(predicates, conversation.LanguageEQ(*i.Language))
+	}
+	if i.LanguageNEQ != nil {
+		predicates = append(predicates, conversation.LanguageNEQ(*i.LanguageNEQ))
+	}
+	if len(i.LanguageIn) > 0 {
+		predicates = append(predicates, conversation.LanguageIn(i.LanguageIn...))
+	}
+	if len(i.LanguageNotIn) > 0 {
+		predicates = append(predicates, conversation.LanguageNotIn(i.LanguageNotIn...))
+	}
+	if i.LanguageGT != nil {
+		predicates = append(predicates, conversation.LanguageGT(*i.LanguageGT))
+	}
+	if i.LanguageGTE != nil {
+		predicates = append(predicates, conversation.LanguageGTE(*i.LanguageGTE))
+	}
+	if i.LanguageLT != nil {
+		predicates = append(predicates, conversation.LanguageLT(*i.LanguageLT))
+	}
+	if i.LanguageLTE != nil {
+		predicates = append(predicates, conversation.LanguageLTE(*i.LanguageLTE))
+	}
+	if i.LanguageContains != nil {
+		predicates = append(predicates, conversation.LanguageContains(*i.LanguageContains))
+	}
+	if i.LanguageHasPrefix != nil {
+		predicates = append(predicates, conversation.LanguageHasPrefix(*i.LanguageHasPrefix))
+	}
+	if i.LanguageHasSuffix != nil {
+		predicates = append(predicates, conversation.LanguageHasSuffix(*i.LanguageHasSuffix))
+	}
+	if i.LanguageIsNil {
+		predicates = append(predicates, conversation.LanguageIsNil())
+	}
+	if i.LanguageNotNil {
+		predicates = append(predicates, conversation.LanguageNotNil())
+	}
+	if i.LanguageEqualFold != nil {
+		predicates = append(predicates, conversation.LanguageEqualFold(*i.LanguageEqualFold))
+	}
+	if i.LanguageContainsFold != nil {
+		predicates = append(predicates, conversation.LanguageContainsFold(*i.LanguageContainsFold))
+	}
 
 	if i.HasCompany != nil {
 		p := conversation.HasCompany()
@@ -1369,6 +1723,65 @@ type MessageWhereInput struct {
 	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
 	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
 	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "seq" field predicates.
+	Seq      *int  `json:"seq,omitempty"`
+	SeqNEQ   *int  `json:"seqNEQ,omitempty"`
+	SeqIn    []int `json:"seqIn,omitempty"`
+	SeqNotIn []int `json:"seqNotIn,omitempty"`
+	SeqGT    *int  `json:"seqGT,omitempty"`
+	SeqGTE   *int  `json:"seqGTE,omitempty"`
+	SeqLT    *int  `json:"seqLT,omitempty"`
+	SeqLTE   *int  `json:"seqLTE,omitempty"`
+
+	// "sender_name" field predicates.
+	SenderName             *string  `json:"senderName,omitempty"`
+	SenderNameNEQ          *string  `json:"senderNameNEQ,omitempty"`
+	SenderNameIn           []string `json:"senderNameIn,omitempty"`
+	SenderNameNotIn        []string `json:"senderNameNotIn,omitempty"`
+	SenderNameGT           *string  `json:"senderNameGT,omitempty"`
+	SenderNameGTE          *string  `json:"senderNameGTE,omitempty"`
+	SenderNameLT           *string  `json:"senderNameLT,omitempty"`
+	SenderNameLTE          *string  `json:"senderNameLTE,omitempty"`
+	SenderNameContains     *string  `json:"senderNameContains,omitempty"`
+	SenderNameHasPrefix    *string  `json:"senderNameHasPrefix,omitempty"`
+	SenderNameHasSuffix    *string  `json:"senderNameHasSuffix,omitempty"`
+	SenderNameIsNil        bool     `json:"senderNameIsNil,omitempty"`
+	SenderNameNotNil       bool     `json:"senderNameNotNil,omitempty"`
+	SenderNameEqualFold    *string  `json:"senderNameEqualFold,omitempty"`
+	SenderNameContainsFold *string  `json:"senderNameContainsFold,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome       *message.Outcome  `json:"outcome,omitempty"`
+	OutcomeNEQ    *message.Outcome  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn     []message.Outcome `json:"outcomeIn,omitempty"`
+	OutcomeNotIn  []message.Outcome `json:"outcomeNotIn,omitempty"`
+	OutcomeIsNil  bool              `json:"outcomeIsNil,omitempty"`
+	OutcomeNotNil bool              `json:"outcomeNotNil,omitempty"`
+
+	// "confidence" field predicates.
+	Confidence       *float64  `json:"confidence,omitempty"`
+	ConfidenceNEQ    *float64  `json:"confidenceNEQ,omitempty"`
+	ConfidenceIn     []float64 `json:"confidenceIn,omitempty"`
+	ConfidenceNotIn  []float64 `json:"confidenceNotIn,omitempty"`
+	ConfidenceGT     *float64  `json:"confidenceGT,omitempty"`
+	ConfidenceGTE    *float64  `json:"confidenceGTE,omitempty"`
+	ConfidenceLT     *float64  `json:"confidenceLT,omitempty"`
+	ConfidenceLTE    *float64  `json:"confidenceLTE,omitempty"`
+	ConfidenceIsNil  bool      `json:"confidenceIsNil,omitempty"`
+	ConfidenceNotNil bool      `json:"confidenceNotNil,omitempty"`
+
+	// "reply_to_id" field predicates.
+	ReplyToID       *uuid.UUID  `json:"replyToID,omitempty"`
+	ReplyToIDNEQ    *uuid.UUID  `json:"replyToIDNEQ,omitempty"`
+	ReplyToIDIn     []uuid.UUID `json:"replyToIDIn,omitempty"`
+	ReplyToIDNotIn  []uuid.UUID `json:"replyToIDNotIn,omitempty"`
+	ReplyToIDGT     *uuid.UUID  `json:"replyToIDGT,omitempty"`
+	ReplyToIDGTE    *uuid.UUID  `json:"replyToIDGTE,omitempty"`
+	ReplyToIDLT     *uuid.UUID  `json:"replyToIDLT,omitempty"`
+	ReplyToIDLTE    *uuid.UUID  `json:"replyToIDLTE,omitempty"`
+	ReplyToIDIsNil  bool        `json:"replyToIDIsNil,omitempty"`
+	ReplyToIDNotNil bool        `json:"replyToIDNotNil,omitempty"`
 
 	// "company" edge predicates.
 	HasCompany     *bool                `json:"hasCompany,omitempty"`
@@ -1639,6 +2052,153 @@ func (i *MessageWhereInput) P() (predicate.Message, error) {
 	}
 	if i.CreatedAtLTE != nil {
 		predicates = append(predicates, message.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.Seq != nil {
+		predicates = append(predicates, message.SeqEQ(*i.Seq))
+	}
+	if i.SeqNEQ != nil {
+		predicates = append(predicates, message.SeqNEQ(*i.SeqNEQ))
+	}
+	if len(i.SeqIn) > 0 {
+		predicates = append(predicates, message.SeqIn(i.SeqIn...))
+	}
+	if len(i.SeqNotIn) > 0 {
+		predicates = append(predicates, message.SeqNotIn(i.SeqNotIn...))
+	}
+	if i.SeqGT != nil {
+		predicates = append(predicates, message.SeqGT(*i.SeqGT))
+	}
+	if i.SeqGTE != nil {
+		predicates = append(predicates, message.SeqGTE(*i.SeqGTE))
+	}
+	if i.SeqLT != nil {
+		predicates = append(predicates, message.SeqLT(*i.SeqLT))
+	}
+	if i.SeqLTE != nil {
+		predicates = append(predicates, message.SeqLTE(*i.SeqLTE))
+	}
+	if i.SenderName != nil {
+		predicates = append(predicates, message.SenderNameEQ(*i.SenderName))
+	}
+	if i.SenderNameNEQ != nil {
+		predicates = append(predicates, message.SenderNameNEQ(*i.SenderNameNEQ))
+	}
+	if len(i.SenderNameIn) > 0 {
+		predicates = append(predicates, message.SenderNameIn(i.SenderNameIn...))
+	}
+	if len(i.SenderNameNotIn) > 0 {
+		predicates = append(predicates, message.SenderNameNotIn(i.SenderNameNotIn...))
+	}
+	if i.SenderNameGT != nil {
+		predicates = append(predicates, message.SenderNameGT(*i.SenderNameGT))
+	}
+	if i.SenderNameGTE != nil {
+		predicates = append(predicates, message.SenderNameGTE(*i.SenderNameGTE))
+	}
+	if i.SenderNameLT != nil {
+		predicates = append(predicates, message.SenderNameLT(*i.SenderNameLT))
+	}
+	if i.SenderNameLTE != nil {
+		predicates = append(predicates, message.SenderNameLTE(*i.SenderNameLTE))
+	}
+	if i.SenderNameContains != nil {
+		predicates = append(predicates, message.SenderNameContains(*i.SenderNameContains))
+	}
+	if i.SenderNameHasPrefix != nil {
+		predicates = append(predicates, message.SenderNameHasPrefix(*i.SenderNameHasPrefix))
+	}
+	if i.SenderNameHasSuffix != nil {
+		predicates = append(predicates, message.SenderNameHasSuffix(*i.SenderNameHasSuffix))
+	}
+	if i.SenderNameIsNil {
+		predicates = append(predicates, message.SenderNameIsNil())
+	}
+	if i.SenderNameNotNil {
+		predicates = append(predicates, message.SenderNameNotNil())
+	}
+	if i.SenderNameEqualFold != nil {
+		predicates = append(predicates, message.SenderNameEqualFold(*i.SenderNameEqualFold))
+	}
+	if i.SenderNameContainsFold != nil {
+		predicates = append(predicates, message.SenderNameContainsFold(*i.SenderNameContainsFold))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, message.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, message.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, message.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, message.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeIsNil {
+		predicates = append(predicates, message.OutcomeIsNil())
+	}
+	if i.OutcomeNotNil {
+		predicates = append(predicates, message.OutcomeNotNil())
+	}
+	if i.Confidence != nil {
+		predicates = append(predicates, message.ConfidenceEQ(*i.Confidence))
+	}
+	if i.ConfidenceNEQ != nil {
+		predicates = append(predicates, message.ConfidenceNEQ(*i.ConfidenceNEQ))
+	}
+	if len(i.ConfidenceIn) > 0 {
+		predicates = append(predicates, message.ConfidenceIn(i.ConfidenceIn...))
+	}
+	if len(i.ConfidenceNotIn) > 0 {
+		predicates = append(predicates, message.ConfidenceNotIn(i.ConfidenceNotIn...))
+	}
+	if i.ConfidenceGT != nil {
+		predicates = append(predicates, message.ConfidenceGT(*i.ConfidenceGT))
+	}
+	if i.ConfidenceGTE != nil {
+		predicates = append(predicates, message.ConfidenceGTE(*i.ConfidenceGTE))
+	}
+	if i.ConfidenceLT != nil {
+		predicates = append(predicates, message.ConfidenceLT(*i.ConfidenceLT))
+	}
+	if i.ConfidenceLTE != nil {
+		predicates = append(predicates, message.ConfidenceLTE(*i.ConfidenceLTE))
+	}
+	if i.ConfidenceIsNil {
+		predicates = append(predicates, message.ConfidenceIsNil())
+	}
+	if i.ConfidenceNotNil {
+		predicates = append(predicates, message.ConfidenceNotNil())
+	}
+	if i.ReplyToID != nil {
+		predicates = append(predicates, message.ReplyToIDEQ(*i.ReplyToID))
+	}
+	if i.ReplyToIDNEQ != nil {
+		predicates = append(predicates, message.ReplyToIDNEQ(*i.ReplyToIDNEQ))
+	}
+	if len(i.ReplyToIDIn) > 0 {
+		predicates = append(predicates, message.ReplyToIDIn(i.ReplyToIDIn...))
+	}
+	if len(i.ReplyToIDNotIn) > 0 {
+		predicates = append(predicates, message.ReplyToIDNotIn(i.ReplyToIDNotIn...))
+	}
+	if i.ReplyToIDGT != nil {
+		predicates = append(predicates, message.ReplyToIDGT(*i.ReplyToIDGT))
+	}
+	if i.ReplyToIDGTE != nil {
+		predicates = append(predicates, message.ReplyToIDGTE(*i.ReplyToIDGTE))
+	}
+	if i.ReplyToIDLT != nil {
+		predicates = append(predicates, message.ReplyToIDLT(*i.ReplyToIDLT))
+	}
+	if i.ReplyToIDLTE != nil {
+		predicates = append(predicates, message.ReplyToIDLTE(*i.ReplyToIDLTE))
+	}
+	if i.ReplyToIDIsNil {
+		predicates = append(predicates, message.ReplyToIDIsNil())
+	}
+	if i.ReplyToIDNotNil {
+		predicates = append(predicates, message.ReplyToIDNotNil())
 	}
 
 	if i.HasCompany != nil {

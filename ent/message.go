@@ -39,6 +39,16 @@ type Message struct {
 	ClientMessageID *string `json:"client_message_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// Seq holds the value of the "seq" field.
+	Seq int `json:"seq,omitempty"`
+	// SenderName holds the value of the "sender_name" field.
+	SenderName string `json:"sender_name,omitempty"`
+	// Outcome holds the value of the "outcome" field.
+	Outcome *message.Outcome `json:"outcome,omitempty"`
+	// Confidence holds the value of the "confidence" field.
+	Confidence *float64 `json:"confidence,omitempty"`
+	// ReplyToID holds the value of the "reply_to_id" field.
+	ReplyToID *uuid.UUID `json:"reply_to_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MessageQuery when eager-loading is set.
 	Edges        MessageEdges `json:"edges"`
@@ -98,11 +108,15 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case message.FieldSenderID:
+		case message.FieldSenderID, message.FieldReplyToID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case message.FieldCitations:
 			values[i] = new([]byte)
-		case message.FieldSenderType, message.FieldBody, message.FieldClientMessageID:
+		case message.FieldConfidence:
+			values[i] = new(sql.NullFloat64)
+		case message.FieldSeq:
+			values[i] = new(sql.NullInt64)
+		case message.FieldSenderType, message.FieldBody, message.FieldClientMessageID, message.FieldSenderName, message.FieldOutcome:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -180,6 +194,39 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case message.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				_m.Seq = int(value.Int64)
+			}
+		case message.FieldSenderName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sender_name", values[i])
+			} else if value.Valid {
+				_m.SenderName = value.String
+			}
+		case message.FieldOutcome:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field outcome", values[i])
+			} else if value.Valid {
+				_m.Outcome = new(message.Outcome)
+				*_m.Outcome = message.Outcome(value.String)
+			}
+		case message.FieldConfidence:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field confidence", values[i])
+			} else if value.Valid {
+				_m.Confidence = new(float64)
+				*_m.Confidence = value.Float64
+			}
+		case message.FieldReplyToID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field reply_to_id", values[i])
+			} else if value.Valid {
+				_m.ReplyToID = new(uuid.UUID)
+				*_m.ReplyToID = *value.S.(*uuid.UUID)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -259,6 +306,27 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
+	builder.WriteString(", ")
+	builder.WriteString("sender_name=")
+	builder.WriteString(_m.SenderName)
+	builder.WriteString(", ")
+	if v := _m.Outcome; v != nil {
+		builder.WriteString("outcome=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Confidence; v != nil {
+		builder.WriteString("confidence=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ReplyToID; v != nil {
+		builder.WriteString("reply_to_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -100,6 +100,68 @@ func (_c *MessageCreate) SetNillableCreatedAt(v *time.Time) *MessageCreate {
 	return _c
 }
 
+// SetSeq sets the "seq" field.
+func (_c *MessageCreate) SetSeq(v int) *MessageCreate {
+	_c.mutation.SetSeq(v)
+	return _c
+}
+
+// SetSenderName sets the "sender_name" field.
+func (_c *MessageCreate) SetSenderName(v string) *MessageCreate {
+	_c.mutation.SetSenderName(v)
+	return _c
+}
+
+// SetNillableSenderName sets the "sender_name" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableSenderName(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetSenderName(*v)
+	}
+	return _c
+}
+
+// SetOutcome sets the "outcome" field.
+func (_c *MessageCreate) SetOutcome(v message.Outcome) *MessageCreate {
+	_c.mutation.SetOutcome(v)
+	return _c
+}
+
+// SetNillableOutcome sets the "outcome" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableOutcome(v *message.Outcome) *MessageCreate {
+	if v != nil {
+		_c.SetOutcome(*v)
+	}
+	return _c
+}
+
+// SetConfidence sets the "confidence" field.
+func (_c *MessageCreate) SetConfidence(v float64) *MessageCreate {
+	_c.mutation.SetConfidence(v)
+	return _c
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableConfidence(v *float64) *MessageCreate {
+	if v != nil {
+		_c.SetConfidence(*v)
+	}
+	return _c
+}
+
+// SetReplyToID sets the "reply_to_id" field.
+func (_c *MessageCreate) SetReplyToID(v uuid.UUID) *MessageCreate {
+	_c.mutation.SetReplyToID(v)
+	return _c
+}
+
+// SetNillableReplyToID sets the "reply_to_id" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableReplyToID(v *uuid.UUID) *MessageCreate {
+	if v != nil {
+		_c.SetReplyToID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MessageCreate) SetID(v uuid.UUID) *MessageCreate {
 	_c.mutation.SetID(v)
@@ -215,6 +277,19 @@ func (_c *MessageCreate) check() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Message.created_at"`)}
 	}
+	if _, ok := _c.mutation.Seq(); !ok {
+		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "Message.seq"`)}
+	}
+	if v, ok := _c.mutation.SenderName(); ok {
+		if err := message.SenderNameValidator(v); err != nil {
+			return &ValidationError{Name: "sender_name", err: fmt.Errorf(`ent: validator failed for field "Message.sender_name": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Outcome(); ok {
+		if err := message.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "Message.outcome": %w`, err)}
+		}
+	}
 	if len(_c.mutation.CompanyIDs()) == 0 {
 		return &ValidationError{Name: "company", err: errors.New(`ent: missing required edge "Message.company"`)}
 	}
@@ -276,6 +351,26 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(message.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.Seq(); ok {
+		_spec.SetField(message.FieldSeq, field.TypeInt, value)
+		_node.Seq = value
+	}
+	if value, ok := _c.mutation.SenderName(); ok {
+		_spec.SetField(message.FieldSenderName, field.TypeString, value)
+		_node.SenderName = value
+	}
+	if value, ok := _c.mutation.Outcome(); ok {
+		_spec.SetField(message.FieldOutcome, field.TypeEnum, value)
+		_node.Outcome = &value
+	}
+	if value, ok := _c.mutation.Confidence(); ok {
+		_spec.SetField(message.FieldConfidence, field.TypeFloat64, value)
+		_node.Confidence = &value
+	}
+	if value, ok := _c.mutation.ReplyToID(); ok {
+		_spec.SetField(message.FieldReplyToID, field.TypeUUID, value)
+		_node.ReplyToID = &value
 	}
 	if nodes := _c.mutation.CompanyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -410,6 +505,24 @@ func (u *MessageUpsert) ClearCitations() *MessageUpsert {
 	return u
 }
 
+// SetSenderName sets the "sender_name" field.
+func (u *MessageUpsert) SetSenderName(v string) *MessageUpsert {
+	u.Set(message.FieldSenderName, v)
+	return u
+}
+
+// UpdateSenderName sets the "sender_name" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateSenderName() *MessageUpsert {
+	u.SetExcluded(message.FieldSenderName)
+	return u
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (u *MessageUpsert) ClearSenderName() *MessageUpsert {
+	u.SetNull(message.FieldSenderName)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -444,6 +557,18 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(message.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.Seq(); exists {
+			s.SetIgnore(message.FieldSeq)
+		}
+		if _, exists := u.create.mutation.Outcome(); exists {
+			s.SetIgnore(message.FieldOutcome)
+		}
+		if _, exists := u.create.mutation.Confidence(); exists {
+			s.SetIgnore(message.FieldConfidence)
+		}
+		if _, exists := u.create.mutation.ReplyToID(); exists {
+			s.SetIgnore(message.FieldReplyToID)
 		}
 	}))
 	return u
@@ -508,6 +633,27 @@ func (u *MessageUpsertOne) UpdateCitations() *MessageUpsertOne {
 func (u *MessageUpsertOne) ClearCitations() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearCitations()
+	})
+}
+
+// SetSenderName sets the "sender_name" field.
+func (u *MessageUpsertOne) SetSenderName(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetSenderName(v)
+	})
+}
+
+// UpdateSenderName sets the "sender_name" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateSenderName() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateSenderName()
+	})
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (u *MessageUpsertOne) ClearSenderName() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearSenderName()
 	})
 }
 
@@ -712,6 +858,18 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(message.FieldCreatedAt)
 			}
+			if _, exists := b.mutation.Seq(); exists {
+				s.SetIgnore(message.FieldSeq)
+			}
+			if _, exists := b.mutation.Outcome(); exists {
+				s.SetIgnore(message.FieldOutcome)
+			}
+			if _, exists := b.mutation.Confidence(); exists {
+				s.SetIgnore(message.FieldConfidence)
+			}
+			if _, exists := b.mutation.ReplyToID(); exists {
+				s.SetIgnore(message.FieldReplyToID)
+			}
 		}
 	}))
 	return u
@@ -776,6 +934,27 @@ func (u *MessageUpsertBulk) UpdateCitations() *MessageUpsertBulk {
 func (u *MessageUpsertBulk) ClearCitations() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearCitations()
+	})
+}
+
+// SetSenderName sets the "sender_name" field.
+func (u *MessageUpsertBulk) SetSenderName(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetSenderName(v)
+	})
+}
+
+// UpdateSenderName sets the "sender_name" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateSenderName() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateSenderName()
+	})
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (u *MessageUpsertBulk) ClearSenderName() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearSenderName()
 	})
 }
 

@@ -61,6 +61,26 @@ func (_u *MessageUpdate) ClearCitations() *MessageUpdate {
 	return _u
 }
 
+// SetSenderName sets the "sender_name" field.
+func (_u *MessageUpdate) SetSenderName(v string) *MessageUpdate {
+	_u.mutation.SetSenderName(v)
+	return _u
+}
+
+// SetNillableSenderName sets the "sender_name" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableSenderName(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetSenderName(*v)
+	}
+	return _u
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (_u *MessageUpdate) ClearSenderName() *MessageUpdate {
+	_u.mutation.ClearSenderName()
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdate) Mutation() *MessageMutation {
 	return _u.mutation
@@ -100,6 +120,11 @@ func (_u *MessageUpdate) check() error {
 			return &ValidationError{Name: "body", err: fmt.Errorf(`ent: validator failed for field "Message.body": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SenderName(); ok {
+		if err := message.SenderNameValidator(v); err != nil {
+			return &ValidationError{Name: "sender_name", err: fmt.Errorf(`ent: validator failed for field "Message.sender_name": %w`, err)}
+		}
+	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Message.company"`)
 	}
@@ -137,6 +162,21 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.ClientMessageIDCleared() {
 		_spec.ClearField(message.FieldClientMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SenderName(); ok {
+		_spec.SetField(message.FieldSenderName, field.TypeString, value)
+	}
+	if _u.mutation.SenderNameCleared() {
+		_spec.ClearField(message.FieldSenderName, field.TypeString)
+	}
+	if _u.mutation.OutcomeCleared() {
+		_spec.ClearField(message.FieldOutcome, field.TypeEnum)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(message.FieldConfidence, field.TypeFloat64)
+	}
+	if _u.mutation.ReplyToIDCleared() {
+		_spec.ClearField(message.FieldReplyToID, field.TypeUUID)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -190,6 +230,26 @@ func (_u *MessageUpdateOne) ClearCitations() *MessageUpdateOne {
 	return _u
 }
 
+// SetSenderName sets the "sender_name" field.
+func (_u *MessageUpdateOne) SetSenderName(v string) *MessageUpdateOne {
+	_u.mutation.SetSenderName(v)
+	return _u
+}
+
+// SetNillableSenderName sets the "sender_name" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableSenderName(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetSenderName(*v)
+	}
+	return _u
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (_u *MessageUpdateOne) ClearSenderName() *MessageUpdateOne {
+	_u.mutation.ClearSenderName()
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdateOne) Mutation() *MessageMutation {
 	return _u.mutation
@@ -240,6 +300,11 @@ func (_u *MessageUpdateOne) check() error {
 	if v, ok := _u.mutation.Body(); ok {
 		if err := message.BodyValidator(v); err != nil {
 			return &ValidationError{Name: "body", err: fmt.Errorf(`ent: validator failed for field "Message.body": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.SenderName(); ok {
+		if err := message.SenderNameValidator(v); err != nil {
+			return &ValidationError{Name: "sender_name", err: fmt.Errorf(`ent: validator failed for field "Message.sender_name": %w`, err)}
 		}
 	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
@@ -296,6 +361,21 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.ClientMessageIDCleared() {
 		_spec.ClearField(message.FieldClientMessageID, field.TypeString)
+	}
+	if value, ok := _u.mutation.SenderName(); ok {
+		_spec.SetField(message.FieldSenderName, field.TypeString, value)
+	}
+	if _u.mutation.SenderNameCleared() {
+		_spec.ClearField(message.FieldSenderName, field.TypeString)
+	}
+	if _u.mutation.OutcomeCleared() {
+		_spec.ClearField(message.FieldOutcome, field.TypeEnum)
+	}
+	if _u.mutation.ConfidenceCleared() {
+		_spec.ClearField(message.FieldConfidence, field.TypeFloat64)
+	}
+	if _u.mutation.ReplyToIDCleared() {
+		_spec.ClearField(message.FieldReplyToID, field.TypeUUID)
 	}
 	_node = &Message{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -1984,6 +1984,11 @@ type CompanyMutation struct {
 	appendallowed_origins []string
 	identity_secret       *string
 	require_identity      *bool
+	assistant_name        *string
+	assistant_tone        *string
+	auto_handoff          *bool
+	business_hours        **schematype.BusinessHours
+	away_message          *string
 	clearedFields         map[string]struct{}
 	done                  bool
 	oldValue              func(context.Context) (*Company, error)
@@ -2787,6 +2792,225 @@ func (m *CompanyMutation) ResetRequireIdentity() {
 	m.require_identity = nil
 }
 
+// SetAssistantName sets the "assistant_name" field.
+func (m *CompanyMutation) SetAssistantName(s string) {
+	m.assistant_name = &s
+}
+
+// AssistantName returns the value of the "assistant_name" field in the mutation.
+func (m *CompanyMutation) AssistantName() (r string, exists bool) {
+	v := m.assistant_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssistantName returns the old "assistant_name" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldAssistantName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssistantName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssistantName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssistantName: %w", err)
+	}
+	return oldValue.AssistantName, nil
+}
+
+// ResetAssistantName resets all changes to the "assistant_name" field.
+func (m *CompanyMutation) ResetAssistantName() {
+	m.assistant_name = nil
+}
+
+// SetAssistantTone sets the "assistant_tone" field.
+func (m *CompanyMutation) SetAssistantTone(s string) {
+	m.assistant_tone = &s
+}
+
+// AssistantTone returns the value of the "assistant_tone" field in the mutation.
+func (m *CompanyMutation) AssistantTone() (r string, exists bool) {
+	v := m.assistant_tone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssistantTone returns the old "assistant_tone" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldAssistantTone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssistantTone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssistantTone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssistantTone: %w", err)
+	}
+	return oldValue.AssistantTone, nil
+}
+
+// ClearAssistantTone clears the value of the "assistant_tone" field.
+func (m *CompanyMutation) ClearAssistantTone() {
+	m.assistant_tone = nil
+	m.clearedFields[company.FieldAssistantTone] = struct{}{}
+}
+
+// AssistantToneCleared returns if the "assistant_tone" field was cleared in this mutation.
+func (m *CompanyMutation) AssistantToneCleared() bool {
+	_, ok := m.clearedFields[company.FieldAssistantTone]
+	return ok
+}
+
+// ResetAssistantTone resets all changes to the "assistant_tone" field.
+func (m *CompanyMutation) ResetAssistantTone() {
+	m.assistant_tone = nil
+	delete(m.clearedFields, company.FieldAssistantTone)
+}
+
+// SetAutoHandoff sets the "auto_handoff" field.
+func (m *CompanyMutation) SetAutoHandoff(b bool) {
+	m.auto_handoff = &b
+}
+
+// AutoHandoff returns the value of the "auto_handoff" field in the mutation.
+func (m *CompanyMutation) AutoHandoff() (r bool, exists bool) {
+	v := m.auto_handoff
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutoHandoff returns the old "auto_handoff" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldAutoHandoff(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutoHandoff is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutoHandoff requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutoHandoff: %w", err)
+	}
+	return oldValue.AutoHandoff, nil
+}
+
+// ResetAutoHandoff resets all changes to the "auto_handoff" field.
+func (m *CompanyMutation) ResetAutoHandoff() {
+	m.auto_handoff = nil
+}
+
+// SetBusinessHours sets the "business_hours" field.
+func (m *CompanyMutation) SetBusinessHours(sh *schematype.BusinessHours) {
+	m.business_hours = &sh
+}
+
+// BusinessHours returns the value of the "business_hours" field in the mutation.
+func (m *CompanyMutation) BusinessHours() (r *schematype.BusinessHours, exists bool) {
+	v := m.business_hours
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBusinessHours returns the old "business_hours" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldBusinessHours(ctx context.Context) (v *schematype.BusinessHours, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBusinessHours is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBusinessHours requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBusinessHours: %w", err)
+	}
+	return oldValue.BusinessHours, nil
+}
+
+// ClearBusinessHours clears the value of the "business_hours" field.
+func (m *CompanyMutation) ClearBusinessHours() {
+	m.business_hours = nil
+	m.clearedFields[company.FieldBusinessHours] = struct{}{}
+}
+
+// BusinessHoursCleared returns if the "business_hours" field was cleared in this mutation.
+func (m *CompanyMutation) BusinessHoursCleared() bool {
+	_, ok := m.clearedFields[company.FieldBusinessHours]
+	return ok
+}
+
+// ResetBusinessHours resets all changes to the "business_hours" field.
+func (m *CompanyMutation) ResetBusinessHours() {
+	m.business_hours = nil
+	delete(m.clearedFields, company.FieldBusinessHours)
+}
+
+// SetAwayMessage sets the "away_message" field.
+func (m *CompanyMutation) SetAwayMessage(s string) {
+	m.away_message = &s
+}
+
+// AwayMessage returns the value of the "away_message" field in the mutation.
+func (m *CompanyMutation) AwayMessage() (r string, exists bool) {
+	v := m.away_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAwayMessage returns the old "away_message" field's value of the Company entity.
+// If the Company object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CompanyMutation) OldAwayMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAwayMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAwayMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAwayMessage: %w", err)
+	}
+	return oldValue.AwayMessage, nil
+}
+
+// ClearAwayMessage clears the value of the "away_message" field.
+func (m *CompanyMutation) ClearAwayMessage() {
+	m.away_message = nil
+	m.clearedFields[company.FieldAwayMessage] = struct{}{}
+}
+
+// AwayMessageCleared returns if the "away_message" field was cleared in this mutation.
+func (m *CompanyMutation) AwayMessageCleared() bool {
+	_, ok := m.clearedFields[company.FieldAwayMessage]
+	return ok
+}
+
+// ResetAwayMessage resets all changes to the "away_message" field.
+func (m *CompanyMutation) ResetAwayMessage() {
+	m.away_message = nil
+	delete(m.clearedFields, company.FieldAwayMessage)
+}
+
 // Where appends a list predicates to the CompanyMutation builder.
 func (m *CompanyMutation) Where(ps ...predicate.Company) {
 	m.predicates = append(m.predicates, ps...)
@@ -2821,7 +3045,7 @@ func (m *CompanyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CompanyMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, company.FieldCreatedAt)
 	}
@@ -2873,6 +3097,21 @@ func (m *CompanyMutation) Fields() []string {
 	if m.require_identity != nil {
 		fields = append(fields, company.FieldRequireIdentity)
 	}
+	if m.assistant_name != nil {
+		fields = append(fields, company.FieldAssistantName)
+	}
+	if m.assistant_tone != nil {
+		fields = append(fields, company.FieldAssistantTone)
+	}
+	if m.auto_handoff != nil {
+		fields = append(fields, company.FieldAutoHandoff)
+	}
+	if m.business_hours != nil {
+		fields = append(fields, company.FieldBusinessHours)
+	}
+	if m.away_message != nil {
+		fields = append(fields, company.FieldAwayMessage)
+	}
 	return fields
 }
 
@@ -2915,6 +3154,16 @@ func (m *CompanyMutation) Field(name string) (ent.Value, bool) {
 		return m.IdentitySecret()
 	case company.FieldRequireIdentity:
 		return m.RequireIdentity()
+	case company.FieldAssistantName:
+		return m.AssistantName()
+	case company.FieldAssistantTone:
+		return m.AssistantTone()
+	case company.FieldAutoHandoff:
+		return m.AutoHandoff()
+	case company.FieldBusinessHours:
+		return m.BusinessHours()
+	case company.FieldAwayMessage:
+		return m.AwayMessage()
 	}
 	return nil, false
 }
@@ -2958,6 +3207,16 @@ func (m *CompanyMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldIdentitySecret(ctx)
 	case company.FieldRequireIdentity:
 		return m.OldRequireIdentity(ctx)
+	case company.FieldAssistantName:
+		return m.OldAssistantName(ctx)
+	case company.FieldAssistantTone:
+		return m.OldAssistantTone(ctx)
+	case company.FieldAutoHandoff:
+		return m.OldAutoHandoff(ctx)
+	case company.FieldBusinessHours:
+		return m.OldBusinessHours(ctx)
+	case company.FieldAwayMessage:
+		return m.OldAwayMessage(ctx)
 	}
 	return nil, fmt.Errorf("unknown Company field %s", name)
 }
@@ -3086,6 +3345,41 @@ func (m *CompanyMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRequireIdentity(v)
 		return nil
+	case company.FieldAssistantName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssistantName(v)
+		return nil
+	case company.FieldAssistantTone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssistantTone(v)
+		return nil
+	case company.FieldAutoHandoff:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutoHandoff(v)
+		return nil
+	case company.FieldBusinessHours:
+		v, ok := value.(*schematype.BusinessHours)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBusinessHours(v)
+		return nil
+	case company.FieldAwayMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAwayMessage(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Company field %s", name)
 }
@@ -3131,6 +3425,15 @@ func (m *CompanyMutation) ClearedFields() []string {
 	if m.FieldCleared(company.FieldAllowedOrigins) {
 		fields = append(fields, company.FieldAllowedOrigins)
 	}
+	if m.FieldCleared(company.FieldAssistantTone) {
+		fields = append(fields, company.FieldAssistantTone)
+	}
+	if m.FieldCleared(company.FieldBusinessHours) {
+		fields = append(fields, company.FieldBusinessHours)
+	}
+	if m.FieldCleared(company.FieldAwayMessage) {
+		fields = append(fields, company.FieldAwayMessage)
+	}
 	return fields
 }
 
@@ -3159,6 +3462,15 @@ func (m *CompanyMutation) ClearField(name string) error {
 		return nil
 	case company.FieldAllowedOrigins:
 		m.ClearAllowedOrigins()
+		return nil
+	case company.FieldAssistantTone:
+		m.ClearAssistantTone()
+		return nil
+	case company.FieldBusinessHours:
+		m.ClearBusinessHours()
+		return nil
+	case company.FieldAwayMessage:
+		m.ClearAwayMessage()
 		return nil
 	}
 	return fmt.Errorf("unknown Company nullable field %s", name)
@@ -3219,6 +3531,21 @@ func (m *CompanyMutation) ResetField(name string) error {
 	case company.FieldRequireIdentity:
 		m.ResetRequireIdentity()
 		return nil
+	case company.FieldAssistantName:
+		m.ResetAssistantName()
+		return nil
+	case company.FieldAssistantTone:
+		m.ResetAssistantTone()
+		return nil
+	case company.FieldAutoHandoff:
+		m.ResetAutoHandoff()
+		return nil
+	case company.FieldBusinessHours:
+		m.ResetBusinessHours()
+		return nil
+	case company.FieldAwayMessage:
+		m.ResetAwayMessage()
+		return nil
 	}
 	return fmt.Errorf("unknown Company field %s", name)
 }
@@ -3274,30 +3601,37 @@ func (m *CompanyMutation) ResetEdge(name string) error {
 // ConversationMutation represents an operation that mutates the Conversation nodes in the graph.
 type ConversationMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *uuid.UUID
-	created_at      *time.Time
-	updated_at      *time.Time
-	status          *conversation.Status
-	rating          *int
-	addrating       *int
-	rating_comment  *string
-	last_message_at *time.Time
-	closed_at       *time.Time
-	clearedFields   map[string]struct{}
-	company         *uuid.UUID
-	clearedcompany  bool
-	visitor         *uuid.UUID
-	clearedvisitor  bool
-	assignee        *uuid.UUID
-	clearedassignee bool
-	messages        map[uuid.UUID]struct{}
-	removedmessages map[uuid.UUID]struct{}
-	clearedmessages bool
-	done            bool
-	oldValue        func(context.Context) (*Conversation, error)
-	predicates      []predicate.Conversation
+	op                   Op
+	typ                  string
+	id                   *uuid.UUID
+	created_at           *time.Time
+	updated_at           *time.Time
+	status               *conversation.Status
+	rating               *int
+	addrating            *int
+	rating_comment       *string
+	last_message_at      *time.Time
+	closed_at            *time.Time
+	last_seq             *int
+	addlast_seq          *int
+	last_message_preview *string
+	human_requested_at   *time.Time
+	pending_message_id   *uuid.UUID
+	reply_lease_until    *time.Time
+	language             *string
+	clearedFields        map[string]struct{}
+	company              *uuid.UUID
+	clearedcompany       bool
+	visitor              *uuid.UUID
+	clearedvisitor       bool
+	assignee             *uuid.UUID
+	clearedassignee      bool
+	messages             map[uuid.UUID]struct{}
+	removedmessages      map[uuid.UUID]struct{}
+	clearedmessages      bool
+	done                 bool
+	oldValue             func(context.Context) (*Conversation, error)
+	predicates           []predicate.Conversation
 }
 
 var _ ent.Mutation = (*ConversationMutation)(nil)
@@ -3837,6 +4171,307 @@ func (m *ConversationMutation) ResetClosedAt() {
 	delete(m.clearedFields, conversation.FieldClosedAt)
 }
 
+// SetLastSeq sets the "last_seq" field.
+func (m *ConversationMutation) SetLastSeq(i int) {
+	m.last_seq = &i
+	m.addlast_seq = nil
+}
+
+// LastSeq returns the value of the "last_seq" field in the mutation.
+func (m *ConversationMutation) LastSeq() (r int, exists bool) {
+	v := m.last_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeq returns the old "last_seq" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldLastSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeq: %w", err)
+	}
+	return oldValue.LastSeq, nil
+}
+
+// AddLastSeq adds i to the "last_seq" field.
+func (m *ConversationMutation) AddLastSeq(i int) {
+	if m.addlast_seq != nil {
+		*m.addlast_seq += i
+	} else {
+		m.addlast_seq = &i
+	}
+}
+
+// AddedLastSeq returns the value that was added to the "last_seq" field in this mutation.
+func (m *ConversationMutation) AddedLastSeq() (r int, exists bool) {
+	v := m.addlast_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLastSeq resets all changes to the "last_seq" field.
+func (m *ConversationMutation) ResetLastSeq() {
+	m.last_seq = nil
+	m.addlast_seq = nil
+}
+
+// SetLastMessagePreview sets the "last_message_preview" field.
+func (m *ConversationMutation) SetLastMessagePreview(s string) {
+	m.last_message_preview = &s
+}
+
+// LastMessagePreview returns the value of the "last_message_preview" field in the mutation.
+func (m *ConversationMutation) LastMessagePreview() (r string, exists bool) {
+	v := m.last_message_preview
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastMessagePreview returns the old "last_message_preview" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldLastMessagePreview(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastMessagePreview is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastMessagePreview requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastMessagePreview: %w", err)
+	}
+	return oldValue.LastMessagePreview, nil
+}
+
+// ClearLastMessagePreview clears the value of the "last_message_preview" field.
+func (m *ConversationMutation) ClearLastMessagePreview() {
+	m.last_message_preview = nil
+	m.clearedFields[conversation.FieldLastMessagePreview] = struct{}{}
+}
+
+// LastMessagePreviewCleared returns if the "last_message_preview" field was cleared in this mutation.
+func (m *ConversationMutation) LastMessagePreviewCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldLastMessagePreview]
+	return ok
+}
+
+// ResetLastMessagePreview resets all changes to the "last_message_preview" field.
+func (m *ConversationMutation) ResetLastMessagePreview() {
+	m.last_message_preview = nil
+	delete(m.clearedFields, conversation.FieldLastMessagePreview)
+}
+
+// SetHumanRequestedAt sets the "human_requested_at" field.
+func (m *ConversationMutation) SetHumanRequestedAt(t time.Time) {
+	m.human_requested_at = &t
+}
+
+// HumanRequestedAt returns the value of the "human_requested_at" field in the mutation.
+func (m *ConversationMutation) HumanRequestedAt() (r time.Time, exists bool) {
+	v := m.human_requested_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHumanRequestedAt returns the old "human_requested_at" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldHumanRequestedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHumanRequestedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHumanRequestedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHumanRequestedAt: %w", err)
+	}
+	return oldValue.HumanRequestedAt, nil
+}
+
+// ClearHumanRequestedAt clears the value of the "human_requested_at" field.
+func (m *ConversationMutation) ClearHumanRequestedAt() {
+	m.human_requested_at = nil
+	m.clearedFields[conversation.FieldHumanRequestedAt] = struct{}{}
+}
+
+// HumanRequestedAtCleared returns if the "human_requested_at" field was cleared in this mutation.
+func (m *ConversationMutation) HumanRequestedAtCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldHumanRequestedAt]
+	return ok
+}
+
+// ResetHumanRequestedAt resets all changes to the "human_requested_at" field.
+func (m *ConversationMutation) ResetHumanRequestedAt() {
+	m.human_requested_at = nil
+	delete(m.clearedFields, conversation.FieldHumanRequestedAt)
+}
+
+// SetPendingMessageID sets the "pending_message_id" field.
+func (m *ConversationMutation) SetPendingMessageID(u uuid.UUID) {
+	m.pending_message_id = &u
+}
+
+// PendingMessageID returns the value of the "pending_message_id" field in the mutation.
+func (m *ConversationMutation) PendingMessageID() (r uuid.UUID, exists bool) {
+	v := m.pending_message_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPendingMessageID returns the old "pending_message_id" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldPendingMessageID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPendingMessageID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPendingMessageID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPendingMessageID: %w", err)
+	}
+	return oldValue.PendingMessageID, nil
+}
+
+// ClearPendingMessageID clears the value of the "pending_message_id" field.
+func (m *ConversationMutation) ClearPendingMessageID() {
+	m.pending_message_id = nil
+	m.clearedFields[conversation.FieldPendingMessageID] = struct{}{}
+}
+
+// PendingMessageIDCleared returns if the "pending_message_id" field was cleared in this mutation.
+func (m *ConversationMutation) PendingMessageIDCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldPendingMessageID]
+	return ok
+}
+
+// ResetPendingMessageID resets all changes to the "pending_message_id" field.
+func (m *ConversationMutation) ResetPendingMessageID() {
+	m.pending_message_id = nil
+	delete(m.clearedFields, conversation.FieldPendingMessageID)
+}
+
+// SetReplyLeaseUntil sets the "reply_lease_until" field.
+func (m *ConversationMutation) SetReplyLeaseUntil(t time.Time) {
+	m.reply_lease_until = &t
+}
+
+// ReplyLeaseUntil returns the value of the "reply_lease_until" field in the mutation.
+func (m *ConversationMutation) ReplyLeaseUntil() (r time.Time, exists bool) {
+	v := m.reply_lease_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyLeaseUntil returns the old "reply_lease_until" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldReplyLeaseUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyLeaseUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyLeaseUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyLeaseUntil: %w", err)
+	}
+	return oldValue.ReplyLeaseUntil, nil
+}
+
+// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
+func (m *ConversationMutation) ClearReplyLeaseUntil() {
+	m.reply_lease_until = nil
+	m.clearedFields[conversation.FieldReplyLeaseUntil] = struct{}{}
+}
+
+// ReplyLeaseUntilCleared returns if the "reply_lease_until" field was cleared in this mutation.
+func (m *ConversationMutation) ReplyLeaseUntilCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldReplyLeaseUntil]
+	return ok
+}
+
+// ResetReplyLeaseUntil resets all changes to the "reply_lease_until" field.
+func (m *ConversationMutation) ResetReplyLeaseUntil() {
+	m.reply_lease_until = nil
+	delete(m.clearedFields, conversation.FieldReplyLeaseUntil)
+}
+
+// SetLanguage sets the "language" field.
+func (m *ConversationMutation) SetLanguage(s string) {
+	m.language = &s
+}
+
+// Language returns the value of the "language" field in the mutation.
+func (m *ConversationMutation) Language() (r string, exists bool) {
+	v := m.language
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLanguage returns the old "language" field's value of the Conversation entity.
+// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ConversationMutation) OldLanguage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLanguage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLanguage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLanguage: %w", err)
+	}
+	return oldValue.Language, nil
+}
+
+// ClearLanguage clears the value of the "language" field.
+func (m *ConversationMutation) ClearLanguage() {
+	m.language = nil
+	m.clearedFields[conversation.FieldLanguage] = struct{}{}
+}
+
+// LanguageCleared returns if the "language" field was cleared in this mutation.
+func (m *ConversationMutation) LanguageCleared() bool {
+	_, ok := m.clearedFields[conversation.FieldLanguage]
+	return ok
+}
+
+// ResetLanguage resets all changes to the "language" field.
+func (m *ConversationMutation) ResetLanguage() {
+	m.language = nil
+	delete(m.clearedFields, conversation.FieldLanguage)
+}
+
 // ClearCompany clears the "company" edge to the Company entity.
 func (m *ConversationMutation) ClearCompany() {
 	m.clearedcompany = true
@@ -4006,7 +4641,7 @@ func (m *ConversationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 16)
 	if m.company != nil {
 		fields = append(fields, conversation.FieldCompanyID)
 	}
@@ -4037,6 +4672,24 @@ func (m *ConversationMutation) Fields() []string {
 	if m.closed_at != nil {
 		fields = append(fields, conversation.FieldClosedAt)
 	}
+	if m.last_seq != nil {
+		fields = append(fields, conversation.FieldLastSeq)
+	}
+	if m.last_message_preview != nil {
+		fields = append(fields, conversation.FieldLastMessagePreview)
+	}
+	if m.human_requested_at != nil {
+		fields = append(fields, conversation.FieldHumanRequestedAt)
+	}
+	if m.pending_message_id != nil {
+		fields = append(fields, conversation.FieldPendingMessageID)
+	}
+	if m.reply_lease_until != nil {
+		fields = append(fields, conversation.FieldReplyLeaseUntil)
+	}
+	if m.language != nil {
+		fields = append(fields, conversation.FieldLanguage)
+	}
 	return fields
 }
 
@@ -4065,6 +4718,18 @@ func (m *ConversationMutation) Field(name string) (ent.Value, bool) {
 		return m.LastMessageAt()
 	case conversation.FieldClosedAt:
 		return m.ClosedAt()
+	case conversation.FieldLastSeq:
+		return m.LastSeq()
+	case conversation.FieldLastMessagePreview:
+		return m.LastMessagePreview()
+	case conversation.FieldHumanRequestedAt:
+		return m.HumanRequestedAt()
+	case conversation.FieldPendingMessageID:
+		return m.PendingMessageID()
+	case conversation.FieldReplyLeaseUntil:
+		return m.ReplyLeaseUntil()
+	case conversation.FieldLanguage:
+		return m.Language()
 	}
 	return nil, false
 }
@@ -4094,6 +4759,18 @@ func (m *ConversationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldLastMessageAt(ctx)
 	case conversation.FieldClosedAt:
 		return m.OldClosedAt(ctx)
+	case conversation.FieldLastSeq:
+		return m.OldLastSeq(ctx)
+	case conversation.FieldLastMessagePreview:
+		return m.OldLastMessagePreview(ctx)
+	case conversation.FieldHumanRequestedAt:
+		return m.OldHumanRequestedAt(ctx)
+	case conversation.FieldPendingMessageID:
+		return m.OldPendingMessageID(ctx)
+	case conversation.FieldReplyLeaseUntil:
+		return m.OldReplyLeaseUntil(ctx)
+	case conversation.FieldLanguage:
+		return m.OldLanguage(ctx)
 	}
 	return nil, fmt.Errorf("unknown Conversation field %s", name)
 }
@@ -4173,6 +4850,48 @@ func (m *ConversationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetClosedAt(v)
 		return nil
+	case conversation.FieldLastSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeq(v)
+		return nil
+	case conversation.FieldLastMessagePreview:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastMessagePreview(v)
+		return nil
+	case conversation.FieldHumanRequestedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHumanRequestedAt(v)
+		return nil
+	case conversation.FieldPendingMessageID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPendingMessageID(v)
+		return nil
+	case conversation.FieldReplyLeaseUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyLeaseUntil(v)
+		return nil
+	case conversation.FieldLanguage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLanguage(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Conversation field %s", name)
 }
@@ -4184,6 +4903,9 @@ func (m *ConversationMutation) AddedFields() []string {
 	if m.addrating != nil {
 		fields = append(fields, conversation.FieldRating)
 	}
+	if m.addlast_seq != nil {
+		fields = append(fields, conversation.FieldLastSeq)
+	}
 	return fields
 }
 
@@ -4194,6 +4916,8 @@ func (m *ConversationMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case conversation.FieldRating:
 		return m.AddedRating()
+	case conversation.FieldLastSeq:
+		return m.AddedLastSeq()
 	}
 	return nil, false
 }
@@ -4209,6 +4933,13 @@ func (m *ConversationMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddRating(v)
+		return nil
+	case conversation.FieldLastSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLastSeq(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation numeric field %s", name)
@@ -4229,6 +4960,21 @@ func (m *ConversationMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(conversation.FieldClosedAt) {
 		fields = append(fields, conversation.FieldClosedAt)
+	}
+	if m.FieldCleared(conversation.FieldLastMessagePreview) {
+		fields = append(fields, conversation.FieldLastMessagePreview)
+	}
+	if m.FieldCleared(conversation.FieldHumanRequestedAt) {
+		fields = append(fields, conversation.FieldHumanRequestedAt)
+	}
+	if m.FieldCleared(conversation.FieldPendingMessageID) {
+		fields = append(fields, conversation.FieldPendingMessageID)
+	}
+	if m.FieldCleared(conversation.FieldReplyLeaseUntil) {
+		fields = append(fields, conversation.FieldReplyLeaseUntil)
+	}
+	if m.FieldCleared(conversation.FieldLanguage) {
+		fields = append(fields, conversation.FieldLanguage)
 	}
 	return fields
 }
@@ -4255,6 +5001,21 @@ func (m *ConversationMutation) ClearField(name string) error {
 		return nil
 	case conversation.FieldClosedAt:
 		m.ClearClosedAt()
+		return nil
+	case conversation.FieldLastMessagePreview:
+		m.ClearLastMessagePreview()
+		return nil
+	case conversation.FieldHumanRequestedAt:
+		m.ClearHumanRequestedAt()
+		return nil
+	case conversation.FieldPendingMessageID:
+		m.ClearPendingMessageID()
+		return nil
+	case conversation.FieldReplyLeaseUntil:
+		m.ClearReplyLeaseUntil()
+		return nil
+	case conversation.FieldLanguage:
+		m.ClearLanguage()
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation nullable field %s", name)
@@ -4293,6 +5054,24 @@ func (m *ConversationMutation) ResetField(name string) error {
 		return nil
 	case conversation.FieldClosedAt:
 		m.ResetClosedAt()
+		return nil
+	case conversation.FieldLastSeq:
+		m.ResetLastSeq()
+		return nil
+	case conversation.FieldLastMessagePreview:
+		m.ResetLastMessagePreview()
+		return nil
+	case conversation.FieldHumanRequestedAt:
+		m.ResetHumanRequestedAt()
+		return nil
+	case conversation.FieldPendingMessageID:
+		m.ResetPendingMessageID()
+		return nil
+	case conversation.FieldReplyLeaseUntil:
+		m.ResetReplyLeaseUntil()
+		return nil
+	case conversation.FieldLanguage:
+		m.ResetLanguage()
 		return nil
 	}
 	return fmt.Errorf("unknown Conversation field %s", name)
@@ -4448,6 +5227,13 @@ type MessageMutation struct {
 	appendcitations     []schematype.Citation
 	client_message_id   *string
 	created_at          *time.Time
+	seq                 *int
+	addseq              *int
+	sender_name         *string
+	outcome             *message.Outcome
+	confidence          *float64
+	addconfidence       *float64
+	reply_to_id         *uuid.UUID
 	clearedFields       map[string]struct{}
 	company             *uuid.UUID
 	clearedcompany      bool
@@ -4907,6 +5693,279 @@ func (m *MessageMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetSeq sets the "seq" field.
+func (m *MessageMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *MessageMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *MessageMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *MessageMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *MessageMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetSenderName sets the "sender_name" field.
+func (m *MessageMutation) SetSenderName(s string) {
+	m.sender_name = &s
+}
+
+// SenderName returns the value of the "sender_name" field in the mutation.
+func (m *MessageMutation) SenderName() (r string, exists bool) {
+	v := m.sender_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSenderName returns the old "sender_name" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldSenderName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSenderName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSenderName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSenderName: %w", err)
+	}
+	return oldValue.SenderName, nil
+}
+
+// ClearSenderName clears the value of the "sender_name" field.
+func (m *MessageMutation) ClearSenderName() {
+	m.sender_name = nil
+	m.clearedFields[message.FieldSenderName] = struct{}{}
+}
+
+// SenderNameCleared returns if the "sender_name" field was cleared in this mutation.
+func (m *MessageMutation) SenderNameCleared() bool {
+	_, ok := m.clearedFields[message.FieldSenderName]
+	return ok
+}
+
+// ResetSenderName resets all changes to the "sender_name" field.
+func (m *MessageMutation) ResetSenderName() {
+	m.sender_name = nil
+	delete(m.clearedFields, message.FieldSenderName)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *MessageMutation) SetOutcome(value message.Outcome) {
+	m.outcome = &value
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *MessageMutation) Outcome() (r message.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldOutcome(ctx context.Context) (v *message.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (m *MessageMutation) ClearOutcome() {
+	m.outcome = nil
+	m.clearedFields[message.FieldOutcome] = struct{}{}
+}
+
+// OutcomeCleared returns if the "outcome" field was cleared in this mutation.
+func (m *MessageMutation) OutcomeCleared() bool {
+	_, ok := m.clearedFields[message.FieldOutcome]
+	return ok
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *MessageMutation) ResetOutcome() {
+	m.outcome = nil
+	delete(m.clearedFields, message.FieldOutcome)
+}
+
+// SetConfidence sets the "confidence" field.
+func (m *MessageMutation) SetConfidence(f float64) {
+	m.confidence = &f
+	m.addconfidence = nil
+}
+
+// Confidence returns the value of the "confidence" field in the mutation.
+func (m *MessageMutation) Confidence() (r float64, exists bool) {
+	v := m.confidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfidence returns the old "confidence" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldConfidence(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfidence: %w", err)
+	}
+	return oldValue.Confidence, nil
+}
+
+// AddConfidence adds f to the "confidence" field.
+func (m *MessageMutation) AddConfidence(f float64) {
+	if m.addconfidence != nil {
+		*m.addconfidence += f
+	} else {
+		m.addconfidence = &f
+	}
+}
+
+// AddedConfidence returns the value that was added to the "confidence" field in this mutation.
+func (m *MessageMutation) AddedConfidence() (r float64, exists bool) {
+	v := m.addconfidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (m *MessageMutation) ClearConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	m.clearedFields[message.FieldConfidence] = struct{}{}
+}
+
+// ConfidenceCleared returns if the "confidence" field was cleared in this mutation.
+func (m *MessageMutation) ConfidenceCleared() bool {
+	_, ok := m.clearedFields[message.FieldConfidence]
+	return ok
+}
+
+// ResetConfidence resets all changes to the "confidence" field.
+func (m *MessageMutation) ResetConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	delete(m.clearedFields, message.FieldConfidence)
+}
+
+// SetReplyToID sets the "reply_to_id" field.
+func (m *MessageMutation) SetReplyToID(u uuid.UUID) {
+	m.reply_to_id = &u
+}
+
+// ReplyToID returns the value of the "reply_to_id" field in the mutation.
+func (m *MessageMutation) ReplyToID() (r uuid.UUID, exists bool) {
+	v := m.reply_to_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyToID returns the old "reply_to_id" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldReplyToID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyToID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyToID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyToID: %w", err)
+	}
+	return oldValue.ReplyToID, nil
+}
+
+// ClearReplyToID clears the value of the "reply_to_id" field.
+func (m *MessageMutation) ClearReplyToID() {
+	m.reply_to_id = nil
+	m.clearedFields[message.FieldReplyToID] = struct{}{}
+}
+
+// ReplyToIDCleared returns if the "reply_to_id" field was cleared in this mutation.
+func (m *MessageMutation) ReplyToIDCleared() bool {
+	_, ok := m.clearedFields[message.FieldReplyToID]
+	return ok
+}
+
+// ResetReplyToID resets all changes to the "reply_to_id" field.
+func (m *MessageMutation) ResetReplyToID() {
+	m.reply_to_id = nil
+	delete(m.clearedFields, message.FieldReplyToID)
+}
+
 // ClearCompany clears the "company" edge to the Company entity.
 func (m *MessageMutation) ClearCompany() {
 	m.clearedcompany = true
@@ -5022,7 +6081,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 13)
 	if m.company != nil {
 		fields = append(fields, message.FieldCompanyID)
 	}
@@ -5046,6 +6105,21 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.created_at != nil {
 		fields = append(fields, message.FieldCreatedAt)
+	}
+	if m.seq != nil {
+		fields = append(fields, message.FieldSeq)
+	}
+	if m.sender_name != nil {
+		fields = append(fields, message.FieldSenderName)
+	}
+	if m.outcome != nil {
+		fields = append(fields, message.FieldOutcome)
+	}
+	if m.confidence != nil {
+		fields = append(fields, message.FieldConfidence)
+	}
+	if m.reply_to_id != nil {
+		fields = append(fields, message.FieldReplyToID)
 	}
 	return fields
 }
@@ -5071,6 +6145,16 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.ClientMessageID()
 	case message.FieldCreatedAt:
 		return m.CreatedAt()
+	case message.FieldSeq:
+		return m.Seq()
+	case message.FieldSenderName:
+		return m.SenderName()
+	case message.FieldOutcome:
+		return m.Outcome()
+	case message.FieldConfidence:
+		return m.Confidence()
+	case message.FieldReplyToID:
+		return m.ReplyToID()
 	}
 	return nil, false
 }
@@ -5096,6 +6180,16 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldClientMessageID(ctx)
 	case message.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case message.FieldSeq:
+		return m.OldSeq(ctx)
+	case message.FieldSenderName:
+		return m.OldSenderName(ctx)
+	case message.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case message.FieldConfidence:
+		return m.OldConfidence(ctx)
+	case message.FieldReplyToID:
+		return m.OldReplyToID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Message field %s", name)
 }
@@ -5161,6 +6255,41 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCreatedAt(v)
 		return nil
+	case message.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case message.FieldSenderName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSenderName(v)
+		return nil
+	case message.FieldOutcome:
+		v, ok := value.(message.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case message.FieldConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfidence(v)
+		return nil
+	case message.FieldReplyToID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyToID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
 }
@@ -5168,13 +6297,26 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *MessageMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, message.FieldSeq)
+	}
+	if m.addconfidence != nil {
+		fields = append(fields, message.FieldConfidence)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *MessageMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case message.FieldSeq:
+		return m.AddedSeq()
+	case message.FieldConfidence:
+		return m.AddedConfidence()
+	}
 	return nil, false
 }
 
@@ -5183,6 +6325,20 @@ func (m *MessageMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *MessageMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case message.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	case message.FieldConfidence:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConfidence(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message numeric field %s", name)
 }
@@ -5199,6 +6355,18 @@ func (m *MessageMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(message.FieldClientMessageID) {
 		fields = append(fields, message.FieldClientMessageID)
+	}
+	if m.FieldCleared(message.FieldSenderName) {
+		fields = append(fields, message.FieldSenderName)
+	}
+	if m.FieldCleared(message.FieldOutcome) {
+		fields = append(fields, message.FieldOutcome)
+	}
+	if m.FieldCleared(message.FieldConfidence) {
+		fields = append(fields, message.FieldConfidence)
+	}
+	if m.FieldCleared(message.FieldReplyToID) {
+		fields = append(fields, message.FieldReplyToID)
 	}
 	return fields
 }
@@ -5222,6 +6390,18 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldClientMessageID:
 		m.ClearClientMessageID()
+		return nil
+	case message.FieldSenderName:
+		m.ClearSenderName()
+		return nil
+	case message.FieldOutcome:
+		m.ClearOutcome()
+		return nil
+	case message.FieldConfidence:
+		m.ClearConfidence()
+		return nil
+	case message.FieldReplyToID:
+		m.ClearReplyToID()
 		return nil
 	}
 	return fmt.Errorf("unknown Message nullable field %s", name)
@@ -5254,6 +6434,21 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case message.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case message.FieldSenderName:
+		m.ResetSenderName()
+		return nil
+	case message.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case message.FieldConfidence:
+		m.ResetConfidence()
+		return nil
+	case message.FieldReplyToID:
+		m.ResetReplyToID()
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
@@ -8355,6 +9550,8 @@ type UserMutation struct {
 	session_version    *int
 	addsession_version *int
 	last_seen_at       *time.Time
+	online_until       *time.Time
+	last_assigned_at   *time.Time
 	clearedFields      map[string]struct{}
 	company            *uuid.UUID
 	clearedcompany     bool
@@ -8860,6 +10057,104 @@ func (m *UserMutation) ResetLastSeenAt() {
 	delete(m.clearedFields, user.FieldLastSeenAt)
 }
 
+// SetOnlineUntil sets the "online_until" field.
+func (m *UserMutation) SetOnlineUntil(t time.Time) {
+	m.online_until = &t
+}
+
+// OnlineUntil returns the value of the "online_until" field in the mutation.
+func (m *UserMutation) OnlineUntil() (r time.Time, exists bool) {
+	v := m.online_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOnlineUntil returns the old "online_until" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldOnlineUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOnlineUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOnlineUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOnlineUntil: %w", err)
+	}
+	return oldValue.OnlineUntil, nil
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (m *UserMutation) ClearOnlineUntil() {
+	m.online_until = nil
+	m.clearedFields[user.FieldOnlineUntil] = struct{}{}
+}
+
+// OnlineUntilCleared returns if the "online_until" field was cleared in this mutation.
+func (m *UserMutation) OnlineUntilCleared() bool {
+	_, ok := m.clearedFields[user.FieldOnlineUntil]
+	return ok
+}
+
+// ResetOnlineUntil resets all changes to the "online_until" field.
+func (m *UserMutation) ResetOnlineUntil() {
+	m.online_until = nil
+	delete(m.clearedFields, user.FieldOnlineUntil)
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (m *UserMutation) SetLastAssignedAt(t time.Time) {
+	m.last_assigned_at = &t
+}
+
+// LastAssignedAt returns the value of the "last_assigned_at" field in the mutation.
+func (m *UserMutation) LastAssignedAt() (r time.Time, exists bool) {
+	v := m.last_assigned_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastAssignedAt returns the old "last_assigned_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldLastAssignedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastAssignedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastAssignedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastAssignedAt: %w", err)
+	}
+	return oldValue.LastAssignedAt, nil
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (m *UserMutation) ClearLastAssignedAt() {
+	m.last_assigned_at = nil
+	m.clearedFields[user.FieldLastAssignedAt] = struct{}{}
+}
+
+// LastAssignedAtCleared returns if the "last_assigned_at" field was cleared in this mutation.
+func (m *UserMutation) LastAssignedAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldLastAssignedAt]
+	return ok
+}
+
+// ResetLastAssignedAt resets all changes to the "last_assigned_at" field.
+func (m *UserMutation) ResetLastAssignedAt() {
+	m.last_assigned_at = nil
+	delete(m.clearedFields, user.FieldLastAssignedAt)
+}
+
 // ClearCompany clears the "company" edge to the Company entity.
 func (m *UserMutation) ClearCompany() {
 	m.clearedcompany = true
@@ -8921,7 +10216,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.company != nil {
 		fields = append(fields, user.FieldCompanyID)
 	}
@@ -8952,6 +10247,12 @@ func (m *UserMutation) Fields() []string {
 	if m.last_seen_at != nil {
 		fields = append(fields, user.FieldLastSeenAt)
 	}
+	if m.online_until != nil {
+		fields = append(fields, user.FieldOnlineUntil)
+	}
+	if m.last_assigned_at != nil {
+		fields = append(fields, user.FieldLastAssignedAt)
+	}
 	return fields
 }
 
@@ -8980,6 +10281,10 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.SessionVersion()
 	case user.FieldLastSeenAt:
 		return m.LastSeenAt()
+	case user.FieldOnlineUntil:
+		return m.OnlineUntil()
+	case user.FieldLastAssignedAt:
+		return m.LastAssignedAt()
 	}
 	return nil, false
 }
@@ -9009,6 +10314,10 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldSessionVersion(ctx)
 	case user.FieldLastSeenAt:
 		return m.OldLastSeenAt(ctx)
+	case user.FieldOnlineUntil:
+		return m.OldOnlineUntil(ctx)
+	case user.FieldLastAssignedAt:
+		return m.OldLastAssignedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -9088,6 +10397,20 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastSeenAt(v)
 		return nil
+	case user.FieldOnlineUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOnlineUntil(v)
+		return nil
+	case user.FieldLastAssignedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastAssignedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -9136,6 +10459,12 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldLastSeenAt) {
 		fields = append(fields, user.FieldLastSeenAt)
 	}
+	if m.FieldCleared(user.FieldOnlineUntil) {
+		fields = append(fields, user.FieldOnlineUntil)
+	}
+	if m.FieldCleared(user.FieldLastAssignedAt) {
+		fields = append(fields, user.FieldLastAssignedAt)
+	}
 	return fields
 }
 
@@ -9152,6 +10481,12 @@ func (m *UserMutation) ClearField(name string) error {
 	switch name {
 	case user.FieldLastSeenAt:
 		m.ClearLastSeenAt()
+		return nil
+	case user.FieldOnlineUntil:
+		m.ClearOnlineUntil()
+		return nil
+	case user.FieldLastAssignedAt:
+		m.ClearLastAssignedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -9190,6 +10525,12 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldLastSeenAt:
 		m.ResetLastSeenAt()
+		return nil
+	case user.FieldOnlineUntil:
+		m.ResetOnlineUntil()
+		return nil
+	case user.FieldLastAssignedAt:
+		m.ResetLastAssignedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

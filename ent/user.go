@@ -39,6 +39,10 @@ type User struct {
 	SessionVersion int `json:"session_version,omitempty"`
 	// LastSeenAt holds the value of the "last_seen_at" field.
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// OnlineUntil holds the value of the "online_until" field.
+	OnlineUntil *time.Time `json:"online_until,omitempty"`
+	// LastAssignedAt holds the value of the "last_assigned_at" field.
+	LastAssignedAt *time.Time `json:"last_assigned_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -78,7 +82,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case user.FieldEmail, user.FieldHashedPassword, user.FieldFullName, user.FieldRole:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastSeenAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldLastSeenAt, user.FieldOnlineUntil, user.FieldLastAssignedAt:
 			values[i] = new(sql.NullTime)
 		case user.FieldID, user.FieldCompanyID:
 			values[i] = new(uuid.UUID)
@@ -164,6 +168,20 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.LastSeenAt = new(time.Time)
 				*_m.LastSeenAt = value.Time
 			}
+		case user.FieldOnlineUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field online_until", values[i])
+			} else if value.Valid {
+				_m.OnlineUntil = new(time.Time)
+				*_m.OnlineUntil = value.Time
+			}
+		case user.FieldLastAssignedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_assigned_at", values[i])
+			} else if value.Valid {
+				_m.LastAssignedAt = new(time.Time)
+				*_m.LastAssignedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -233,6 +251,16 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	if v := _m.LastSeenAt; v != nil {
 		builder.WriteString("last_seen_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.OnlineUntil; v != nil {
+		builder.WriteString("online_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.LastAssignedAt; v != nil {
+		builder.WriteString("last_assigned_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteByte(')')

@@ -133,6 +133,34 @@ func (_c *UserCreate) SetNillableLastSeenAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetOnlineUntil sets the "online_until" field.
+func (_c *UserCreate) SetOnlineUntil(v time.Time) *UserCreate {
+	_c.mutation.SetOnlineUntil(v)
+	return _c
+}
+
+// SetNillableOnlineUntil sets the "online_until" field if the given value is not nil.
+func (_c *UserCreate) SetNillableOnlineUntil(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetOnlineUntil(*v)
+	}
+	return _c
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (_c *UserCreate) SetLastAssignedAt(v time.Time) *UserCreate {
+	_c.mutation.SetLastAssignedAt(v)
+	return _c
+}
+
+// SetNillableLastAssignedAt sets the "last_assigned_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLastAssignedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetLastAssignedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v uuid.UUID) *UserCreate {
 	_c.mutation.SetID(v)
@@ -344,6 +372,14 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.SetField(user.FieldLastSeenAt, field.TypeTime, value)
 		_node.LastSeenAt = &value
 	}
+	if value, ok := _c.mutation.OnlineUntil(); ok {
+		_spec.SetField(user.FieldOnlineUntil, field.TypeTime, value)
+		_node.OnlineUntil = &value
+	}
+	if value, ok := _c.mutation.LastAssignedAt(); ok {
+		_spec.SetField(user.FieldLastAssignedAt, field.TypeTime, value)
+		_node.LastAssignedAt = &value
+	}
 	if nodes := _c.mutation.CompanyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -518,6 +554,42 @@ func (u *UserUpsert) UpdateLastSeenAt() *UserUpsert {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (u *UserUpsert) ClearLastSeenAt() *UserUpsert {
 	u.SetNull(user.FieldLastSeenAt)
+	return u
+}
+
+// SetOnlineUntil sets the "online_until" field.
+func (u *UserUpsert) SetOnlineUntil(v time.Time) *UserUpsert {
+	u.Set(user.FieldOnlineUntil, v)
+	return u
+}
+
+// UpdateOnlineUntil sets the "online_until" field to the value that was provided on create.
+func (u *UserUpsert) UpdateOnlineUntil() *UserUpsert {
+	u.SetExcluded(user.FieldOnlineUntil)
+	return u
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (u *UserUpsert) ClearOnlineUntil() *UserUpsert {
+	u.SetNull(user.FieldOnlineUntil)
+	return u
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (u *UserUpsert) SetLastAssignedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldLastAssignedAt, v)
+	return u
+}
+
+// UpdateLastAssignedAt sets the "last_assigned_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLastAssignedAt() *UserUpsert {
+	u.SetExcluded(user.FieldLastAssignedAt)
+	return u
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (u *UserUpsert) ClearLastAssignedAt() *UserUpsert {
+	u.SetNull(user.FieldLastAssignedAt)
 	return u
 }
 
@@ -698,6 +770,48 @@ func (u *UserUpsertOne) UpdateLastSeenAt() *UserUpsertOne {
 func (u *UserUpsertOne) ClearLastSeenAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetOnlineUntil sets the "online_until" field.
+func (u *UserUpsertOne) SetOnlineUntil(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetOnlineUntil(v)
+	})
+}
+
+// UpdateOnlineUntil sets the "online_until" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateOnlineUntil() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateOnlineUntil()
+	})
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (u *UserUpsertOne) ClearOnlineUntil() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearOnlineUntil()
+	})
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (u *UserUpsertOne) SetLastAssignedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastAssignedAt(v)
+	})
+}
+
+// UpdateLastAssignedAt sets the "last_assigned_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLastAssignedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastAssignedAt()
+	})
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (u *UserUpsertOne) ClearLastAssignedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLastAssignedAt()
 	})
 }
 
@@ -1045,6 +1159,48 @@ func (u *UserUpsertBulk) UpdateLastSeenAt() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearLastSeenAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearLastSeenAt()
+	})
+}
+
+// SetOnlineUntil sets the "online_until" field.
+func (u *UserUpsertBulk) SetOnlineUntil(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetOnlineUntil(v)
+	})
+}
+
+// UpdateOnlineUntil sets the "online_until" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateOnlineUntil() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateOnlineUntil()
+	})
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (u *UserUpsertBulk) ClearOnlineUntil() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearOnlineUntil()
+	})
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (u *UserUpsertBulk) SetLastAssignedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLastAssignedAt(v)
+	})
+}
+
+// UpdateLastAssignedAt sets the "last_assigned_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLastAssignedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLastAssignedAt()
+	})
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (u *UserUpsertBulk) ClearLastAssignedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLastAssignedAt()
 	})
 }
 

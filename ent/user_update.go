@@ -145,6 +145,46 @@ func (_u *UserUpdate) ClearLastSeenAt() *UserUpdate {
 	return _u
 }
 
+// SetOnlineUntil sets the "online_until" field.
+func (_u *UserUpdate) SetOnlineUntil(v time.Time) *UserUpdate {
+	_u.mutation.SetOnlineUntil(v)
+	return _u
+}
+
+// SetNillableOnlineUntil sets the "online_until" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableOnlineUntil(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetOnlineUntil(*v)
+	}
+	return _u
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (_u *UserUpdate) ClearOnlineUntil() *UserUpdate {
+	_u.mutation.ClearOnlineUntil()
+	return _u
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (_u *UserUpdate) SetLastAssignedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetLastAssignedAt(v)
+	return _u
+}
+
+// SetNillableLastAssignedAt sets the "last_assigned_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLastAssignedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetLastAssignedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (_u *UserUpdate) ClearLastAssignedAt() *UserUpdate {
+	_u.mutation.ClearLastAssignedAt()
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -256,6 +296,18 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(user.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OnlineUntil(); ok {
+		_spec.SetField(user.FieldOnlineUntil, field.TypeTime, value)
+	}
+	if _u.mutation.OnlineUntilCleared() {
+		_spec.ClearField(user.FieldOnlineUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastAssignedAt(); ok {
+		_spec.SetField(user.FieldLastAssignedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastAssignedAtCleared() {
+		_spec.ClearField(user.FieldLastAssignedAt, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -391,6 +443,46 @@ func (_u *UserUpdateOne) SetNillableLastSeenAt(v *time.Time) *UserUpdateOne {
 // ClearLastSeenAt clears the value of the "last_seen_at" field.
 func (_u *UserUpdateOne) ClearLastSeenAt() *UserUpdateOne {
 	_u.mutation.ClearLastSeenAt()
+	return _u
+}
+
+// SetOnlineUntil sets the "online_until" field.
+func (_u *UserUpdateOne) SetOnlineUntil(v time.Time) *UserUpdateOne {
+	_u.mutation.SetOnlineUntil(v)
+	return _u
+}
+
+// SetNillableOnlineUntil sets the "online_until" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableOnlineUntil(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetOnlineUntil(*v)
+	}
+	return _u
+}
+
+// ClearOnlineUntil clears the value of the "online_until" field.
+func (_u *UserUpdateOne) ClearOnlineUntil() *UserUpdateOne {
+	_u.mutation.ClearOnlineUntil()
+	return _u
+}
+
+// SetLastAssignedAt sets the "last_assigned_at" field.
+func (_u *UserUpdateOne) SetLastAssignedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetLastAssignedAt(v)
+	return _u
+}
+
+// SetNillableLastAssignedAt sets the "last_assigned_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLastAssignedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetLastAssignedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastAssignedAt clears the value of the "last_assigned_at" field.
+func (_u *UserUpdateOne) ClearLastAssignedAt() *UserUpdateOne {
+	_u.mutation.ClearLastAssignedAt()
 	return _u
 }
 
@@ -535,6 +627,18 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.LastSeenAtCleared() {
 		_spec.ClearField(user.FieldLastSeenAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OnlineUntil(); ok {
+		_spec.SetField(user.FieldOnlineUntil, field.TypeTime, value)
+	}
+	if _u.mutation.OnlineUntilCleared() {
+		_spec.ClearField(user.FieldOnlineUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.LastAssignedAt(); ok {
+		_spec.SetField(user.FieldLastAssignedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastAssignedAtCleared() {
+		_spec.ClearField(user.FieldLastAssignedAt, field.TypeTime)
 	}
 	_node = &User{config: _u.config}
 	_spec.Assign = _node.assignValues

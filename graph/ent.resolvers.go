@@ -55,7 +55,13 @@ func (r *queryResolver) Agents(ctx context.Context, after *entgql.Cursor[uuid.UU
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Company returns CompanyResolver implementation.
+func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	companyResolver struct{ *Resolver }
+	queryResolver   struct{ *Resolver }
+)

@@ -9,6 +9,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/resource"
+	"concierge/ent/schema/schematype"
 	"concierge/ent/user"
 	"concierge/graph/model"
 	"context"
@@ -37,6 +38,8 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Citation() CitationResolver
+	Company() CompanyResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
@@ -60,6 +63,24 @@ type ComplexityRoot struct {
 		Scopes      func(childComplexity int) int
 	}
 
+	Analytics struct {
+		BotResolvedRate                 func(childComplexity int) int
+		BusiestHours                    func(childComplexity int) int
+		ByDay                           func(childComplexity int) int
+		Conversations                   func(childComplexity int) int
+		CsatAverage                     func(childComplexity int) int
+		From                            func(childComplexity int) int
+		HandoffRate                     func(childComplexity int) int
+		KnowledgeGaps                   func(childComplexity int) int
+		MedianBotFirstResponseSeconds   func(childComplexity int) int
+		MedianFirstResponseSeconds      func(childComplexity int) int
+		MedianHumanFirstResponseSeconds func(childComplexity int) int
+		Messages                        func(childComplexity int) int
+		Ratings                         func(childComplexity int) int
+		To                              func(childComplexity int) int
+		VisitorMessages                 func(childComplexity int) int
+	}
+
 	AuthPayload struct {
 		Company      func(childComplexity int) int
 		ExpiresAt    func(childComplexity int) int
@@ -69,14 +90,35 @@ type ComplexityRoot struct {
 		User         func(childComplexity int) int
 	}
 
+	BusinessHours struct {
+		Days     func(childComplexity int) int
+		TimeZone func(childComplexity int) int
+	}
+
+	Citation struct {
+		Page       func(childComplexity int) int
+		Resource   func(childComplexity int) int
+		ResourceID func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Snippet    func(childComplexity int) int
+		Title      func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
 	Company struct {
 		AllowedOrigins   func(childComplexity int) int
+		AssistantName    func(childComplexity int) int
+		AssistantTone    func(childComplexity int) int
+		AutoHandoff      func(childComplexity int) int
+		AwayMessage      func(childComplexity int) int
 		BrandColor       func(childComplexity int) int
+		BusinessHours    func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		DeactivatedAt    func(childComplexity int) int
 		Email            func(childComplexity int) int
 		Greeting         func(childComplexity int) int
 		ID               func(childComplexity int) int
+		IdentitySecret   func(childComplexity int) int
 		IsActive         func(childComplexity int) int
 		LogoURL          func(childComplexity int) int
 		Name             func(childComplexity int) int
@@ -108,21 +150,24 @@ type ComplexityRoot struct {
 	}
 
 	Conversation struct {
-		Assignee      func(childComplexity int) int
-		AssigneeID    func(childComplexity int) int
-		ClosedAt      func(childComplexity int) int
-		Company       func(childComplexity int) int
-		CompanyID     func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		LastMessageAt func(childComplexity int) int
-		Messages      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
-		Rating        func(childComplexity int) int
-		RatingComment func(childComplexity int) int
-		Status        func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
-		Visitor       func(childComplexity int) int
-		VisitorID     func(childComplexity int) int
+		Assignee           func(childComplexity int) int
+		AssigneeID         func(childComplexity int) int
+		ClosedAt           func(childComplexity int) int
+		Company            func(childComplexity int) int
+		CompanyID          func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		HumanRequestedAt   func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Language           func(childComplexity int) int
+		LastMessageAt      func(childComplexity int) int
+		LastMessagePreview func(childComplexity int) int
+		Messages           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.MessageOrder, where *ent.MessageWhereInput) int
+		Rating             func(childComplexity int) int
+		RatingComment      func(childComplexity int) int
+		Status             func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
+		Visitor            func(childComplexity int) int
+		VisitorID          func(childComplexity int) int
 	}
 
 	ConversationConnection struct {
@@ -136,23 +181,61 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ConversationEvent struct {
+		Conversation func(childComplexity int) int
+		Delta        func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Message      func(childComplexity int) int
+		MessageID    func(childComplexity int) int
+		Typing       func(childComplexity int) int
+	}
+
 	CreatedAPIKey struct {
 		APIKey func(childComplexity int) int
 		Secret func(childComplexity int) int
 	}
 
+	DayCount struct {
+		Conversations func(childComplexity int) int
+		Day           func(childComplexity int) int
+		Messages      func(childComplexity int) int
+	}
+
+	HourCount struct {
+		Hour     func(childComplexity int) int
+		Messages func(childComplexity int) int
+	}
+
+	InboxEvent struct {
+		Conversation func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Message      func(childComplexity int) int
+	}
+
+	KnowledgeGap struct {
+		Count       func(childComplexity int) int
+		LastAskedAt func(childComplexity int) int
+		Question    func(childComplexity int) int
+	}
+
 	Message struct {
 		Body            func(childComplexity int) int
+		Citations       func(childComplexity int) int
 		ClientMessageID func(childComplexity int) int
 		Company         func(childComplexity int) int
 		CompanyID       func(childComplexity int) int
+		Confidence      func(childComplexity int) int
 		Conversation    func(childComplexity int) int
 		ConversationID  func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		ReplyToID       func(childComplexity int) int
 		Sender          func(childComplexity int) int
 		SenderID        func(childComplexity int) int
+		SenderName      func(childComplexity int) int
 		SenderType      func(childComplexity int) int
+		Seq             func(childComplexity int) int
 	}
 
 	MessageConnection struct {
@@ -167,27 +250,41 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivateCompany   func(childComplexity int, id uuid.UUID) int
-		AddFacebookPage   func(childComplexity int, input model.AddFacebookPageInput) int
-		AddText           func(childComplexity int, input model.AddTextInput) int
-		AddWebsite        func(childComplexity int, input model.AddWebsiteInput) int
-		CreateAPIKey      func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateAgent       func(childComplexity int, input model.CreateAgentInput) int
-		DeactivateCompany func(childComplexity int, id *uuid.UUID) int
-		DeleteCompany     func(childComplexity int, id uuid.UUID) int
-		DeleteResource    func(childComplexity int, id uuid.UUID) int
-		Login             func(childComplexity int, email string, password string) int
-		Logout            func(childComplexity int) int
-		RefreshToken      func(childComplexity int, token string) int
-		RegisterCompany   func(childComplexity int, input model.RegisterCompanyInput) int
-		RemoveAgent       func(childComplexity int, id uuid.UUID) int
-		ReprocessResource func(childComplexity int, id uuid.UUID) int
-		RevokeAPIKey      func(childComplexity int, id uuid.UUID) int
-		SuperAdminLogin   func(childComplexity int, username string, password string) int
-		UpdateAgent       func(childComplexity int, id uuid.UUID, input model.UpdateAgentInput) int
-		UpdateCompany     func(childComplexity int, id *uuid.UUID, input model.UpdateCompanyInput) int
-		UpdateResource    func(childComplexity int, id uuid.UUID, input model.UpdateResourceInput) int
-		UploadPDF         func(childComplexity int, file graphql.Upload, title *string) int
+		ActivateCompany      func(childComplexity int, id uuid.UUID) int
+		AddFacebookPage      func(childComplexity int, input model.AddFacebookPageInput) int
+		AddText              func(childComplexity int, input model.AddTextInput) int
+		AddWebsite           func(childComplexity int, input model.AddWebsiteInput) int
+		CloseConversation    func(childComplexity int, id uuid.UUID) int
+		CreateAPIKey         func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAgent          func(childComplexity int, input model.CreateAgentInput) int
+		DeactivateCompany    func(childComplexity int, id *uuid.UUID) int
+		DeleteCompany        func(childComplexity int, id uuid.UUID) int
+		DeleteResource       func(childComplexity int, id uuid.UUID) int
+		HandBackToBot        func(childComplexity int, id uuid.UUID) int
+		Login                func(childComplexity int, email string, password string) int
+		Logout               func(childComplexity int) int
+		RateConversation     func(childComplexity int, conversationID uuid.UUID, rating int, comment *string) int
+		RefreshToken         func(childComplexity int, token string) int
+		RegisterCompany      func(childComplexity int, input model.RegisterCompanyInput) int
+		RemoveAgent          func(childComplexity int, id uuid.UUID) int
+		ReprocessResource    func(childComplexity int, id uuid.UUID) int
+		RequestHuman         func(childComplexity int, conversationID uuid.UUID) int
+		RevokeAPIKey         func(childComplexity int, id uuid.UUID) int
+		SendMessage          func(childComplexity int, conversationID uuid.UUID, body string, clientMessageID *string) int
+		SetTyping            func(childComplexity int, conversationID uuid.UUID, typing bool) int
+		StartConversation    func(childComplexity int, input model.StartConversationInput) int
+		SuperAdminLogin      func(childComplexity int, username string, password string) int
+		TakeOverConversation func(childComplexity int, id uuid.UUID) int
+		UpdateAgent          func(childComplexity int, id uuid.UUID, input model.UpdateAgentInput) int
+		UpdateCompany        func(childComplexity int, id *uuid.UUID, input model.UpdateCompanyInput) int
+		UpdateResource       func(childComplexity int, id uuid.UUID, input model.UpdateResourceInput) int
+		UploadPDF            func(childComplexity int, file graphql.Upload, title *string) int
+	}
+
+	OpeningHours struct {
+		Close func(childComplexity int) int
+		Day   func(childComplexity int) int
+		Open  func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -200,14 +297,17 @@ type ComplexityRoot struct {
 	Query struct {
 		APIKeys       func(childComplexity int) int
 		Agents        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Analytics     func(childComplexity int, companyID *uuid.UUID, from *time.Time, to *time.Time) int
 		Companies     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.CompanyOrder, where *ent.CompanyWhereInput) int
 		Company       func(childComplexity int, id *uuid.UUID) int
+		Conversation  func(childComplexity int, id uuid.UUID) int
 		Conversations func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ConversationOrder, where *ent.ConversationWhereInput) int
 		Me            func(childComplexity int) int
 		Node          func(childComplexity int, id uuid.UUID) int
 		Nodes         func(childComplexity int, ids []uuid.UUID) int
 		Resource      func(childComplexity int, id uuid.UUID) int
 		Resources     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ResourceOrder, where *ent.ResourceWhereInput) int
+		WidgetConfig  func(childComplexity int, companyKey string) int
 	}
 
 	Resource struct {
@@ -239,8 +339,10 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CompanyEvents  func(childComplexity int, companyID *uuid.UUID) int
-		ResourceEvents func(childComplexity int, id *uuid.UUID) int
+		CompanyEvents      func(childComplexity int, companyID *uuid.UUID) int
+		ConversationEvents func(childComplexity int, conversationID uuid.UUID, after *uuid.UUID) int
+		InboxEvents        func(childComplexity int) int
+		ResourceEvents     func(childComplexity int, id *uuid.UUID) int
 	}
 
 	SuperAdmin struct {
@@ -251,6 +353,12 @@ type ComplexityRoot struct {
 		IsActive    func(childComplexity int) int
 		LastLoginAt func(childComplexity int) int
 		Username    func(childComplexity int) int
+	}
+
+	Typing struct {
+		Name       func(childComplexity int) int
+		SenderType func(childComplexity int) int
+		Typing     func(childComplexity int) int
 	}
 
 	User struct {
@@ -296,12 +404,38 @@ type ComplexityRoot struct {
 		LastSeenAt  func(childComplexity int) int
 		Name        func(childComplexity int) int
 	}
+
+	VisitorSession struct {
+		Conversation func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		Resumed      func(childComplexity int) int
+		Token        func(childComplexity int) int
+		Visitor      func(childComplexity int) int
+	}
+
+	WidgetConfig struct {
+		AssistantName   func(childComplexity int) int
+		AwayMessage     func(childComplexity int) int
+		BrandColor      func(childComplexity int) int
+		CompanyName     func(childComplexity int) int
+		Greeting        func(childComplexity int) int
+		LogoURL         func(childComplexity int) int
+		Open            func(childComplexity int) int
+		RequireIdentity func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type CitationResolver interface {
+	Resource(ctx context.Context, obj *schematype.Citation) (*ent.Resource, error)
+}
+type CompanyResolver interface {
+	BusinessHours(ctx context.Context, obj *ent.Company) (*model.BusinessHours, error)
+	IdentitySecret(ctx context.Context, obj *ent.Company) (*string, error)
+}
 type MutationResolver interface {
 	RegisterCompany(ctx context.Context, input model.RegisterCompanyInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
@@ -324,6 +458,14 @@ type MutationResolver interface {
 	UpdateResource(ctx context.Context, id uuid.UUID, input model.UpdateResourceInput) (*ent.Resource, error)
 	DeleteResource(ctx context.Context, id uuid.UUID) (bool, error)
 	ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error)
+	StartConversation(ctx context.Context, input model.StartConversationInput) (*model.VisitorSession, error)
+	SendMessage(ctx context.Context, conversationID uuid.UUID, body string, clientMessageID *string) (*ent.Message, error)
+	RequestHuman(ctx context.Context, conversationID uuid.UUID) (*ent.Conversation, error)
+	TakeOverConversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
+	HandBackToBot(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
+	CloseConversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
+	SetTyping(ctx context.Context, conversationID uuid.UUID, typing bool) (bool, error)
+	RateConversation(ctx context.Context, conversationID uuid.UUID, rating int, comment *string) (*ent.Conversation, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id uuid.UUID) (ent.Noder, error)
@@ -336,10 +478,15 @@ type QueryResolver interface {
 	Resource(ctx context.Context, id uuid.UUID) (*ent.Resource, error)
 	Company(ctx context.Context, id *uuid.UUID) (*ent.Company, error)
 	APIKeys(ctx context.Context) ([]*ent.APIKey, error)
+	Conversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
+	Analytics(ctx context.Context, companyID *uuid.UUID, from *time.Time, to *time.Time) (*model.Analytics, error)
+	WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error)
 }
 type SubscriptionResolver interface {
 	CompanyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error)
 	ResourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *ent.Resource, error)
+	ConversationEvents(ctx context.Context, conversationID uuid.UUID, after *uuid.UUID) (<-chan *model.ConversationEvent, error)
+	InboxEvents(ctx context.Context) (<-chan *model.InboxEvent, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -427,6 +574,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.APIKey.Scopes(childComplexity), true
 
+	case "Analytics.botResolvedRate":
+		if e.ComplexityRoot.Analytics.BotResolvedRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.BotResolvedRate(childComplexity), true
+	case "Analytics.busiestHours":
+		if e.ComplexityRoot.Analytics.BusiestHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.BusiestHours(childComplexity), true
+	case "Analytics.byDay":
+		if e.ComplexityRoot.Analytics.ByDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.ByDay(childComplexity), true
+	case "Analytics.conversations":
+		if e.ComplexityRoot.Analytics.Conversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Conversations(childComplexity), true
+	case "Analytics.csatAverage":
+		if e.ComplexityRoot.Analytics.CsatAverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.CsatAverage(childComplexity), true
+	case "Analytics.from":
+		if e.ComplexityRoot.Analytics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.From(childComplexity), true
+	case "Analytics.handoffRate":
+		if e.ComplexityRoot.Analytics.HandoffRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.HandoffRate(childComplexity), true
+	case "Analytics.knowledgeGaps":
+		if e.ComplexityRoot.Analytics.KnowledgeGaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.KnowledgeGaps(childComplexity), true
+	case "Analytics.medianBotFirstResponseSeconds":
+		if e.ComplexityRoot.Analytics.MedianBotFirstResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.MedianBotFirstResponseSeconds(childComplexity), true
+	case "Analytics.medianFirstResponseSeconds":
+		if e.ComplexityRoot.Analytics.MedianFirstResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.MedianFirstResponseSeconds(childComplexity), true
+	case "Analytics.medianHumanFirstResponseSeconds":
+		if e.ComplexityRoot.Analytics.MedianHumanFirstResponseSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.MedianHumanFirstResponseSeconds(childComplexity), true
+	case "Analytics.messages":
+		if e.ComplexityRoot.Analytics.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Messages(childComplexity), true
+	case "Analytics.ratings":
+		if e.ComplexityRoot.Analytics.Ratings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.Ratings(childComplexity), true
+	case "Analytics.to":
+		if e.ComplexityRoot.Analytics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.To(childComplexity), true
+	case "Analytics.visitorMessages":
+		if e.ComplexityRoot.Analytics.VisitorMessages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Analytics.VisitorMessages(childComplexity), true
+
 	case "AuthPayload.company":
 		if e.ComplexityRoot.AuthPayload.Company == nil {
 			break
@@ -464,18 +702,104 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
 
+	case "BusinessHours.days":
+		if e.ComplexityRoot.BusinessHours.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessHours.Days(childComplexity), true
+	case "BusinessHours.timeZone":
+		if e.ComplexityRoot.BusinessHours.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BusinessHours.TimeZone(childComplexity), true
+
+	case "Citation.page":
+		if e.ComplexityRoot.Citation.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Page(childComplexity), true
+	case "Citation.resource":
+		if e.ComplexityRoot.Citation.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Resource(childComplexity), true
+	case "Citation.resourceID":
+		if e.ComplexityRoot.Citation.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.ResourceID(childComplexity), true
+	case "Citation.score":
+		if e.ComplexityRoot.Citation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Score(childComplexity), true
+	case "Citation.snippet":
+		if e.ComplexityRoot.Citation.Snippet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Snippet(childComplexity), true
+	case "Citation.title":
+		if e.ComplexityRoot.Citation.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Title(childComplexity), true
+	case "Citation.url":
+		if e.ComplexityRoot.Citation.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.URL(childComplexity), true
+
 	case "Company.allowedOrigins":
 		if e.ComplexityRoot.Company.AllowedOrigins == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Company.AllowedOrigins(childComplexity), true
+	case "Company.assistantName":
+		if e.ComplexityRoot.Company.AssistantName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.AssistantName(childComplexity), true
+	case "Company.assistantTone":
+		if e.ComplexityRoot.Company.AssistantTone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.AssistantTone(childComplexity), true
+	case "Company.autoHandoff":
+		if e.ComplexityRoot.Company.AutoHandoff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.AutoHandoff(childComplexity), true
+	case "Company.awayMessage":
+		if e.ComplexityRoot.Company.AwayMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.AwayMessage(childComplexity), true
 	case "Company.brandColor":
 		if e.ComplexityRoot.Company.BrandColor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Company.BrandColor(childComplexity), true
+	case "Company.businessHours":
+		if e.ComplexityRoot.Company.BusinessHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.BusinessHours(childComplexity), true
 	case "Company.createdAt":
 		if e.ComplexityRoot.Company.CreatedAt == nil {
 			break
@@ -506,6 +830,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Company.ID(childComplexity), true
+	case "Company.identitySecret":
+		if e.ComplexityRoot.Company.IdentitySecret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Company.IdentitySecret(childComplexity), true
 	case "Company.isActive":
 		if e.ComplexityRoot.Company.IsActive == nil {
 			break
@@ -660,18 +990,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Conversation.CreatedAt(childComplexity), true
+	case "Conversation.humanRequestedAt":
+		if e.ComplexityRoot.Conversation.HumanRequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.HumanRequestedAt(childComplexity), true
 	case "Conversation.id":
 		if e.ComplexityRoot.Conversation.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.ID(childComplexity), true
+	case "Conversation.language":
+		if e.ComplexityRoot.Conversation.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.Language(childComplexity), true
 	case "Conversation.lastMessageAt":
 		if e.ComplexityRoot.Conversation.LastMessageAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Conversation.LastMessageAt(childComplexity), true
+	case "Conversation.lastMessagePreview":
+		if e.ComplexityRoot.Conversation.LastMessagePreview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conversation.LastMessagePreview(childComplexity), true
 	case "Conversation.messages":
 		if e.ComplexityRoot.Conversation.Messages == nil {
 			break
@@ -752,6 +1100,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ConversationEdge.Node(childComplexity), true
 
+	case "ConversationEvent.conversation":
+		if e.ComplexityRoot.ConversationEvent.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Conversation(childComplexity), true
+	case "ConversationEvent.delta":
+		if e.ComplexityRoot.ConversationEvent.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Delta(childComplexity), true
+	case "ConversationEvent.kind":
+		if e.ComplexityRoot.ConversationEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Kind(childComplexity), true
+	case "ConversationEvent.message":
+		if e.ComplexityRoot.ConversationEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Message(childComplexity), true
+	case "ConversationEvent.messageID":
+		if e.ComplexityRoot.ConversationEvent.MessageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.MessageID(childComplexity), true
+	case "ConversationEvent.typing":
+		if e.ComplexityRoot.ConversationEvent.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConversationEvent.Typing(childComplexity), true
+
 	case "CreatedAPIKey.apiKey":
 		if e.ComplexityRoot.CreatedAPIKey.APIKey == nil {
 			break
@@ -765,12 +1150,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreatedAPIKey.Secret(childComplexity), true
 
+	case "DayCount.conversations":
+		if e.ComplexityRoot.DayCount.Conversations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Conversations(childComplexity), true
+	case "DayCount.day":
+		if e.ComplexityRoot.DayCount.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Day(childComplexity), true
+	case "DayCount.messages":
+		if e.ComplexityRoot.DayCount.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Messages(childComplexity), true
+
+	case "HourCount.hour":
+		if e.ComplexityRoot.HourCount.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HourCount.Hour(childComplexity), true
+	case "HourCount.messages":
+		if e.ComplexityRoot.HourCount.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HourCount.Messages(childComplexity), true
+
+	case "InboxEvent.conversation":
+		if e.ComplexityRoot.InboxEvent.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxEvent.Conversation(childComplexity), true
+	case "InboxEvent.kind":
+		if e.ComplexityRoot.InboxEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxEvent.Kind(childComplexity), true
+	case "InboxEvent.message":
+		if e.ComplexityRoot.InboxEvent.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxEvent.Message(childComplexity), true
+
+	case "KnowledgeGap.count":
+		if e.ComplexityRoot.KnowledgeGap.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeGap.Count(childComplexity), true
+	case "KnowledgeGap.lastAskedAt":
+		if e.ComplexityRoot.KnowledgeGap.LastAskedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeGap.LastAskedAt(childComplexity), true
+	case "KnowledgeGap.question":
+		if e.ComplexityRoot.KnowledgeGap.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeGap.Question(childComplexity), true
+
 	case "Message.body":
 		if e.ComplexityRoot.Message.Body == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Message.Body(childComplexity), true
+	case "Message.citations":
+		if e.ComplexityRoot.Message.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Citations(childComplexity), true
 	case "Message.clientMessageID":
 		if e.ComplexityRoot.Message.ClientMessageID == nil {
 			break
@@ -789,6 +1250,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.CompanyID(childComplexity), true
+	case "Message.confidence":
+		if e.ComplexityRoot.Message.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Confidence(childComplexity), true
 	case "Message.conversation":
 		if e.ComplexityRoot.Message.Conversation == nil {
 			break
@@ -813,6 +1280,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.ID(childComplexity), true
+	case "Message.outcome":
+		if e.ComplexityRoot.Message.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Outcome(childComplexity), true
+	case "Message.replyToID":
+		if e.ComplexityRoot.Message.ReplyToID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.ReplyToID(childComplexity), true
 	case "Message.sender":
 		if e.ComplexityRoot.Message.Sender == nil {
 			break
@@ -825,12 +1304,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Message.SenderID(childComplexity), true
+	case "Message.senderName":
+		if e.ComplexityRoot.Message.SenderName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.SenderName(childComplexity), true
 	case "Message.senderType":
 		if e.ComplexityRoot.Message.SenderType == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Message.SenderType(childComplexity), true
+	case "Message.seq":
+		if e.ComplexityRoot.Message.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Message.Seq(childComplexity), true
 
 	case "MessageConnection.edges":
 		if e.ComplexityRoot.MessageConnection.Edges == nil {
@@ -908,6 +1399,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddWebsite(childComplexity, args["input"].(model.AddWebsiteInput)), true
+	case "Mutation.closeConversation":
+		if e.ComplexityRoot.Mutation.CloseConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseConversation(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -963,6 +1465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteResource(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.handBackToBot":
+		if e.ComplexityRoot.Mutation.HandBackToBot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handBackToBot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandBackToBot(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -980,6 +1493,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.rateConversation":
+		if e.ComplexityRoot.Mutation.RateConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateConversation(childComplexity, args["conversationId"].(uuid.UUID), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -1024,6 +1548,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReprocessResource(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.requestHuman":
+		if e.ComplexityRoot.Mutation.RequestHuman == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestHuman_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestHuman(childComplexity, args["conversationId"].(uuid.UUID)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -1035,6 +1570,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.sendMessage":
+		if e.ComplexityRoot.Mutation.SendMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendMessage(childComplexity, args["conversationId"].(uuid.UUID), args["body"].(string), args["clientMessageId"].(*string)), true
+	case "Mutation.setTyping":
+		if e.ComplexityRoot.Mutation.SetTyping == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTyping_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTyping(childComplexity, args["conversationId"].(uuid.UUID), args["typing"].(bool)), true
+	case "Mutation.startConversation":
+		if e.ComplexityRoot.Mutation.StartConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartConversation(childComplexity, args["input"].(model.StartConversationInput)), true
 	case "Mutation.superAdminLogin":
 		if e.ComplexityRoot.Mutation.SuperAdminLogin == nil {
 			break
@@ -1046,6 +1614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuperAdminLogin(childComplexity, args["username"].(string), args["password"].(string)), true
+	case "Mutation.takeOverConversation":
+		if e.ComplexityRoot.Mutation.TakeOverConversation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_takeOverConversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TakeOverConversation(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.updateAgent":
 		if e.ComplexityRoot.Mutation.UpdateAgent == nil {
 			break
@@ -1091,6 +1670,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UploadPDF(childComplexity, args["file"].(graphql.Upload), args["title"].(*string)), true
 
+	case "OpeningHours.close":
+		if e.ComplexityRoot.OpeningHours.Close == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Close(childComplexity), true
+	case "OpeningHours.day":
+		if e.ComplexityRoot.OpeningHours.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Day(childComplexity), true
+	case "OpeningHours.open":
+		if e.ComplexityRoot.OpeningHours.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpeningHours.Open(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -1133,6 +1731,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Agents(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "Query.analytics":
+		if e.ComplexityRoot.Query.Analytics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_analytics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Analytics(childComplexity, args["companyId"].(*uuid.UUID), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.companies":
 		if e.ComplexityRoot.Query.Companies == nil {
 			break
@@ -1155,6 +1764,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Company(childComplexity, args["id"].(*uuid.UUID)), true
+	case "Query.conversation":
+		if e.ComplexityRoot.Query.Conversation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conversation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Conversation(childComplexity, args["id"].(uuid.UUID)), true
 	case "Query.conversations":
 		if e.ComplexityRoot.Query.Conversations == nil {
 			break
@@ -1217,6 +1837,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resources(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ResourceOrder), args["where"].(*ent.ResourceWhereInput)), true
+	case "Query.widgetConfig":
+		if e.ComplexityRoot.Query.WidgetConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Query_widgetConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WidgetConfig(childComplexity, args["companyKey"].(string)), true
 
 	case "Resource.chunkCount":
 		if e.ComplexityRoot.Resource.ChunkCount == nil {
@@ -1346,6 +1977,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CompanyEvents(childComplexity, args["companyId"].(*uuid.UUID)), true
+	case "Subscription.conversationEvents":
+		if e.ComplexityRoot.Subscription.ConversationEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_conversationEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ConversationEvents(childComplexity, args["conversationId"].(uuid.UUID), args["after"].(*uuid.UUID)), true
+	case "Subscription.inboxEvents":
+		if e.ComplexityRoot.Subscription.InboxEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.InboxEvents(childComplexity), true
 	case "Subscription.resourceEvents":
 		if e.ComplexityRoot.Subscription.ResourceEvents == nil {
 			break
@@ -1400,6 +2048,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SuperAdmin.Username(childComplexity), true
+
+	case "Typing.name":
+		if e.ComplexityRoot.Typing.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Typing.Name(childComplexity), true
+	case "Typing.senderType":
+		if e.ComplexityRoot.Typing.SenderType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Typing.SenderType(childComplexity), true
+	case "Typing.typing":
+		if e.ComplexityRoot.Typing.Typing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Typing.Typing(childComplexity), true
 
 	case "User.company":
 		if e.ComplexityRoot.User.Company == nil {
@@ -1580,6 +2247,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Visitor.Name(childComplexity), true
 
+	case "VisitorSession.conversation":
+		if e.ComplexityRoot.VisitorSession.Conversation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Conversation(childComplexity), true
+	case "VisitorSession.expiresAt":
+		if e.ComplexityRoot.VisitorSession.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.ExpiresAt(childComplexity), true
+	case "VisitorSession.resumed":
+		if e.ComplexityRoot.VisitorSession.Resumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Resumed(childComplexity), true
+	case "VisitorSession.token":
+		if e.ComplexityRoot.VisitorSession.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Token(childComplexity), true
+	case "VisitorSession.visitor":
+		if e.ComplexityRoot.VisitorSession.Visitor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VisitorSession.Visitor(childComplexity), true
+
+	case "WidgetConfig.assistantName":
+		if e.ComplexityRoot.WidgetConfig.AssistantName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.AssistantName(childComplexity), true
+	case "WidgetConfig.awayMessage":
+		if e.ComplexityRoot.WidgetConfig.AwayMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.AwayMessage(childComplexity), true
+	case "WidgetConfig.brandColor":
+		if e.ComplexityRoot.WidgetConfig.BrandColor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.BrandColor(childComplexity), true
+	case "WidgetConfig.companyName":
+		if e.ComplexityRoot.WidgetConfig.CompanyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.CompanyName(childComplexity), true
+	case "WidgetConfig.greeting":
+		if e.ComplexityRoot.WidgetConfig.Greeting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Greeting(childComplexity), true
+	case "WidgetConfig.logoURL":
+		if e.ComplexityRoot.WidgetConfig.LogoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.LogoURL(childComplexity), true
+	case "WidgetConfig.open":
+		if e.ComplexityRoot.WidgetConfig.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Open(childComplexity), true
+	case "WidgetConfig.requireIdentity":
+		if e.ComplexityRoot.WidgetConfig.RequireIdentity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.RequireIdentity(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1592,6 +2339,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AddFacebookPageInput", ec.unmarshalInputAddFacebookPageInput),
 			graphql.NewInputUnmarshaler("AddTextInput", ec.unmarshalInputAddTextInput),
 			graphql.NewInputUnmarshaler("AddWebsiteInput", ec.unmarshalInputAddWebsiteInput),
+			graphql.NewInputUnmarshaler("BusinessHoursInput", ec.unmarshalInputBusinessHoursInput),
 			graphql.NewInputUnmarshaler("CompanyOrder", ec.unmarshalInputCompanyOrder),
 			graphql.NewInputUnmarshaler("CompanyWhereInput", ec.unmarshalInputCompanyWhereInput),
 			graphql.NewInputUnmarshaler("ConversationOrder", ec.unmarshalInputConversationOrder),
@@ -1600,9 +2348,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAgentInput", ec.unmarshalInputCreateAgentInput),
 			graphql.NewInputUnmarshaler("MessageOrder", ec.unmarshalInputMessageOrder),
 			graphql.NewInputUnmarshaler("MessageWhereInput", ec.unmarshalInputMessageWhereInput),
+			graphql.NewInputUnmarshaler("OpeningHoursInput", ec.unmarshalInputOpeningHoursInput),
 			graphql.NewInputUnmarshaler("RegisterCompanyInput", ec.unmarshalInputRegisterCompanyInput),
 			graphql.NewInputUnmarshaler("ResourceOrder", ec.unmarshalInputResourceOrder),
 			graphql.NewInputUnmarshaler("ResourceWhereInput", ec.unmarshalInputResourceWhereInput),
+			graphql.NewInputUnmarshaler("StartConversationInput", ec.unmarshalInputStartConversationInput),
 			graphql.NewInputUnmarshaler("UpdateAgentInput", ec.unmarshalInputUpdateAgentInput),
 			graphql.NewInputUnmarshaler("UpdateCompanyInput", ec.unmarshalInputUpdateCompanyInput),
 			graphql.NewInputUnmarshaler("UpdateResourceInput", ec.unmarshalInputUpdateResourceInput),
@@ -1717,6 +2467,14 @@ type APIKey implements Node {
   company: Company!
   createdBy: User
 }
+"""
+AnswerOutcome is enum for the field outcome
+"""
+enum AnswerOutcome @goModel(model: "concierge/ent/message.Outcome") {
+  ANSWERED
+  DECLINED
+  FAILED
+}
 type Company implements Node {
   id: ID!
   createdAt: Time!
@@ -1735,6 +2493,10 @@ type Company implements Node {
   greeting: String!
   allowedOrigins: [String!]
   requireIdentity: Boolean!
+  assistantName: String!
+  assistantTone: String
+  autoHandoff: Boolean!
+  awayMessage: String
 }
 """
 A connection to a list of items.
@@ -1993,6 +2755,63 @@ input CompanyWhereInput {
   """
   requireIdentity: Boolean
   requireIdentityNEQ: Boolean
+  """
+  assistant_name field predicates
+  """
+  assistantName: String
+  assistantNameNEQ: String
+  assistantNameIn: [String!]
+  assistantNameNotIn: [String!]
+  assistantNameGT: String
+  assistantNameGTE: String
+  assistantNameLT: String
+  assistantNameLTE: String
+  assistantNameContains: String
+  assistantNameHasPrefix: String
+  assistantNameHasSuffix: String
+  assistantNameEqualFold: String
+  assistantNameContainsFold: String
+  """
+  assistant_tone field predicates
+  """
+  assistantTone: String
+  assistantToneNEQ: String
+  assistantToneIn: [String!]
+  assistantToneNotIn: [String!]
+  assistantToneGT: String
+  assistantToneGTE: String
+  assistantToneLT: String
+  assistantToneLTE: String
+  assistantToneContains: String
+  assistantToneHasPrefix: String
+  assistantToneHasSuffix: String
+  assistantToneIsNil: Boolean
+  assistantToneNotNil: Boolean
+  assistantToneEqualFold: String
+  assistantToneContainsFold: String
+  """
+  auto_handoff field predicates
+  """
+  autoHandoff: Boolean
+  autoHandoffNEQ: Boolean
+  """
+  away_message field predicates
+  """
+  awayMessage: String
+  awayMessageNEQ: String
+  awayMessageIn: [String!]
+  awayMessageNotIn: [String!]
+  awayMessageGT: String
+  awayMessageGTE: String
+  awayMessageLT: String
+  awayMessageLTE: String
+  awayMessageContains: String
+  awayMessageHasPrefix: String
+  awayMessageHasSuffix: String
+  awayMessageIsNil: Boolean
+  awayMessageNotNil: Boolean
+  awayMessageEqualFold: String
+  awayMessageContainsFold: String
 }
 type Conversation implements Node {
   id: ID!
@@ -2006,6 +2825,9 @@ type Conversation implements Node {
   ratingComment: String
   lastMessageAt: Time!
   closedAt: Time
+  lastMessagePreview: String
+  humanRequestedAt: Time
+  language: String
   company: Company!
   visitor: Visitor!
   assignee: User
@@ -2229,6 +3051,55 @@ input ConversationWhereInput {
   closedAtIsNil: Boolean
   closedAtNotNil: Boolean
   """
+  last_message_preview field predicates
+  """
+  lastMessagePreview: String
+  lastMessagePreviewNEQ: String
+  lastMessagePreviewIn: [String!]
+  lastMessagePreviewNotIn: [String!]
+  lastMessagePreviewGT: String
+  lastMessagePreviewGTE: String
+  lastMessagePreviewLT: String
+  lastMessagePreviewLTE: String
+  lastMessagePreviewContains: String
+  lastMessagePreviewHasPrefix: String
+  lastMessagePreviewHasSuffix: String
+  lastMessagePreviewIsNil: Boolean
+  lastMessagePreviewNotNil: Boolean
+  lastMessagePreviewEqualFold: String
+  lastMessagePreviewContainsFold: String
+  """
+  human_requested_at field predicates
+  """
+  humanRequestedAt: Time
+  humanRequestedAtNEQ: Time
+  humanRequestedAtIn: [Time!]
+  humanRequestedAtNotIn: [Time!]
+  humanRequestedAtGT: Time
+  humanRequestedAtGTE: Time
+  humanRequestedAtLT: Time
+  humanRequestedAtLTE: Time
+  humanRequestedAtIsNil: Boolean
+  humanRequestedAtNotNil: Boolean
+  """
+  language field predicates
+  """
+  language: String
+  languageNEQ: String
+  languageIn: [String!]
+  languageNotIn: [String!]
+  languageGT: String
+  languageGTE: String
+  languageLT: String
+  languageLTE: String
+  languageContains: String
+  languageHasPrefix: String
+  languageHasSuffix: String
+  languageIsNil: Boolean
+  languageNotNil: Boolean
+  languageEqualFold: String
+  languageContainsFold: String
+  """
   company edge predicates
   """
   hasCompany: Boolean
@@ -2263,6 +3134,11 @@ type Message implements Node {
   body: String!
   clientMessageID: String
   createdAt: Time!
+  seq: Int!
+  senderName: String
+  outcome: AnswerOutcome
+  confidence: Float
+  replyToID: ID
   company: Company!
   conversation: Conversation!
   sender: User
@@ -2315,6 +3191,7 @@ Properties by which Message connections can be ordered.
 """
 enum MessageOrderField {
   CREATED_AT
+  SEQ
 }
 """
 MessageWhereInput is used for filtering Message objects.
@@ -2410,6 +3287,70 @@ input MessageWhereInput {
   createdAtGTE: Time
   createdAtLT: Time
   createdAtLTE: Time
+  """
+  seq field predicates
+  """
+  seq: Int
+  seqNEQ: Int
+  seqIn: [Int!]
+  seqNotIn: [Int!]
+  seqGT: Int
+  seqGTE: Int
+  seqLT: Int
+  seqLTE: Int
+  """
+  sender_name field predicates
+  """
+  senderName: String
+  senderNameNEQ: String
+  senderNameIn: [String!]
+  senderNameNotIn: [String!]
+  senderNameGT: String
+  senderNameGTE: String
+  senderNameLT: String
+  senderNameLTE: String
+  senderNameContains: String
+  senderNameHasPrefix: String
+  senderNameHasSuffix: String
+  senderNameIsNil: Boolean
+  senderNameNotNil: Boolean
+  senderNameEqualFold: String
+  senderNameContainsFold: String
+  """
+  outcome field predicates
+  """
+  outcome: AnswerOutcome
+  outcomeNEQ: AnswerOutcome
+  outcomeIn: [AnswerOutcome!]
+  outcomeNotIn: [AnswerOutcome!]
+  outcomeIsNil: Boolean
+  outcomeNotNil: Boolean
+  """
+  confidence field predicates
+  """
+  confidence: Float
+  confidenceNEQ: Float
+  confidenceIn: [Float!]
+  confidenceNotIn: [Float!]
+  confidenceGT: Float
+  confidenceGTE: Float
+  confidenceLT: Float
+  confidenceLTE: Float
+  confidenceIsNil: Boolean
+  confidenceNotNil: Boolean
+  """
+  reply_to_id field predicates
+  """
+  replyToID: ID
+  replyToIDNEQ: ID
+  replyToIDIn: [ID!]
+  replyToIDNotIn: [ID!]
+  replyToIDGT: ID
+  replyToIDGTE: ID
+  replyToIDLT: ID
+  replyToIDLTE: ID
+  replyToIDIsNil: Boolean
+  replyToIDNotNil: Boolean
   """
   company edge predicates
   """
@@ -3254,8 +4195,189 @@ input UpdateCompanyInput {
   subscriptionPlan: SubscriptionPlan
   brandColor: String
   greeting: String
+  """Origins (scheme://host[:port]) the widget may be used from; empty allows any."""
   allowedOrigins: [String!]
+  """Visitors must prove their externalId with userHash = hex(HMAC-SHA256(identitySecret, externalId))."""
   requireIdentity: Boolean
+  assistantName: String
+  """How the assistant should sound, e.g. "friendly and concise"."""
+  assistantTone: String
+  """Move a conversation to a human as soon as the assistant cannot answer from the knowledge (default true)."""
+  autoHandoff: Boolean
+  """When the team answers; null removes them (always open)."""
+  businessHours: BusinessHoursInput
+  """Said when a human is asked for outside business hours or while no agent is online."""
+  awayMessage: String
+}
+
+input BusinessHoursInput {
+  """IANA time zone, e.g. Europe/Paris (default UTC)."""
+  timeZone: String
+  days: [OpeningHoursInput!]!
+}
+
+input OpeningHoursInput {
+  day: Weekday!
+  """Local time, HH:MM."""
+  open: String!
+  """Local time, HH:MM, after open."""
+  close: String!
+}
+
+enum Weekday {
+  SUNDAY
+  MONDAY
+  TUESDAY
+  WEDNESDAY
+  THURSDAY
+  FRIDAY
+  SATURDAY
+}
+
+type OpeningHours {
+  day: Weekday!
+  open: String!
+  close: String!
+}
+
+type BusinessHours {
+  timeZone: String!
+  days: [OpeningHours!]!
+}
+
+extend type Company {
+  businessHours: BusinessHours
+  """Secret for visitor identity verification (company admins only; null for others)."""
+  identitySecret: String
+}
+
+"""Branding and state of a company's widget (public)."""
+type WidgetConfig {
+  companyName: String!
+  logoURL: String
+  brandColor: String!
+  greeting: String!
+  assistantName: String!
+  requireIdentity: Boolean!
+  """Whether it is within business hours."""
+  open: Boolean!
+  awayMessage: String
+}
+
+input StartConversationInput {
+  """The company's widget key."""
+  companyKey: String!
+  name: String
+  email: String
+  """The visitor's id in the company's own system; a returning visitor with the same id resumes their conversation."""
+  externalId: String
+  """hex(HMAC-SHA256(company identity secret, externalId)), computed by the company's server."""
+  userHash: String
+  """A visitor token from an earlier session: its conversation is resumed unless it was closed (then a new one starts for the same visitor)."""
+  visitorToken: String
+}
+
+"""A visitor's session: the token reads and writes exactly this conversation."""
+type VisitorSession {
+  token: String!
+  expiresAt: Time!
+  conversation: Conversation!
+  visitor: Visitor!
+  """True when an open conversation was resumed."""
+  resumed: Boolean!
+}
+
+"""A passage an answer is based on."""
+type Citation {
+  resourceID: ID!
+  """The resource, for the company's staff (null for visitors)."""
+  resource: Resource
+  title: String!
+  url: String
+  page: Int
+  snippet: String!
+  score: Float!
+}
+
+extend type Message {
+  citations: [Citation!]!
+}
+
+enum ConversationEventKind {
+  MESSAGE_CREATED
+  MESSAGE_DELTA
+  MESSAGE_COMPLETED
+  TYPING
+  STATUS_CHANGED
+}
+
+type Typing {
+  senderType: SenderType!
+  name: String
+  typing: Boolean!
+}
+
+"""An event of one conversation. MESSAGE_CREATED carries a visitor's, agent's or system message (and, on replay, every stored message); the assistant's reply streams as MESSAGE_DELTA (messageID + delta, text to append) and ends with MESSAGE_COMPLETED (the stored message with citations). A reply that was cut short by a takeover never completes: drop its draft on STATUS_CHANGED."""
+type ConversationEvent {
+  kind: ConversationEventKind!
+  conversation: Conversation!
+  message: Message
+  messageID: ID
+  delta: String
+  typing: Typing
+}
+
+enum InboxEventKind {
+  CONVERSATION_CREATED
+  CONVERSATION_UPDATED
+  MESSAGE_CREATED
+}
+
+type InboxEvent {
+  kind: InboxEventKind!
+  conversation: Conversation!
+  message: Message
+}
+
+type KnowledgeGap {
+  """A representative question the assistant could not answer."""
+  question: String!
+  count: Int!
+  lastAskedAt: Time!
+}
+
+type DayCount {
+  day: String!
+  conversations: Int!
+  messages: Int!
+}
+
+type HourCount {
+  """0-23, UTC."""
+  hour: Int!
+  messages: Int!
+}
+
+type Analytics {
+  from: Time!
+  to: Time!
+  conversations: Int!
+  messages: Int!
+  visitorMessages: Int!
+  """Share of conversations with an assistant answer that never went to a human."""
+  botResolvedRate: Float!
+  """Share of conversations that went to a human."""
+  handoffRate: Float!
+  """Median seconds from a visitor's first message to the first answer (bot or human)."""
+  medianFirstResponseSeconds: Float
+  medianBotFirstResponseSeconds: Float
+  """Median seconds from a human being requested to the first agent message."""
+  medianHumanFirstResponseSeconds: Float
+  csatAverage: Float
+  ratings: Int!
+  busiestHours: [HourCount!]!
+  knowledgeGaps: [KnowledgeGap!]!
+  byDay: [DayCount!]!
 }
 
 input CreateAgentInput {
@@ -3338,6 +4460,12 @@ extend type Query {
   company(id: ID): Company
   """The company's API keys (company admins)."""
   apiKeys: [APIKey!]!
+  """A conversation of the viewer's company (a visitor: its own)."""
+  conversation(id: ID!): Conversation
+  """Company staff: figures of the company; super admins: of companyId, or of the whole platform without it. Default period: the last 30 days."""
+  analytics(companyId: ID, from: Time, to: Time): Analytics!
+  """Public: what the widget shows before a conversation starts."""
+  widgetConfig(companyKey: String!): WidgetConfig!
 }
 
 type Mutation {
@@ -3377,6 +4505,21 @@ type Mutation {
   deleteResource(id: ID!): Boolean!
   """Processes the resource again (a no-op while it is already waiting or running)."""
   reprocessResource(id: ID!): Resource!
+
+  """Public (the widget): starts or resumes a visitor's conversation with the company of companyKey."""
+  startConversation(input: StartConversationInput!): VisitorSession!
+  """A visitor (its conversation) or the company's staff. Stored before it is acknowledged; a retry with the same clientMessageId returns the stored message."""
+  sendMessage(conversationId: ID!, body: String!, clientMessageId: String): Message!
+  """Asks for a human: the conversation waits for an agent, assigned round-robin among the online ones."""
+  requestHuman(conversationId: ID!): Conversation!
+  """An agent takes the conversation: the assistant stops at once, even mid-reply."""
+  takeOverConversation(id: ID!): Conversation!
+  handBackToBot(id: ID!): Conversation!
+  closeConversation(id: ID!): Conversation!
+  """Says the caller is (or stopped) typing; not stored."""
+  setTyping(conversationId: ID!, typing: Boolean!): Boolean!
+  """The visitor rates its conversation once, 1 to 5."""
+  rateConversation(conversationId: ID!, rating: Int!, comment: String): Conversation!
 }
 
 type Subscription {
@@ -3384,6 +4527,10 @@ type Subscription {
   companyEvents(companyId: ID): CompanyEvent!
   """Status and progress changes of one resource (id) or of all the company's resources."""
   resourceEvents(id: ID): Resource!
+  """Events of one conversation: first every message after the message ` + "`" + `after` + "`" + ` (all when null) from the database, then live."""
+  conversationEvents(conversationId: ID!, after: ID): ConversationEvent!
+  """Company staff: conversations created and changed, and their new messages. Following it makes an agent online (assignable)."""
+  inboxEvents: InboxEvent!
 }
 `, BuiltIn: false},
 }
@@ -3421,6 +4568,42 @@ func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type APIKey", field.Name)
 }
 
+func (ec *executionContext) childFields_Analytics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_Analytics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Analytics_to(ctx, field)
+	case "conversations":
+		return ec.fieldContext_Analytics_conversations(ctx, field)
+	case "messages":
+		return ec.fieldContext_Analytics_messages(ctx, field)
+	case "visitorMessages":
+		return ec.fieldContext_Analytics_visitorMessages(ctx, field)
+	case "botResolvedRate":
+		return ec.fieldContext_Analytics_botResolvedRate(ctx, field)
+	case "handoffRate":
+		return ec.fieldContext_Analytics_handoffRate(ctx, field)
+	case "medianFirstResponseSeconds":
+		return ec.fieldContext_Analytics_medianFirstResponseSeconds(ctx, field)
+	case "medianBotFirstResponseSeconds":
+		return ec.fieldContext_Analytics_medianBotFirstResponseSeconds(ctx, field)
+	case "medianHumanFirstResponseSeconds":
+		return ec.fieldContext_Analytics_medianHumanFirstResponseSeconds(ctx, field)
+	case "csatAverage":
+		return ec.fieldContext_Analytics_csatAverage(ctx, field)
+	case "ratings":
+		return ec.fieldContext_Analytics_ratings(ctx, field)
+	case "busiestHours":
+		return ec.fieldContext_Analytics_busiestHours(ctx, field)
+	case "knowledgeGaps":
+		return ec.fieldContext_Analytics_knowledgeGaps(ctx, field)
+	case "byDay":
+		return ec.fieldContext_Analytics_byDay(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Analytics", field.Name)
+}
+
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "token":
@@ -3437,6 +4620,36 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BusinessHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "timeZone":
+		return ec.fieldContext_BusinessHours_timeZone(ctx, field)
+	case "days":
+		return ec.fieldContext_BusinessHours_days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BusinessHours", field.Name)
+}
+
+func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceID":
+		return ec.fieldContext_Citation_resourceID(ctx, field)
+	case "resource":
+		return ec.fieldContext_Citation_resource(ctx, field)
+	case "title":
+		return ec.fieldContext_Citation_title(ctx, field)
+	case "url":
+		return ec.fieldContext_Citation_url(ctx, field)
+	case "page":
+		return ec.fieldContext_Citation_page(ctx, field)
+	case "snippet":
+		return ec.fieldContext_Citation_snippet(ctx, field)
+	case "score":
+		return ec.fieldContext_Citation_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Citation", field.Name)
 }
 
 func (ec *executionContext) childFields_Company(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3475,6 +4688,18 @@ func (ec *executionContext) childFields_Company(ctx context.Context, field graph
 		return ec.fieldContext_Company_allowedOrigins(ctx, field)
 	case "requireIdentity":
 		return ec.fieldContext_Company_requireIdentity(ctx, field)
+	case "assistantName":
+		return ec.fieldContext_Company_assistantName(ctx, field)
+	case "assistantTone":
+		return ec.fieldContext_Company_assistantTone(ctx, field)
+	case "autoHandoff":
+		return ec.fieldContext_Company_autoHandoff(ctx, field)
+	case "awayMessage":
+		return ec.fieldContext_Company_awayMessage(ctx, field)
+	case "businessHours":
+		return ec.fieldContext_Company_businessHours(ctx, field)
+	case "identitySecret":
+		return ec.fieldContext_Company_identitySecret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Company", field.Name)
 }
@@ -3539,6 +4764,12 @@ func (ec *executionContext) childFields_Conversation(ctx context.Context, field 
 		return ec.fieldContext_Conversation_lastMessageAt(ctx, field)
 	case "closedAt":
 		return ec.fieldContext_Conversation_closedAt(ctx, field)
+	case "lastMessagePreview":
+		return ec.fieldContext_Conversation_lastMessagePreview(ctx, field)
+	case "humanRequestedAt":
+		return ec.fieldContext_Conversation_humanRequestedAt(ctx, field)
+	case "language":
+		return ec.fieldContext_Conversation_language(ctx, field)
 	case "company":
 		return ec.fieldContext_Conversation_company(ctx, field)
 	case "visitor":
@@ -3573,6 +4804,24 @@ func (ec *executionContext) childFields_ConversationEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ConversationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ConversationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ConversationEvent_kind(ctx, field)
+	case "conversation":
+		return ec.fieldContext_ConversationEvent_conversation(ctx, field)
+	case "message":
+		return ec.fieldContext_ConversationEvent_message(ctx, field)
+	case "messageID":
+		return ec.fieldContext_ConversationEvent_messageID(ctx, field)
+	case "delta":
+		return ec.fieldContext_ConversationEvent_delta(ctx, field)
+	case "typing":
+		return ec.fieldContext_ConversationEvent_typing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConversationEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_CreatedAPIKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "apiKey":
@@ -3581,6 +4830,52 @@ func (ec *executionContext) childFields_CreatedAPIKey(ctx context.Context, field
 		return ec.fieldContext_CreatedAPIKey_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreatedAPIKey", field.Name)
+}
+
+func (ec *executionContext) childFields_DayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_DayCount_day(ctx, field)
+	case "conversations":
+		return ec.fieldContext_DayCount_conversations(ctx, field)
+	case "messages":
+		return ec.fieldContext_DayCount_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_HourCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_HourCount_hour(ctx, field)
+	case "messages":
+		return ec.fieldContext_HourCount_messages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HourCount", field.Name)
+}
+
+func (ec *executionContext) childFields_InboxEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_InboxEvent_kind(ctx, field)
+	case "conversation":
+		return ec.fieldContext_InboxEvent_conversation(ctx, field)
+	case "message":
+		return ec.fieldContext_InboxEvent_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboxEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_KnowledgeGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_KnowledgeGap_question(ctx, field)
+	case "count":
+		return ec.fieldContext_KnowledgeGap_count(ctx, field)
+	case "lastAskedAt":
+		return ec.fieldContext_KnowledgeGap_lastAskedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KnowledgeGap", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3601,12 +4896,24 @@ func (ec *executionContext) childFields_Message(ctx context.Context, field graph
 		return ec.fieldContext_Message_clientMessageID(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Message_createdAt(ctx, field)
+	case "seq":
+		return ec.fieldContext_Message_seq(ctx, field)
+	case "senderName":
+		return ec.fieldContext_Message_senderName(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Message_outcome(ctx, field)
+	case "confidence":
+		return ec.fieldContext_Message_confidence(ctx, field)
+	case "replyToID":
+		return ec.fieldContext_Message_replyToID(ctx, field)
 	case "company":
 		return ec.fieldContext_Message_company(ctx, field)
 	case "conversation":
 		return ec.fieldContext_Message_conversation(ctx, field)
 	case "sender":
 		return ec.fieldContext_Message_sender(ctx, field)
+	case "citations":
+		return ec.fieldContext_Message_citations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Message", field.Name)
 }
@@ -3631,6 +4938,18 @@ func (ec *executionContext) childFields_MessageEdge(ctx context.Context, field g
 		return ec.fieldContext_MessageEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_OpeningHours(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_OpeningHours_day(ctx, field)
+	case "open":
+		return ec.fieldContext_OpeningHours_open(ctx, field)
+	case "close":
+		return ec.fieldContext_OpeningHours_close(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpeningHours", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3723,6 +5042,18 @@ func (ec *executionContext) childFields_SuperAdmin(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type SuperAdmin", field.Name)
 }
 
+func (ec *executionContext) childFields_Typing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "senderType":
+		return ec.fieldContext_Typing_senderType(ctx, field)
+	case "name":
+		return ec.fieldContext_Typing_name(ctx, field)
+	case "typing":
+		return ec.fieldContext_Typing_typing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Typing", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3809,6 +5140,44 @@ func (ec *executionContext) childFields_Visitor(ctx context.Context, field graph
 		return ec.fieldContext_Visitor_company(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Visitor", field.Name)
+}
+
+func (ec *executionContext) childFields_VisitorSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_VisitorSession_token(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_VisitorSession_expiresAt(ctx, field)
+	case "conversation":
+		return ec.fieldContext_VisitorSession_conversation(ctx, field)
+	case "visitor":
+		return ec.fieldContext_VisitorSession_visitor(ctx, field)
+	case "resumed":
+		return ec.fieldContext_VisitorSession_resumed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VisitorSession", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "companyName":
+		return ec.fieldContext_WidgetConfig_companyName(ctx, field)
+	case "logoURL":
+		return ec.fieldContext_WidgetConfig_logoURL(ctx, field)
+	case "brandColor":
+		return ec.fieldContext_WidgetConfig_brandColor(ctx, field)
+	case "greeting":
+		return ec.fieldContext_WidgetConfig_greeting(ctx, field)
+	case "assistantName":
+		return ec.fieldContext_WidgetConfig_assistantName(ctx, field)
+	case "requireIdentity":
+		return ec.fieldContext_WidgetConfig_requireIdentity(ctx, field)
+	case "open":
+		return ec.fieldContext_WidgetConfig_open(ctx, field)
+	case "awayMessage":
+		return ec.fieldContext_WidgetConfig_awayMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetConfig", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4037,6 +5406,20 @@ func (ec *executionContext) field_Mutation_addWebsite_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createAgent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4107,6 +5490,20 @@ func (ec *executionContext) field_Mutation_deleteResource_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_handBackToBot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4126,6 +5523,36 @@ func (ec *executionContext) field_Mutation_login_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -4185,6 +5612,20 @@ func (ec *executionContext) field_Mutation_reprocessResource_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestHuman_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4196,6 +5637,72 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_sendMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "clientMessageId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clientMessageId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setTyping_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "typing",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["typing"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.StartConversationInput, error) {
+			return ec.unmarshalNStartConversationInput2conciergeᚋgraphᚋmodelᚐStartConversationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4218,6 +5725,20 @@ func (ec *executionContext) field_Mutation_superAdminLogin_args(ctx context.Cont
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_takeOverConversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4377,6 +5898,36 @@ func (ec *executionContext) field_Query_agents_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_analytics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "companyId",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["companyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_companies_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4437,6 +5988,20 @@ func (ec *executionContext) field_Query_company_args(ctx context.Context, rawArg
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
 		func(ctx context.Context, v any) (*uuid.UUID, error) {
 			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conversation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4595,6 +6160,20 @@ func (ec *executionContext) field_Query_resources_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_widgetConfig_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "companyKey",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["companyKey"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_companyEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4606,6 +6185,28 @@ func (ec *executionContext) field_Subscription_companyEvents_args(ctx context.Co
 		return nil, err
 	}
 	args["companyId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_conversationEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "conversationId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["conversationId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -4968,6 +6569,378 @@ func (ec *executionContext) fieldContext_APIKey_createdBy(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Analytics_from(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analytics_to(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Analytics_conversations(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_conversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analytics_messages(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analytics_visitorMessages(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_visitorMessages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VisitorMessages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_visitorMessages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analytics_botResolvedRate(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_botResolvedRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BotResolvedRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_botResolvedRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_handoffRate(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_handoffRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandoffRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_handoffRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_medianFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_medianFirstResponseSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianFirstResponseSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_medianFirstResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_medianBotFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_medianBotFirstResponseSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianBotFirstResponseSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_medianBotFirstResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_medianHumanFirstResponseSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_medianHumanFirstResponseSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MedianHumanFirstResponseSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_medianHumanFirstResponseSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_csatAverage(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_csatAverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CsatAverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_csatAverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Analytics_ratings(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_ratings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_ratings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Analytics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Analytics_busiestHours(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_busiestHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BusiestHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.HourCount) graphql.Marshaler {
+			return ec.marshalNHourCount2ᚕᚖconciergeᚋgraphᚋmodelᚐHourCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_busiestHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HourCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_knowledgeGaps(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_knowledgeGaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnowledgeGaps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.KnowledgeGap) graphql.Marshaler {
+			return ec.marshalNKnowledgeGap2ᚕᚖconciergeᚋgraphᚋmodelᚐKnowledgeGapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_knowledgeGaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KnowledgeGap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Analytics_byDay(ctx context.Context, field graphql.CollectedField, obj *model.Analytics) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Analytics_byDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+			return ec.marshalNDayCount2ᚕᚖconciergeᚋgraphᚋmodelᚐDayCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Analytics_byDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Analytics",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5131,6 +7104,231 @@ func (ec *executionContext) fieldContext_AuthPayload_company(_ context.Context, 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _BusinessHours_timeZone(ctx context.Context, field graphql.CollectedField, obj *model.BusinessHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessHours_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessHours_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BusinessHours", field, false, false, "String")
+}
+
+func (ec *executionContext) _BusinessHours_days(ctx context.Context, field graphql.CollectedField, obj *model.BusinessHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BusinessHours_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
+			return ec.marshalNOpeningHours2ᚕᚖconciergeᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BusinessHours_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BusinessHours",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpeningHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Citation_resourceID(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_resourceID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_resourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Citation_resource(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Citation().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖconciergeᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Citation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Citation_title(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_url(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_page(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOInt2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Citation_snippet(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_snippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Snippet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_snippet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_score(ctx context.Context, field graphql.CollectedField, obj *schematype.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Company_id(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
@@ -5522,6 +7720,153 @@ func (ec *executionContext) _Company_requireIdentity(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Company_requireIdentity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Company", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Company_assistantName(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_assistantName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssistantName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_assistantName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+}
+
+func (ec *executionContext) _Company_assistantTone(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_assistantTone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssistantTone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_assistantTone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+}
+
+func (ec *executionContext) _Company_autoHandoff(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_autoHandoff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoHandoff, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Company_autoHandoff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Company_awayMessage(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_awayMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AwayMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_awayMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, false, false, "String")
+}
+
+func (ec *executionContext) _Company_businessHours(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_businessHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().BusinessHours(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BusinessHours) graphql.Marshaler {
+			return ec.marshalOBusinessHours2ᚖconciergeᚋgraphᚋmodelᚐBusinessHours(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_businessHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Company",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BusinessHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Company_identitySecret(ctx context.Context, field graphql.CollectedField, obj *ent.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Company_identitySecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Company().IdentitySecret(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Company_identitySecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Company", field, true, true, "String")
 }
 
 func (ec *executionContext) _CompanyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CompanyConnection) (ret graphql.Marshaler) {
@@ -6029,6 +8374,75 @@ func (ec *executionContext) fieldContext_Conversation_closedAt(_ context.Context
 	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Conversation_lastMessagePreview(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_lastMessagePreview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastMessagePreview, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_lastMessagePreview(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Conversation_humanRequestedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_humanRequestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HumanRequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_humanRequestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Conversation_language(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conversation_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Conversation_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conversation", field, false, false, "String")
+}
+
 func (ec *executionContext) _Conversation_company(ctx context.Context, field graphql.CollectedField, obj *ent.Conversation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6311,6 +8725,171 @@ func (ec *executionContext) fieldContext_ConversationEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("ConversationEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ConversationEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ConversationEventKind) graphql.Marshaler {
+			return ec.marshalNConversationEventKind2conciergeᚋgraphᚋmodelᚐConversationEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationEvent", field, false, false, "ConversationEventKind")
+}
+
+func (ec *executionContext) _ConversationEvent_conversation(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖconciergeᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConversationEvent_messageID(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_messageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_messageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ConversationEvent_delta(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConversationEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConversationEvent_typing(ctx context.Context, field graphql.CollectedField, obj *model.ConversationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConversationEvent_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Typing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Typing) graphql.Marshaler {
+			return ec.marshalOTyping2ᚖconciergeᚋgraphᚋmodelᚐTyping(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ConversationEvent_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConversationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Typing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreatedAPIKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.CreatedAPIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6364,6 +8943,277 @@ func (ec *executionContext) _CreatedAPIKey_secret(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_CreatedAPIKey_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreatedAPIKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _DayCount_day(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _DayCount_conversations(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_conversations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_conversations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DayCount_messages(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HourCount_hour(ctx context.Context, field graphql.CollectedField, obj *model.HourCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HourCount_hour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HourCount_hour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HourCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HourCount_messages(ctx context.Context, field graphql.CollectedField, obj *model.HourCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HourCount_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HourCount_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HourCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InboxEvent_kind(ctx context.Context, field graphql.CollectedField, obj *model.InboxEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboxEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.InboxEventKind) graphql.Marshaler {
+			return ec.marshalNInboxEventKind2conciergeᚋgraphᚋmodelᚐInboxEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboxEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InboxEvent", field, false, false, "InboxEventKind")
+}
+
+func (ec *executionContext) _InboxEvent_conversation(ctx context.Context, field graphql.CollectedField, obj *model.InboxEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboxEvent_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InboxEvent_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InboxEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InboxEvent_message(ctx context.Context, field graphql.CollectedField, obj *model.InboxEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InboxEvent_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalOMessage2ᚖconciergeᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InboxEvent_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InboxEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KnowledgeGap_question(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeGap_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeGap_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeGap_count(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeGap_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeGap_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeGap", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KnowledgeGap_lastAskedAt(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeGap_lastAskedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAskedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeGap_lastAskedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeGap", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
@@ -6550,6 +9400,121 @@ func (ec *executionContext) fieldContext_Message_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Message", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Message_seq(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Message_senderName(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_senderName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SenderName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_senderName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "String")
+}
+
+func (ec *executionContext) _Message_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *message.Outcome) graphql.Marshaler {
+			return ec.marshalOAnswerOutcome2ᚖconciergeᚋentᚋmessageᚐOutcome(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "AnswerOutcome")
+}
+
+func (ec *executionContext) _Message_confidence(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Message_replyToID(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_replyToID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyToID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Message_replyToID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Message", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Message_company(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6641,6 +9606,38 @@ func (ec *executionContext) fieldContext_Message_sender(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Message_citations(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Message_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []schematype.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚕconciergeᚋentᚋschemaᚋschematypeᚐCitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Message_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Message",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7691,6 +10688,427 @@ func (ec *executionContext) fieldContext_Mutation_reprocessResource(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartConversation(ctx, fc.Args["input"].(model.StartConversationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VisitorSession) graphql.Marshaler {
+			return ec.marshalNVisitorSession2ᚖconciergeᚋgraphᚋmodelᚐVisitorSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VisitorSession(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendMessage(ctx, fc.Args["conversationId"].(uuid.UUID), fc.Args["body"].(string), fc.Args["clientMessageId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+			return ec.marshalNMessage2ᚖconciergeᚋentᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Message(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestHuman(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestHuman(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestHuman(ctx, fc.Args["conversationId"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestHuman(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestHuman_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_takeOverConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_takeOverConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TakeOverConversation(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_takeOverConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_takeOverConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handBackToBot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handBackToBot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandBackToBot(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handBackToBot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handBackToBot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseConversation(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setTyping(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetTyping(ctx, fc.Args["conversationId"].(uuid.UUID), fc.Args["typing"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setTyping(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setTyping_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateConversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateConversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateConversation(ctx, fc.Args["conversationId"].(uuid.UUID), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateConversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateConversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpeningHours_day(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Weekday) graphql.Marshaler {
+			return ec.marshalNWeekday2conciergeᚋgraphᚋmodelᚐWeekday(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "Weekday")
+}
+
+func (ec *executionContext) _OpeningHours_open(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "String")
+}
+
+func (ec *executionContext) _OpeningHours_close(ctx context.Context, field graphql.CollectedField, obj *model.OpeningHours) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpeningHours_close(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Close, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpeningHours_close(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OpeningHours", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *entgql.PageInfo[uuid.UUID]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8195,6 +11613,138 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APIKey(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conversation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Conversation(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalOConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conversation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conversation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_analytics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_analytics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Analytics(ctx, fc.Args["companyId"].(*uuid.UUID), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+			return ec.marshalNAnalytics2ᚖconciergeᚋgraphᚋmodelᚐAnalytics(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_analytics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Analytics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_analytics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_widgetConfig(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_widgetConfig(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WidgetConfig(ctx, fc.Args["companyKey"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WidgetConfig) graphql.Marshaler {
+			return ec.marshalNWidgetConfig2ᚖconciergeᚋgraphᚋmodelᚐWidgetConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_widgetConfig(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetConfig(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_widgetConfig_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8836,6 +12386,82 @@ func (ec *executionContext) fieldContext_Subscription_resourceEvents(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_conversationEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_conversationEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ConversationEvents(ctx, fc.Args["conversationId"].(uuid.UUID), fc.Args["after"].(*uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConversationEvent) graphql.Marshaler {
+			return ec.marshalNConversationEvent2ᚖconciergeᚋgraphᚋmodelᚐConversationEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_conversationEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConversationEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_conversationEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_inboxEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_inboxEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().InboxEvents(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InboxEvent) graphql.Marshaler {
+			return ec.marshalNInboxEvent2ᚖconciergeᚋgraphᚋmodelᚐInboxEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_inboxEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InboxEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SuperAdmin_id(ctx context.Context, field graphql.CollectedField, obj *ent.SuperAdmin) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8995,6 +12621,75 @@ func (ec *executionContext) _SuperAdmin_createdAt(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SuperAdmin_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SuperAdmin", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Typing_senderType(ctx context.Context, field graphql.CollectedField, obj *model.Typing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Typing_senderType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SenderType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v message.SenderType) graphql.Marshaler {
+			return ec.marshalNSenderType2conciergeᚋentᚋmessageᚐSenderType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Typing_senderType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Typing", field, false, false, "SenderType")
+}
+
+func (ec *executionContext) _Typing_name(ctx context.Context, field graphql.CollectedField, obj *model.Typing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Typing_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Typing_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Typing", field, false, false, "String")
+}
+
+func (ec *executionContext) _Typing_typing(ctx context.Context, field graphql.CollectedField, obj *model.Typing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Typing_typing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Typing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Typing_typing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Typing", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -9752,6 +13447,323 @@ func (ec *executionContext) fieldContext_Visitor_company(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VisitorSession_token(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "String")
+}
+
+func (ec *executionContext) _VisitorSession_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VisitorSession_conversation(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_conversation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Conversation) graphql.Marshaler {
+			return ec.marshalNConversation2ᚖconciergeᚋentᚐConversation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_conversation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorSession",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conversation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorSession_visitor(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_visitor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visitor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Visitor) graphql.Marshaler {
+			return ec.marshalNVisitor2ᚖconciergeᚋentᚐVisitor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_visitor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VisitorSession",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Visitor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VisitorSession_resumed(ctx context.Context, field graphql.CollectedField, obj *model.VisitorSession) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VisitorSession_resumed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resumed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VisitorSession_resumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VisitorSession", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WidgetConfig_companyName(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_companyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompanyName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_companyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_logoURL(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_logoURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LogoURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_logoURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_brandColor(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_brandColor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BrandColor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_brandColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_greeting(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_greeting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Greeting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_greeting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_assistantName(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_assistantName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssistantName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_assistantName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_requireIdentity(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_requireIdentity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireIdentity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_requireIdentity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WidgetConfig_open(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WidgetConfig_awayMessage(ctx context.Context, field graphql.CollectedField, obj *model.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_awayMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AwayMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_awayMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11002,6 +15014,55 @@ func UnmarshalAddWebsiteInput(ctx context.Context, raw any) (model.AddWebsiteInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBusinessHoursInput(ctx context.Context, obj any) (model.BusinessHoursInput, error) {
+	var it model.BusinessHoursInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"timeZone", "days"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "days":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("days"))
+			data, err := ec.unmarshalNOpeningHoursInput2ᚕᚖconciergeᚋgraphᚋmodelᚐOpeningHoursInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Days = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBusinessHoursInput unmarshals raw into the BusinessHoursInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBusinessHoursInput(ctx context.Context, raw any) (model.BusinessHoursInput, error) {
+	var out model.BusinessHoursInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BusinessHoursInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCompanyOrder(ctx context.Context, obj any) (ent.CompanyOrder, error) {
 	var it ent.CompanyOrder
 	if obj == nil {
@@ -11066,7 +15127,7 @@ func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "slug", "slugNEQ", "slugIn", "slugNotIn", "slugGT", "slugGTE", "slugLT", "slugLTE", "slugContains", "slugHasPrefix", "slugHasSuffix", "slugEqualFold", "slugContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "website", "websiteNEQ", "websiteIn", "websiteNotIn", "websiteGT", "websiteGTE", "websiteLT", "websiteLTE", "websiteContains", "websiteHasPrefix", "websiteHasSuffix", "websiteIsNil", "websiteNotNil", "websiteEqualFold", "websiteContainsFold", "logoURL", "logoURLNEQ", "logoURLIn", "logoURLNotIn", "logoURLGT", "logoURLGTE", "logoURLLT", "logoURLLTE", "logoURLContains", "logoURLHasPrefix", "logoURLHasSuffix", "logoURLIsNil", "logoURLNotNil", "logoURLEqualFold", "logoURLContainsFold", "subscriptionPlan", "subscriptionPlanNEQ", "subscriptionPlanIn", "subscriptionPlanNotIn", "isActive", "isActiveNEQ", "deactivatedAt", "deactivatedAtNEQ", "deactivatedAtIn", "deactivatedAtNotIn", "deactivatedAtGT", "deactivatedAtGTE", "deactivatedAtLT", "deactivatedAtLTE", "deactivatedAtIsNil", "deactivatedAtNotNil", "brandColor", "brandColorNEQ", "brandColorIn", "brandColorNotIn", "brandColorGT", "brandColorGTE", "brandColorLT", "brandColorLTE", "brandColorContains", "brandColorHasPrefix", "brandColorHasSuffix", "brandColorEqualFold", "brandColorContainsFold", "greeting", "greetingNEQ", "greetingIn", "greetingNotIn", "greetingGT", "greetingGTE", "greetingLT", "greetingLTE", "greetingContains", "greetingHasPrefix", "greetingHasSuffix", "greetingEqualFold", "greetingContainsFold", "requireIdentity", "requireIdentityNEQ"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "slug", "slugNEQ", "slugIn", "slugNotIn", "slugGT", "slugGTE", "slugLT", "slugLTE", "slugContains", "slugHasPrefix", "slugHasSuffix", "slugEqualFold", "slugContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "website", "websiteNEQ", "websiteIn", "websiteNotIn", "websiteGT", "websiteGTE", "websiteLT", "websiteLTE", "websiteContains", "websiteHasPrefix", "websiteHasSuffix", "websiteIsNil", "websiteNotNil", "websiteEqualFold", "websiteContainsFold", "logoURL", "logoURLNEQ", "logoURLIn", "logoURLNotIn", "logoURLGT", "logoURLGTE", "logoURLLT", "logoURLLTE", "logoURLContains", "logoURLHasPrefix", "logoURLHasSuffix", "logoURLIsNil", "logoURLNotNil", "logoURLEqualFold", "logoURLContainsFold", "subscriptionPlan", "subscriptionPlanNEQ", "subscriptionPlanIn", "subscriptionPlanNotIn", "isActive", "isActiveNEQ", "deactivatedAt", "deactivatedAtNEQ", "deactivatedAtIn", "deactivatedAtNotIn", "deactivatedAtGT", "deactivatedAtGTE", "deactivatedAtLT", "deactivatedAtLTE", "deactivatedAtIsNil", "deactivatedAtNotNil", "brandColor", "brandColorNEQ", "brandColorIn", "brandColorNotIn", "brandColorGT", "brandColorGTE", "brandColorLT", "brandColorLTE", "brandColorContains", "brandColorHasPrefix", "brandColorHasSuffix", "brandColorEqualFold", "brandColorContainsFold", "greeting", "greetingNEQ", "greetingIn", "greetingNotIn", "greetingGT", "greetingGTE", "greetingLT", "greetingLTE", "greetingContains", "greetingHasPrefix", "greetingHasSuffix", "greetingEqualFold", "greetingContainsFold", "requireIdentity", "requireIdentityNEQ", "assistantName", "assistantNameNEQ", "assistantNameIn", "assistantNameNotIn", "assistantNameGT", "assistantNameGTE", "assistantNameLT", "assistantNameLTE", "assistantNameContains", "assistantNameHasPrefix", "assistantNameHasSuffix", "assistantNameEqualFold", "assistantNameContainsFold", "assistantTone", "assistantToneNEQ", "assistantToneIn", "assistantToneNotIn", "assistantToneGT", "assistantToneGTE", "assistantToneLT", "assistantToneLTE", "assistantToneContains", "assistantToneHasPrefix", "assistantToneHasSuffix", "assistantToneIsNil", "assistantToneNotNil", "assistantToneEqualFold", "assistantToneContainsFold", "autoHandoff", "autoHandoffNEQ", "awayMessage", "awayMessageNEQ", "awayMessageIn", "awayMessageNotIn", "awayMessageGT", "awayMessageGTE", "awayMessageLT", "awayMessageLTE", "awayMessageContains", "awayMessageHasPrefix", "awayMessageHasSuffix", "awayMessageIsNil", "awayMessageNotNil", "awayMessageEqualFold", "awayMessageContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12158,6 +16219,321 @@ func (ec *executionContext) unmarshalInputCompanyWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.RequireIdentityNEQ = data
+		case "assistantName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantName = data
+		case "assistantNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameNEQ = data
+		case "assistantNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameIn = data
+		case "assistantNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameNotIn = data
+		case "assistantNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameGT = data
+		case "assistantNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameGTE = data
+		case "assistantNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameLT = data
+		case "assistantNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameLTE = data
+		case "assistantNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameContains = data
+		case "assistantNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameHasPrefix = data
+		case "assistantNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameHasSuffix = data
+		case "assistantNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameEqualFold = data
+		case "assistantNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantNameContainsFold = data
+		case "assistantTone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantTone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantTone = data
+		case "assistantToneNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneNEQ = data
+		case "assistantToneIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneIn = data
+		case "assistantToneNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneNotIn = data
+		case "assistantToneGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneGT = data
+		case "assistantToneGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneGTE = data
+		case "assistantToneLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneLT = data
+		case "assistantToneLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneLTE = data
+		case "assistantToneContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneContains = data
+		case "assistantToneHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneHasPrefix = data
+		case "assistantToneHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneHasSuffix = data
+		case "assistantToneIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneIsNil = data
+		case "assistantToneNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneNotNil = data
+		case "assistantToneEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneEqualFold = data
+		case "assistantToneContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantToneContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantToneContainsFold = data
+		case "autoHandoff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoHandoff"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoHandoff = data
+		case "autoHandoffNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoHandoffNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoHandoffNEQ = data
+		case "awayMessage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessage = data
+		case "awayMessageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageNEQ = data
+		case "awayMessageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageIn = data
+		case "awayMessageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageNotIn = data
+		case "awayMessageGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageGT = data
+		case "awayMessageGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageGTE = data
+		case "awayMessageLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageLT = data
+		case "awayMessageLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageLTE = data
+		case "awayMessageContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageContains = data
+		case "awayMessageHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageHasPrefix = data
+		case "awayMessageHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageHasSuffix = data
+		case "awayMessageIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageIsNil = data
+		case "awayMessageNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageNotNil = data
+		case "awayMessageEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageEqualFold = data
+		case "awayMessageContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessageContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessageContainsFold = data
 		}
 	}
 	return it, nil
@@ -12239,7 +16615,7 @@ func (ec *executionContext) unmarshalInputConversationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "visitorID", "visitorIDNEQ", "visitorIDIn", "visitorIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDIsNil", "assigneeIDNotNil", "rating", "ratingNEQ", "ratingIn", "ratingNotIn", "ratingGT", "ratingGTE", "ratingLT", "ratingLTE", "ratingIsNil", "ratingNotNil", "ratingComment", "ratingCommentNEQ", "ratingCommentIn", "ratingCommentNotIn", "ratingCommentGT", "ratingCommentGTE", "ratingCommentLT", "ratingCommentLTE", "ratingCommentContains", "ratingCommentHasPrefix", "ratingCommentHasSuffix", "ratingCommentIsNil", "ratingCommentNotNil", "ratingCommentEqualFold", "ratingCommentContainsFold", "lastMessageAt", "lastMessageAtNEQ", "lastMessageAtIn", "lastMessageAtNotIn", "lastMessageAtGT", "lastMessageAtGTE", "lastMessageAtLT", "lastMessageAtLTE", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "hasCompany", "hasCompanyWith", "hasVisitor", "hasVisitorWith", "hasAssignee", "hasAssigneeWith", "hasMessages", "hasMessagesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "visitorID", "visitorIDNEQ", "visitorIDIn", "visitorIDNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "assigneeID", "assigneeIDNEQ", "assigneeIDIn", "assigneeIDNotIn", "assigneeIDIsNil", "assigneeIDNotNil", "rating", "ratingNEQ", "ratingIn", "ratingNotIn", "ratingGT", "ratingGTE", "ratingLT", "ratingLTE", "ratingIsNil", "ratingNotNil", "ratingComment", "ratingCommentNEQ", "ratingCommentIn", "ratingCommentNotIn", "ratingCommentGT", "ratingCommentGTE", "ratingCommentLT", "ratingCommentLTE", "ratingCommentContains", "ratingCommentHasPrefix", "ratingCommentHasSuffix", "ratingCommentIsNil", "ratingCommentNotNil", "ratingCommentEqualFold", "ratingCommentContainsFold", "lastMessageAt", "lastMessageAtNEQ", "lastMessageAtIn", "lastMessageAtNotIn", "lastMessageAtGT", "lastMessageAtGTE", "lastMessageAtLT", "lastMessageAtLTE", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "lastMessagePreview", "lastMessagePreviewNEQ", "lastMessagePreviewIn", "lastMessagePreviewNotIn", "lastMessagePreviewGT", "lastMessagePreviewGTE", "lastMessagePreviewLT", "lastMessagePreviewLTE", "lastMessagePreviewContains", "lastMessagePreviewHasPrefix", "lastMessagePreviewHasSuffix", "lastMessagePreviewIsNil", "lastMessagePreviewNotNil", "lastMessagePreviewEqualFold", "lastMessagePreviewContainsFold", "humanRequestedAt", "humanRequestedAtNEQ", "humanRequestedAtIn", "humanRequestedAtNotIn", "humanRequestedAtGT", "humanRequestedAtGTE", "humanRequestedAtLT", "humanRequestedAtLTE", "humanRequestedAtIsNil", "humanRequestedAtNotNil", "language", "languageNEQ", "languageIn", "languageNotIn", "languageGT", "languageGTE", "languageLT", "languageLTE", "languageContains", "languageHasPrefix", "languageHasSuffix", "languageIsNil", "languageNotNil", "languageEqualFold", "languageContainsFold", "hasCompany", "hasCompanyWith", "hasVisitor", "hasVisitorWith", "hasAssignee", "hasAssigneeWith", "hasMessages", "hasMessagesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12862,6 +17238,286 @@ func (ec *executionContext) unmarshalInputConversationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.ClosedAtNotNil = data
+		case "lastMessagePreview":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreview"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreview = data
+		case "lastMessagePreviewNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewNEQ = data
+		case "lastMessagePreviewIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewIn = data
+		case "lastMessagePreviewNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewNotIn = data
+		case "lastMessagePreviewGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewGT = data
+		case "lastMessagePreviewGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewGTE = data
+		case "lastMessagePreviewLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewLT = data
+		case "lastMessagePreviewLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewLTE = data
+		case "lastMessagePreviewContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewContains = data
+		case "lastMessagePreviewHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewHasPrefix = data
+		case "lastMessagePreviewHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewHasSuffix = data
+		case "lastMessagePreviewIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewIsNil = data
+		case "lastMessagePreviewNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewNotNil = data
+		case "lastMessagePreviewEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewEqualFold = data
+		case "lastMessagePreviewContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastMessagePreviewContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastMessagePreviewContainsFold = data
+		case "humanRequestedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAt = data
+		case "humanRequestedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtNEQ = data
+		case "humanRequestedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtIn = data
+		case "humanRequestedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtNotIn = data
+		case "humanRequestedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtGT = data
+		case "humanRequestedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtGTE = data
+		case "humanRequestedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtLT = data
+		case "humanRequestedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtLTE = data
+		case "humanRequestedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtIsNil = data
+		case "humanRequestedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("humanRequestedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HumanRequestedAtNotNil = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		case "languageNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageNEQ = data
+		case "languageIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageIn = data
+		case "languageNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageNotIn = data
+		case "languageGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageGT = data
+		case "languageGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageGTE = data
+		case "languageLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageLT = data
+		case "languageLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageLTE = data
+		case "languageContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageContains = data
+		case "languageHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageHasPrefix = data
+		case "languageHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageHasSuffix = data
+		case "languageIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageIsNil = data
+		case "languageNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageNotNil = data
+		case "languageEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageEqualFold = data
+		case "languageContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("languageContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LanguageContainsFold = data
 		case "hasCompany":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCompany"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -13111,7 +17767,7 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "senderType", "senderTypeNEQ", "senderTypeIn", "senderTypeNotIn", "senderID", "senderIDNEQ", "senderIDIn", "senderIDNotIn", "senderIDIsNil", "senderIDNotNil", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "clientMessageID", "clientMessageIDNEQ", "clientMessageIDIn", "clientMessageIDNotIn", "clientMessageIDGT", "clientMessageIDGTE", "clientMessageIDLT", "clientMessageIDLTE", "clientMessageIDContains", "clientMessageIDHasPrefix", "clientMessageIDHasSuffix", "clientMessageIDIsNil", "clientMessageIDNotNil", "clientMessageIDEqualFold", "clientMessageIDContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "hasCompany", "hasCompanyWith", "hasConversation", "hasConversationWith", "hasSender", "hasSenderWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "conversationID", "conversationIDNEQ", "conversationIDIn", "conversationIDNotIn", "senderType", "senderTypeNEQ", "senderTypeIn", "senderTypeNotIn", "senderID", "senderIDNEQ", "senderIDIn", "senderIDNotIn", "senderIDIsNil", "senderIDNotNil", "body", "bodyNEQ", "bodyIn", "bodyNotIn", "bodyGT", "bodyGTE", "bodyLT", "bodyLTE", "bodyContains", "bodyHasPrefix", "bodyHasSuffix", "bodyEqualFold", "bodyContainsFold", "clientMessageID", "clientMessageIDNEQ", "clientMessageIDIn", "clientMessageIDNotIn", "clientMessageIDGT", "clientMessageIDGTE", "clientMessageIDLT", "clientMessageIDLTE", "clientMessageIDContains", "clientMessageIDHasPrefix", "clientMessageIDHasSuffix", "clientMessageIDIsNil", "clientMessageIDNotNil", "clientMessageIDEqualFold", "clientMessageIDContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "seq", "seqNEQ", "seqIn", "seqNotIn", "seqGT", "seqGTE", "seqLT", "seqLTE", "senderName", "senderNameNEQ", "senderNameIn", "senderNameNotIn", "senderNameGT", "senderNameGTE", "senderNameLT", "senderNameLTE", "senderNameContains", "senderNameHasPrefix", "senderNameHasSuffix", "senderNameIsNil", "senderNameNotNil", "senderNameEqualFold", "senderNameContainsFold", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeIsNil", "outcomeNotNil", "confidence", "confidenceNEQ", "confidenceIn", "confidenceNotIn", "confidenceGT", "confidenceGTE", "confidenceLT", "confidenceLTE", "confidenceIsNil", "confidenceNotNil", "replyToID", "replyToIDNEQ", "replyToIDIn", "replyToIDNotIn", "replyToIDGT", "replyToIDGTE", "replyToIDLT", "replyToIDLTE", "replyToIDIsNil", "replyToIDNotNil", "hasCompany", "hasCompanyWith", "hasConversation", "hasConversationWith", "hasSender", "hasSenderWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13573,6 +18229,349 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.CreatedAtLTE = data
+		case "seq":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seq"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seq = data
+		case "seqNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqNEQ = data
+		case "seqIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqIn = data
+		case "seqNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqNotIn = data
+		case "seqGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqGT = data
+		case "seqGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqGTE = data
+		case "seqLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqLT = data
+		case "seqLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seqLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeqLTE = data
+		case "senderName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderName = data
+		case "senderNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameNEQ = data
+		case "senderNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameIn = data
+		case "senderNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameNotIn = data
+		case "senderNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameGT = data
+		case "senderNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameGTE = data
+		case "senderNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameLT = data
+		case "senderNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameLTE = data
+		case "senderNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameContains = data
+		case "senderNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameHasPrefix = data
+		case "senderNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameHasSuffix = data
+		case "senderNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameIsNil = data
+		case "senderNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameNotNil = data
+		case "senderNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameEqualFold = data
+		case "senderNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("senderNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SenderNameContainsFold = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOAnswerOutcome2ᚖconciergeᚋentᚋmessageᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOAnswerOutcome2ᚖconciergeᚋentᚋmessageᚐOutcome(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOAnswerOutcome2ᚕconciergeᚋentᚋmessageᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOAnswerOutcome2ᚕconciergeᚋentᚋmessageᚐOutcomeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "outcomeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIsNil = data
+		case "outcomeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotNil = data
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "confidenceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNEQ = data
+		case "confidenceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceIn = data
+		case "confidenceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNotIn = data
+		case "confidenceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceGT = data
+		case "confidenceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceGTE = data
+		case "confidenceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceLT = data
+		case "confidenceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceLTE = data
+		case "confidenceIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceIsNil = data
+		case "confidenceNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidenceNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ConfidenceNotNil = data
+		case "replyToID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToID = data
+		case "replyToIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDNEQ = data
+		case "replyToIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDIn = data
+		case "replyToIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDNotIn = data
+		case "replyToIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDGT = data
+		case "replyToIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDGTE = data
+		case "replyToIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDLT = data
+		case "replyToIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDLTE = data
+		case "replyToIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDIsNil = data
+		case "replyToIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyToIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyToIDNotNil = data
 		case "hasCompany":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCompany"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -13629,6 +18628,62 @@ func (ec *executionContext) unmarshalInputMessageWhereInput(ctx context.Context,
 func UnmarshalMessageWhereInput(ctx context.Context, raw any) (ent.MessageWhereInput, error) {
 	var out ent.MessageWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MessageWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputOpeningHoursInput(ctx context.Context, obj any) (model.OpeningHoursInput, error) {
+	var it model.OpeningHoursInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"day", "open", "close"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalNWeekday2conciergeᚋgraphᚋmodelᚐWeekday(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "open":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("open"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Open = data
+		case "close":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("close"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Close = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpeningHoursInput unmarshals raw into the OpeningHoursInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpeningHoursInput(ctx context.Context, raw any) (model.OpeningHoursInput, error) {
+	var out model.OpeningHoursInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpeningHoursInput", raw, &out)
 	return out, err
 }
 
@@ -14644,6 +19699,83 @@ func UnmarshalResourceWhereInput(ctx context.Context, raw any) (ent.ResourceWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputStartConversationInput(ctx context.Context, obj any) (model.StartConversationInput, error) {
+	var it model.StartConversationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"companyKey", "name", "email", "externalId", "userHash", "visitorToken"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "companyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("companyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompanyKey = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = data
+		case "userHash":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userHash"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserHash = data
+		case "visitorToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visitorToken"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VisitorToken = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalStartConversationInput unmarshals raw into the StartConversationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalStartConversationInput(ctx context.Context, raw any) (model.StartConversationInput, error) {
+	var out model.StartConversationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "StartConversationInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateAgentInput(ctx context.Context, obj any) (model.UpdateAgentInput, error) {
 	var it model.UpdateAgentInput
 	if obj == nil {
@@ -14725,7 +19857,7 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "email", "phone", "website", "logo", "subscriptionPlan", "brandColor", "greeting", "allowedOrigins", "requireIdentity"}
+	fieldsInOrder := [...]string{"name", "email", "phone", "website", "logo", "subscriptionPlan", "brandColor", "greeting", "allowedOrigins", "requireIdentity", "assistantName", "assistantTone", "autoHandoff", "businessHours", "awayMessage"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14802,6 +19934,41 @@ func (ec *executionContext) unmarshalInputUpdateCompanyInput(ctx context.Context
 				return it, err
 			}
 			it.RequireIdentity = data
+		case "assistantName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantName = data
+		case "assistantTone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assistantTone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssistantTone = data
+		case "autoHandoff":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoHandoff"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoHandoff = data
+		case "businessHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("businessHours"))
+			data, err := ec.unmarshalOBusinessHoursInput2ᚖconciergeᚋgraphᚋmodelᚐBusinessHoursInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BusinessHours = data
+		case "awayMessage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("awayMessage"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AwayMessage = data
 		}
 	}
 	return it, nil
@@ -16208,6 +21375,109 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var analyticsImplementors = []string{"Analytics"}
+
+func (ec *executionContext) _Analytics(ctx context.Context, sel ast.SelectionSet, obj *model.Analytics) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, analyticsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Analytics")
+		case "from":
+			out.Values[i] = ec._Analytics_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Analytics_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversations":
+			out.Values[i] = ec._Analytics_conversations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._Analytics_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitorMessages":
+			out.Values[i] = ec._Analytics_visitorMessages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "botResolvedRate":
+			out.Values[i] = ec._Analytics_botResolvedRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handoffRate":
+			out.Values[i] = ec._Analytics_handoffRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "medianFirstResponseSeconds":
+			out.Values[i] = ec._Analytics_medianFirstResponseSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianBotFirstResponseSeconds":
+			out.Values[i] = ec._Analytics_medianBotFirstResponseSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "medianHumanFirstResponseSeconds":
+			out.Values[i] = ec._Analytics_medianHumanFirstResponseSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "csatAverage":
+			out.Values[i] = ec._Analytics_csatAverage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ratings":
+			out.Values[i] = ec._Analytics_ratings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "busiestHours":
+			out.Values[i] = ec._Analytics_busiestHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "knowledgeGaps":
+			out.Values[i] = ec._Analytics_knowledgeGaps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byDay":
+			out.Values[i] = ec._Analytics_byDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var authPayloadImplementors = []string{"AuthPayload"}
 
 func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AuthPayload) graphql.Marshaler {
@@ -16266,6 +21536,108 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var businessHoursImplementors = []string{"BusinessHours"}
+
+func (ec *executionContext) _BusinessHours(ctx context.Context, sel ast.SelectionSet, obj *model.BusinessHours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, businessHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BusinessHours")
+		case "timeZone":
+			out.Values[i] = ec._BusinessHours_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._BusinessHours_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var citationImplementors = []string{"Citation"}
+
+func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *schematype.Citation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, citationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Citation")
+		case "resourceID":
+			out.Values[i] = ec._Citation_resourceID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Citation_resource(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._Citation_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._Citation_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "page":
+			out.Values[i] = ec._Citation_page(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "snippet":
+			out.Values[i] = ec._Citation_snippet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "score":
+			out.Values[i] = ec._Citation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var companyImplementors = []string{"Company", "Node"}
 
 func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, obj *ent.Company) graphql.Marshaler {
@@ -16280,88 +21652,120 @@ func (ec *executionContext) _Company(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._Company_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Company_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Company_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Company_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "slug":
 			out.Values[i] = ec._Company_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "email":
 			out.Values[i] = ec._Company_email(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phone":
 			out.Values[i] = ec._Company_phone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "website":
 			out.Values[i] = ec._Company_website(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "logoURL":
 			out.Values[i] = ec._Company_logoURL(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subscriptionPlan":
 			out.Values[i] = ec._Company_subscriptionPlan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isActive":
 			out.Values[i] = ec._Company_isActive(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deactivatedAt":
 			out.Values[i] = ec._Company_deactivatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "widgetKey":
 			out.Values[i] = ec._Company_widgetKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "brandColor":
 			out.Values[i] = ec._Company_brandColor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "greeting":
 			out.Values[i] = ec._Company_greeting(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "allowedOrigins":
 			out.Values[i] = ec._Company_allowedOrigins(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "requireIdentity":
 			out.Values[i] = ec._Company_requireIdentity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "assistantName":
+			out.Values[i] = ec._Company_assistantName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assistantTone":
+			out.Values[i] = ec._Company_assistantTone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "autoHandoff":
+			out.Values[i] = ec._Company_autoHandoff(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "awayMessage":
+			out.Values[i] = ec._Company_awayMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "businessHours":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_businessHours(ctx, field, obj)
+				})
+		case "identitySecret":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Company_identitySecret(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16574,6 +21978,21 @@ func (ec *executionContext) _Conversation(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "lastMessagePreview":
+			out.Values[i] = ec._Conversation_lastMessagePreview(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "humanRequestedAt":
+			out.Values[i] = ec._Conversation_humanRequestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "language":
+			out.Values[i] = ec._Conversation_language(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "company":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -16696,6 +22115,64 @@ func (ec *executionContext) _ConversationEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var conversationEventImplementors = []string{"ConversationEvent"}
+
+func (ec *executionContext) _ConversationEvent(ctx context.Context, sel ast.SelectionSet, obj *model.ConversationEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conversationEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConversationEvent")
+		case "kind":
+			out.Values[i] = ec._ConversationEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversation":
+			out.Values[i] = ec._ConversationEvent_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ConversationEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "messageID":
+			out.Values[i] = ec._ConversationEvent_messageID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "delta":
+			out.Values[i] = ec._ConversationEvent_delta(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "typing":
+			out.Values[i] = ec._ConversationEvent_typing(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createdAPIKeyImplementors = []string{"CreatedAPIKey"}
 
 func (ec *executionContext) _CreatedAPIKey(ctx context.Context, sel ast.SelectionSet, obj *model.CreatedAPIKey) graphql.Marshaler {
@@ -16714,6 +22191,173 @@ func (ec *executionContext) _CreatedAPIKey(ctx context.Context, sel ast.Selectio
 			}
 		case "secret":
 			out.Values[i] = ec._CreatedAPIKey_secret(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dayCountImplementors = []string{"DayCount"}
+
+func (ec *executionContext) _DayCount(ctx context.Context, sel ast.SelectionSet, obj *model.DayCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dayCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DayCount")
+		case "day":
+			out.Values[i] = ec._DayCount_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversations":
+			out.Values[i] = ec._DayCount_conversations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._DayCount_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hourCountImplementors = []string{"HourCount"}
+
+func (ec *executionContext) _HourCount(ctx context.Context, sel ast.SelectionSet, obj *model.HourCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hourCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HourCount")
+		case "hour":
+			out.Values[i] = ec._HourCount_hour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "messages":
+			out.Values[i] = ec._HourCount_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inboxEventImplementors = []string{"InboxEvent"}
+
+func (ec *executionContext) _InboxEvent(ctx context.Context, sel ast.SelectionSet, obj *model.InboxEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inboxEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InboxEvent")
+		case "kind":
+			out.Values[i] = ec._InboxEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversation":
+			out.Values[i] = ec._InboxEvent_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InboxEvent_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var knowledgeGapImplementors = []string{"KnowledgeGap"}
+
+func (ec *executionContext) _KnowledgeGap(ctx context.Context, sel ast.SelectionSet, obj *model.KnowledgeGap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, knowledgeGapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KnowledgeGap")
+		case "question":
+			out.Values[i] = ec._KnowledgeGap_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._KnowledgeGap_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastAskedAt":
+			out.Values[i] = ec._KnowledgeGap_lastAskedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16785,6 +22429,31 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "seq":
+			out.Values[i] = ec._Message_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "senderName":
+			out.Values[i] = ec._Message_senderName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._Message_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "confidence":
+			out.Values[i] = ec._Message_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replyToID":
+			out.Values[i] = ec._Message_replyToID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "company":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -16803,6 +22472,11 @@ func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Message_sender(ctx, field, obj)
 				})
+		case "citations":
+			out.Values[i] = ec._Message_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17067,6 +22741,105 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestHuman":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestHuman(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "takeOverConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_takeOverConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handBackToBot":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handBackToBot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setTyping":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setTyping(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateConversation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateConversation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var openingHoursImplementors = []string{"OpeningHours"}
+
+func (ec *executionContext) _OpeningHours(ctx context.Context, sel ast.SelectionSet, obj *model.OpeningHours) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, openingHoursImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpeningHours")
+		case "day":
+			out.Values[i] = ec._OpeningHours_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._OpeningHours_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "close":
+			out.Values[i] = ec._OpeningHours_close(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17210,6 +22983,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
+				})
+		case "conversation":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conversation(ctx, field)
+				})
+		case "analytics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_analytics(ctx, field)
+				})
+		case "widgetConfig":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_widgetConfig(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -17439,6 +23230,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_companyEvents(ctx, fields[0])
 	case "resourceEvents":
 		return ec._Subscription_resourceEvents(ctx, fields[0])
+	case "conversationEvents":
+		return ec._Subscription_conversationEvents(ctx, fields[0])
+	case "inboxEvents":
+		return ec._Subscription_inboxEvents(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -17487,6 +23282,49 @@ func (ec *executionContext) _SuperAdmin(ctx context.Context, sel ast.SelectionSe
 			}
 		case "createdAt":
 			out.Values[i] = ec._SuperAdmin_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var typingImplementors = []string{"Typing"}
+
+func (ec *executionContext) _Typing(ctx context.Context, sel ast.SelectionSet, obj *model.Typing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, typingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Typing")
+		case "senderType":
+			out.Values[i] = ec._Typing_senderType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Typing_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "typing":
+			out.Values[i] = ec._Typing_typing(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17777,6 +23615,127 @@ func (ec *executionContext) _Visitor(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Visitor_company(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var visitorSessionImplementors = []string{"VisitorSession"}
+
+func (ec *executionContext) _VisitorSession(ctx context.Context, sel ast.SelectionSet, obj *model.VisitorSession) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, visitorSessionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VisitorSession")
+		case "token":
+			out.Values[i] = ec._VisitorSession_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._VisitorSession_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversation":
+			out.Values[i] = ec._VisitorSession_conversation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visitor":
+			out.Values[i] = ec._VisitorSession_visitor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resumed":
+			out.Values[i] = ec._VisitorSession_resumed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetConfigImplementors = []string{"WidgetConfig"}
+
+func (ec *executionContext) _WidgetConfig(ctx context.Context, sel ast.SelectionSet, obj *model.WidgetConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetConfig")
+		case "companyName":
+			out.Values[i] = ec._WidgetConfig_companyName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "logoURL":
+			out.Values[i] = ec._WidgetConfig_logoURL(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "brandColor":
+			out.Values[i] = ec._WidgetConfig_brandColor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "greeting":
+			out.Values[i] = ec._WidgetConfig_greeting(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assistantName":
+			out.Values[i] = ec._WidgetConfig_assistantName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requireIdentity":
+			out.Values[i] = ec._WidgetConfig_requireIdentity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._WidgetConfig_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "awayMessage":
+			out.Values[i] = ec._WidgetConfig_awayMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18195,6 +24154,24 @@ func (ec *executionContext) unmarshalNAddWebsiteInput2conciergeᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAnalytics2ᚖconciergeᚋgraphᚋmodelᚐAnalytics(ctx context.Context, sel ast.SelectionSet, v *model.Analytics) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Analytics!")
+		return graphql.Null
+	}
+	return ec._Analytics(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnswerOutcome2conciergeᚋentᚋmessageᚐOutcome(ctx context.Context, v any) (message.Outcome, error) {
+	var res message.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerOutcome2conciergeᚋentᚋmessageᚐOutcome(ctx context.Context, sel ast.SelectionSet, v message.Outcome) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖconciergeᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -18215,6 +24192,26 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCitation2conciergeᚋentᚋschemaᚋschematypeᚐCitation(ctx context.Context, sel ast.SelectionSet, v schematype.Citation) graphql.Marshaler {
+	return ec._Citation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCitation2ᚕconciergeᚋentᚋschemaᚋschematypeᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []schematype.Citation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCitation2conciergeᚋentᚋschemaᚋschematypeᚐCitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCompany2ᚖconciergeᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
@@ -18286,6 +24283,24 @@ func (ec *executionContext) marshalNConversationConnection2ᚖconciergeᚋentᚐ
 	return ec._ConversationConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConversationEvent2ᚖconciergeᚋgraphᚋmodelᚐConversationEvent(ctx context.Context, sel ast.SelectionSet, v *model.ConversationEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConversationEvent!")
+		return graphql.Null
+	}
+	return ec._ConversationEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConversationEventKind2conciergeᚋgraphᚋmodelᚐConversationEventKind(ctx context.Context, v any) (model.ConversationEventKind, error) {
+	var res model.ConversationEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConversationEventKind2conciergeᚋgraphᚋmodelᚐConversationEventKind(ctx context.Context, sel ast.SelectionSet, v model.ConversationEventKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNConversationOrderField2ᚖconciergeᚋentᚐConversationOrderField(ctx context.Context, v any) (*ent.ConversationOrderField, error) {
 	var res = new(ent.ConversationOrderField)
 	err := res.UnmarshalGQL(v)
@@ -18343,6 +24358,30 @@ func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCurso
 	return v
 }
 
+func (ec *executionContext) marshalNDayCount2ᚕᚖconciergeᚋgraphᚋmodelᚐDayCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DayCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDayCount2ᚖconciergeᚋgraphᚋmodelᚐDayCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDayCount2ᚖconciergeᚋgraphᚋmodelᚐDayCount(ctx context.Context, sel ast.SelectionSet, v *model.DayCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DayCount!")
+		return graphql.Null
+	}
+	return ec._DayCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18355,6 +24394,30 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNHourCount2ᚕᚖconciergeᚋgraphᚋmodelᚐHourCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.HourCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHourCount2ᚖconciergeᚋgraphᚋmodelᚐHourCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHourCount2ᚖconciergeᚋgraphᚋmodelᚐHourCount(ctx context.Context, sel ast.SelectionSet, v *model.HourCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HourCount!")
+		return graphql.Null
+	}
+	return ec._HourCount(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
@@ -18400,6 +24463,24 @@ func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ
 	return ret
 }
 
+func (ec *executionContext) marshalNInboxEvent2ᚖconciergeᚋgraphᚋmodelᚐInboxEvent(ctx context.Context, sel ast.SelectionSet, v *model.InboxEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InboxEvent!")
+		return graphql.Null
+	}
+	return ec._InboxEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInboxEventKind2conciergeᚋgraphᚋmodelᚐInboxEventKind(ctx context.Context, v any) (model.InboxEventKind, error) {
+	var res model.InboxEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInboxEventKind2conciergeᚋgraphᚋmodelᚐInboxEventKind(ctx context.Context, sel ast.SelectionSet, v model.InboxEventKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18412,6 +24493,38 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNKnowledgeGap2ᚕᚖconciergeᚋgraphᚋmodelᚐKnowledgeGapᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KnowledgeGap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKnowledgeGap2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeGap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKnowledgeGap2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeGap(ctx context.Context, sel ast.SelectionSet, v *model.KnowledgeGap) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KnowledgeGap!")
+		return graphql.Null
+	}
+	return ec._KnowledgeGap(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMessage2ᚖconciergeᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Message!")
+		return graphql.Null
+	}
+	return ec._Message(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessageConnection2ᚖconciergeᚋentᚐMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MessageConnection) graphql.Marshaler {
@@ -18449,6 +24562,49 @@ func (ec *executionContext) marshalNNode2ᚕconciergeᚋentᚐNoder(ctx context.
 	})
 
 	return ret
+}
+
+func (ec *executionContext) marshalNOpeningHours2ᚕᚖconciergeᚋgraphᚋmodelᚐOpeningHoursᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.OpeningHours) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOpeningHours2ᚖconciergeᚋgraphᚋmodelᚐOpeningHours(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNOpeningHours2ᚖconciergeᚋgraphᚋmodelᚐOpeningHours(ctx context.Context, sel ast.SelectionSet, v *model.OpeningHours) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpeningHours!")
+		return graphql.Null
+	}
+	return ec._OpeningHours(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpeningHoursInput2ᚕᚖconciergeᚋgraphᚋmodelᚐOpeningHoursInputᚄ(ctx context.Context, v any) ([]*model.OpeningHoursInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.OpeningHoursInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOpeningHoursInput2ᚖconciergeᚋgraphᚋmodelᚐOpeningHoursInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNOpeningHoursInput2ᚖconciergeᚋgraphᚋmodelᚐOpeningHoursInput(ctx context.Context, v any) (*model.OpeningHoursInput, error) {
+	res, err := ec.unmarshalInputOpeningHoursInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, v any) (entgql.OrderDirection, error) {
@@ -18543,6 +24699,11 @@ func (ec *executionContext) unmarshalNSenderType2conciergeᚋentᚋmessageᚐSen
 
 func (ec *executionContext) marshalNSenderType2conciergeᚋentᚋmessageᚐSenderType(ctx context.Context, sel ast.SelectionSet, v message.SenderType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNStartConversationInput2conciergeᚋgraphᚋmodelᚐStartConversationInput(ctx context.Context, v any) (model.StartConversationInput, error) {
+	res, err := ec.unmarshalInputStartConversationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -18692,9 +24853,35 @@ func (ec *executionContext) marshalNVisitor2ᚖconciergeᚋentᚐVisitor(ctx con
 	return ec._Visitor(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNVisitorSession2ᚖconciergeᚋgraphᚋmodelᚐVisitorSession(ctx context.Context, sel ast.SelectionSet, v *model.VisitorSession) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VisitorSession!")
+		return graphql.Null
+	}
+	return ec._VisitorSession(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNVisitorWhereInput2ᚖconciergeᚋentᚐVisitorWhereInput(ctx context.Context, v any) (*ent.VisitorWhereInput, error) {
 	res, err := ec.unmarshalInputVisitorWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNWeekday2conciergeᚋgraphᚋmodelᚐWeekday(ctx context.Context, v any) (model.Weekday, error) {
+	var res model.Weekday
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWeekday2conciergeᚋgraphᚋmodelᚐWeekday(ctx context.Context, sel ast.SelectionSet, v model.Weekday) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNWidgetConfig2ᚖconciergeᚋgraphᚋmodelᚐWidgetConfig(ctx context.Context, sel ast.SelectionSet, v *model.WidgetConfig) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WidgetConfig!")
+		return graphql.Null
+	}
+	return ec._WidgetConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -18846,6 +25033,58 @@ func (ec *executionContext) marshalOAPIKey2ᚖconciergeᚋentᚐAPIKey(ctx conte
 	return ec._APIKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOAnswerOutcome2ᚕconciergeᚋentᚋmessageᚐOutcomeᚄ(ctx context.Context, v any) ([]message.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]message.Outcome, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAnswerOutcome2conciergeᚋentᚋmessageᚐOutcome(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAnswerOutcome2ᚕconciergeᚋentᚋmessageᚐOutcomeᚄ(ctx context.Context, sel ast.SelectionSet, v []message.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnswerOutcome2conciergeᚋentᚋmessageᚐOutcome(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAnswerOutcome2ᚖconciergeᚋentᚋmessageᚐOutcome(ctx context.Context, v any) (*message.Outcome, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(message.Outcome)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAnswerOutcome2ᚖconciergeᚋentᚋmessageᚐOutcome(ctx context.Context, sel ast.SelectionSet, v *message.Outcome) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18874,6 +25113,21 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOBusinessHours2ᚖconciergeᚋgraphᚋmodelᚐBusinessHours(ctx context.Context, sel ast.SelectionSet, v *model.BusinessHours) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._BusinessHours(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBusinessHoursInput2ᚖconciergeᚋgraphᚋmodelᚐBusinessHoursInput(ctx context.Context, v any) (*model.BusinessHoursInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputBusinessHoursInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCompany2ᚖconciergeᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
@@ -19166,6 +25420,18 @@ func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ct
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalUUID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
 	return res
 }
 
@@ -19732,6 +25998,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTyping2ᚖconciergeᚋgraphᚋmodelᚐTyping(ctx context.Context, sel ast.SelectionSet, v *model.Typing) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Typing(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {

@@ -8,6 +8,7 @@ import (
 
 	"concierge/account"
 	"concierge/auth"
+	"concierge/chat"
 	"concierge/ent"
 	"concierge/ingest"
 	"concierge/realtime"
@@ -20,6 +21,7 @@ type Resolver struct {
 	Accounts *account.Service
 	Broker   realtime.Broker
 	Ingest   *ingest.Service
+	Chat     *chat.Service
 }
 
 // NewSchema returns the executable schema over r.

@@ -9,14 +9,31 @@ import (
 	"concierge/account"
 	"concierge/auth"
 	"concierge/ent"
+	"concierge/ent/schema/schematype"
 	"concierge/fault"
 	"concierge/graph/model"
 	"concierge/ingest"
 	"context"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
+
+// Resource is the resolver for the resource field.
+func (r *citationResolver) Resource(ctx context.Context, obj *schematype.Citation) (*ent.Resource, error) {
+	return r.citationResource(ctx, obj)
+}
+
+// BusinessHours is the resolver for the businessHours field.
+func (r *companyResolver) BusinessHours(ctx context.Context, obj *ent.Company) (*model.BusinessHours, error) {
+	return businessHours(obj.BusinessHours), nil
+}
+
+// IdentitySecret is the resolver for the identitySecret field.
+func (r *companyResolver) IdentitySecret(ctx context.Context, obj *ent.Company) (*string, error) {
+	return identitySecret(ctx, obj), nil
+}
 
 // RegisterCompany is the resolver for the registerCompany field.
 func (r *mutationResolver) RegisterCompany(ctx context.Context, input model.RegisterCompanyInput) (*model.AuthPayload, error) {
@@ -72,6 +89,8 @@ func (r *mutationResolver) UpdateCompany(ctx context.Context, id *uuid.UUID, inp
 		Name: input.Name, Email: input.Email, Phone: input.Phone, Website: input.Website,
 		BrandColor: input.BrandColor, Greeting: input.Greeting, Logo: upload(input.Logo),
 		Plan: input.SubscriptionPlan, AllowedOrigins: input.AllowedOrigins, RequireIdentity: input.RequireIdentity,
+		AssistantName: input.AssistantName, AssistantTone: input.AssistantTone, AutoHandoff: input.AutoHandoff,
+		AwayMessage: input.AwayMessage, BusinessHours: businessHoursInput(input.BusinessHours),
 	})
 }
 
@@ -175,6 +194,49 @@ func (r *mutationResolver) ReprocessResource(ctx context.Context, id uuid.UUID) 
 	return r.Ingest.ReprocessResource(ctx, id)
 }
 
+// StartConversation is the resolver for the startConversation field.
+func (r *mutationResolver) StartConversation(ctx context.Context, input model.StartConversationInput) (*model.VisitorSession, error) {
+	return r.startConversation(ctx, input)
+}
+
+// SendMessage is the resolver for the sendMessage field.
+func (r *mutationResolver) SendMessage(ctx context.Context, conversationID uuid.UUID, body string, clientMessageID *string) (*ent.Message, error) {
+	return r.Chat.Send(ctx, conversationID, body, clientMessageID)
+}
+
+// RequestHuman is the resolver for the requestHuman field.
+func (r *mutationResolver) RequestHuman(ctx context.Context, conversationID uuid.UUID) (*ent.Conversation, error) {
+	return r.Chat.RequestHuman(ctx, conversationID)
+}
+
+// TakeOverConversation is the resolver for the takeOverConversation field.
+func (r *mutationResolver) TakeOverConversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error) {
+	return r.Chat.TakeOver(ctx, id)
+}
+
+// HandBackToBot is the resolver for the handBackToBot field.
+func (r *mutationResolver) HandBackToBot(ctx context.Context, id uuid.UUID) (*ent.Conversation, error) {
+	return r.Chat.HandBack(ctx, id)
+}
+
+// CloseConversation is the resolver for the closeConversation field.
+func (r *mutationResolver) CloseConversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error) {
+	return r.Chat.CloseConversation(ctx, id)
+}
+
+// SetTyping is the resolver for the setTyping field.
+func (r *mutationResolver) SetTyping(ctx context.Context, conversationID uuid.UUID, typing bool) (bool, error) {
+	if err := r.Chat.SetTyping(ctx, conversationID, typing); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RateConversation is the resolver for the rateConversation field.
+func (r *mutationResolver) RateConversation(ctx context.Context, conversationID uuid.UUID, rating int, comment *string) (*ent.Conversation, error) {
+	return r.Chat.Rate(ctx, conversationID, rating, comment)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.Viewer, error) {
 	return r.me(ctx)
@@ -195,6 +257,21 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.APIKey, error) {
 	return r.Accounts.APIKeys(ctx)
 }
 
+// Conversation is the resolver for the conversation field.
+func (r *queryResolver) Conversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error) {
+	return r.Chat.Get(ctx, id)
+}
+
+// Analytics is the resolver for the analytics field.
+func (r *queryResolver) Analytics(ctx context.Context, companyID *uuid.UUID, from *time.Time, to *time.Time) (*model.Analytics, error) {
+	return r.analytics(ctx, companyID, from, to)
+}
+
+// WidgetConfig is the resolver for the widgetConfig field.
+func (r *queryResolver) WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error) {
+	return r.widgetConfig(ctx, companyKey)
+}
+
 // CompanyEvents is the resolver for the companyEvents field.
 func (r *subscriptionResolver) CompanyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error) {
 	return r.companyEvents(ctx, companyID)
@@ -205,6 +282,19 @@ func (r *subscriptionResolver) ResourceEvents(ctx context.Context, id *uuid.UUID
 	return r.resourceEvents(ctx, id)
 }
 
+// ConversationEvents is the resolver for the conversationEvents field.
+func (r *subscriptionResolver) ConversationEvents(ctx context.Context, conversationID uuid.UUID, after *uuid.UUID) (<-chan *model.ConversationEvent, error) {
+	return r.conversationEvents(ctx, conversationID, after)
+}
+
+// InboxEvents is the resolver for the inboxEvents field.
+func (r *subscriptionResolver) InboxEvents(ctx context.Context) (<-chan *model.InboxEvent, error) {
+	return r.inboxEvents(ctx)
+}
+
+// Citation returns CitationResolver implementation.
+func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -212,6 +302,7 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	citationResolver     struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"concierge/account"
+	"concierge/assistant"
 	"concierge/auth"
+	"concierge/chat"
 	"concierge/db"
 	"concierge/ent/resource"
 	"concierge/filestore"
@@ -37,6 +39,8 @@ type App struct {
 	// Ingest manages resources and runs their ingestion jobs (after
 	// StartWorkers).
 	Ingest *ingest.Service
+	// Chat runs conversations and the assistant's replies.
+	Chat *chat.Service
 }
 
 // NewApp wires the services over a migrated database. Files go under
@@ -91,6 +95,25 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	if a.Ingest, err = ingest.New(icfg); err != nil {
 		return nil, err
 	}
+	ccfg := cfg.Chat
+	if rs != nil {
+		// Without a knowledge index there is nothing to answer from.
+		llm := cfg.LLM
+		if llm == nil {
+			if llm, err = assistant.NewProvider(assistant.ProviderConfig{Name: assistant.ProviderOffline}); err != nil {
+				return nil, err
+			}
+		}
+		bot, err := assistant.New(assistant.Config{Provider: llm, Search: rs, Timeout: cfg.LLMTimeout})
+		if err != nil {
+			return nil, err
+		}
+		ccfg.Assistant = bot
+	}
+	ccfg.Client, ccfg.Auth, ccfg.Broker = d.Client, a.Auth, a.Broker
+	if a.Chat, err = chat.New(ccfg); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -100,9 +123,13 @@ func (a *App) StartWorkers(ctx context.Context) error {
 	return a.Ingest.Start(ctx)
 }
 
+// StartChat runs the sweep that answers visitor messages left unanswered
+// (a process died mid-reply) until Close or ctx ends.
+func (a *App) StartChat(ctx context.Context) { a.Chat.Run(ctx) }
+
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker, Ingest: a.Ingest})
+	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker, Ingest: a.Ingest, Chat: a.Chat})
 	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready})
 }
 
@@ -123,6 +150,7 @@ func (a *App) ready(ctx context.Context) error {
 // finish, then are cancelled and retried later), the broker and the
 // knowledge index. The database is the caller's to close.
 func (a *App) Close() {
+	a.Chat.Close()
 	a.Ingest.Stop(10 * time.Second)
 	_ = a.Broker.Close()
 	if a.Retrieval != nil {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"concierge/account"
 	"concierge/apitest"
+	"concierge/chat"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -337,6 +339,38 @@ func isolationOps() []isoOp {
 			vars: isoVar("resource")},
 		{name: "reprocessResource(B)", query: `mutation($id: ID!) { reprocessResource(id: $id) { id status } }`,
 			vars: isoVar("resource")},
+
+		// Conversations (issue 5). widgetConfig and startConversation are
+		// public by design (anyone on B's site uses B's widget key, which is
+		// not an id) and are tested in conversation_test.go.
+		{name: "conversation(B)", answers: true, vars: isoVar("conversation"),
+			query: `query($id: ID!) { conversation(id: $id) { id status lastMessagePreview visitor { name email } messages(first: 10) { edges { node { body citations { title snippet } } } } } }`,
+			check: func(t *testing.T, _ *isoMatrix, _ isoCaller, r *apitest.Response) {
+				require.Nil(t, r.Get("conversation"), "B's conversation does not exist for A")
+			}},
+		{name: "sendMessage(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { sendMessage(conversationId: $id, body: "Hacked", clientMessageId: "x") { id body } }`},
+		{name: "requestHuman(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { requestHuman(conversationId: $id) { id status } }`},
+		{name: "takeOverConversation(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { takeOverConversation(id: $id) { id status } }`},
+		{name: "handBackToBot(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { handBackToBot(id: $id) { id status } }`},
+		{name: "closeConversation(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { closeConversation(id: $id) { id status } }`},
+		{name: "setTyping(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { setTyping(conversationId: $id, typing: true) }`},
+		{name: "rateConversation(B)", vars: isoVar("conversation"),
+			query: `mutation($id: ID!) { rateConversation(conversationId: $id, rating: 1, comment: "bad") { id rating } }`},
+		{name: "analytics(B)", vars: isoVar("company"),
+			query: `query($id: ID) { analytics(companyId: $id) { conversations messages knowledgeGaps { question count } } }`},
+		{name: "analytics(own)", answers: true, okFor: isoStaffOfA, vars: isoNoVars,
+			query: `{ analytics { conversations messages visitorMessages knowledgeGaps { question count } byDay { day conversations } } }`,
+			check: func(t *testing.T, _ *isoMatrix, _ isoCaller, r *apitest.Response) {
+				if len(r.Errors) == 0 {
+					require.EqualValues(t, 1, r.Get("analytics.conversations"), "A's own conversation only")
+				}
+			}},
 	}
 	// node(id) and nodes(ids) for each kind of B's ids.
 	for _, kind := range []string{"company", "admin", "agent", "API key", "visitor", "conversation", "message", "resource"} {
@@ -361,7 +395,7 @@ func isoSeedChat(t *testing.T, d *db.DB, companyID uuid.UUID, slug string) (vis,
 	require.NoError(t, err)
 	c, err := d.Client.Conversation.Create().SetCompanyID(companyID).SetVisitorID(v.ID).Save(ctx)
 	require.NoError(t, err)
-	m, err := d.Client.Message.Create().SetCompanyID(companyID).SetConversationID(c.ID).
+	m, err := d.Client.Message.Create().SetCompanyID(companyID).SetConversationID(c.ID).SetSeq(nextSeq()).
 		SetSenderType(message.SenderTypeVISITOR).SetBody("Message of " + slug).Save(ctx)
 	require.NoError(t, err)
 	r, err := d.Client.Resource.Create().SetCompanyID(companyID).SetType(resource.TypeTEXT).
@@ -660,3 +694,63 @@ func TestIsolationResourceEvents(t *testing.T) {
 		}
 	})
 }
+
+// conversationEvents and inboxEvents: nobody of A follows B's
+// conversation (with or without after), and A's inbox hears nothing of B.
+func TestIsolationConversationEvents(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		m, callers := setupIsolation(t, d)
+		const q = `subscription($id: ID!, $after: ID) { conversationEvents(conversationId: $id, after: $after) {
+			kind conversation { id } message { id body } } }`
+		for _, c := range callers {
+			for _, after := range []any{nil, isoID(m.b.id["message"])} {
+				sub, err := m.e.Subscribe(c.token, q, map[string]any{"id": isoID(m.b.id["conversation"]), "after": after})
+				require.NoError(t, err, "%s connects", c.name)
+				r := sub.Next(5 * time.Second)
+				require.NotNil(t, r, "%s: no answer", c.name)
+				require.NotEmpty(t, r.Errors, "%s may not follow B's conversation", c.name)
+				require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
+				isoRequireNoneOf(t, r, m.b.secrets())
+				sub.Close()
+			}
+		}
+		// Visitors and anonymous callers have no inbox.
+		const inbox = `subscription { inboxEvents { kind conversation { id lastMessagePreview } message { body } } }`
+		for _, c := range callers[3:] {
+			sub, err := m.e.Subscribe(c.token, inbox, nil)
+			require.NoError(t, err)
+			r := sub.Next(5 * time.Second)
+			require.NotNil(t, r, c.name)
+			require.True(t, isoRefused(t, r, isoRefusedCodes) && len(r.Errors) > 0, c.name)
+			sub.Close()
+		}
+		var subs []*apitest.Subscription
+		for _, c := range callers[:3] {
+			sub, err := m.e.Subscribe(c.token, inbox, nil)
+			require.NoError(t, err)
+			subs = append(subs, sub)
+		}
+		isoWaitSubscribed(t, m.e, chat.InboxTopic(m.a.CompanyID), 3)
+		start := `mutation($in: StartConversationInput!) { startConversation(input: $in) { token conversation { id } } }`
+		r := m.e.Do("", start, map[string]any{"in": map[string]any{"companyKey": m.b.WidgetKey, "name": "Visitor of bravo"}}).OK(t)
+		m.e.Do(r.Str("startConversation.token"), `mutation($c: ID!) { sendMessage(conversationId: $c, body: "Message of bravo 2") { id } }`,
+			map[string]any{"c": r.Str("startConversation.conversation.id")}).OK(t)
+		for _, sub := range subs {
+			require.Nil(t, sub.Next(500*time.Millisecond), "A must not hear of B's conversations")
+		}
+		r = m.e.Do("", start, map[string]any{"in": map[string]any{"companyKey": m.a.WidgetKey}}).OK(t)
+		for _, sub := range subs {
+			ev := sub.Next(5 * time.Second)
+			require.NotNil(t, ev, "A's own event arrives")
+			require.Empty(t, ev.Errors)
+			require.Equal(t, r.Str("startConversation.conversation.id"), ev.Str("inboxEvents.conversation.id"))
+			isoRequireNoneOf(t, ev, m.b.secrets())
+		}
+	})
+}
+
+var seqCounter atomic.Int64
+
+// nextSeq numbers messages written directly (never twice in the process).
+func nextSeq() int { return int(seqCounter.Add(1)) }

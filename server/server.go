@@ -26,7 +26,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"concierge/assistant"
 	"concierge/auth"
+	"concierge/chat"
 	"concierge/fault"
 	"concierge/filestore"
 	"concierge/graph"
@@ -48,6 +50,13 @@ type Config struct {
 	// Ingest tunes the ingestion jobs (workers, timeouts, attempts,
 	// extractors); NewApp fills in its database, index, broker and files.
 	Ingest ingest.Config
+	// LLM writes the assistant's answers (nil: the offline answerer);
+	// LLMTimeout bounds one answer (default: the assistant's).
+	LLM        assistant.Provider
+	LLMTimeout time.Duration
+	// Chat tunes conversations (limits, leases); NewApp fills in its
+	// database, auth, broker and assistant.
+	Chat chat.Config
 }
 
 // Deps are what the server serves.
@@ -255,7 +264,7 @@ func bearerToken(h string) string {
 // and a GraphQL-shaped UNAUTHENTICATED error, never downgraded to anonymous.
 func (s *srv) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := auth.WithClientIP(r.Context(), s.clientIP(r))
+		ctx := auth.WithOrigin(auth.WithClientIP(r.Context(), s.clientIP(r)), r.Header.Get("Origin"))
 		v := &auth.Viewer{}
 		if h := r.Header.Get("Authorization"); h != "" {
 			tok := bearerToken(h)

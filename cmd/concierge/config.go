@@ -1,6 +1,7 @@
 package main
 
 import (
+	"concierge/assistant"
 	"concierge/ingest"
 	"concierge/retrieval/backend"
 	"concierge/retrieval/embed"
@@ -24,6 +25,8 @@ type config struct {
 	SuperPass   string
 	Retrieval   backend.Config
 	Ingest      ingest.Config
+	LLM         assistant.ProviderConfig
+	LLMTimeout  time.Duration
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -65,6 +68,8 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 			Model: os.Getenv("EMBEDDING_MODEL"), Dimension: dim,
 		},
 	}
+	c.LLM = llmConfig()
+	c.LLMTimeout, _ = time.ParseDuration(os.Getenv("LLM_TIMEOUT"))
 	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
 	c.Ingest.JobTimeout, _ = time.ParseDuration(os.Getenv("INGEST_JOB_TIMEOUT"))
 	c.Ingest.RescueAfter, _ = time.ParseDuration(os.Getenv("INGEST_RESCUE_AFTER"))
@@ -82,4 +87,29 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 		return c, fs, fmt.Errorf("--env must be development or production, not %q", c.Env)
 	}
 	return c, fs, nil
+}
+
+// llmConfig reads LLM_PROVIDER (default: gemini when GEMINI_API_KEY is set,
+// openai when LLM_BASE_URL is, the offline answerer otherwise), LLM_MODEL,
+// and the provider's key and address.
+func llmConfig() assistant.ProviderConfig {
+	name := os.Getenv("LLM_PROVIDER")
+	if name == "" {
+		switch {
+		case os.Getenv("GEMINI_API_KEY") != "":
+			name = assistant.ProviderGemini
+		case os.Getenv("LLM_BASE_URL") != "":
+			name = assistant.ProviderOpenAI
+		default:
+			name = assistant.ProviderOffline
+		}
+	}
+	c := assistant.ProviderConfig{Name: name, Model: os.Getenv("LLM_MODEL")}
+	switch name {
+	case assistant.ProviderGemini:
+		c.APIKey, c.BaseURL = os.Getenv("GEMINI_API_KEY"), os.Getenv("GEMINI_BASE_URL")
+	case assistant.ProviderOpenAI:
+		c.APIKey, c.BaseURL = os.Getenv("LLM_API_KEY"), os.Getenv("LLM_BASE_URL")
+	}
+	return c
 }

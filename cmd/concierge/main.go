@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // business hours in any IANA time zone, also without the OS database
 )
 
 const usage = `Concierge: multi-tenant customer-support chatbot platform.

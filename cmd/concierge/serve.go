@@ -1,6 +1,7 @@
 package main
 
 import (
+	"concierge/assistant"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +64,14 @@ func open(ctx context.Context, c config) (*app, error) {
 	if testExtractors != nil {
 		icfg.Extractors = testExtractors
 	}
-	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy, Ingest: icfg}, rs)
+	llm, err := assistant.NewProvider(c.LLM)
+	if err != nil {
+		rs.Close()
+		d.Close()
+		return nil, fmt.Errorf("LLM: %w", err)
+	}
+	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy,
+		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout}, rs)
 	if err != nil {
 		rs.Close()
 		d.Close()
@@ -96,6 +104,7 @@ func serve(ctx context.Context, args []string) error {
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
+	a.StartChat(ctx)
 	h := a.Handler()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -156,6 +165,7 @@ func worker(ctx context.Context, args []string) error {
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
+	a.StartChat(ctx)
 	slog.Info("ingestion workers running", slog.String("database", a.DB.Dialect))
 	<-ctx.Done()
 	slog.Info("shutting down")

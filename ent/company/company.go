@@ -52,6 +52,16 @@ const (
 	FieldIdentitySecret = "identity_secret"
 	// FieldRequireIdentity holds the string denoting the require_identity field in the database.
 	FieldRequireIdentity = "require_identity"
+	// FieldAssistantName holds the string denoting the assistant_name field in the database.
+	FieldAssistantName = "assistant_name"
+	// FieldAssistantTone holds the string denoting the assistant_tone field in the database.
+	FieldAssistantTone = "assistant_tone"
+	// FieldAutoHandoff holds the string denoting the auto_handoff field in the database.
+	FieldAutoHandoff = "auto_handoff"
+	// FieldBusinessHours holds the string denoting the business_hours field in the database.
+	FieldBusinessHours = "business_hours"
+	// FieldAwayMessage holds the string denoting the away_message field in the database.
+	FieldAwayMessage = "away_message"
 	// Table holds the table name of the company in the database.
 	Table = "companies"
 )
@@ -76,6 +86,11 @@ var Columns = []string{
 	FieldAllowedOrigins,
 	FieldIdentitySecret,
 	FieldRequireIdentity,
+	FieldAssistantName,
+	FieldAssistantTone,
+	FieldAutoHandoff,
+	FieldBusinessHours,
+	FieldAwayMessage,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -130,6 +145,16 @@ var (
 	IdentitySecretValidator func(string) error
 	// DefaultRequireIdentity holds the default value on creation for the "require_identity" field.
 	DefaultRequireIdentity bool
+	// DefaultAssistantName holds the default value on creation for the "assistant_name" field.
+	DefaultAssistantName string
+	// AssistantNameValidator is a validator for the "assistant_name" field. It is called by the builders before save.
+	AssistantNameValidator func(string) error
+	// AssistantToneValidator is a validator for the "assistant_tone" field. It is called by the builders before save.
+	AssistantToneValidator func(string) error
+	// DefaultAutoHandoff holds the default value on creation for the "auto_handoff" field.
+	DefaultAutoHandoff bool
+	// AwayMessageValidator is a validator for the "away_message" field. It is called by the builders before save.
+	AwayMessageValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -248,6 +273,26 @@ func ByIdentitySecret(opts ...sql.OrderTermOption) OrderOption {
 // ByRequireIdentity orders the results by the require_identity field.
 func ByRequireIdentity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequireIdentity, opts...).ToFunc()
+}
+
+// ByAssistantName orders the results by the assistant_name field.
+func ByAssistantName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssistantName, opts...).ToFunc()
+}
+
+// ByAssistantTone orders the results by the assistant_tone field.
+func ByAssistantTone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAssistantTone, opts...).ToFunc()
+}
+
+// ByAutoHandoff orders the results by the auto_handoff field.
+func ByAutoHandoff(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAutoHandoff, opts...).ToFunc()
+}
+
+// ByAwayMessage orders the results by the away_message field.
+func ByAwayMessage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAwayMessage, opts...).ToFunc()
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

@@ -130,6 +130,26 @@ func RequireIdentity(v bool) predicate.Company {
 	return predicate.Company(sql.FieldEQ(FieldRequireIdentity, v))
 }
 
+// AssistantName applies equality check predicate on the "assistant_name" field. It's identical to AssistantNameEQ.
+func AssistantName(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAssistantName, v))
+}
+
+// AssistantTone applies equality check predicate on the "assistant_tone" field. It's identical to AssistantToneEQ.
+func AssistantTone(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAssistantTone, v))
+}
+
+// AutoHandoff applies equality check predicate on the "auto_handoff" field. It's identical to AutoHandoffEQ.
+func AutoHandoff(v bool) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAutoHandoff, v))
+}
+
+// AwayMessage applies equality check predicate on the "away_message" field. It's identical to AwayMessageEQ.
+func AwayMessage(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAwayMessage, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Company {
 	return predicate.Company(sql.FieldEQ(FieldCreatedAt, v))
@@ -988,6 +1008,241 @@ func RequireIdentityEQ(v bool) predicate.Company {
 // RequireIdentityNEQ applies the NEQ predicate on the "require_identity" field.
 func RequireIdentityNEQ(v bool) predicate.Company {
 	return predicate.Company(sql.FieldNEQ(FieldRequireIdentity, v))
+}
+
+// AssistantNameEQ applies the EQ predicate on the "assistant_name" field.
+func AssistantNameEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAssistantName, v))
+}
+
+// AssistantNameNEQ applies the NEQ predicate on the "assistant_name" field.
+func AssistantNameNEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldNEQ(FieldAssistantName, v))
+}
+
+// AssistantNameIn applies the In predicate on the "assistant_name" field.
+func AssistantNameIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldIn(FieldAssistantName, vs...))
+}
+
+// AssistantNameNotIn applies the NotIn predicate on the "assistant_name" field.
+func AssistantNameNotIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldNotIn(FieldAssistantName, vs...))
+}
+
+// AssistantNameGT applies the GT predicate on the "assistant_name" field.
+func AssistantNameGT(v string) predicate.Company {
+	return predicate.Company(sql.FieldGT(FieldAssistantName, v))
+}
+
+// AssistantNameGTE applies the GTE predicate on the "assistant_name" field.
+func AssistantNameGTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldGTE(FieldAssistantName, v))
+}
+
+// AssistantNameLT applies the LT predicate on the "assistant_name" field.
+func AssistantNameLT(v string) predicate.Company {
+	return predicate.Company(sql.FieldLT(FieldAssistantName, v))
+}
+
+// AssistantNameLTE applies the LTE predicate on the "assistant_name" field.
+func AssistantNameLTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldLTE(FieldAssistantName, v))
+}
+
+// AssistantNameContains applies the Contains predicate on the "assistant_name" field.
+func AssistantNameContains(v string) predicate.Company {
+	return predicate.Company(sql.FieldContains(FieldAssistantName, v))
+}
+
+// AssistantNameHasPrefix applies the HasPrefix predicate on the "assistant_name" field.
+func AssistantNameHasPrefix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasPrefix(FieldAssistantName, v))
+}
+
+// AssistantNameHasSuffix applies the HasSuffix predicate on the "assistant_name" field.
+func AssistantNameHasSuffix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasSuffix(FieldAssistantName, v))
+}
+
+// AssistantNameEqualFold applies the EqualFold predicate on the "assistant_name" field.
+func AssistantNameEqualFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldEqualFold(FieldAssistantName, v))
+}
+
+// AssistantNameContainsFold applies the ContainsFold predicate on the "assistant_name" field.
+func AssistantNameContainsFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldContainsFold(FieldAssistantName, v))
+}
+
+// AssistantToneEQ applies the EQ predicate on the "assistant_tone" field.
+func AssistantToneEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAssistantTone, v))
+}
+
+// AssistantToneNEQ applies the NEQ predicate on the "assistant_tone" field.
+func AssistantToneNEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldNEQ(FieldAssistantTone, v))
+}
+
+// AssistantToneIn applies the In predicate on the "assistant_tone" field.
+func AssistantToneIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldIn(FieldAssistantTone, vs...))
+}
+
+// AssistantToneNotIn applies the NotIn predicate on the "assistant_tone" field.
+func AssistantToneNotIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldNotIn(FieldAssistantTone, vs...))
+}
+
+// AssistantToneGT applies the GT predicate on the "assistant_tone" field.
+func AssistantToneGT(v string) predicate.Company {
+	return predicate.Company(sql.FieldGT(FieldAssistantTone, v))
+}
+
+// AssistantToneGTE applies the GTE predicate on the "assistant_tone" field.
+func AssistantToneGTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldGTE(FieldAssistantTone, v))
+}
+
+// AssistantToneLT applies the LT predicate on the "assistant_tone" field.
+func AssistantToneLT(v string) predicate.Company {
+	return predicate.Company(sql.FieldLT(FieldAssistantTone, v))
+}
+
+// AssistantToneLTE applies the LTE predicate on the "assistant_tone" field.
+func AssistantToneLTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldLTE(FieldAssistantTone, v))
+}
+
+// AssistantToneContains applies the Contains predicate on the "assistant_tone" field.
+func AssistantToneContains(v string) predicate.Company {
+	return predicate.Company(sql.FieldContains(FieldAssistantTone, v))
+}
+
+// AssistantToneHasPrefix applies the HasPrefix predicate on the "assistant_tone" field.
+func AssistantToneHasPrefix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasPrefix(FieldAssistantTone, v))
+}
+
+// AssistantToneHasSuffix applies the HasSuffix predicate on the "assistant_tone" field.
+func AssistantToneHasSuffix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasSuffix(FieldAssistantTone, v))
+}
+
+// AssistantToneIsNil applies the IsNil predicate on the "assistant_tone" field.
+func AssistantToneIsNil() predicate.Company {
+	return predicate.Company(sql.FieldIsNull(FieldAssistantTone))
+}
+
+// AssistantToneNotNil applies the NotNil predicate on the "assistant_tone" field.
+func AssistantToneNotNil() predicate.Company {
+	return predicate.Company(sql.FieldNotNull(FieldAssistantTone))
+}
+
+// AssistantToneEqualFold applies the EqualFold predicate on the "assistant_tone" field.
+func AssistantToneEqualFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldEqualFold(FieldAssistantTone, v))
+}
+
+// AssistantToneContainsFold applies the ContainsFold predicate on the "assistant_tone" field.
+func AssistantToneContainsFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldContainsFold(FieldAssistantTone, v))
+}
+
+// AutoHandoffEQ applies the EQ predicate on the "auto_handoff" field.
+func AutoHandoffEQ(v bool) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAutoHandoff, v))
+}
+
+// AutoHandoffNEQ applies the NEQ predicate on the "auto_handoff" field.
+func AutoHandoffNEQ(v bool) predicate.Company {
+	return predicate.Company(sql.FieldNEQ(FieldAutoHandoff, v))
+}
+
+// BusinessHoursIsNil applies the IsNil predicate on the "business_hours" field.
+func BusinessHoursIsNil() predicate.Company {
+	return predicate.Company(sql.FieldIsNull(FieldBusinessHours))
+}
+
+// BusinessHoursNotNil applies the NotNil predicate on the "business_hours" field.
+func BusinessHoursNotNil() predicate.Company {
+	return predicate.Company(sql.FieldNotNull(FieldBusinessHours))
+}
+
+// AwayMessageEQ applies the EQ predicate on the "away_message" field.
+func AwayMessageEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldEQ(FieldAwayMessage, v))
+}
+
+// AwayMessageNEQ applies the NEQ predicate on the "away_message" field.
+func AwayMessageNEQ(v string) predicate.Company {
+	return predicate.Company(sql.FieldNEQ(FieldAwayMessage, v))
+}
+
+// AwayMessageIn applies the In predicate on the "away_message" field.
+func AwayMessageIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldIn(FieldAwayMessage, vs...))
+}
+
+// AwayMessageNotIn applies the NotIn predicate on the "away_message" field.
+func AwayMessageNotIn(vs ...string) predicate.Company {
+	return predicate.Company(sql.FieldNotIn(FieldAwayMessage, vs...))
+}
+
+// AwayMessageGT applies the GT predicate on the "away_message" field.
+func AwayMessageGT(v string) predicate.Company {
+	return predicate.Company(sql.FieldGT(FieldAwayMessage, v))
+}
+
+// AwayMessageGTE applies the GTE predicate on the "away_message" field.
+func AwayMessageGTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldGTE(FieldAwayMessage, v))
+}
+
+// AwayMessageLT applies the LT predicate on the "away_message" field.
+func AwayMessageLT(v string) predicate.Company {
+	return predicate.Company(sql.FieldLT(FieldAwayMessage, v))
+}
+
+// AwayMessageLTE applies the LTE predicate on the "away_message" field.
+func AwayMessageLTE(v string) predicate.Company {
+	return predicate.Company(sql.FieldLTE(FieldAwayMessage, v))
+}
+
+// AwayMessageContains applies the Contains predicate on the "away_message" field.
+func AwayMessageContains(v string) predicate.Company {
+	return predicate.Company(sql.FieldContains(FieldAwayMessage, v))
+}
+
+// AwayMessageHasPrefix applies the HasPrefix predicate on the "away_message" field.
+func AwayMessageHasPrefix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasPrefix(FieldAwayMessage, v))
+}
+
+// AwayMessageHasSuffix applies the HasSuffix predicate on the "away_message" field.
+func AwayMessageHasSuffix(v string) predicate.Company {
+	return predicate.Company(sql.FieldHasSuffix(FieldAwayMessage, v))
+}
+
+// AwayMessageIsNil applies the IsNil predicate on the "away_message" field.
+func AwayMessageIsNil() predicate.Company {
+	return predicate.Company(sql.FieldIsNull(FieldAwayMessage))
+}
+
+// AwayMessageNotNil applies the NotNil predicate on the "away_message" field.
+func AwayMessageNotNil() predicate.Company {
+	return predicate.Company(sql.FieldNotNull(FieldAwayMessage))
+}
+
+// AwayMessageEqualFold applies the EqualFold predicate on the "away_message" field.
+func AwayMessageEqualFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldEqualFold(FieldAwayMessage, v))
+}
+
+// AwayMessageContainsFold applies the ContainsFold predicate on the "away_message" field.
+func AwayMessageContainsFold(v string) predicate.Company {
+	return predicate.Company(sql.FieldContainsFold(FieldAwayMessage, v))
 }
 
 // And groups predicates with the AND operator between them.

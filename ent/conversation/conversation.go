@@ -39,6 +39,18 @@ const (
 	FieldLastMessageAt = "last_message_at"
 	// FieldClosedAt holds the string denoting the closed_at field in the database.
 	FieldClosedAt = "closed_at"
+	// FieldLastSeq holds the string denoting the last_seq field in the database.
+	FieldLastSeq = "last_seq"
+	// FieldLastMessagePreview holds the string denoting the last_message_preview field in the database.
+	FieldLastMessagePreview = "last_message_preview"
+	// FieldHumanRequestedAt holds the string denoting the human_requested_at field in the database.
+	FieldHumanRequestedAt = "human_requested_at"
+	// FieldPendingMessageID holds the string denoting the pending_message_id field in the database.
+	FieldPendingMessageID = "pending_message_id"
+	// FieldReplyLeaseUntil holds the string denoting the reply_lease_until field in the database.
+	FieldReplyLeaseUntil = "reply_lease_until"
+	// FieldLanguage holds the string denoting the language field in the database.
+	FieldLanguage = "language"
 	// EdgeCompany holds the string denoting the company edge name in mutations.
 	EdgeCompany = "company"
 	// EdgeVisitor holds the string denoting the visitor edge name in mutations.
@@ -92,6 +104,12 @@ var Columns = []string{
 	FieldRatingComment,
 	FieldLastMessageAt,
 	FieldClosedAt,
+	FieldLastSeq,
+	FieldLastMessagePreview,
+	FieldHumanRequestedAt,
+	FieldPendingMessageID,
+	FieldReplyLeaseUntil,
+	FieldLanguage,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -124,6 +142,12 @@ var (
 	RatingCommentValidator func(string) error
 	// DefaultLastMessageAt holds the default value on creation for the "last_message_at" field.
 	DefaultLastMessageAt func() time.Time
+	// DefaultLastSeq holds the default value on creation for the "last_seq" field.
+	DefaultLastSeq int
+	// LastMessagePreviewValidator is a validator for the "last_message_preview" field. It is called by the builders before save.
+	LastMessagePreviewValidator func(string) error
+	// LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	LanguageValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -212,6 +236,36 @@ func ByLastMessageAt(opts ...sql.OrderTermOption) OrderOption {
 // ByClosedAt orders the results by the closed_at field.
 func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClosedAt, opts...).ToFunc()
+}
+
+// ByLastSeq orders the results by the last_seq field.
+func ByLastSeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastSeq, opts...).ToFunc()
+}
+
+// ByLastMessagePreview orders the results by the last_message_preview field.
+func ByLastMessagePreview(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastMessagePreview, opts...).ToFunc()
+}
+
+// ByHumanRequestedAt orders the results by the human_requested_at field.
+func ByHumanRequestedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHumanRequestedAt, opts...).ToFunc()
+}
+
+// ByPendingMessageID orders the results by the pending_message_id field.
+func ByPendingMessageID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPendingMessageID, opts...).ToFunc()
+}
+
+// ByReplyLeaseUntil orders the results by the reply_lease_until field.
+func ByReplyLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReplyLeaseUntil, opts...).ToFunc()
+}
+
+// ByLanguage orders the results by the language field.
+func ByLanguage(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLanguage, opts...).ToFunc()
 }
 
 // ByCompanyField orders the results by company field.

@@ -101,6 +101,36 @@ func ClosedAt(v time.Time) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldClosedAt, v))
 }
 
+// LastSeq applies equality check predicate on the "last_seq" field. It's identical to LastSeqEQ.
+func LastSeq(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLastSeq, v))
+}
+
+// LastMessagePreview applies equality check predicate on the "last_message_preview" field. It's identical to LastMessagePreviewEQ.
+func LastMessagePreview(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLastMessagePreview, v))
+}
+
+// HumanRequestedAt applies equality check predicate on the "human_requested_at" field. It's identical to HumanRequestedAtEQ.
+func HumanRequestedAt(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldHumanRequestedAt, v))
+}
+
+// PendingMessageID applies equality check predicate on the "pending_message_id" field. It's identical to PendingMessageIDEQ.
+func PendingMessageID(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldPendingMessageID, v))
+}
+
+// ReplyLeaseUntil applies equality check predicate on the "reply_lease_until" field. It's identical to ReplyLeaseUntilEQ.
+func ReplyLeaseUntil(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldReplyLeaseUntil, v))
+}
+
+// Language applies equality check predicate on the "language" field. It's identical to LanguageEQ.
+func Language(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLanguage, v))
+}
+
 // CompanyIDEQ applies the EQ predicate on the "company_id" field.
 func CompanyIDEQ(v uuid.UUID) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldCompanyID, v))
@@ -484,6 +514,346 @@ func ClosedAtIsNil() predicate.Conversation {
 // ClosedAtNotNil applies the NotNil predicate on the "closed_at" field.
 func ClosedAtNotNil() predicate.Conversation {
 	return predicate.Conversation(sql.FieldNotNull(FieldClosedAt))
+}
+
+// LastSeqEQ applies the EQ predicate on the "last_seq" field.
+func LastSeqEQ(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLastSeq, v))
+}
+
+// LastSeqNEQ applies the NEQ predicate on the "last_seq" field.
+func LastSeqNEQ(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldLastSeq, v))
+}
+
+// LastSeqIn applies the In predicate on the "last_seq" field.
+func LastSeqIn(vs ...int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldLastSeq, vs...))
+}
+
+// LastSeqNotIn applies the NotIn predicate on the "last_seq" field.
+func LastSeqNotIn(vs ...int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldLastSeq, vs...))
+}
+
+// LastSeqGT applies the GT predicate on the "last_seq" field.
+func LastSeqGT(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldLastSeq, v))
+}
+
+// LastSeqGTE applies the GTE predicate on the "last_seq" field.
+func LastSeqGTE(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldLastSeq, v))
+}
+
+// LastSeqLT applies the LT predicate on the "last_seq" field.
+func LastSeqLT(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldLastSeq, v))
+}
+
+// LastSeqLTE applies the LTE predicate on the "last_seq" field.
+func LastSeqLTE(v int) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldLastSeq, v))
+}
+
+// LastMessagePreviewEQ applies the EQ predicate on the "last_message_preview" field.
+func LastMessagePreviewEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewNEQ applies the NEQ predicate on the "last_message_preview" field.
+func LastMessagePreviewNEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewIn applies the In predicate on the "last_message_preview" field.
+func LastMessagePreviewIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldLastMessagePreview, vs...))
+}
+
+// LastMessagePreviewNotIn applies the NotIn predicate on the "last_message_preview" field.
+func LastMessagePreviewNotIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldLastMessagePreview, vs...))
+}
+
+// LastMessagePreviewGT applies the GT predicate on the "last_message_preview" field.
+func LastMessagePreviewGT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewGTE applies the GTE predicate on the "last_message_preview" field.
+func LastMessagePreviewGTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewLT applies the LT predicate on the "last_message_preview" field.
+func LastMessagePreviewLT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewLTE applies the LTE predicate on the "last_message_preview" field.
+func LastMessagePreviewLTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewContains applies the Contains predicate on the "last_message_preview" field.
+func LastMessagePreviewContains(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContains(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewHasPrefix applies the HasPrefix predicate on the "last_message_preview" field.
+func LastMessagePreviewHasPrefix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasPrefix(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewHasSuffix applies the HasSuffix predicate on the "last_message_preview" field.
+func LastMessagePreviewHasSuffix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasSuffix(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewIsNil applies the IsNil predicate on the "last_message_preview" field.
+func LastMessagePreviewIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldLastMessagePreview))
+}
+
+// LastMessagePreviewNotNil applies the NotNil predicate on the "last_message_preview" field.
+func LastMessagePreviewNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldLastMessagePreview))
+}
+
+// LastMessagePreviewEqualFold applies the EqualFold predicate on the "last_message_preview" field.
+func LastMessagePreviewEqualFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEqualFold(FieldLastMessagePreview, v))
+}
+
+// LastMessagePreviewContainsFold applies the ContainsFold predicate on the "last_message_preview" field.
+func LastMessagePreviewContainsFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContainsFold(FieldLastMessagePreview, v))
+}
+
+// HumanRequestedAtEQ applies the EQ predicate on the "human_requested_at" field.
+func HumanRequestedAtEQ(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtNEQ applies the NEQ predicate on the "human_requested_at" field.
+func HumanRequestedAtNEQ(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtIn applies the In predicate on the "human_requested_at" field.
+func HumanRequestedAtIn(vs ...time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldHumanRequestedAt, vs...))
+}
+
+// HumanRequestedAtNotIn applies the NotIn predicate on the "human_requested_at" field.
+func HumanRequestedAtNotIn(vs ...time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldHumanRequestedAt, vs...))
+}
+
+// HumanRequestedAtGT applies the GT predicate on the "human_requested_at" field.
+func HumanRequestedAtGT(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtGTE applies the GTE predicate on the "human_requested_at" field.
+func HumanRequestedAtGTE(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtLT applies the LT predicate on the "human_requested_at" field.
+func HumanRequestedAtLT(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtLTE applies the LTE predicate on the "human_requested_at" field.
+func HumanRequestedAtLTE(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldHumanRequestedAt, v))
+}
+
+// HumanRequestedAtIsNil applies the IsNil predicate on the "human_requested_at" field.
+func HumanRequestedAtIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldHumanRequestedAt))
+}
+
+// HumanRequestedAtNotNil applies the NotNil predicate on the "human_requested_at" field.
+func HumanRequestedAtNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldHumanRequestedAt))
+}
+
+// PendingMessageIDEQ applies the EQ predicate on the "pending_message_id" field.
+func PendingMessageIDEQ(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDNEQ applies the NEQ predicate on the "pending_message_id" field.
+func PendingMessageIDNEQ(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDIn applies the In predicate on the "pending_message_id" field.
+func PendingMessageIDIn(vs ...uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldPendingMessageID, vs...))
+}
+
+// PendingMessageIDNotIn applies the NotIn predicate on the "pending_message_id" field.
+func PendingMessageIDNotIn(vs ...uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldPendingMessageID, vs...))
+}
+
+// PendingMessageIDGT applies the GT predicate on the "pending_message_id" field.
+func PendingMessageIDGT(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDGTE applies the GTE predicate on the "pending_message_id" field.
+func PendingMessageIDGTE(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDLT applies the LT predicate on the "pending_message_id" field.
+func PendingMessageIDLT(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDLTE applies the LTE predicate on the "pending_message_id" field.
+func PendingMessageIDLTE(v uuid.UUID) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldPendingMessageID, v))
+}
+
+// PendingMessageIDIsNil applies the IsNil predicate on the "pending_message_id" field.
+func PendingMessageIDIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldPendingMessageID))
+}
+
+// PendingMessageIDNotNil applies the NotNil predicate on the "pending_message_id" field.
+func PendingMessageIDNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldPendingMessageID))
+}
+
+// ReplyLeaseUntilEQ applies the EQ predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilEQ(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilNEQ applies the NEQ predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilNEQ(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilIn applies the In predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilIn(vs ...time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldReplyLeaseUntil, vs...))
+}
+
+// ReplyLeaseUntilNotIn applies the NotIn predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilNotIn(vs ...time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldReplyLeaseUntil, vs...))
+}
+
+// ReplyLeaseUntilGT applies the GT predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilGT(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilGTE applies the GTE predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilGTE(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilLT applies the LT predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilLT(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilLTE applies the LTE predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilLTE(v time.Time) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldReplyLeaseUntil, v))
+}
+
+// ReplyLeaseUntilIsNil applies the IsNil predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldReplyLeaseUntil))
+}
+
+// ReplyLeaseUntilNotNil applies the NotNil predicate on the "reply_lease_until" field.
+func ReplyLeaseUntilNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldReplyLeaseUntil))
+}
+
+// LanguageEQ applies the EQ predicate on the "language" field.
+func LanguageEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEQ(FieldLanguage, v))
+}
+
+// LanguageNEQ applies the NEQ predicate on the "language" field.
+func LanguageNEQ(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNEQ(FieldLanguage, v))
+}
+
+// LanguageIn applies the In predicate on the "language" field.
+func LanguageIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldIn(FieldLanguage, vs...))
+}
+
+// LanguageNotIn applies the NotIn predicate on the "language" field.
+func LanguageNotIn(vs ...string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotIn(FieldLanguage, vs...))
+}
+
+// LanguageGT applies the GT predicate on the "language" field.
+func LanguageGT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGT(FieldLanguage, v))
+}
+
+// LanguageGTE applies the GTE predicate on the "language" field.
+func LanguageGTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldGTE(FieldLanguage, v))
+}
+
+// LanguageLT applies the LT predicate on the "language" field.
+func LanguageLT(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLT(FieldLanguage, v))
+}
+
+// LanguageLTE applies the LTE predicate on the "language" field.
+func LanguageLTE(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldLTE(FieldLanguage, v))
+}
+
+// LanguageContains applies the Contains predicate on the "language" field.
+func LanguageContains(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContains(FieldLanguage, v))
+}
+
+// LanguageHasPrefix applies the HasPrefix predicate on the "language" field.
+func LanguageHasPrefix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasPrefix(FieldLanguage, v))
+}
+
+// LanguageHasSuffix applies the HasSuffix predicate on the "language" field.
+func LanguageHasSuffix(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldHasSuffix(FieldLanguage, v))
+}
+
+// LanguageIsNil applies the IsNil predicate on the "language" field.
+func LanguageIsNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldIsNull(FieldLanguage))
+}
+
+// LanguageNotNil applies the NotNil predicate on the "language" field.
+func LanguageNotNil() predicate.Conversation {
+	return predicate.Conversation(sql.FieldNotNull(FieldLanguage))
+}
+
+// LanguageEqualFold applies the EqualFold predicate on the "language" field.
+func LanguageEqualFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldEqualFold(FieldLanguage, v))
+}
+
+// LanguageContainsFold applies the ContainsFold predicate on the "language" field.
+func LanguageContainsFold(v string) predicate.Conversation {
+	return predicate.Conversation(sql.FieldContainsFold(FieldLanguage, v))
 }
 
 // HasCompany applies the HasEdge predicate on the "company" edge.

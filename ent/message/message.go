@@ -35,6 +35,16 @@ const (
 	FieldClientMessageID = "client_message_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldSeq holds the string denoting the seq field in the database.
+	FieldSeq = "seq"
+	// FieldSenderName holds the string denoting the sender_name field in the database.
+	FieldSenderName = "sender_name"
+	// FieldOutcome holds the string denoting the outcome field in the database.
+	FieldOutcome = "outcome"
+	// FieldConfidence holds the string denoting the confidence field in the database.
+	FieldConfidence = "confidence"
+	// FieldReplyToID holds the string denoting the reply_to_id field in the database.
+	FieldReplyToID = "reply_to_id"
 	// EdgeCompany holds the string denoting the company edge name in mutations.
 	EdgeCompany = "company"
 	// EdgeConversation holds the string denoting the conversation edge name in mutations.
@@ -77,6 +87,11 @@ var Columns = []string{
 	FieldCitations,
 	FieldClientMessageID,
 	FieldCreatedAt,
+	FieldSeq,
+	FieldSenderName,
+	FieldOutcome,
+	FieldConfidence,
+	FieldReplyToID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -103,6 +118,8 @@ var (
 	ClientMessageIDValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// SenderNameValidator is a validator for the "sender_name" field. It is called by the builders before save.
+	SenderNameValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -129,6 +146,30 @@ func SenderTypeValidator(st SenderType) error {
 		return nil
 	default:
 		return fmt.Errorf("message: invalid enum value for sender_type field: %q", st)
+	}
+}
+
+// Outcome defines the type for the "outcome" enum field.
+type Outcome string
+
+// Outcome values.
+const (
+	OutcomeANSWERED Outcome = "ANSWERED"
+	OutcomeDECLINED Outcome = "DECLINED"
+	OutcomeFAILED   Outcome = "FAILED"
+)
+
+func (o Outcome) String() string {
+	return string(o)
+}
+
+// OutcomeValidator is a validator for the "outcome" field enum values. It is called by the builders before save.
+func OutcomeValidator(o Outcome) error {
+	switch o {
+	case OutcomeANSWERED, OutcomeDECLINED, OutcomeFAILED:
+		return nil
+	default:
+		return fmt.Errorf("message: invalid enum value for outcome field: %q", o)
 	}
 }
 
@@ -173,6 +214,31 @@ func ByClientMessageID(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// BySeq orders the results by the seq field.
+func BySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeq, opts...).ToFunc()
+}
+
+// BySenderName orders the results by the sender_name field.
+func BySenderName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSenderName, opts...).ToFunc()
+}
+
+// ByOutcome orders the results by the outcome field.
+func ByOutcome(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOutcome, opts...).ToFunc()
+}
+
+// ByConfidence orders the results by the confidence field.
+func ByConfidence(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConfidence, opts...).ToFunc()
+}
+
+// ByReplyToID orders the results by the reply_to_id field.
+func ByReplyToID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldReplyToID, opts...).ToFunc()
 }
 
 // ByCompanyField orders the results by company field.
@@ -231,6 +297,24 @@ func (e *SenderType) UnmarshalGQL(val interface{}) error {
 	*e = SenderType(str)
 	if err := SenderTypeValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid SenderType", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Outcome) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Outcome) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Outcome(str)
+	if err := OutcomeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Outcome", str)
 	}
 	return nil
 }

@@ -86,6 +86,26 @@ func CreatedAt(v time.Time) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
+func Seq(v int) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldSeq, v))
+}
+
+// SenderName applies equality check predicate on the "sender_name" field. It's identical to SenderNameEQ.
+func SenderName(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldSenderName, v))
+}
+
+// Confidence applies equality check predicate on the "confidence" field. It's identical to ConfidenceEQ.
+func Confidence(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldConfidence, v))
+}
+
+// ReplyToID applies equality check predicate on the "reply_to_id" field. It's identical to ReplyToIDEQ.
+func ReplyToID(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldReplyToID, v))
+}
+
 // CompanyIDEQ applies the EQ predicate on the "company_id" field.
 func CompanyIDEQ(v uuid.UUID) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldCompanyID, v))
@@ -364,6 +384,251 @@ func CreatedAtLT(v time.Time) predicate.Message {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.Message {
 	return predicate.Message(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// SeqEQ applies the EQ predicate on the "seq" field.
+func SeqEQ(v int) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldSeq, v))
+}
+
+// SeqNEQ applies the NEQ predicate on the "seq" field.
+func SeqNEQ(v int) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldSeq, v))
+}
+
+// SeqIn applies the In predicate on the "seq" field.
+func SeqIn(vs ...int) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldSeq, vs...))
+}
+
+// SeqNotIn applies the NotIn predicate on the "seq" field.
+func SeqNotIn(vs ...int) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldSeq, vs...))
+}
+
+// SeqGT applies the GT predicate on the "seq" field.
+func SeqGT(v int) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldSeq, v))
+}
+
+// SeqGTE applies the GTE predicate on the "seq" field.
+func SeqGTE(v int) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldSeq, v))
+}
+
+// SeqLT applies the LT predicate on the "seq" field.
+func SeqLT(v int) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldSeq, v))
+}
+
+// SeqLTE applies the LTE predicate on the "seq" field.
+func SeqLTE(v int) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldSeq, v))
+}
+
+// SenderNameEQ applies the EQ predicate on the "sender_name" field.
+func SenderNameEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldSenderName, v))
+}
+
+// SenderNameNEQ applies the NEQ predicate on the "sender_name" field.
+func SenderNameNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldSenderName, v))
+}
+
+// SenderNameIn applies the In predicate on the "sender_name" field.
+func SenderNameIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldSenderName, vs...))
+}
+
+// SenderNameNotIn applies the NotIn predicate on the "sender_name" field.
+func SenderNameNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldSenderName, vs...))
+}
+
+// SenderNameGT applies the GT predicate on the "sender_name" field.
+func SenderNameGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldSenderName, v))
+}
+
+// SenderNameGTE applies the GTE predicate on the "sender_name" field.
+func SenderNameGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldSenderName, v))
+}
+
+// SenderNameLT applies the LT predicate on the "sender_name" field.
+func SenderNameLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldSenderName, v))
+}
+
+// SenderNameLTE applies the LTE predicate on the "sender_name" field.
+func SenderNameLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldSenderName, v))
+}
+
+// SenderNameContains applies the Contains predicate on the "sender_name" field.
+func SenderNameContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldSenderName, v))
+}
+
+// SenderNameHasPrefix applies the HasPrefix predicate on the "sender_name" field.
+func SenderNameHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldSenderName, v))
+}
+
+// SenderNameHasSuffix applies the HasSuffix predicate on the "sender_name" field.
+func SenderNameHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldSenderName, v))
+}
+
+// SenderNameIsNil applies the IsNil predicate on the "sender_name" field.
+func SenderNameIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldSenderName))
+}
+
+// SenderNameNotNil applies the NotNil predicate on the "sender_name" field.
+func SenderNameNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldSenderName))
+}
+
+// SenderNameEqualFold applies the EqualFold predicate on the "sender_name" field.
+func SenderNameEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldSenderName, v))
+}
+
+// SenderNameContainsFold applies the ContainsFold predicate on the "sender_name" field.
+func SenderNameContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldSenderName, v))
+}
+
+// OutcomeEQ applies the EQ predicate on the "outcome" field.
+func OutcomeEQ(v Outcome) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldOutcome, v))
+}
+
+// OutcomeNEQ applies the NEQ predicate on the "outcome" field.
+func OutcomeNEQ(v Outcome) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldOutcome, v))
+}
+
+// OutcomeIn applies the In predicate on the "outcome" field.
+func OutcomeIn(vs ...Outcome) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldOutcome, vs...))
+}
+
+// OutcomeNotIn applies the NotIn predicate on the "outcome" field.
+func OutcomeNotIn(vs ...Outcome) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldOutcome, vs...))
+}
+
+// OutcomeIsNil applies the IsNil predicate on the "outcome" field.
+func OutcomeIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldOutcome))
+}
+
+// OutcomeNotNil applies the NotNil predicate on the "outcome" field.
+func OutcomeNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldOutcome))
+}
+
+// ConfidenceEQ applies the EQ predicate on the "confidence" field.
+func ConfidenceEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldConfidence, v))
+}
+
+// ConfidenceNEQ applies the NEQ predicate on the "confidence" field.
+func ConfidenceNEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldConfidence, v))
+}
+
+// ConfidenceIn applies the In predicate on the "confidence" field.
+func ConfidenceIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldConfidence, vs...))
+}
+
+// ConfidenceNotIn applies the NotIn predicate on the "confidence" field.
+func ConfidenceNotIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldConfidence, vs...))
+}
+
+// ConfidenceGT applies the GT predicate on the "confidence" field.
+func ConfidenceGT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldConfidence, v))
+}
+
+// ConfidenceGTE applies the GTE predicate on the "confidence" field.
+func ConfidenceGTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldConfidence, v))
+}
+
+// ConfidenceLT applies the LT predicate on the "confidence" field.
+func ConfidenceLT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldConfidence, v))
+}
+
+// ConfidenceLTE applies the LTE predicate on the "confidence" field.
+func ConfidenceLTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldConfidence, v))
+}
+
+// ConfidenceIsNil applies the IsNil predicate on the "confidence" field.
+func ConfidenceIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldConfidence))
+}
+
+// ConfidenceNotNil applies the NotNil predicate on the "confidence" field.
+func ConfidenceNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldConfidence))
+}
+
+// ReplyToIDEQ applies the EQ predicate on the "reply_to_id" field.
+func ReplyToIDEQ(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldReplyToID, v))
+}
+
+// ReplyToIDNEQ applies the NEQ predicate on the "reply_to_id" field.
+func ReplyToIDNEQ(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldReplyToID, v))
+}
+
+// ReplyToIDIn applies the In predicate on the "reply_to_id" field.
+func ReplyToIDIn(vs ...uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldReplyToID, vs...))
+}
+
+// ReplyToIDNotIn applies the NotIn predicate on the "reply_to_id" field.
+func ReplyToIDNotIn(vs ...uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldReplyToID, vs...))
+}
+
+// ReplyToIDGT applies the GT predicate on the "reply_to_id" field.
+func ReplyToIDGT(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldReplyToID, v))
+}
+
+// ReplyToIDGTE applies the GTE predicate on the "reply_to_id" field.
+func ReplyToIDGTE(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldReplyToID, v))
+}
+
+// ReplyToIDLT applies the LT predicate on the "reply_to_id" field.
+func ReplyToIDLT(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldReplyToID, v))
+}
+
+// ReplyToIDLTE applies the LTE predicate on the "reply_to_id" field.
+func ReplyToIDLTE(v uuid.UUID) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldReplyToID, v))
+}
+
+// ReplyToIDIsNil applies the IsNil predicate on the "reply_to_id" field.
+func ReplyToIDIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldReplyToID))
+}
+
+// ReplyToIDNotNil applies the NotNil predicate on the "reply_to_id" field.
+func ReplyToIDNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldReplyToID))
 }
 
 // HasCompany applies the HasEdge predicate on the "company" edge.

@@ -112,6 +112,11 @@ var (
 		{Name: "allowed_origins", Type: field.TypeJSON, Nullable: true},
 		{Name: "identity_secret", Type: field.TypeString, Size: 128},
 		{Name: "require_identity", Type: field.TypeBool, Default: false},
+		{Name: "assistant_name", Type: field.TypeString, Size: 60, Default: "Assistant"},
+		{Name: "assistant_tone", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "auto_handoff", Type: field.TypeBool, Default: true},
+		{Name: "business_hours", Type: field.TypeJSON, Nullable: true},
+		{Name: "away_message", Type: field.TypeString, Nullable: true, Size: 500},
 	}
 	// CompaniesTable holds the schema information for the "companies" table.
 	CompaniesTable = &schema.Table{
@@ -129,6 +134,12 @@ var (
 		{Name: "rating_comment", Type: field.TypeString, Nullable: true, Size: 2000},
 		{Name: "last_message_at", Type: field.TypeTime},
 		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_seq", Type: field.TypeInt, Default: 0},
+		{Name: "last_message_preview", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "human_requested_at", Type: field.TypeTime, Nullable: true},
+		{Name: "pending_message_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "reply_lease_until", Type: field.TypeTime, Nullable: true},
+		{Name: "language", Type: field.TypeString, Nullable: true, Size: 16},
 		{Name: "company_id", Type: field.TypeUUID},
 		{Name: "visitor_id", Type: field.TypeUUID},
 		{Name: "assignee_id", Type: field.TypeUUID, Nullable: true},
@@ -141,19 +152,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversations_companies_company",
-				Columns:    []*schema.Column{ConversationsColumns[8]},
+				Columns:    []*schema.Column{ConversationsColumns[14]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "conversations_visitors_visitor",
-				Columns:    []*schema.Column{ConversationsColumns[9]},
+				Columns:    []*schema.Column{ConversationsColumns[15]},
 				RefColumns: []*schema.Column{VisitorsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversations_users_assignee",
-				Columns:    []*schema.Column{ConversationsColumns[10]},
+				Columns:    []*schema.Column{ConversationsColumns[16]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -162,17 +173,27 @@ var (
 			{
 				Name:    "conversation_company_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[8]},
+				Columns: []*schema.Column{ConversationsColumns[14]},
 			},
 			{
 				Name:    "conversation_company_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[8], ConversationsColumns[3]},
+				Columns: []*schema.Column{ConversationsColumns[14], ConversationsColumns[3]},
 			},
 			{
 				Name:    "conversation_visitor_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[9]},
+				Columns: []*schema.Column{ConversationsColumns[15]},
+			},
+			{
+				Name:    "conversation_company_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationsColumns[14], ConversationsColumns[1]},
+			},
+			{
+				Name:    "conversation_pending_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{ConversationsColumns[11]},
 			},
 		},
 	}
@@ -184,6 +205,11 @@ var (
 		{Name: "citations", Type: field.TypeJSON, Nullable: true},
 		{Name: "client_message_id", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "seq", Type: field.TypeInt},
+		{Name: "sender_name", Type: field.TypeString, Nullable: true, Size: 200},
+		{Name: "outcome", Type: field.TypeEnum, Nullable: true, Enums: []string{"ANSWERED", "DECLINED", "FAILED"}},
+		{Name: "confidence", Type: field.TypeFloat64, Nullable: true},
+		{Name: "reply_to_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "company_id", Type: field.TypeUUID},
 		{Name: "conversation_id", Type: field.TypeUUID},
 		{Name: "sender_id", Type: field.TypeUUID, Nullable: true},
@@ -196,19 +222,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "messages_companies_company",
-				Columns:    []*schema.Column{MessagesColumns[6]},
+				Columns:    []*schema.Column{MessagesColumns[11]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "messages_conversations_conversation",
-				Columns:    []*schema.Column{MessagesColumns[7]},
+				Columns:    []*schema.Column{MessagesColumns[12]},
 				RefColumns: []*schema.Column{ConversationsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "messages_users_sender",
-				Columns:    []*schema.Column{MessagesColumns[8]},
+				Columns:    []*schema.Column{MessagesColumns[13]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -217,17 +243,27 @@ var (
 			{
 				Name:    "message_company_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[6]},
+				Columns: []*schema.Column{MessagesColumns[11]},
 			},
 			{
 				Name:    "message_conversation_id_client_message_id",
 				Unique:  true,
-				Columns: []*schema.Column{MessagesColumns[7], MessagesColumns[4]},
+				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[4]},
 			},
 			{
 				Name:    "message_conversation_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[7], MessagesColumns[5]},
+				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[5]},
+			},
+			{
+				Name:    "message_conversation_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{MessagesColumns[12], MessagesColumns[6]},
+			},
+			{
+				Name:    "message_company_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[11], MessagesColumns[5]},
 			},
 		},
 	}
@@ -341,6 +377,8 @@ var (
 		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "session_version", Type: field.TypeInt, Default: 0},
 		{Name: "last_seen_at", Type: field.TypeTime, Nullable: true},
+		{Name: "online_until", Type: field.TypeTime, Nullable: true},
+		{Name: "last_assigned_at", Type: field.TypeTime, Nullable: true},
 		{Name: "company_id", Type: field.TypeUUID},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -351,7 +389,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_companies_company",
-				Columns:    []*schema.Column{UsersColumns[10]},
+				Columns:    []*schema.Column{UsersColumns[12]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -360,7 +398,7 @@ var (
 			{
 				Name:    "user_company_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[10]},
+				Columns: []*schema.Column{UsersColumns[12]},
 			},
 		},
 	}

@@ -221,6 +221,38 @@ func init() {
 	companyDescRequireIdentity := companyFields[14].Descriptor()
 	// company.DefaultRequireIdentity holds the default value on creation for the require_identity field.
 	company.DefaultRequireIdentity = companyDescRequireIdentity.Default.(bool)
+	// companyDescAssistantName is the schema descriptor for assistant_name field.
+	companyDescAssistantName := companyFields[15].Descriptor()
+	// company.DefaultAssistantName holds the default value on creation for the assistant_name field.
+	company.DefaultAssistantName = companyDescAssistantName.Default.(string)
+	// company.AssistantNameValidator is a validator for the "assistant_name" field. It is called by the builders before save.
+	company.AssistantNameValidator = func() func(string) error {
+		validators := companyDescAssistantName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(assistant_name string) error {
+			for _, fn := range fns {
+				if err := fn(assistant_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// companyDescAssistantTone is the schema descriptor for assistant_tone field.
+	companyDescAssistantTone := companyFields[16].Descriptor()
+	// company.AssistantToneValidator is a validator for the "assistant_tone" field. It is called by the builders before save.
+	company.AssistantToneValidator = companyDescAssistantTone.Validators[0].(func(string) error)
+	// companyDescAutoHandoff is the schema descriptor for auto_handoff field.
+	companyDescAutoHandoff := companyFields[17].Descriptor()
+	// company.DefaultAutoHandoff holds the default value on creation for the auto_handoff field.
+	company.DefaultAutoHandoff = companyDescAutoHandoff.Default.(bool)
+	// companyDescAwayMessage is the schema descriptor for away_message field.
+	companyDescAwayMessage := companyFields[19].Descriptor()
+	// company.AwayMessageValidator is a validator for the "away_message" field. It is called by the builders before save.
+	company.AwayMessageValidator = companyDescAwayMessage.Validators[0].(func(string) error)
 	// companyDescID is the schema descriptor for id field.
 	companyDescID := companyMixinFields0[0].Descriptor()
 	// company.DefaultID holds the default value on creation for the id field.
@@ -263,6 +295,18 @@ func init() {
 	conversationDescLastMessageAt := conversationFields[5].Descriptor()
 	// conversation.DefaultLastMessageAt holds the default value on creation for the last_message_at field.
 	conversation.DefaultLastMessageAt = conversationDescLastMessageAt.Default.(func() time.Time)
+	// conversationDescLastSeq is the schema descriptor for last_seq field.
+	conversationDescLastSeq := conversationFields[7].Descriptor()
+	// conversation.DefaultLastSeq holds the default value on creation for the last_seq field.
+	conversation.DefaultLastSeq = conversationDescLastSeq.Default.(int)
+	// conversationDescLastMessagePreview is the schema descriptor for last_message_preview field.
+	conversationDescLastMessagePreview := conversationFields[8].Descriptor()
+	// conversation.LastMessagePreviewValidator is a validator for the "last_message_preview" field. It is called by the builders before save.
+	conversation.LastMessagePreviewValidator = conversationDescLastMessagePreview.Validators[0].(func(string) error)
+	// conversationDescLanguage is the schema descriptor for language field.
+	conversationDescLanguage := conversationFields[12].Descriptor()
+	// conversation.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
+	conversation.LanguageValidator = conversationDescLanguage.Validators[0].(func(string) error)
 	// conversationDescID is the schema descriptor for id field.
 	conversationDescID := conversationMixinFields0[0].Descriptor()
 	// conversation.DefaultID holds the default value on creation for the id field.
@@ -293,6 +337,10 @@ func init() {
 	messageDescCreatedAt := messageFields[6].Descriptor()
 	// message.DefaultCreatedAt holds the default value on creation for the created_at field.
 	message.DefaultCreatedAt = messageDescCreatedAt.Default.(func() time.Time)
+	// messageDescSenderName is the schema descriptor for sender_name field.
+	messageDescSenderName := messageFields[8].Descriptor()
+	// message.SenderNameValidator is a validator for the "sender_name" field. It is called by the builders before save.
+	message.SenderNameValidator = messageDescSenderName.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.

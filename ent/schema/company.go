@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+
+	"concierge/ent/schema/schematype"
 )
 
 // SlugPattern is what a company slug must look like: URL-safe, 2 to 63 chars.
@@ -48,6 +50,16 @@ func (Company) Fields() []ent.Field {
 		field.String("identity_secret").Sensitive().MaxLen(128).
 			Annotations(entgql.Skip()),
 		field.Bool("require_identity").Default(false),
+		// Assistant and handoff settings.
+		field.String("assistant_name").Default("Assistant").NotEmpty().MaxLen(60),
+		field.String("assistant_tone").Optional().MaxLen(200),
+		// auto_handoff moves a conversation to a human as soon as the
+		// assistant cannot answer from the knowledge.
+		field.Bool("auto_handoff").Default(true),
+		// business_hours (none: always open) and away_message, said when a
+		// human is asked for outside them or when no agent is online.
+		field.JSON("business_hours", &schematype.BusinessHours{}).Optional().Annotations(entgql.Skip()),
+		field.String("away_message").Optional().MaxLen(500),
 	}
 }
 

@@ -31,6 +31,20 @@ func (Conversation) Fields() []ent.Field {
 		field.Time("last_message_at").Default(time.Now).
 			Annotations(entgql.OrderField("LAST_MESSAGE_AT")),
 		field.Time("closed_at").Optional().Nillable(),
+		// last_seq numbers the conversation's messages (Message.seq): it is
+		// incremented in the transaction that adds a message, so messages
+		// are totally ordered and a replay "after" one misses nothing.
+		field.Int("last_seq").Default(0).Annotations(entgql.Skip()),
+		field.String("last_message_preview").Optional().MaxLen(200),
+		// human_requested_at is when the conversation first went to a human.
+		field.Time("human_requested_at").Optional().Nillable(),
+		// pending_message_id is the latest visitor message the assistant
+		// has not answered yet; reply_lease_until is held by the process
+		// answering it, so an answer is never written twice and one whose
+		// process died is picked up again.
+		field.UUID("pending_message_id", uuidType).Optional().Nillable().Annotations(entgql.Skip()),
+		field.Time("reply_lease_until").Optional().Nillable().Annotations(entgql.Skip()),
+		field.String("language").Optional().MaxLen(16),
 	}
 }
 
@@ -49,6 +63,8 @@ func (Conversation) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("company_id", "status"),
 		index.Fields("visitor_id"),
+		index.Fields("company_id", "created_at"),
+		index.Fields("pending_message_id"),
 	}
 }
 

@@ -36,6 +36,16 @@ func (Message) Fields() []ent.Field {
 		field.String("client_message_id").Optional().Nillable().Immutable().MaxLen(100),
 		field.Time("created_at").Default(time.Now).Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
+		// seq is the message's place in its conversation (1, 2, ...).
+		field.Int("seq").Immutable().Annotations(entgql.OrderField("SEQ")),
+		// sender_name is shown to the visitor (agent's name, assistant's name).
+		field.String("sender_name").Optional().MaxLen(200),
+		// For the assistant's messages: what it made of the question it
+		// answered (reply_to), and how sure it was.
+		field.Enum("outcome").Values("ANSWERED", "DECLINED", "FAILED").Optional().Nillable().Immutable().
+			Annotations(entgql.Type("AnswerOutcome")),
+		field.Float("confidence").Optional().Nillable().Immutable(),
+		field.UUID("reply_to_id", uuidType).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 	}
 }
 
@@ -53,6 +63,8 @@ func (Message) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("conversation_id", "client_message_id").Unique(),
 		index.Fields("conversation_id", "created_at"),
+		index.Fields("conversation_id", "seq").Unique(),
+		index.Fields("company_id", "created_at"),
 	}
 }
 

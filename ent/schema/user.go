@@ -30,6 +30,11 @@ func (User) Fields() []ent.Field {
 		// password change, deactivation) invalidates every live token.
 		field.Int("session_version").Default(0).Annotations(entgql.Skip()),
 		field.Time("last_seen_at").Optional().Nillable(),
+		// online_until is refreshed while the agent follows the inbox
+		// (inboxEvents); conversations are assigned round-robin to online
+		// agents, the one assigned longest ago first.
+		field.Time("online_until").Optional().Nillable().Annotations(entgql.Skip()),
+		field.Time("last_assigned_at").Optional().Nillable().Annotations(entgql.Skip()),
 	}
 }
 

@@ -39,6 +39,10 @@ const (
 	FieldSessionVersion = "session_version"
 	// FieldLastSeenAt holds the string denoting the last_seen_at field in the database.
 	FieldLastSeenAt = "last_seen_at"
+	// FieldOnlineUntil holds the string denoting the online_until field in the database.
+	FieldOnlineUntil = "online_until"
+	// FieldLastAssignedAt holds the string denoting the last_assigned_at field in the database.
+	FieldLastAssignedAt = "last_assigned_at"
 	// EdgeCompany holds the string denoting the company edge name in mutations.
 	EdgeCompany = "company"
 	// Table holds the table name of the user in the database.
@@ -65,6 +69,8 @@ var Columns = []string{
 	FieldIsActive,
 	FieldSessionVersion,
 	FieldLastSeenAt,
+	FieldOnlineUntil,
+	FieldLastAssignedAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -185,6 +191,16 @@ func BySessionVersion(opts ...sql.OrderTermOption) OrderOption {
 // ByLastSeenAt orders the results by the last_seen_at field.
 func ByLastSeenAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLastSeenAt, opts...).ToFunc()
+}
+
+// ByOnlineUntil orders the results by the online_until field.
+func ByOnlineUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOnlineUntil, opts...).ToFunc()
+}
+
+// ByLastAssignedAt orders the results by the last_assigned_at field.
+func ByLastAssignedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastAssignedAt, opts...).ToFunc()
 }
 
 // ByCompanyField orders the results by company field.

@@ -101,6 +101,16 @@ func LastSeenAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldLastSeenAt, v))
 }
 
+// OnlineUntil applies equality check predicate on the "online_until" field. It's identical to OnlineUntilEQ.
+func OnlineUntil(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldOnlineUntil, v))
+}
+
+// LastAssignedAt applies equality check predicate on the "last_assigned_at" field. It's identical to LastAssignedAtEQ.
+func LastAssignedAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastAssignedAt, v))
+}
+
 // CompanyIDEQ applies the EQ predicate on the "company_id" field.
 func CompanyIDEQ(v uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCompanyID, v))
@@ -514,6 +524,106 @@ func LastSeenAtIsNil() predicate.User {
 // LastSeenAtNotNil applies the NotNil predicate on the "last_seen_at" field.
 func LastSeenAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldLastSeenAt))
+}
+
+// OnlineUntilEQ applies the EQ predicate on the "online_until" field.
+func OnlineUntilEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldOnlineUntil, v))
+}
+
+// OnlineUntilNEQ applies the NEQ predicate on the "online_until" field.
+func OnlineUntilNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldOnlineUntil, v))
+}
+
+// OnlineUntilIn applies the In predicate on the "online_until" field.
+func OnlineUntilIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldOnlineUntil, vs...))
+}
+
+// OnlineUntilNotIn applies the NotIn predicate on the "online_until" field.
+func OnlineUntilNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldOnlineUntil, vs...))
+}
+
+// OnlineUntilGT applies the GT predicate on the "online_until" field.
+func OnlineUntilGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldOnlineUntil, v))
+}
+
+// OnlineUntilGTE applies the GTE predicate on the "online_until" field.
+func OnlineUntilGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldOnlineUntil, v))
+}
+
+// OnlineUntilLT applies the LT predicate on the "online_until" field.
+func OnlineUntilLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldOnlineUntil, v))
+}
+
+// OnlineUntilLTE applies the LTE predicate on the "online_until" field.
+func OnlineUntilLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldOnlineUntil, v))
+}
+
+// OnlineUntilIsNil applies the IsNil predicate on the "online_until" field.
+func OnlineUntilIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldOnlineUntil))
+}
+
+// OnlineUntilNotNil applies the NotNil predicate on the "online_until" field.
+func OnlineUntilNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldOnlineUntil))
+}
+
+// LastAssignedAtEQ applies the EQ predicate on the "last_assigned_at" field.
+func LastAssignedAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtNEQ applies the NEQ predicate on the "last_assigned_at" field.
+func LastAssignedAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtIn applies the In predicate on the "last_assigned_at" field.
+func LastAssignedAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLastAssignedAt, vs...))
+}
+
+// LastAssignedAtNotIn applies the NotIn predicate on the "last_assigned_at" field.
+func LastAssignedAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLastAssignedAt, vs...))
+}
+
+// LastAssignedAtGT applies the GT predicate on the "last_assigned_at" field.
+func LastAssignedAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtGTE applies the GTE predicate on the "last_assigned_at" field.
+func LastAssignedAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtLT applies the LT predicate on the "last_assigned_at" field.
+func LastAssignedAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtLTE applies the LTE predicate on the "last_assigned_at" field.
+func LastAssignedAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLastAssignedAt, v))
+}
+
+// LastAssignedAtIsNil applies the IsNil predicate on the "last_assigned_at" field.
+func LastAssignedAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLastAssignedAt))
+}
+
+// LastAssignedAtNotNil applies the NotNil predicate on the "last_assigned_at" field.
+func LastAssignedAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLastAssignedAt))
 }
 
 // HasCompany applies the HasEdge predicate on the "company" edge.

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"concierge/ent"
 	"concierge/ent/company"
+	"concierge/ent/message"
 	"concierge/ent/user"
 	"fmt"
 	"io"
@@ -44,6 +45,28 @@ type AddWebsiteInput struct {
 	ExcludePaths []string `json:"excludePaths,omitempty"`
 }
 
+type Analytics struct {
+	From            time.Time `json:"from"`
+	To              time.Time `json:"to"`
+	Conversations   int       `json:"conversations"`
+	Messages        int       `json:"messages"`
+	VisitorMessages int       `json:"visitorMessages"`
+	// Share of conversations with an assistant answer that never went to a human.
+	BotResolvedRate float64 `json:"botResolvedRate"`
+	// Share of conversations that went to a human.
+	HandoffRate float64 `json:"handoffRate"`
+	// Median seconds from a visitor's first message to the first answer (bot or human).
+	MedianFirstResponseSeconds    *float64 `json:"medianFirstResponseSeconds,omitempty"`
+	MedianBotFirstResponseSeconds *float64 `json:"medianBotFirstResponseSeconds,omitempty"`
+	// Median seconds from a human being requested to the first agent message.
+	MedianHumanFirstResponseSeconds *float64        `json:"medianHumanFirstResponseSeconds,omitempty"`
+	CsatAverage                     *float64        `json:"csatAverage,omitempty"`
+	Ratings                         int             `json:"ratings"`
+	BusiestHours                    []*HourCount    `json:"busiestHours"`
+	KnowledgeGaps                   []*KnowledgeGap `json:"knowledgeGaps"`
+	ByDay                           []*DayCount     `json:"byDay"`
+}
+
 type AuthPayload struct {
 	// Short-lived access token: send it as `Authorization: Bearer <token>`.
 	Token     string    `json:"token"`
@@ -55,6 +78,17 @@ type AuthPayload struct {
 	Company      *ent.Company    `json:"company,omitempty"`
 }
 
+type BusinessHours struct {
+	TimeZone string          `json:"timeZone"`
+	Days     []*OpeningHours `json:"days"`
+}
+
+type BusinessHoursInput struct {
+	// IANA time zone, e.g. Europe/Paris (default UTC).
+	TimeZone *string              `json:"timeZone,omitempty"`
+	Days     []*OpeningHoursInput `json:"days"`
+}
+
 // A change in the viewer's company: its settings or its team.
 type CompanyEvent struct {
 	Kind    CompanyEventKind `json:"kind"`
@@ -62,6 +96,16 @@ type CompanyEvent struct {
 	Agent   *ent.User        `json:"agent,omitempty"`
 	// Set for AGENT_REMOVED, whose agent no longer exists.
 	AgentID *uuid.UUID `json:"agentID,omitempty"`
+}
+
+// An event of one conversation. MESSAGE_CREATED carries a visitor's, agent's or system message (and, on replay, every stored message); the assistant's reply streams as MESSAGE_DELTA (messageID + delta, text to append) and ends with MESSAGE_COMPLETED (the stored message with citations). A reply that was cut short by a takeover never completes: drop its draft on STATUS_CHANGED.
+type ConversationEvent struct {
+	Kind         ConversationEventKind `json:"kind"`
+	Conversation *ent.Conversation     `json:"conversation"`
+	Message      *ent.Message          `json:"message,omitempty"`
+	MessageID    *uuid.UUID            `json:"messageID,omitempty"`
+	Delta        *string               `json:"delta,omitempty"`
+	Typing       *Typing               `json:"typing,omitempty"`
 }
 
 type CreateAPIKeyInput struct {
@@ -84,6 +128,45 @@ type CreatedAPIKey struct {
 	Secret string      `json:"secret"`
 }
 
+type DayCount struct {
+	Day           string `json:"day"`
+	Conversations int    `json:"conversations"`
+	Messages      int    `json:"messages"`
+}
+
+type HourCount struct {
+	// 0-23, UTC.
+	Hour     int `json:"hour"`
+	Messages int `json:"messages"`
+}
+
+type InboxEvent struct {
+	Kind         InboxEventKind    `json:"kind"`
+	Conversation *ent.Conversation `json:"conversation"`
+	Message      *ent.Message      `json:"message,omitempty"`
+}
+
+type KnowledgeGap struct {
+	// A representative question the assistant could not answer.
+	Question    string    `json:"question"`
+	Count       int       `json:"count"`
+	LastAskedAt time.Time `json:"lastAskedAt"`
+}
+
+type OpeningHours struct {
+	Day   Weekday `json:"day"`
+	Open  string  `json:"open"`
+	Close string  `json:"close"`
+}
+
+type OpeningHoursInput struct {
+	Day Weekday `json:"day"`
+	// Local time, HH:MM.
+	Open string `json:"open"`
+	// Local time, HH:MM, after open.
+	Close string `json:"close"`
+}
+
 type RegisterCompanyInput struct {
 	Name             string                    `json:"name"`
 	Slug             *string                   `json:"slug,omitempty"`
@@ -97,7 +180,26 @@ type RegisterCompanyInput struct {
 	AdminPassword    string                    `json:"adminPassword"`
 }
 
+type StartConversationInput struct {
+	// The company's widget key.
+	CompanyKey string  `json:"companyKey"`
+	Name       *string `json:"name,omitempty"`
+	Email      *string `json:"email,omitempty"`
+	// The visitor's id in the company's own system; a returning visitor with the same id resumes their conversation.
+	ExternalID *string `json:"externalId,omitempty"`
+	// hex(HMAC-SHA256(company identity secret, externalId)), computed by the company's server.
+	UserHash *string `json:"userHash,omitempty"`
+	// A visitor token from an earlier session: its conversation is resumed unless it was closed (then a new one starts for the same visitor).
+	VisitorToken *string `json:"visitorToken,omitempty"`
+}
+
 type Subscription struct {
+}
+
+type Typing struct {
+	SenderType message.SenderType `json:"senderType"`
+	Name       *string            `json:"name,omitempty"`
+	Typing     bool               `json:"typing"`
 }
 
 type UpdateAgentInput struct {
@@ -118,8 +220,19 @@ type UpdateCompanyInput struct {
 	SubscriptionPlan *company.SubscriptionPlan `json:"subscriptionPlan,omitempty"`
 	BrandColor       *string                   `json:"brandColor,omitempty"`
 	Greeting         *string                   `json:"greeting,omitempty"`
-	AllowedOrigins   []string                  `json:"allowedOrigins,omitempty"`
-	RequireIdentity  *bool                     `json:"requireIdentity,omitempty"`
+	// Origins (scheme://host[:port]) the widget may be used from; empty allows any.
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	// Visitors must prove their externalId with userHash = hex(HMAC-SHA256(identitySecret, externalId)).
+	RequireIdentity *bool   `json:"requireIdentity,omitempty"`
+	AssistantName   *string `json:"assistantName,omitempty"`
+	// How the assistant should sound, e.g. "friendly and concise".
+	AssistantTone *string `json:"assistantTone,omitempty"`
+	// Move a conversation to a human as soon as the assistant cannot answer from the knowledge (default true).
+	AutoHandoff *bool `json:"autoHandoff,omitempty"`
+	// When the team answers; null removes them (always open).
+	BusinessHours *BusinessHoursInput `json:"businessHours,omitempty"`
+	// Said when a human is asked for outside business hours or while no agent is online.
+	AwayMessage *string `json:"awayMessage,omitempty"`
 }
 
 type UpdateResourceInput struct {
@@ -137,6 +250,29 @@ type Viewer struct {
 	Company    *ent.Company    `json:"company,omitempty"`
 	// USER, SUPER_ADMIN, VISITOR, API_KEY or ANONYMOUS
 	Kind string `json:"kind"`
+}
+
+// A visitor's session: the token reads and writes exactly this conversation.
+type VisitorSession struct {
+	Token        string            `json:"token"`
+	ExpiresAt    time.Time         `json:"expiresAt"`
+	Conversation *ent.Conversation `json:"conversation"`
+	Visitor      *ent.Visitor      `json:"visitor"`
+	// True when an open conversation was resumed.
+	Resumed bool `json:"resumed"`
+}
+
+// Branding and state of a company's widget (public).
+type WidgetConfig struct {
+	CompanyName     string  `json:"companyName"`
+	LogoURL         *string `json:"logoURL,omitempty"`
+	BrandColor      string  `json:"brandColor"`
+	Greeting        string  `json:"greeting"`
+	AssistantName   string  `json:"assistantName"`
+	RequireIdentity bool    `json:"requireIdentity"`
+	// Whether it is within business hours.
+	Open        bool    `json:"open"`
+	AwayMessage *string `json:"awayMessage,omitempty"`
 }
 
 type CompanyEventKind string
@@ -193,6 +329,189 @@ func (e *CompanyEventKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e CompanyEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ConversationEventKind string
+
+const (
+	ConversationEventKindMessageCreated   ConversationEventKind = "MESSAGE_CREATED"
+	ConversationEventKindMessageDelta     ConversationEventKind = "MESSAGE_DELTA"
+	ConversationEventKindMessageCompleted ConversationEventKind = "MESSAGE_COMPLETED"
+	ConversationEventKindTyping           ConversationEventKind = "TYPING"
+	ConversationEventKindStatusChanged    ConversationEventKind = "STATUS_CHANGED"
+)
+
+var AllConversationEventKind = []ConversationEventKind{
+	ConversationEventKindMessageCreated,
+	ConversationEventKindMessageDelta,
+	ConversationEventKindMessageCompleted,
+	ConversationEventKindTyping,
+	ConversationEventKindStatusChanged,
+}
+
+func (e ConversationEventKind) IsValid() bool {
+	switch e {
+	case ConversationEventKindMessageCreated, ConversationEventKindMessageDelta, ConversationEventKindMessageCompleted, ConversationEventKindTyping, ConversationEventKindStatusChanged:
+		return true
+	}
+	return false
+}
+
+func (e ConversationEventKind) String() string {
+	return string(e)
+}
+
+func (e *ConversationEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConversationEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConversationEventKind", str)
+	}
+	return nil
+}
+
+func (e ConversationEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConversationEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConversationEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type InboxEventKind string
+
+const (
+	InboxEventKindConversationCreated InboxEventKind = "CONVERSATION_CREATED"
+	InboxEventKindConversationUpdated InboxEventKind = "CONVERSATION_UPDATED"
+	InboxEventKindMessageCreated      InboxEventKind = "MESSAGE_CREATED"
+)
+
+var AllInboxEventKind = []InboxEventKind{
+	InboxEventKindConversationCreated,
+	InboxEventKindConversationUpdated,
+	InboxEventKindMessageCreated,
+}
+
+func (e InboxEventKind) IsValid() bool {
+	switch e {
+	case InboxEventKindConversationCreated, InboxEventKindConversationUpdated, InboxEventKindMessageCreated:
+		return true
+	}
+	return false
+}
+
+func (e InboxEventKind) String() string {
+	return string(e)
+}
+
+func (e *InboxEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InboxEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InboxEventKind", str)
+	}
+	return nil
+}
+
+func (e InboxEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InboxEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InboxEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Weekday string
+
+const (
+	WeekdaySunday    Weekday = "SUNDAY"
+	WeekdayMonday    Weekday = "MONDAY"
+	WeekdayTuesday   Weekday = "TUESDAY"
+	WeekdayWednesday Weekday = "WEDNESDAY"
+	WeekdayThursday  Weekday = "THURSDAY"
+	WeekdayFriday    Weekday = "FRIDAY"
+	WeekdaySaturday  Weekday = "SATURDAY"
+)
+
+var AllWeekday = []Weekday{
+	WeekdaySunday,
+	WeekdayMonday,
+	WeekdayTuesday,
+	WeekdayWednesday,
+	WeekdayThursday,
+	WeekdayFriday,
+	WeekdaySaturday,
+}
+
+func (e Weekday) IsValid() bool {
+	switch e {
+	case WeekdaySunday, WeekdayMonday, WeekdayTuesday, WeekdayWednesday, WeekdayThursday, WeekdayFriday, WeekdaySaturday:
+		return true
+	}
+	return false
+}
+
+func (e Weekday) String() string {
+	return string(e)
+}
+
+func (e *Weekday) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Weekday(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Weekday", str)
+	}
+	return nil
+}
+
+func (e Weekday) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Weekday) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Weekday) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -2,6 +2,7 @@ package rule_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/uuid"
@@ -66,10 +67,10 @@ func seed(t *testing.T, c *ent.Client, slug string) *tenant {
 	require.NoError(t, err)
 	tn.conv2, err = c.Conversation.Create().SetCompanyID(cid).SetVisitorID(tn.visitor2.ID).Save(ctx)
 	require.NoError(t, err)
-	tn.msg, err = c.Message.Create().SetCompanyID(cid).SetConversationID(tn.conv.ID).
+	tn.msg, err = c.Message.Create().SetCompanyID(cid).SetConversationID(tn.conv.ID).SetSeq(nextSeq()).
 		SetSenderType("VISITOR").SetBody("hello from " + slug).Save(ctx)
 	require.NoError(t, err)
-	tn.msg2, err = c.Message.Create().SetCompanyID(cid).SetConversationID(tn.conv2.ID).
+	tn.msg2, err = c.Message.Create().SetCompanyID(cid).SetConversationID(tn.conv2.ID).SetSeq(nextSeq()).
 		SetSenderType("VISITOR").SetBody("other conversation of " + slug).Save(ctx)
 	require.NoError(t, err)
 	tn.resource, err = c.Resource.Create().SetCompanyID(cid).SetType("TEXT").SetTitle("FAQ " + slug).Save(ctx)
@@ -318,7 +319,7 @@ func TestRuleTenantWritesOfEveryEntityStayInTheCompany(t *testing.T) {
 		require.ErrorIs(t, err, privacy.Deny)
 		_, err = w.c.Conversation.Create().SetCompanyID(w.b.company.ID).SetVisitorID(w.b.visitor.ID).Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
-		_, err = w.c.Message.Create().SetCompanyID(w.b.company.ID).SetConversationID(w.b.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.b.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("AGENT").SetBody("hi").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
 		_, err = w.c.Resource.Create().SetCompanyID(w.b.company.ID).SetType("TEXT").SetTitle("t").Save(ctx)
@@ -410,16 +411,16 @@ func TestRuleAPIKeyReadsByScope(t *testing.T) {
 		keys, err := w.c.APIKey.Query().IDs(ctx)
 		require.NoError(t, err)
 		require.Equal(t, []uuid.UUID{w.a.key.ID}, keys)
-		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("BOT").SetBody("hi").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny, "reading is not writing")
 
 		// conversations:write does write, in its own company only.
 		ctx = keyOf(w.a, auth.ScopeConversationsWrite)
-		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("BOT").SetBody("hi").Save(ctx)
 		require.NoError(t, err)
-		_, err = w.c.Message.Create().SetCompanyID(w.b.company.ID).SetConversationID(w.b.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.b.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("BOT").SetBody("hi").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
 	})
@@ -454,7 +455,7 @@ func TestRuleVisitorUsesOnlyItsConversation(t *testing.T) {
 		}
 
 		newMsg := func(conv uuid.UUID, sender message.SenderType) error {
-			_, err := w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(conv).
+			_, err := w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(conv).SetSeq(nextSeq()).
 				SetSenderType(sender).SetBody("question").Save(ctx)
 			return err
 		}
@@ -575,7 +576,7 @@ func TestRuleForeignReferences(t *testing.T) {
 			require.ErrorIs(t, err, privacy.Deny, name+": conversation with B's visitor")
 			_, err = w.c.Conversation.UpdateOneID(w.a.conv.ID).SetAssigneeID(w.b.agent.ID).Save(ctx)
 			require.ErrorIs(t, err, privacy.Deny, name+": assigning B's agent")
-			_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).
+			_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
 				SetSenderType("AGENT").SetBody("hi").Save(ctx)
 			require.ErrorIs(t, err, privacy.Deny, name+": message into B's conversation")
 			_, err = w.c.Chunk.Create().SetCompanyID(w.a.company.ID).SetResourceID(w.b.resource.ID).
@@ -586,12 +587,17 @@ func TestRuleForeignReferences(t *testing.T) {
 		ctx := agentOf(w.a)
 		_, err := w.c.Conversation.UpdateOneID(w.a.conv.ID).SetAssigneeID(w.a.agent.ID).Save(ctx)
 		require.NoError(t, err)
-		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("AGENT").SetSenderID(w.a.agent.ID).SetBody("hi").Save(ctx)
 		require.NoError(t, err)
 		// A super admin cannot link across companies either.
-		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("SYSTEM").SetBody("hi").Save(w.superAdmin())
 		require.ErrorIs(t, err, privacy.Deny)
 	})
 }
+
+var seqCounter atomic.Int64
+
+// nextSeq numbers messages written directly (never twice in the process).
+func nextSeq() int { return int(seqCounter.Add(1)) }

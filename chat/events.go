@@ -1,0 +1,76 @@
+package chat
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"concierge/realtime"
+)
+
+// Kinds of conversation events.
+const (
+	MessageCreated   = "MESSAGE_CREATED"
+	MessageDelta     = "MESSAGE_DELTA"
+	MessageCompleted = "MESSAGE_COMPLETED"
+	TypingChanged    = "TYPING"
+	StatusChanged    = "STATUS_CHANGED"
+)
+
+// Kinds of inbox events.
+const (
+	InboxConversationCreated = "CONVERSATION_CREATED"
+	InboxConversationUpdated = "CONVERSATION_UPDATED"
+	InboxMessageCreated      = "MESSAGE_CREATED"
+)
+
+// Event is what travels on a conversation's topic. It carries ids, not
+// rows (subscribers load them with their own viewer), so it stays small
+// enough for any broker.
+type Event struct {
+	Kind           string    `json:"kind"`
+	ConversationID uuid.UUID `json:"conversationId"`
+	// MessageID and Seq are set for message events (Seq not for deltas).
+	MessageID uuid.UUID `json:"messageId,omitzero"`
+	Seq       int       `json:"seq,omitempty"`
+	Delta     string    `json:"delta,omitempty"`
+	// Status is set for STATUS_CHANGED.
+	Status string  `json:"status,omitempty"`
+	Typing *Typing `json:"typing,omitempty"`
+}
+
+// Typing says who is typing in a conversation.
+type Typing struct {
+	SenderType string `json:"senderType"`
+	Name       string `json:"name,omitempty"`
+	Typing     bool   `json:"typing"`
+}
+
+// InboxEvent is what travels on a company's inbox topic.
+type InboxEvent struct {
+	Kind           string    `json:"kind"`
+	ConversationID uuid.UUID `json:"conversationId"`
+	MessageID      uuid.UUID `json:"messageId,omitzero"`
+}
+
+// Topic is the realtime topic of one conversation's events.
+func Topic(companyID, conversationID uuid.UUID) string {
+	return realtime.ConversationTopic(companyID, conversationID)
+}
+
+// InboxTopic is the realtime topic of a company's inbox.
+func InboxTopic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "inbox") }
+
+func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
+	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, Topic(companyID, e.ConversationID), e); err != nil {
+		s.log.WarnContext(ctx, "chat: publishing conversation event", slog.String("kind", e.Kind), slog.Any("err", err))
+	}
+}
+
+func (s *Service) inbox(ctx context.Context, companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) {
+	e := InboxEvent{Kind: kind, ConversationID: conversationID, MessageID: messageID}
+	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, InboxTopic(companyID), e); err != nil {
+		s.log.WarnContext(ctx, "chat: publishing inbox event", slog.String("kind", kind), slog.Any("err", err))
+	}
+}

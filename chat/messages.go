@@ -1,0 +1,435 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/conversation"
+	"concierge/ent/message"
+	"concierge/ent/schema/schematype"
+	"concierge/fault"
+)
+
+// newMessage is a message about to be appended to a conversation.
+type newMessage struct {
+	id          uuid.UUID // zero: a new one
+	senderType  message.SenderType
+	senderID    *uuid.UUID
+	senderName  string
+	body        string
+	clientMsgID string
+	citations   []schematype.Citation
+	outcome     *message.Outcome
+	confidence  *float64
+	replyTo     *uuid.UUID
+}
+
+// appendMessage numbers m in its conversation and stores it, in tx: the
+// conversation's last_seq is incremented first, which serialises writers of
+// one conversation, so seq order is commit order. update may change the
+// conversation in the same statement; where may restrict it (no row: the
+// conversation changed meanwhile, and ent's NotFound is returned).
+func (s *Service) appendMessage(ctx context.Context, tx *ent.Tx, convID uuid.UUID, m newMessage,
+	update func(*ent.ConversationUpdateOne), where ...func(*ent.ConversationUpdateOne)) (*ent.Message, *ent.Conversation, error) {
+	now := s.now()
+	u := tx.Conversation.UpdateOneID(convID).AddLastSeq(1).SetLastMessageAt(now).
+		SetLastMessagePreview(preview(m.body))
+	for _, w := range where {
+		w(u)
+	}
+	if update != nil {
+		update(u)
+	}
+	conv, err := u.Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := tx.Message.Create().SetCompanyID(conv.CompanyID).SetConversationID(convID).
+		SetSenderType(m.senderType).SetNillableSenderID(m.senderID).SetSenderName(m.senderName).
+		SetBody(m.body).SetSeq(conv.LastSeq).SetCreatedAt(now).
+		SetNillableOutcome(m.outcome).SetNillableConfidence(m.confidence).SetNillableReplyToID(m.replyTo)
+	if m.id != uuid.Nil {
+		c.SetID(m.id)
+	}
+	if m.clientMsgID != "" {
+		c.SetClientMessageID(m.clientMsgID)
+	}
+	if m.citations != nil {
+		c.SetCitations(m.citations)
+	}
+	msg, err := c.Save(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, conv, nil
+}
+
+func preview(body string) string {
+	body = strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(body) <= 200 {
+		return body
+	}
+	r := []rune(body)
+	return string(r[:199]) + "…"
+}
+
+// cleanBody checks a message's text.
+func cleanBody(body string) (string, error) {
+	if !utf8.ValidString(body) {
+		return "", fault.Invalid("body", "body is not valid UTF-8")
+	}
+	body = strings.TrimSpace(strings.ReplaceAll(body, "\x00", ""))
+	if body == "" {
+		return "", fault.Invalid("body", "body is empty")
+	}
+	if n := utf8.RuneCountInString(body); n > MaxBodyRunes {
+		return "", fault.Invalid("body", "body is %d characters long; at most %d are allowed", n, MaxBodyRunes)
+	}
+	return body, nil
+}
+
+// Send adds a message from the viewer (the visitor of its conversation,
+// or the company's staff) and returns it once it is stored. A retry with
+// the same clientMessageID returns the stored message and changes nothing.
+// A visitor's message in a BOT conversation is answered by the assistant;
+// an agent's message in a conversation not yet with a human takes it over.
+func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clientMsgID *string) (*ent.Message, error) {
+	v, err := participant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, err = cleanBody(body)
+	if err != nil {
+		return nil, err
+	}
+	cmid := ""
+	if clientMsgID != nil {
+		cmid = strings.TrimSpace(*clientMsgID)
+		if utf8.RuneCountInString(cmid) > MaxClientMessageID || !utf8.ValidString(cmid) {
+			return nil, fault.Invalid("clientMessageId", "clientMessageId is longer than %d characters", MaxClientMessageID)
+		}
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if cmid != "" {
+		if m, err := s.byClientID(ctx, convID, cmid); m != nil || err != nil {
+			return m, err
+		}
+	}
+	if conv.Status == conversation.StatusCLOSED {
+		return nil, fault.Invalid("conversationId", "this conversation is closed; start a new one")
+	}
+	if v.Kind == auth.KindVisitor {
+		if ok, wait := s.cfg.VisitorMessages.Allow(v.ID.String()); !ok {
+			return nil, fault.RateLimited(wait)
+		}
+	}
+	if ok, wait := s.cfg.CompanyMessages.Allow(conv.CompanyID.String()); !ok {
+		return nil, fault.RateLimited(wait)
+	}
+	m := newMessage{body: body, clientMsgID: cmid}
+	var takeOver bool
+	switch {
+	case v.Kind == auth.KindVisitor:
+		m.senderType = message.SenderTypeVISITOR
+		if vis, err := s.client.Visitor.Get(ctx, v.ID); err == nil {
+			m.senderName = vis.Name
+		}
+	case v.Staff():
+		u, err := s.client.User.Get(ctx, v.ID)
+		if err != nil {
+			return nil, err
+		}
+		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &u.ID, u.FullName
+		takeOver = conv.Status == conversation.StatusBOT || conv.Status == conversation.StatusWAITING_HUMAN
+	case v.Kind == auth.KindAPIKey:
+		m.senderType = message.SenderTypeAGENT
+		if k, err := s.client.APIKey.Get(ctx, v.ID); err == nil {
+			m.senderName = k.Name
+		}
+	default:
+		m.senderType = message.SenderTypeSYSTEM
+	}
+	sys := auth.SystemContext(ctx, conv.CompanyID)
+	id := uuid.New()
+	m.id = id
+	var msg *ent.Message
+	err = withTx(sys, s.client, func(tx *ent.Tx) error {
+		var err error
+		msg, conv, err = s.appendMessage(sys, tx, convID, m, func(u *ent.ConversationUpdateOne) {
+			switch {
+			case m.senderType == message.SenderTypeVISITOR && conv.Status == conversation.StatusBOT:
+				u.SetPendingMessageID(id)
+				if conv.Language == "" {
+					u.SetLanguage(detectLanguage(body))
+				}
+			case takeOver:
+				u.SetStatus(conversation.StatusHUMAN).SetAssigneeID(*m.senderID).
+					ClearPendingMessageID().ClearReplyLeaseUntil()
+				if conv.HumanRequestedAt == nil {
+					u.SetHumanRequestedAt(s.now())
+				}
+			}
+		})
+		return err
+	})
+	if ent.IsConstraintError(err) && cmid != "" {
+		// A concurrent retry stored it first.
+		if m, err := s.byClientID(ctx, convID, cmid); m != nil || err != nil {
+			return m, err
+		}
+	}
+	if err != nil {
+		return nil, fmtErr("sending a message", err)
+	}
+	s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
+	s.inbox(ctx, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
+	if takeOver {
+		s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)})
+		s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, convID, uuid.Nil)
+	}
+	if m.senderType == message.SenderTypeVISITOR && conv.Status == conversation.StatusBOT {
+		s.kick(conv.CompanyID, convID)
+	}
+	return msg, nil
+}
+
+func (s *Service) byClientID(ctx context.Context, convID uuid.UUID, cmid string) (*ent.Message, error) {
+	m, err := s.client.Message.Query().
+		Where(message.ConversationID(convID), message.ClientMessageID(cmid)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return m, err
+}
+
+// setStatus moves a conversation to status (with more changes in update)
+// and posts the system message note (if any) in the same transaction.
+func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status conversation.Status, note string,
+	update func(*ent.ConversationUpdateOne)) (*ent.Conversation, error) {
+	sys := auth.SystemContext(ctx, conv.CompanyID)
+	var msg *ent.Message
+	err := withTx(sys, s.client, func(tx *ent.Tx) error {
+		set := func(u *ent.ConversationUpdateOne) {
+			u.SetStatus(status)
+			if update != nil {
+				update(u)
+			}
+		}
+		var err error
+		if note == "" {
+			u := tx.Conversation.UpdateOneID(conv.ID)
+			set(u)
+			conv, err = u.Save(sys)
+			return err
+		}
+		msg, conv, err = s.appendMessage(sys, tx, conv.ID, newMessage{senderType: message.SenderTypeSYSTEM, body: note}, set)
+		return err
+	})
+	if err != nil {
+		return nil, fmtErr("changing a conversation", err)
+	}
+	s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: conv.ID, Status: string(status)})
+	if msg != nil {
+		s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, Seq: msg.Seq})
+	}
+	s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, conv.ID, uuid.Nil)
+	return conv, nil
+}
+
+// RequestHuman asks for a human: the conversation waits for an agent and is
+// assigned to the online agent who was assigned longest ago. The visitor is
+// told whether someone is coming or the team is away.
+func (s *Service) RequestHuman(ctx context.Context, convID uuid.UUID) (*ent.Conversation, error) {
+	if _, err := participant(ctx); err != nil {
+		return nil, err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	switch conv.Status {
+	case conversation.StatusCLOSED:
+		return nil, fault.Invalid("conversationId", "this conversation is closed")
+	case conversation.StatusWAITING_HUMAN, conversation.StatusHUMAN:
+		return s.client.Conversation.Get(ctx, convID) // already with the team
+	}
+	return s.handOff(ctx, conv)
+}
+
+// handOff moves conv to WAITING_HUMAN, assigned to an online agent if there
+// is one, with a note for the visitor.
+func (s *Service) handOff(ctx context.Context, conv *ent.Conversation) (*ent.Conversation, error) {
+	sys := auth.SystemContext(ctx, conv.CompanyID)
+	co, err := s.client.Company.Get(sys, conv.CompanyID)
+	if err != nil {
+		return nil, err
+	}
+	agent, err := s.nextAgent(sys)
+	if err != nil {
+		return nil, err
+	}
+	note := textFor(conv.Language, textHandoffWaiting)
+	if agent == nil || !co.BusinessHours.OpenAt(s.now()) {
+		note = co.AwayMessage
+		if note == "" {
+			note = textFor(conv.Language, textNoAgentOnline)
+		}
+	}
+	return s.setStatus(ctx, conv, conversation.StatusWAITING_HUMAN, note, func(u *ent.ConversationUpdateOne) {
+		u.ClearPendingMessageID().ClearReplyLeaseUntil()
+		if conv.HumanRequestedAt == nil {
+			u.SetHumanRequestedAt(s.now())
+		}
+		if agent != nil {
+			u.SetAssigneeID(agent.ID)
+		}
+	})
+}
+
+// TakeOver gives the conversation to the calling agent: the assistant stops
+// at once, also a reply it is writing, and stays silent until handBackToBot.
+func (s *Service) TakeOver(ctx context.Context, convID uuid.UUID) (*ent.Conversation, error) {
+	v, err := staff(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Status == conversation.StatusCLOSED {
+		return nil, fault.Invalid("id", "this conversation is closed")
+	}
+	if conv.Status == conversation.StatusHUMAN && conv.AssigneeID != nil && *conv.AssigneeID == v.ID {
+		return conv, nil
+	}
+	u, err := s.client.User.Get(ctx, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.setStatus(ctx, conv, conversation.StatusHUMAN, agentJoined(conv.Language, u.FullName),
+		func(up *ent.ConversationUpdateOne) {
+			up.SetAssigneeID(u.ID).ClearPendingMessageID().ClearReplyLeaseUntil()
+			if conv.HumanRequestedAt == nil {
+				up.SetHumanRequestedAt(s.now())
+			}
+		})
+}
+
+// HandBack returns the conversation to the assistant.
+func (s *Service) HandBack(ctx context.Context, convID uuid.UUID) (*ent.Conversation, error) {
+	if _, err := staff(ctx); err != nil {
+		return nil, err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	switch conv.Status {
+	case conversation.StatusCLOSED:
+		return nil, fault.Invalid("id", "this conversation is closed")
+	case conversation.StatusBOT:
+		return conv, nil
+	}
+	return s.setStatus(ctx, conv, conversation.StatusBOT, textFor(conv.Language, textBackToBot),
+		func(u *ent.ConversationUpdateOne) { u.ClearAssigneeID() })
+}
+
+// CloseConversation ends the conversation (its visitor or the staff).
+func (s *Service) CloseConversation(ctx context.Context, convID uuid.UUID) (*ent.Conversation, error) {
+	if _, err := participant(ctx); err != nil {
+		return nil, err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Status == conversation.StatusCLOSED {
+		return conv, nil
+	}
+	return s.setStatus(ctx, conv, conversation.StatusCLOSED, textFor(conv.Language, textClosed),
+		func(u *ent.ConversationUpdateOne) {
+			u.SetClosedAt(s.now()).ClearPendingMessageID().ClearReplyLeaseUntil()
+		})
+}
+
+// SetTyping tells the other side that the viewer is (or stopped) typing.
+// Nothing is stored.
+func (s *Service) SetTyping(ctx context.Context, convID uuid.UUID, typing bool) error {
+	v, err := participant(ctx)
+	if err != nil {
+		return err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return err
+	}
+	t := &Typing{Typing: typing}
+	switch {
+	case v.Kind == auth.KindVisitor:
+		t.SenderType = string(message.SenderTypeVISITOR)
+	case v.Staff():
+		t.SenderType = string(message.SenderTypeAGENT)
+		if u, err := s.client.User.Get(ctx, v.ID); err == nil {
+			t.Name = u.FullName
+		}
+	default:
+		t.SenderType = string(message.SenderTypeAGENT)
+	}
+	s.publish(ctx, conv.CompanyID, Event{Kind: TypingChanged, ConversationID: convID, Typing: t})
+	return nil
+}
+
+// Rate records the visitor's rating (1-5) and comment, once.
+func (s *Service) Rate(ctx context.Context, convID uuid.UUID, rating int, comment *string) (*ent.Conversation, error) {
+	v := auth.FromContext(ctx)
+	if v.Kind != auth.KindVisitor {
+		if v.Kind == auth.KindNone {
+			return nil, fault.Unauthenticated("log in first")
+		}
+		return nil, fault.Forbidden("only the visitor rates a conversation")
+	}
+	if rating < 1 || rating > 5 {
+		return nil, fault.Invalid("rating", "rating must be 1 to 5")
+	}
+	text, err := optText("comment", comment, 2000)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	if conv.Rating != nil {
+		return nil, fault.Conflict("rating", "this conversation is already rated")
+	}
+	sys := auth.SystemContext(ctx, conv.CompanyID)
+	n, err := s.client.Conversation.Update().
+		Where(conversation.ID(convID), conversation.RatingIsNil()).
+		SetRating(rating).SetRatingComment(text).Save(sys)
+	if err != nil {
+		return nil, fmtErr("rating", err)
+	}
+	if n == 0 {
+		return nil, fault.Conflict("rating", "this conversation is already rated")
+	}
+	s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, convID, uuid.Nil)
+	return s.client.Conversation.Get(sys, convID)
+}
+
+// Get returns a conversation the viewer may read, or nil.
+func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Conversation, error) {
+	c, err := s.client.Conversation.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}

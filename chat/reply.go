@@ -1,0 +1,231 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"concierge/assistant"
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/conversation"
+	"concierge/ent/message"
+	"concierge/ent/privacy"
+)
+
+// The assistant's replies. A visitor message in a BOT conversation becomes
+// the conversation's pending message (in the transaction that stores it).
+// A process answers a conversation only while it holds its reply lease,
+// taken by a conditional update, so two processes never answer the same
+// message; the reply is stored only if the conversation is still with the
+// bot, so a takeover silences it even mid-reply. A process that dies
+// holding a lease leaves the message pending: the sweep answers it once the
+// lease has expired. Nothing a visitor sent goes unanswered.
+
+// kick answers the conversation's pending message in the background.
+func (s *Service) kick(companyID, convID uuid.UUID) {
+	if s.cfg.Assistant == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.answer(s.ctx, companyID, convID)
+	}()
+}
+
+// answer answers the conversation's pending messages until none is left,
+// if it gets the lease.
+func (s *Service) answer(ctx context.Context, companyID, convID uuid.UUID) {
+	sys := auth.SystemContext(ctx, companyID)
+	for ctx.Err() == nil {
+		claimed, err := s.claim(sys, convID)
+		if err != nil {
+			s.log.Warn("chat: claiming a reply", slog.Any("err", err))
+			return
+		}
+		if !claimed {
+			return // nothing pending, or another process is answering
+		}
+		if err := s.replyOnce(sys, convID); err != nil && ctx.Err() == nil {
+			s.log.Warn("chat: answering", slog.String("conversation", convID.String()), slog.Any("err", err))
+			s.release(sys, convID)
+			return
+		}
+	}
+}
+
+// claim takes the conversation's reply lease if a reply is due and nobody
+// holds it.
+func (s *Service) claim(sys context.Context, convID uuid.UUID) (bool, error) {
+	now := s.now()
+	n, err := s.client.Conversation.Update().
+		Where(conversation.ID(convID), conversation.StatusEQ(conversation.StatusBOT),
+			conversation.PendingMessageIDNotNil(),
+			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now))).
+		SetReplyLeaseUntil(now.Add(s.cfg.LeaseTTL)).Save(sys)
+	return n == 1, err
+}
+
+func (s *Service) release(sys context.Context, convID uuid.UUID) {
+	_ = s.client.Conversation.UpdateOneID(convID).ClearReplyLeaseUntil().Exec(context.WithoutCancel(sys))
+}
+
+// replyOnce writes the answer to the pending message, streaming it, and
+// stores it unless the conversation left the bot meanwhile.
+func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) error {
+	conv, err := s.client.Conversation.Get(sys, convID)
+	if err != nil {
+		return err
+	}
+	if conv.PendingMessageID == nil || conv.Status != conversation.StatusBOT {
+		s.release(sys, convID)
+		return nil
+	}
+	pending := *conv.PendingMessageID
+	question, err := s.client.Message.Get(sys, pending)
+	if err != nil {
+		return err
+	}
+	co, err := s.client.Company.Get(sys, conv.CompanyID)
+	if err != nil {
+		return err
+	}
+	history, err := s.client.Message.Query().
+		Where(message.ConversationID(convID), message.SeqLTE(question.Seq)).
+		Order(ent.Desc(message.FieldSeq)).Limit(historyMessages).All(sys)
+	if err != nil {
+		return err
+	}
+	slices.Reverse(history)
+	req := assistant.Request{CompanyName: co.Name, AssistantName: co.AssistantName, Tone: co.AssistantTone}
+	for _, m := range history {
+		switch m.SenderType {
+		case message.SenderTypeVISITOR:
+			req.History = append(req.History, assistant.Turn{Role: assistant.RoleVisitor, Text: m.Body})
+		case message.SenderTypeBOT:
+			req.History = append(req.History, assistant.Turn{Role: assistant.RoleAssistant, Text: m.Body})
+		case message.SenderTypeAGENT:
+			req.History = append(req.History, assistant.Turn{Role: assistant.RoleAgent, Text: m.Body})
+		}
+	}
+
+	// A takeover (on any replica) cancels the reply being written.
+	gen, cancel := context.WithCancel(sys)
+	defer cancel()
+	if sub, err := s.broker.Subscribe(gen, Topic(conv.CompanyID, convID)); err == nil {
+		go func() {
+			defer sub.Close()
+			for p := range sub.C() {
+				var e Event
+				if json.Unmarshal(p, &e) == nil && e.Kind == StatusChanged && e.Status != string(conversation.StatusBOT) {
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	replyID := uuid.New()
+	ans, err := s.cfg.Assistant.Answer(gen, req, func(delta string) {
+		s.publish(gen, conv.CompanyID, Event{Kind: MessageDelta, ConversationID: convID, MessageID: replyID, Delta: delta})
+	})
+	if err != nil {
+		if gen.Err() != nil && sys.Err() == nil {
+			return nil // taken over: silent, and the takeover cleared the lease
+		}
+		return err
+	}
+	if ans.Text == "" {
+		return errors.New("the assistant returned an empty answer")
+	}
+	outcome := message.Outcome(ans.Outcome)
+	conf := ans.Confidence
+	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff
+	var msg *ent.Message
+	err = withTx(sys, s.client, func(tx *ent.Tx) error {
+		var err error
+		msg, conv, err = s.appendMessage(sys, tx, convID, newMessage{
+			id: replyID, senderType: message.SenderTypeBOT, senderName: co.AssistantName, body: ans.Text,
+			citations: ans.Citations, outcome: &outcome, confidence: &conf, replyTo: &pending,
+		}, func(u *ent.ConversationUpdateOne) {
+			u.ClearReplyLeaseUntil()
+			if conv.Language == "" && ans.Language != "" {
+				u.SetLanguage(ans.Language)
+			}
+		}, func(u *ent.ConversationUpdateOne) {
+			u.Where(conversation.StatusEQ(conversation.StatusBOT))
+		})
+		if err != nil {
+			return err
+		}
+		// Answered: unless the visitor wrote again meanwhile.
+		return tx.Conversation.Update().
+			Where(conversation.ID(convID), conversation.PendingMessageID(pending)).
+			ClearPendingMessageID().Exec(sys)
+	})
+	if ent.IsNotFound(err) {
+		return nil // no longer with the bot: stay silent
+	}
+	if err != nil {
+		return err
+	}
+	s.publish(sys, conv.CompanyID, Event{Kind: MessageCompleted, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
+	s.inbox(sys, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
+	if handoff {
+		if _, err := s.handOff(sys, conv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run runs the sweep of unanswered visitor messages (their process died
+// mid-reply, or no process was answering) until ctx ends or Close.
+func (s *Service) Run(ctx context.Context) {
+	if s.cfg.Assistant == nil {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(s.cfg.SweepInterval)
+		defer t.Stop()
+		for {
+			s.Sweep(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// Sweep answers the conversations whose pending message nobody is
+// answering: no lease, or an expired one, for a few seconds.
+func (s *Service) Sweep(ctx context.Context) {
+	now := s.now()
+	// Every company's conversations: the sweep is platform work.
+	all := privacy.DecisionContext(ctx, privacy.Allow)
+	due, err := s.client.Conversation.Query().
+		Where(conversation.StatusEQ(conversation.StatusBOT), conversation.PendingMessageIDNotNil(),
+			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now)),
+			conversation.LastMessageAtLT(now.Add(-5*time.Second))).
+		Limit(100).All(all)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("chat: sweeping unanswered messages", slog.Any("err", err))
+		}
+		return
+	}
+	for _, c := range due {
+		s.kick(c.CompanyID, c.ID)
+	}
+}

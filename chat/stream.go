@@ -1,0 +1,219 @@
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"github.com/google/uuid"
+
+	"concierge/auth"
+	"concierge/ent"
+	"concierge/ent/message"
+	"concierge/fault"
+	"concierge/realtime"
+)
+
+// Update is one event of a conversation as a subscriber sees it: rows are
+// loaded with the subscriber's viewer.
+type Update struct {
+	Kind         string
+	Conversation *ent.Conversation
+	Message      *ent.Message
+	MessageID    uuid.UUID
+	Delta        string
+	Typing       *Typing
+}
+
+// replayPage is how many stored messages are loaded at once.
+const replayPage = 200
+
+// Events streams a conversation: first its stored messages after the
+// message after (all when nil), as MESSAGE_CREATED, then live events.
+// Messages arrive exactly once and in order (by seq): a live message past a
+// gap is preceded by the gap, read from the database, and a subscriber that
+// fell behind the broker is resubscribed and caught up the same way.
+func (s *Service) Events(ctx context.Context, convID uuid.UUID, after *uuid.UUID) (<-chan *Update, error) {
+	v := auth.FromContext(ctx)
+	if v.Kind == auth.KindNone {
+		return nil, fault.Unauthenticated("log in first")
+	}
+	conv, err := s.conversation(ctx, convID)
+	if err != nil {
+		return nil, err
+	}
+	last := 0
+	if after != nil {
+		m, err := s.client.Message.Query().Where(message.ID(*after), message.ConversationID(convID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, fault.Invalid("after", "after is not a message of this conversation")
+		}
+		if err != nil {
+			return nil, err
+		}
+		last = m.Seq
+	}
+	topic := Topic(conv.CompanyID, convID)
+	sub, err := s.broker.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *Update, 16)
+	go func() {
+		defer close(out)
+		defer func() { sub.Close() }()
+		send := func(u *Update) bool {
+			select {
+			case out <- u:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		// catchUp sends the stored messages after last, up to upTo (0: all).
+		catchUp := func(upTo int) bool {
+			for {
+				q := s.client.Message.Query().Where(message.ConversationID(convID), message.SeqGT(last))
+				if upTo > 0 {
+					q.Where(message.SeqLTE(upTo))
+				}
+				ms, err := q.Order(ent.Asc(message.FieldSeq)).Limit(replayPage).All(ctx)
+				if err != nil {
+					if ctx.Err() == nil {
+						s.log.WarnContext(ctx, "chat: replaying messages", slog.Any("err", err))
+					}
+					return false
+				}
+				for _, m := range ms {
+					if !send(&Update{Kind: MessageCreated, Conversation: conv, Message: m, MessageID: m.ID}) {
+						return false
+					}
+					last = m.Seq
+				}
+				if len(ms) < replayPage {
+					return true
+				}
+			}
+		}
+		if !catchUp(0) {
+			return
+		}
+		for {
+			p, ok := <-sub.C()
+			if !ok {
+				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
+					return
+				}
+				// Too slow for the broker: follow again and catch up.
+				if sub, err = s.broker.Subscribe(ctx, topic); err != nil {
+					return
+				}
+				if !catchUp(0) {
+					return
+				}
+				continue
+			}
+			var e Event
+			if err := json.Unmarshal(p, &e); err != nil {
+				continue
+			}
+			u := &Update{Kind: e.Kind, Conversation: conv, MessageID: e.MessageID, Delta: e.Delta, Typing: e.Typing}
+			switch e.Kind {
+			case MessageCreated, MessageCompleted:
+				if e.Seq <= last {
+					continue // replayed already
+				}
+				if e.Seq > last+1 && !catchUp(e.Seq-1) {
+					return
+				}
+				m, err := s.client.Message.Get(ctx, e.MessageID)
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					continue
+				}
+				u.Message, last = m, m.Seq
+			case StatusChanged:
+				c, err := s.client.Conversation.Get(ctx, convID)
+				if err != nil {
+					return // gone, or no longer visible
+				}
+				conv, u.Conversation = c, c
+			case MessageDelta, TypingChanged:
+			default:
+				continue
+			}
+			if !send(u) {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// InboxUpdate is one inbox event as a subscriber sees it.
+type InboxUpdate struct {
+	Kind         string
+	Conversation *ent.Conversation
+	Message      *ent.Message
+}
+
+// Inbox streams the company's conversations created and changed, and their
+// new messages, to its staff (and API keys with conversations:read). An
+// agent following it is online: conversations waiting for a human are
+// assigned to it.
+func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
+	v := auth.FromContext(ctx)
+	switch {
+	case v.Kind == auth.KindNone:
+		return nil, fault.Unauthenticated("log in first")
+	case v.Staff(), v.HasScope(auth.ScopeConversationsRead):
+	default:
+		return nil, fault.Forbidden("only the company's agents follow its inbox")
+	}
+	sub, err := s.broker.Subscribe(ctx, InboxTopic(v.CompanyID))
+	if err != nil {
+		return nil, err
+	}
+	stop := s.Online(ctx)
+	out := make(chan *InboxUpdate, 16)
+	go func() {
+		defer close(out)
+		defer stop()
+		defer func() { sub.Close() }()
+		for {
+			p, ok := <-sub.C()
+			if !ok {
+				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
+					return
+				}
+				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID)); err != nil {
+					return
+				}
+				continue
+			}
+			var e InboxEvent
+			if err := json.Unmarshal(p, &e); err != nil {
+				continue
+			}
+			c, err := s.client.Conversation.Get(ctx, e.ConversationID)
+			if err != nil {
+				continue
+			}
+			u := &InboxUpdate{Kind: e.Kind, Conversation: c}
+			if e.MessageID != uuid.Nil {
+				if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+					continue
+				}
+			}
+			select {
+			case out <- u:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,689 @@
+package server_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"concierge/apitest"
+	"concierge/assistant"
+	"concierge/chat"
+	"concierge/db"
+	"concierge/dbtest"
+	"concierge/ent"
+	"concierge/ent/conversation"
+	"concierge/ent/message"
+	"concierge/ent/user"
+	"concierge/server"
+)
+
+// The knowledge every conversation test starts from.
+const (
+	passwordDoc = `To reset your password, open Settings, choose Security and click "Reset password". ` +
+		`We send a reset link to your account email; the link is valid for 24 hours. ` +
+		`If the email does not arrive, check your spam folder or ask your company admin to resend it.`
+	shippingDoc = `Orders ship from our warehouse in Lyon within two business days. ` +
+		`Standard delivery in the European Union takes three to five business days. ` +
+		`Express delivery arrives the next business day when ordered before 2 pm.`
+)
+
+// convFields are the fields the tests read of a conversation event.
+const convFields = `kind messageID delta typing { senderType name typing }
+	conversation { id status assigneeID }
+	message { id seq senderType senderName body clientMessageID outcome confidence
+		citations { resourceID title url page snippet score } }`
+
+// chatEnv is a platform with company alpha, its knowledge indexed.
+type chatEnv struct {
+	*apitest.Env
+	a *apitest.Tenant
+}
+
+func newChatEnv(t *testing.T, d *db.DB, cfg server.Config) *chatEnv {
+	t.Helper()
+	e := apitest.NewWithConfig(t, d, cfg)
+	a := e.Register("alpha")
+	for _, doc := range []struct{ title, content string }{{"Password help", passwordDoc}, {"Shipping", shippingDoc}} {
+		r := e.Do(a.AdminToken, `mutation($in: AddTextInput!) { addText(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"title": doc.title, "content": doc.content}}).OK(t)
+		waitResource(t, e, a.AdminToken, uuid.MustParse(r.Str("addText.id")), "COMPLETED")
+	}
+	return &chatEnv{Env: e, a: a}
+}
+
+// start begins a visitor's conversation and returns its token and id.
+func (c *chatEnv) start(t *testing.T, extra map[string]any) (string, uuid.UUID) {
+	t.Helper()
+	in := map[string]any{"companyKey": c.a.WidgetKey, "name": "Vera Visitor"}
+	for k, v := range extra {
+		in[k] = v
+	}
+	r := c.Do("", `mutation($in: StartConversationInput!) { startConversation(input: $in) {
+		token resumed conversation { id status } visitor { id name } } }`, map[string]any{"in": in}).OK(t)
+	return r.Str("startConversation.token"), uuid.MustParse(r.Str("startConversation.conversation.id"))
+}
+
+func (c *chatEnv) send(t *testing.T, token string, conv uuid.UUID, body, clientID string) *apitest.Response {
+	t.Helper()
+	vars := map[string]any{"c": conv, "b": body}
+	if clientID != "" {
+		vars["k"] = clientID
+	}
+	return c.Do(token, `mutation($c: ID!, $b: String!, $k: String) { sendMessage(conversationId: $c, body: $b, clientMessageId: $k) {
+		id seq senderType body clientMessageID } }`, vars)
+}
+
+// follow subscribes to a conversation's events (after a message id, if
+// any) and waits until the subscription is live.
+func (c *chatEnv) follow(t *testing.T, token string, conv uuid.UUID, after string) *apitest.Subscription {
+	t.Helper()
+	vars := map[string]any{"c": conv}
+	if after != "" {
+		vars["after"] = after
+	}
+	n := 0
+	if m, ok := c.App.Broker.(interface{ Subscribers(string) int }); ok {
+		n = m.Subscribers(chat.Topic(c.a.CompanyID, conv))
+	}
+	sub, err := c.Subscribe(token, `subscription($c: ID!, $after: ID) { conversationEvents(conversationId: $c, after: $after) { `+convFields+` } }`, vars)
+	require.NoError(t, err)
+	c.WaitSubscribers(chat.Topic(c.a.CompanyID, conv), n+1)
+	return sub
+}
+
+// event is a decoded conversation event.
+type event struct {
+	Kind      string  `json:"kind"`
+	MessageID *string `json:"messageID"`
+	Delta     *string `json:"delta"`
+	Typing    *struct {
+		SenderType string  `json:"senderType"`
+		Name       *string `json:"name"`
+		Typing     bool    `json:"typing"`
+	} `json:"typing"`
+	Conversation struct {
+		ID         string  `json:"id"`
+		Status     string  `json:"status"`
+		AssigneeID *string `json:"assigneeID"`
+	} `json:"conversation"`
+	Message *struct {
+		ID              string   `json:"id"`
+		Seq             int      `json:"seq"`
+		SenderType      string   `json:"senderType"`
+		SenderName      string   `json:"senderName"`
+		Body            string   `json:"body"`
+		ClientMessageID *string  `json:"clientMessageID"`
+		Outcome         *string  `json:"outcome"`
+		Confidence      *float64 `json:"confidence"`
+		Citations       []struct {
+			ResourceID string  `json:"resourceID"`
+			Title      string  `json:"title"`
+			Snippet    string  `json:"snippet"`
+			Score      float64 `json:"score"`
+		} `json:"citations"`
+	} `json:"message"`
+}
+
+// nextEvent reads the subscription's next event (failing after 15 s).
+func nextEvent(t *testing.T, sub *apitest.Subscription) event {
+	t.Helper()
+	r := sub.Next(15 * time.Second)
+	require.NotNil(t, r, "no conversation event within 15 s")
+	require.Empty(t, r.Errors)
+	var out struct {
+		E event `json:"conversationEvents"`
+	}
+	r.Decode(t, &out)
+	return out.E
+}
+
+// until reads events until one satisfies ok, and returns all read.
+func until(t *testing.T, sub *apitest.Subscription, ok func(event) bool) []event {
+	t.Helper()
+	var seen []event
+	for {
+		e := nextEvent(t, sub)
+		seen = append(seen, e)
+		if ok(e) {
+			return seen
+		}
+	}
+}
+
+func completed(e event) bool { return e.Kind == "MESSAGE_COMPLETED" }
+
+func TestBotAnswersWithCitationsOverWebSocket(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		token, conv := c.start(t, nil)
+		sub := c.follow(t, token, conv, "")
+
+		r := c.send(t, token, conv, "How do I reset my password?", "client-1").OK(t)
+		require.Equal(t, "VISITOR", r.Str("sendMessage.senderType"))
+		require.EqualValues(t, 1, r.Get("sendMessage.seq"))
+
+		events := until(t, sub, completed)
+		first := events[0]
+		require.Equal(t, "MESSAGE_CREATED", first.Kind)
+		require.Equal(t, "How do I reset my password?", first.Message.Body)
+		done := events[len(events)-1]
+		var deltas strings.Builder
+		for _, e := range events[1 : len(events)-1] {
+			require.Equal(t, "MESSAGE_DELTA", e.Kind)
+			require.Equal(t, done.Message.ID, *e.MessageID, "deltas carry the id of the message they complete")
+			deltas.WriteString(*e.Delta)
+		}
+		require.NotEmpty(t, deltas.String(), "the answer streams before it completes")
+		m := done.Message
+		require.Equal(t, "BOT", m.SenderType)
+		require.Equal(t, 2, m.Seq)
+		require.Equal(t, "ANSWERED", *m.Outcome)
+		require.Contains(t, m.Body, "Settings")
+		require.NotEmpty(t, m.Citations)
+		require.Equal(t, "Password help", m.Citations[0].Title)
+		require.NotEmpty(t, m.Citations[0].Snippet)
+		require.Equal(t, "BOT", done.Conversation.Status)
+
+		// The stored message is what was streamed and completed.
+		stored, err := d.Client.Message.Query().Where(message.ConversationID(conv)).Order(ent.Asc(message.FieldSeq)).All(apitest.Bypass())
+		require.NoError(t, err)
+		require.Len(t, stored, 2)
+		require.Equal(t, m.Body, stored[1].Body)
+		require.Equal(t, *stored[1].ReplyToID, stored[0].ID)
+
+		// The staff see where the answer came from; the visitor does not
+		// see the company's resources.
+		q := `query($c: ID!) { conversation(id: $c) { messages(first: 10, orderBy: {field: SEQ}) { edges { node { citations { title resource { id title } } } } } } }`
+		staff := c.Do(c.a.AgentToken, q, map[string]any{"c": conv}).OK(t)
+		require.Equal(t, "Password help", staff.Str("conversation.messages.edges.1.node.citations.0.resource.title"))
+		vis := c.Do(token, q, map[string]any{"c": conv}).OK(t)
+		require.Nil(t, vis.Get("conversation.messages.edges.1.node.citations.0.resource"))
+		require.Equal(t, "Password help", vis.Str("conversation.messages.edges.1.node.citations.0.title"))
+	})
+}
+
+func TestBotDeclinesAndOffersAHuman(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {autoHandoff: false}) { autoHandoff } }`, nil).OK(t)
+		token, conv := c.start(t, nil)
+		sub := c.follow(t, token, conv, "")
+		c.send(t, token, conv, "What is the boiling point of mercury on Jupiter?", "").OK(t)
+		done := until(t, sub, completed)
+		m := done[len(done)-1].Message
+		require.Equal(t, "DECLINED", *m.Outcome)
+		require.Empty(t, m.Citations)
+		require.Equal(t, assistant.Text("en", assistant.TextDeclined), m.Body)
+		require.Equal(t, "BOT", done[len(done)-1].Conversation.Status, "without auto-handoff the visitor chooses")
+
+		// With auto-handoff (the default) the conversation goes to the team.
+		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {autoHandoff: true}) { autoHandoff } }`, nil).OK(t)
+		c.send(t, token, conv, "And what is the capital of Mongolia?", "").OK(t)
+		evs := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
+		require.Equal(t, "WAITING_HUMAN", evs[len(evs)-1].Conversation.Status)
+		note := until(t, sub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
+		require.Equal(t, "SYSTEM", note[len(note)-1].Message.SenderType)
+		require.Equal(t, assistant.Text("en", assistant.TextNoAgentOnline), note[len(note)-1].Message.Body,
+			"nobody is online: the visitor is told so")
+		// Questions the bot could not answer are the company's knowledge gaps.
+		r := c.Do(c.a.AdminToken, `{ analytics { conversations handoffRate knowledgeGaps { question count } } }`, nil).OK(t)
+		require.EqualValues(t, 2, len(r.Get("analytics.knowledgeGaps").([]any)))
+	})
+}
+
+// agentOnline waits until the agent's inbox subscription made it online.
+func agentOnline(t *testing.T, d *db.DB, agent uuid.UUID) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		u, err := d.Client.User.Query().Where(user.ID(agent), user.OnlineUntilGT(time.Now())).Only(apitest.Bypass())
+		return err == nil && u != nil
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
+func TestHandoffToAnAgentAndBack(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		inbox, err := c.Subscribe(c.a.AgentToken, `subscription { inboxEvents { kind conversation { id status assigneeID lastMessagePreview } message { id body senderType } } }`, nil)
+		require.NoError(t, err)
+		agentOnline(t, d, c.a.AgentID)
+
+		token, conv := c.start(t, map[string]any{"name": "Hana"})
+		vsub := c.follow(t, token, conv, "")
+		created := inbox.Next(10 * time.Second)
+		require.NotNil(t, created)
+		require.Equal(t, "CONVERSATION_CREATED", created.Str("inboxEvents.kind"))
+		require.Equal(t, conv.String(), created.Str("inboxEvents.conversation.id"))
+
+		r := c.Do(token, `mutation($c: ID!) { requestHuman(conversationId: $c) { status assigneeID } }`, map[string]any{"c": conv}).OK(t)
+		require.Equal(t, "WAITING_HUMAN", r.Str("requestHuman.status"))
+		require.Equal(t, c.a.AgentID.String(), r.Str("requestHuman.assigneeID"), "the only online agent gets it")
+		for {
+			ev := inbox.Next(10 * time.Second)
+			require.NotNil(t, ev, "the agent's inbox shows the request")
+			if ev.Str("inboxEvents.kind") == "CONVERSATION_UPDATED" {
+				require.Equal(t, "WAITING_HUMAN", ev.Str("inboxEvents.conversation.status"))
+				break
+			}
+		}
+		waiting := until(t, vsub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
+		require.Equal(t, assistant.Text("en", assistant.TextHandoffWaiting), waiting[len(waiting)-1].Message.Body)
+
+		asub := c.follow(t, c.a.AgentToken, conv, "")
+		r = c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status assigneeID } }`, map[string]any{"c": conv}).OK(t)
+		require.Equal(t, "HUMAN", r.Str("takeOverConversation.status"))
+		evs := until(t, vsub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
+		require.Equal(t, "HUMAN", evs[len(evs)-1].Conversation.Status)
+		require.Equal(t, assistant.AgentJoined("en", "Agent alpha"), evs[len(evs)-1].Message.Body)
+
+		// The two talk, typing included; the bot stays silent.
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }`, map[string]any{"c": conv}).OK(t)
+		ty := until(t, vsub, func(e event) bool { return e.Kind == "TYPING" })
+		require.Equal(t, "AGENT", ty[len(ty)-1].Typing.SenderType)
+		require.Equal(t, "Agent alpha", *ty[len(ty)-1].Typing.Name)
+		c.send(t, c.a.AgentToken, conv, "Hi Hana, how can I help?", "agent-1").OK(t)
+		got := until(t, vsub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
+		require.Equal(t, "AGENT", got[len(got)-1].Message.SenderType)
+		require.Equal(t, "Agent alpha", got[len(got)-1].Message.SenderName)
+		c.send(t, token, conv, "How do I reset my password?", "v-2").OK(t)
+		got = until(t, asub, func(e event) bool {
+			return e.Kind == "MESSAGE_CREATED" && e.Message.SenderType == "VISITOR"
+		})
+		require.Equal(t, "How do I reset my password?", got[len(got)-1].Message.Body)
+		c.App.Chat.Sweep(context.Background())
+		time.Sleep(200 * time.Millisecond) // a bot reply, if one were (wrongly) written, would be stored by now
+		bots, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).Count(apitest.Bypass())
+		require.NoError(t, err)
+		require.Zero(t, bots, "the bot is silent while a human has the conversation")
+
+		// Back to the bot: it answers again.
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { handBackToBot(id: $c) { status assigneeID } }`, map[string]any{"c": conv}).OK(t)
+		c.send(t, token, conv, "How long is the reset link valid?", "v-3").OK(t)
+		ans := until(t, vsub, completed)
+		require.Equal(t, "BOT", ans[len(ans)-1].Message.SenderType)
+		require.Contains(t, ans[len(ans)-1].Message.Body, "24 hours")
+
+		// The visitor closes and rates it, once.
+		c.Do(token, `mutation($c: ID!) { closeConversation(id: $c) { status closedAt } }`, map[string]any{"c": conv}).OK(t)
+		r = c.Do(token, `mutation($c: ID!) { rateConversation(conversationId: $c, rating: 5, comment: "great") { rating ratingComment } }`, map[string]any{"c": conv}).OK(t)
+		require.EqualValues(t, 5, r.Get("rateConversation.rating"))
+		r = c.Do(token, `mutation($c: ID!) { rateConversation(conversationId: $c, rating: 1) { rating } }`, map[string]any{"c": conv})
+		require.Equal(t, "CONFLICT", r.Code())
+		r = c.send(t, token, conv, "hello again", "")
+		require.Equal(t, "BAD_USER_INPUT", r.Code(), "a closed conversation takes no messages")
+	})
+}
+
+// slowLLM streams a long answer slowly, so a test can take over mid-reply.
+type slowLLM struct {
+	started chan struct{}
+	once    sync.Once
+}
+
+func (s *slowLLM) Name() string { return "slow" }
+
+func (s *slowLLM) Generate(ctx context.Context, p assistant.Prompt, onDelta func(string) error) (assistant.Generation, error) {
+	var b strings.Builder
+	for i := range 200 {
+		w := fmt.Sprintf("word%d ", i)
+		b.WriteString(w)
+		if err := onDelta(w); err != nil {
+			return assistant.Generation{}, err
+		}
+		s.once.Do(func() { close(s.started) })
+		select {
+		case <-ctx.Done():
+			return assistant.Generation{}, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return assistant.Generation{Text: b.String() + "[1]"}, nil
+}
+
+func TestTakeOverSilencesAReplyBeingWritten(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		llm := &slowLLM{started: make(chan struct{})}
+		c := newChatEnv(t, d, server.Config{LLM: llm})
+		token, conv := c.start(t, nil)
+		vsub := c.follow(t, token, conv, "")
+		c.send(t, token, conv, "How do I reset my password?", "").OK(t)
+		select {
+		case <-llm.started:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the reply never started")
+		}
+		until(t, vsub, func(e event) bool { return e.Kind == "MESSAGE_DELTA" })
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		until(t, vsub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
+		// The agent's note arrives; no completion ever does.
+		deadline := time.Now().Add(1 * time.Second)
+		for time.Now().Before(deadline) {
+			r := vsub.Next(time.Until(deadline))
+			if r == nil {
+				break
+			}
+			var out struct {
+				E event `json:"conversationEvents"`
+			}
+			r.Decode(t, &out)
+			require.NotEqual(t, "MESSAGE_COMPLETED", out.E.Kind, "the reply was stopped by the takeover")
+		}
+		bots, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).Count(apitest.Bypass())
+		require.NoError(t, err)
+		require.Zero(t, bots)
+		cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv)
+		require.NoError(t, err)
+		require.Equal(t, conversation.StatusHUMAN, cv.Status)
+		require.Nil(t, cv.PendingMessageID)
+	})
+}
+
+func TestResubscribeAfterMissesNothingAndRepeatsNothing(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		token, conv := c.start(t, nil)
+		// The conversation is with a human, so only what is sent is stored.
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+
+		sub := c.follow(t, token, conv, "")
+		first := nextEvent(t, sub) // the agent's "joined" note, replayed
+		require.Equal(t, "SYSTEM", first.Message.SenderType)
+		for i := range 3 {
+			c.send(t, token, conv, fmt.Sprintf("before %d", i), "").OK(t)
+		}
+		var lastSeen string
+		for range 3 {
+			e := nextEvent(t, sub)
+			lastSeen = e.Message.ID
+		}
+		sub.Close()
+		// While the client is away, both sides write.
+		var want []string
+		for i := range 4 {
+			body := fmt.Sprintf("while away %d", i)
+			token := token
+			if i%2 == 1 {
+				token = c.a.AgentToken
+			}
+			c.send(t, token, conv, body, "").OK(t)
+			want = append(want, body)
+		}
+		sub = c.follow(t, token, conv, lastSeen)
+		c.send(t, token, conv, "live", "").OK(t)
+		want = append(want, "live")
+		var got []string
+		seq := 0
+		for range want {
+			e := nextEvent(t, sub)
+			require.Equal(t, "MESSAGE_CREATED", e.Kind)
+			require.Greater(t, e.Message.Seq, seq, "in order")
+			seq = e.Message.Seq
+			got = append(got, e.Message.Body)
+		}
+		require.Equal(t, want, got, "everything missed, once, then live")
+		require.Nil(t, sub.Next(300*time.Millisecond), "and nothing twice")
+
+		// after must be a message of this conversation.
+		_, other := c.start(t, nil)
+		for _, after := range []string{lastSeen, uuid.NewString()} {
+			bad, err := c.Subscribe(c.a.AgentToken, `subscription($c: ID!, $after: ID) { conversationEvents(conversationId: $c, after: $after) { kind } }`,
+				map[string]any{"c": other, "after": after})
+			require.NoError(t, err)
+			r := bad.Next(10 * time.Second)
+			require.NotNil(t, r)
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "after %s is not a message of this conversation", after)
+		}
+	})
+}
+
+func TestSendMessageIsIdempotent(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		token, conv := c.start(t, nil)
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		var wg sync.WaitGroup
+		ids := make([]string, 8)
+		for i := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ids[i] = c.send(t, token, conv, "only once", "retry-me").OK(t).Str("sendMessage.id")
+			}()
+		}
+		wg.Wait()
+		for _, id := range ids {
+			require.Equal(t, ids[0], id, "every retry gets the stored message")
+		}
+		n, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.Body("only once")).Count(apitest.Bypass())
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
+}
+
+func TestConversationBadInput(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		token, conv := c.start(t, nil)
+		other, otherConv := c.start(t, nil)
+		_ = other
+
+		// A visitor token reaches its own conversation only.
+		r := c.send(t, token, otherConv, "hi", "")
+		require.Equal(t, "NOT_FOUND", r.Code())
+		r = c.Do(token, `query($c: ID!) { conversation(id: $c) { id } }`, map[string]any{"c": otherConv}).OK(t)
+		require.Nil(t, r.Get("conversation"))
+
+		// 100 KB, empty, binary junk.
+		r = c.send(t, token, conv, strings.Repeat("a", 100<<10), "")
+		require.Equal(t, "BAD_USER_INPUT", r.Code())
+		r = c.send(t, token, conv, "   ", "")
+		require.Equal(t, "BAD_USER_INPUT", r.Code())
+		r = c.send(t, token, conv, "hi", strings.Repeat("k", 101))
+		require.Equal(t, "BAD_USER_INPUT", r.Code())
+		n, err := d.Client.Message.Query().Where(message.ConversationID(conv)).Count(apitest.Bypass())
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing half-written")
+
+		// 50 messages in a burst from one visitor: the first pass, then RATE_LIMITED.
+		limited := 0
+		for i := range 50 {
+			r := c.send(t, token, conv, fmt.Sprintf("spam %d", i), "")
+			if r.Code() == "RATE_LIMITED" {
+				limited++
+				continue
+			}
+			r.OK(t)
+		}
+		require.GreaterOrEqual(t, limited, 35)
+
+		// Ratings: 1 to 5, by the visitor only.
+		r = c.Do(token, `mutation($c: ID!) { rateConversation(conversationId: $c, rating: 6) { id } }`, map[string]any{"c": conv})
+		require.Equal(t, "BAD_USER_INPUT", r.Code())
+		r = c.Do(c.a.AgentToken, `mutation($c: ID!) { rateConversation(conversationId: $c, rating: 5) { id } }`, map[string]any{"c": conv})
+		require.Equal(t, "FORBIDDEN", r.Code())
+		// Visitors do not take over.
+		r = c.Do(token, `mutation($c: ID!) { takeOverConversation(id: $c) { id } }`, map[string]any{"c": conv})
+		require.Equal(t, "FORBIDDEN", r.Code())
+
+		// Unknown widget key, deactivated company.
+		r = c.Do("", `mutation { startConversation(input: {companyKey: "nope"}) { token } }`, nil)
+		require.Equal(t, "NOT_FOUND", r.Code())
+		r = c.Do("", `{ widgetConfig(companyKey: "nope") { companyName } }`, nil)
+		require.Equal(t, "NOT_FOUND", r.Code())
+	})
+}
+
+func TestWidgetOriginsAndIdentity(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		q := `mutation($in: StartConversationInput!) { startConversation(input: $in) { token resumed conversation { id } visitor { id } } }`
+		r := c.Do("", `query($k: String!) { widgetConfig(companyKey: $k) { companyName brandColor greeting assistantName requireIdentity open } }`,
+			map[string]any{"k": c.a.WidgetKey}).OK(t)
+		require.Equal(t, "Company alpha", r.Str("widgetConfig.companyName"))
+		require.Equal(t, true, r.Get("widgetConfig.open"))
+
+		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {allowedOrigins: ["https://shop.alpha.test"]}) { id } }`, nil).OK(t)
+		in := map[string]any{"in": map[string]any{"companyKey": c.a.WidgetKey}}
+		r = c.DoHeaders("", http.Header{"Origin": {"https://evil.test"}}, q, in)
+		require.Equal(t, "FORBIDDEN", r.Code())
+		r = c.Do("", q, in)
+		require.Equal(t, "FORBIDDEN", r.Code(), "no origin at all is refused when origins are listed")
+		c.DoHeaders("", http.Header{"Origin": {"https://shop.alpha.test"}}, q, in).OK(t)
+		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {allowedOrigins: []}) { id } }`, nil).OK(t)
+
+		// Identity: the HMAC of the external id with the company's secret.
+		secret := c.Do(c.a.AdminToken, `{ company { identitySecret } }`, nil).OK(t).Str("company.identitySecret")
+		require.NotEmpty(t, secret)
+		require.Nil(t, c.Do(c.a.AgentToken, `{ company { identitySecret } }`, nil).OK(t).Get("company.identitySecret"),
+			"agents do not see the identity secret")
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte("user-42"))
+		hash := hex.EncodeToString(mac.Sum(nil))
+		bad := map[string]any{"in": map[string]any{"companyKey": c.a.WidgetKey, "externalId": "user-42", "userHash": strings.Repeat("0", 64)}}
+		require.Equal(t, "UNAUTHENTICATED", c.Do("", q, bad).Code())
+		good := map[string]any{"in": map[string]any{"companyKey": c.a.WidgetKey, "externalId": "user-42", "userHash": hash}}
+		r1 := c.Do("", q, good).OK(t)
+		require.Equal(t, false, r1.Get("startConversation.resumed"))
+		r2 := c.Do("", q, good).OK(t)
+		require.Equal(t, true, r2.Get("startConversation.resumed"), "a returning visitor resumes")
+		require.Equal(t, r1.Str("startConversation.conversation.id"), r2.Str("startConversation.conversation.id"))
+		require.Equal(t, r1.Str("startConversation.visitor.id"), r2.Str("startConversation.visitor.id"))
+
+		// An anonymous visitor resumes with its earlier token.
+		tok, conv := c.start(t, nil)
+		r = c.Do("", q, map[string]any{"in": map[string]any{"companyKey": c.a.WidgetKey, "visitorToken": tok}}).OK(t)
+		require.Equal(t, conv.String(), r.Str("startConversation.conversation.id"))
+
+		// A company that requires identity refuses anonymous visitors.
+		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {requireIdentity: true}) { id } }`, nil).OK(t)
+		require.Equal(t, "UNAUTHENTICATED", c.Do("", q, in).Code())
+		c.Do("", q, good).OK(t)
+
+		// A deactivated company's widget is off.
+		c.Do(c.a.AdminToken, `mutation { deactivateCompany { id } }`, nil).OK(t)
+		require.Equal(t, "FORBIDDEN", c.Do("", q, good).Code())
+	})
+}
+
+func TestOtherCompanysAgentCannotFollowAConversation(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		b := c.Register("bravo")
+		_, conv := c.start(t, nil)
+		sub, err := c.Subscribe(b.AgentToken, `subscription($c: ID!) { conversationEvents(conversationId: $c) { kind } }`, map[string]any{"c": conv})
+		require.NoError(t, err)
+		r := sub.Next(10 * time.Second)
+		require.NotNil(t, r)
+		require.Equal(t, "NOT_FOUND", r.Code())
+	})
+}
+
+func TestUnansweredMessageIsAnsweredAfterACrash(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		_, conv := c.start(t, nil)
+		// A process stored the visitor's message and died while answering:
+		// the message is pending and its lease ran out.
+		ctx := apitest.Bypass()
+		cv, err := d.Client.Conversation.UpdateOneID(conv).AddLastSeq(1).
+			SetReplyLeaseUntil(time.Now().Add(-time.Second)).SetLastMessageAt(time.Now().Add(-time.Minute)).Save(ctx)
+		require.NoError(t, err)
+		q, err := d.Client.Message.Create().SetCompanyID(c.a.CompanyID).SetConversationID(conv).SetSeq(cv.LastSeq).
+			SetSenderType(message.SenderTypeVISITOR).SetBody("Where do orders ship from?").Save(ctx)
+		require.NoError(t, err)
+		require.NoError(t, d.Client.Conversation.UpdateOneID(conv).SetPendingMessageID(q.ID).Exec(ctx))
+
+		c.App.Chat.Sweep(context.Background())
+		var reply *ent.Message
+		require.Eventually(t, func() bool {
+			reply, err = d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).Only(ctx)
+			return err == nil
+		}, 15*time.Second, 20*time.Millisecond, "the sweep answers the stranded message")
+		require.Contains(t, reply.Body, "Lyon")
+		require.Equal(t, q.ID, *reply.ReplyToID)
+		cv, err = d.Client.Conversation.Get(ctx, conv)
+		require.NoError(t, err)
+		require.Nil(t, cv.PendingMessageID)
+		require.Nil(t, cv.ReplyLeaseUntil)
+
+		// A lease still held by a live process is left alone.
+		require.NoError(t, d.Client.Conversation.UpdateOneID(conv).SetPendingMessageID(q.ID).
+			SetReplyLeaseUntil(time.Now().Add(time.Minute)).SetLastMessageAt(time.Now().Add(-time.Minute)).Exec(ctx))
+		c.App.Chat.Sweep(context.Background())
+		time.Sleep(300 * time.Millisecond) // an answer, if one were (wrongly) written, would be stored by now
+		n, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).Count(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	})
+}
+
+func TestRoundRobinAndBusinessHours(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		second := c.Do(c.a.AdminToken, `mutation { createAgent(input: {email: "second@alpha.test", fullName: "Second", password: "correct horse battery"}) { id } }`, nil).OK(t)
+		secondID := uuid.MustParse(second.Str("createAgent.id"))
+		secondToken := c.Login("second@alpha.test", apitest.Password)
+
+		// Nobody online: the conversation waits unassigned, and is given to
+		// the first agent who opens the inbox.
+		tok0, conv0 := c.start(t, nil)
+		r := c.Do(tok0, `mutation($c: ID!) { requestHuman(conversationId: $c) { status assigneeID } }`, map[string]any{"c": conv0}).OK(t)
+		require.Nil(t, r.Get("requestHuman.assigneeID"))
+		inbox := `subscription { inboxEvents { kind conversation { id assigneeID } } }`
+		_, err := c.Subscribe(c.a.AgentToken, inbox, nil)
+		require.NoError(t, err)
+		agentOnline(t, d, c.a.AgentID)
+		require.Eventually(t, func() bool {
+			cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv0)
+			return err == nil && cv.AssigneeID != nil && *cv.AssigneeID == c.a.AgentID
+		}, 10*time.Second, 10*time.Millisecond)
+
+		_, err = c.Subscribe(secondToken, inbox, nil)
+		require.NoError(t, err)
+		agentOnline(t, d, secondID)
+		got := map[string]int{}
+		for range 4 {
+			tok, conv := c.start(t, nil)
+			r := c.Do(tok, `mutation($c: ID!) { requestHuman(conversationId: $c) { assigneeID } }`, map[string]any{"c": conv}).OK(t)
+			got[r.Str("requestHuman.assigneeID")]++
+		}
+		require.Equal(t, map[string]int{c.a.AgentID.String(): 2, secondID.String(): 2}, got, "turns alternate")
+
+		// Outside business hours the visitor gets the away message.
+		now := time.Now().UTC()
+		closed := (int(now.Weekday()) + 3) % 7
+		days := []string{"SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"}
+		c.Do(c.a.AdminToken, `mutation($h: BusinessHoursInput!) { updateCompany(input: {businessHours: $h, awayMessage: "We are closed; we reply tomorrow."}) { businessHours { timeZone days { day open close } } } }`,
+			map[string]any{"h": map[string]any{"timeZone": "UTC", "days": []any{map[string]any{"day": days[closed], "open": "09:00", "close": "17:00"}}}}).OK(t)
+		r = c.Do("", `query($k: String!) { widgetConfig(companyKey: $k) { open awayMessage } }`, map[string]any{"k": c.a.WidgetKey}).OK(t)
+		require.Equal(t, false, r.Get("widgetConfig.open"))
+		tok, conv := c.start(t, nil)
+		vsub := c.follow(t, tok, conv, "")
+		c.Do(tok, `mutation($c: ID!) { requestHuman(conversationId: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		evs := until(t, vsub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
+		require.Equal(t, "We are closed; we reply tomorrow.", evs[len(evs)-1].Message.Body)
+
+		bad := c.Do(c.a.AdminToken, `mutation($h: BusinessHoursInput!) { updateCompany(input: {businessHours: $h}) { id } }`,
+			map[string]any{"h": map[string]any{"timeZone": "Mars/Olympus", "days": []any{map[string]any{"day": "MONDAY", "open": "09:00", "close": "17:00"}}}})
+		require.Equal(t, "BAD_USER_INPUT", bad.Code())
+		bad = c.Do(c.a.AdminToken, `mutation($h: BusinessHoursInput!) { updateCompany(input: {businessHours: $h}) { id } }`,
+			map[string]any{"h": map[string]any{"days": []any{map[string]any{"day": "MONDAY", "open": "18:00", "close": "09:00"}}}})
+		require.Equal(t, "BAD_USER_INPUT", bad.Code())
+
+		// The inbox filters: waiting conversations of one agent (its two
+		// turns, and the after-hours one: an agent online after hours
+		// still gets conversations).
+		r = c.Do(c.a.AgentToken, `query($a: ID!) { conversations(where: {status: WAITING_HUMAN, assigneeID: $a}, orderBy: {field: LAST_MESSAGE_AT, direction: DESC}) { totalCount } }`,
+			map[string]any{"a": secondID}).OK(t)
+		require.EqualValues(t, 3, r.Get("conversations.totalCount"))
+	})
+}
