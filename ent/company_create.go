@@ -489,6 +489,11 @@ func (_c *CompanyCreate) check() error {
 	if _, ok := _c.mutation.AutoHandoff(); !ok {
 		return &ValidationError{Name: "auto_handoff", err: errors.New(`ent: missing required field "Company.auto_handoff"`)}
 	}
+	if v, ok := _c.mutation.BusinessHours(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "business_hours", err: fmt.Errorf(`ent: validator failed for field "Company.business_hours": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.AwayMessage(); ok {
 		if err := company.AwayMessageValidator(v); err != nil {
 			return &ValidationError{Name: "away_message", err: fmt.Errorf(`ent: validator failed for field "Company.away_message": %w`, err)}

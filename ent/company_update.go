@@ -449,6 +449,11 @@ func (_u *CompanyUpdate) check() error {
 			return &ValidationError{Name: "assistant_tone", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_tone": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BusinessHours(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "business_hours", err: fmt.Errorf(`ent: validator failed for field "Company.business_hours": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AwayMessage(); ok {
 		if err := company.AwayMessageValidator(v); err != nil {
 			return &ValidationError{Name: "away_message", err: fmt.Errorf(`ent: validator failed for field "Company.away_message": %w`, err)}
@@ -1008,6 +1013,11 @@ func (_u *CompanyUpdateOne) check() error {
 	if v, ok := _u.mutation.AssistantTone(); ok {
 		if err := company.AssistantToneValidator(v); err != nil {
 			return &ValidationError{Name: "assistant_tone", err: fmt.Errorf(`ent: validator failed for field "Company.assistant_tone": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BusinessHours(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "business_hours", err: fmt.Errorf(`ent: validator failed for field "Company.business_hours": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.AwayMessage(); ok {
