@@ -69,14 +69,21 @@ func (s *Service) appendMessage(ctx context.Context, tx *ent.Tx, convID uuid.UUI
 	return msg, conv, nil
 }
 
+// preview is the start of body on one line, at most previewBytes bytes
+// (the column's limit counts bytes), cut at a character boundary.
 func preview(body string) string {
 	body = strings.Join(strings.Fields(body), " ")
-	if utf8.RuneCountInString(body) <= 200 {
+	if len(body) <= previewBytes {
 		return body
 	}
-	r := []rune(body)
-	return string(r[:199]) + "…"
+	cut := previewBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut] + "…"
 }
+
+const previewBytes = 200
 
 // cleanBody checks a message's text.
 func cleanBody(body string) (string, error) {

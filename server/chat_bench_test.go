@@ -57,8 +57,14 @@ func reportLatency(b *testing.B, d []time.Duration, name string) {
 // one visitor message, from the start of its sendMessage request to its
 // arrival on the agent's inbox subscription.
 func BenchmarkVisitorToAgentDelivery(b *testing.B) {
+	for _, dl := range dbtest.Dialects {
+		b.Run(dl, func(b *testing.B) { benchDelivery(b, dl) })
+	}
+}
+
+func benchDelivery(b *testing.B, dialect string) {
 	const open = 1000
-	d := dbtest.Open(b, "sqlite3")
+	d := dbtest.Open(b, dialect)
 	e := apitest.NewWithConfig(b, d, unlimited())
 	a := e.Register("alpha")
 	type visitor struct {
