@@ -52,10 +52,15 @@ func (s *Service) answer(ctx context.Context, companyID, convID uuid.UUID) {
 		if !claimed {
 			return // nothing pending, or another process is answering
 		}
-		if err := s.replyOnce(sys, convID); err != nil && ctx.Err() == nil {
+		if pending, err := s.replyOnce(sys, convID); err != nil && ctx.Err() == nil {
 			s.log.Warn("chat: answering", slog.String("conversation", convID.String()), slog.Any("err", err))
-			s.release(sys, convID)
-			return
+			// Never silence: the visitor gets the polite fallback (and the
+			// team, with auto-handoff). If even that cannot be stored, the
+			// lease is released and the sweep tries again later.
+			if pending == uuid.Nil || s.fallback(sys, convID, pending) != nil {
+				s.release(sys, convID)
+				return
+			}
 		}
 	}
 }
@@ -77,17 +82,24 @@ func (s *Service) release(sys context.Context, convID uuid.UUID) {
 }
 
 // replyOnce writes the answer to the pending message, streaming it, and
-// stores it unless the conversation left the bot meanwhile.
-func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) error {
+// stores it unless the conversation left the bot meanwhile. It returns the
+// message it answered (or tried to).
+func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) (uuid.UUID, error) {
 	conv, err := s.client.Conversation.Get(sys, convID)
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	if conv.PendingMessageID == nil || conv.Status != conversation.StatusBOT {
 		s.release(sys, convID)
-		return nil
+		return uuid.Nil, nil
 	}
 	pending := *conv.PendingMessageID
+	return pending, s.reply(sys, conv, pending)
+}
+
+// reply answers the pending message of conv.
+func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uuid.UUID) error {
+	convID := conv.ID
 	question, err := s.client.Message.Get(sys, pending)
 	if err != nil {
 		return err
@@ -143,11 +155,34 @@ func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) error {
 	if ans.Text == "" {
 		return errors.New("the assistant returned an empty answer")
 	}
+	return s.store(sys, conv, co, pending, replyID, ans)
+}
+
+// fallback answers the pending message with the polite failure note when
+// the answer itself could not be written.
+func (s *Service) fallback(sys context.Context, convID, pending uuid.UUID) error {
+	conv, err := s.client.Conversation.Get(sys, convID)
+	if err != nil {
+		return err
+	}
+	co, err := s.client.Company.Get(sys, conv.CompanyID)
+	if err != nil {
+		return err
+	}
+	return s.store(sys, conv, co, pending, uuid.New(), assistant.Answer{
+		Text: textFor(conv.Language, assistant.TextFailed), Outcome: assistant.OutcomeFailed, Language: conv.Language,
+	})
+}
+
+// store saves the assistant's answer to pending, if the conversation is
+// still with the bot, and hands off what it could not answer.
+func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Company, pending, replyID uuid.UUID, ans assistant.Answer) error {
+	convID := conv.ID
 	outcome := message.Outcome(ans.Outcome)
 	conf := ans.Confidence
 	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff
 	var msg *ent.Message
-	err = withTx(sys, s.client, func(tx *ent.Tx) error {
+	err := withTx(sys, s.client, func(tx *ent.Tx) error {
 		var err error
 		msg, conv, err = s.appendMessage(sys, tx, convID, newMessage{
 			id: replyID, senderType: message.SenderTypeBOT, senderName: co.AssistantName, body: ans.Text,

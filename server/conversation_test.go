@@ -765,3 +765,22 @@ func TestPromptInjectionIsNotObeyed(t *testing.T) {
 		}
 	})
 }
+
+func TestAnswerThatCannotBeStoredGetsTheFallback(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		// A runaway model: its answer is longer than a message may be.
+		c := newChatEnv(t, d, server.Config{LLM: llmtest.Instant{Text: strings.Repeat("password ", 3000) + "[1]"}})
+		token, conv := c.start(t, nil)
+		sub := c.follow(t, token, conv, "")
+		c.send(t, token, conv, "How do I reset my password?", "").OK(t)
+		evs := until(t, sub, completed)
+		m := evs[len(evs)-1].Message
+		require.Equal(t, "FAILED", *m.Outcome)
+		require.Equal(t, assistant.Text("en", assistant.TextFailed), m.Body, "never silence")
+		st := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
+		require.Equal(t, "WAITING_HUMAN", st[len(st)-1].Conversation.Status)
+		cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv)
+		require.NoError(t, err)
+		require.Nil(t, cv.PendingMessageID)
+	})
+}
