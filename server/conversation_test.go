@@ -236,9 +236,17 @@ func TestBotDeclinesAndOffersAHuman(t *testing.T) {
 		require.Equal(t, "SYSTEM", note[len(note)-1].Message.SenderType)
 		require.Equal(t, assistant.Text("en", assistant.TextNoAgentOnline), note[len(note)-1].Message.Body,
 			"nobody is online: the visitor is told so")
+		// In the visitor's language.
+		tok2, conv3 := c.start(t, nil)
+		fsub := c.follow(t, tok2, conv3, "")
+		c.send(t, tok2, conv3, "Bonjour, quelle est la capitale de la Mongolie, s'il vous plaît ?", "").OK(t)
+		fr := until(t, fsub, completed)
+		require.Equal(t, "DECLINED", *fr[len(fr)-1].Message.Outcome)
+		require.Equal(t, assistant.Text("fr", assistant.TextDeclined), fr[len(fr)-1].Message.Body, "declined in French")
+
 		// Questions the bot could not answer are the company's knowledge gaps.
 		r := c.Do(c.a.AdminToken, `{ analytics { conversations handoffRate knowledgeGaps { question count } } }`, nil).OK(t)
-		require.EqualValues(t, 2, len(r.Get("analytics.knowledgeGaps").([]any)))
+		require.EqualValues(t, 3, len(r.Get("analytics.knowledgeGaps").([]any)))
 	})
 }
 
