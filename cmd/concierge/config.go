@@ -2,6 +2,8 @@ package main
 
 import (
 	"concierge/assistant"
+	"concierge/auth"
+	"concierge/chat"
 	"concierge/ingest"
 	"concierge/retrieval/backend"
 	"concierge/retrieval/embed"
@@ -27,6 +29,7 @@ type config struct {
 	Ingest      ingest.Config
 	LLM         assistant.ProviderConfig
 	LLMTimeout  time.Duration
+	Chat        chat.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -70,6 +73,16 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	}
 	c.LLM = llmConfig()
 	c.LLMTimeout, _ = time.ParseDuration(os.Getenv("LLM_TIMEOUT"))
+	var err error
+	if c.Chat.VisitorMessages, err = perMinute("MESSAGE_RATE_VISITOR", 30, 3); err != nil {
+		return c, nil, err
+	}
+	if c.Chat.CompanyMessages, err = perMinute("MESSAGE_RATE_COMPANY", 1200, 2); err != nil {
+		return c, nil, err
+	}
+	if c.Chat.Conversations, err = perMinute("CONVERSATION_RATE_IP", 10, 1); err != nil {
+		return c, nil, err
+	}
 	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
 	c.Ingest.JobTimeout, _ = time.ParseDuration(os.Getenv("INGEST_JOB_TIMEOUT"))
 	c.Ingest.RescueAfter, _ = time.ParseDuration(os.Getenv("INGEST_RESCUE_AFTER"))
@@ -112,4 +125,18 @@ func llmConfig() assistant.ProviderConfig {
 		c.APIKey, c.BaseURL = os.Getenv("LLM_API_KEY"), os.Getenv("LLM_BASE_URL")
 	}
 	return c
+}
+
+// perMinute reads a rate limit in events per minute from env (default def):
+// a bucket of rate/burstDiv events, refilled evenly over the minute.
+func perMinute(env string, def, burstDiv int) (*auth.Limiter, error) {
+	rate := def
+	if v := os.Getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s must be a positive number of events per minute, not %q", env, v)
+		}
+		rate = n
+	}
+	return auth.NewLimiter(max(1, rate/burstDiv), time.Minute/time.Duration(rate)), nil
 }

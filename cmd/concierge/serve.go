@@ -71,7 +71,7 @@ func open(ctx context.Context, c config) (*app, error) {
 		return nil, fmt.Errorf("LLM: %w", err)
 	}
 	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy,
-		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout}, rs)
+		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout, Chat: c.Chat}, rs)
 	if err != nil {
 		rs.Close()
 		d.Close()
