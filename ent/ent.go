@@ -4,10 +4,12 @@ package ent
 
 import (
 	"concierge/ent/apikey"
+	"concierge/ent/auditlog"
 	"concierge/ent/chunk"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
+	"concierge/ent/ratebucket"
 	"concierge/ent/refreshtoken"
 	"concierge/ent/resource"
 	"concierge/ent/superadmin"
@@ -83,10 +85,12 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:       apikey.ValidColumn,
+			auditlog.Table:     auditlog.ValidColumn,
 			chunk.Table:        chunk.ValidColumn,
 			company.Table:      company.ValidColumn,
 			conversation.Table: conversation.ValidColumn,
 			message.Table:      message.ValidColumn,
+			ratebucket.Table:   ratebucket.ValidColumn,
 			refreshtoken.Table: refreshtoken.ValidColumn,
 			resource.Table:     resource.ValidColumn,
 			superadmin.Table:   superadmin.ValidColumn,

@@ -4,11 +4,13 @@ package ent
 
 import (
 	"concierge/ent/apikey"
+	"concierge/ent/auditlog"
 	"concierge/ent/chunk"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/predicate"
+	"concierge/ent/ratebucket"
 	"concierge/ent/refreshtoken"
 	"concierge/ent/resource"
 	"concierge/ent/superadmin"
@@ -23,7 +25,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 10)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 12)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apikey.Table,
@@ -48,6 +50,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditlog.Table,
+			Columns: auditlog.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeUUID,
+				Column: auditlog.FieldID,
+			},
+		},
+		Type: "AuditLog",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditlog.FieldCompanyID:  {Type: field.TypeUUID, Column: auditlog.FieldCompanyID},
+			auditlog.FieldActorType:  {Type: field.TypeEnum, Column: auditlog.FieldActorType},
+			auditlog.FieldActorID:    {Type: field.TypeUUID, Column: auditlog.FieldActorID},
+			auditlog.FieldActorName:  {Type: field.TypeString, Column: auditlog.FieldActorName},
+			auditlog.FieldAction:     {Type: field.TypeString, Column: auditlog.FieldAction},
+			auditlog.FieldTargetType: {Type: field.TypeString, Column: auditlog.FieldTargetType},
+			auditlog.FieldTargetID:   {Type: field.TypeUUID, Column: auditlog.FieldTargetID},
+			auditlog.FieldSummary:    {Type: field.TypeString, Column: auditlog.FieldSummary},
+			auditlog.FieldIP:         {Type: field.TypeString, Column: auditlog.FieldIP},
+			auditlog.FieldCreatedAt:  {Type: field.TypeTime, Column: auditlog.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   chunk.Table,
 			Columns: chunk.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -67,7 +92,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			chunk.FieldTokenCount: {Type: field.TypeInt, Column: chunk.FieldTokenCount},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   company.Table,
 			Columns: company.Columns,
@@ -102,7 +127,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			company.FieldAwayMessage:      {Type: field.TypeString, Column: company.FieldAwayMessage},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   conversation.Table,
 			Columns: conversation.Columns,
@@ -131,7 +156,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldLanguage:           {Type: field.TypeString, Column: conversation.FieldLanguage},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   message.Table,
 			Columns: message.Columns,
@@ -157,7 +182,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 			message.FieldReplyToID:       {Type: field.TypeUUID, Column: message.FieldReplyToID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ratebucket.Table,
+			Columns: ratebucket.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: ratebucket.FieldID,
+			},
+		},
+		Type: "RateBucket",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ratebucket.FieldTokens:    {Type: field.TypeFloat64, Column: ratebucket.FieldTokens},
+			ratebucket.FieldUpdatedAt: {Type: field.TypeFloat64, Column: ratebucket.FieldUpdatedAt},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   refreshtoken.Table,
 			Columns: refreshtoken.Columns,
@@ -178,7 +218,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			refreshtoken.FieldCreatedAt:    {Type: field.TypeTime, Column: refreshtoken.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   resource.Table,
 			Columns: resource.Columns,
@@ -206,7 +246,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			resource.FieldProgress:         {Type: field.TypeFloat64, Column: resource.FieldProgress},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   superadmin.Table,
 			Columns: superadmin.Columns,
@@ -227,7 +267,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			superadmin.FieldCreatedAt:      {Type: field.TypeTime, Column: superadmin.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -252,7 +292,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldLastAssignedAt: {Type: field.TypeTime, Column: user.FieldLastAssignedAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   visitor.Table,
 			Columns: visitor.Columns,
@@ -575,6 +615,96 @@ func (f *APIKeyFilter) WhereHasCreatedByWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuditLogQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditLogQuery builder.
+func (_q *AuditLogQuery) Filter() *AuditLogFilter {
+	return &AuditLogFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditLogMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditLogMutation builder.
+func (m *AuditLogMutation) Filter() *AuditLogFilter {
+	return &AuditLogFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditLogFilter provides a generic filtering capability at runtime for AuditLogQuery.
+type AuditLogFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditLogFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql [16]byte predicate on the id field.
+func (f *AuditLogFilter) WhereID(p entql.ValueP) {
+	f.Where(p.Field(auditlog.FieldID))
+}
+
+// WhereCompanyID applies the entql [16]byte predicate on the company_id field.
+func (f *AuditLogFilter) WhereCompanyID(p entql.ValueP) {
+	f.Where(p.Field(auditlog.FieldCompanyID))
+}
+
+// WhereActorType applies the entql string predicate on the actor_type field.
+func (f *AuditLogFilter) WhereActorType(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldActorType))
+}
+
+// WhereActorID applies the entql [16]byte predicate on the actor_id field.
+func (f *AuditLogFilter) WhereActorID(p entql.ValueP) {
+	f.Where(p.Field(auditlog.FieldActorID))
+}
+
+// WhereActorName applies the entql string predicate on the actor_name field.
+func (f *AuditLogFilter) WhereActorName(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldActorName))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *AuditLogFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldAction))
+}
+
+// WhereTargetType applies the entql string predicate on the target_type field.
+func (f *AuditLogFilter) WhereTargetType(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldTargetType))
+}
+
+// WhereTargetID applies the entql [16]byte predicate on the target_id field.
+func (f *AuditLogFilter) WhereTargetID(p entql.ValueP) {
+	f.Where(p.Field(auditlog.FieldTargetID))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *AuditLogFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldSummary))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *AuditLogFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldIP))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AuditLogFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(auditlog.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ChunkQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -603,7 +733,7 @@ type ChunkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ChunkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -711,7 +841,7 @@ type CompanyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CompanyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -861,7 +991,7 @@ type ConversationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ConversationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1037,7 +1167,7 @@ type MessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1156,6 +1286,56 @@ func (f *MessageFilter) WhereHasSenderWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RateBucketQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RateBucketQuery builder.
+func (_q *RateBucketQuery) Filter() *RateBucketFilter {
+	return &RateBucketFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RateBucketMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RateBucketMutation builder.
+func (m *RateBucketMutation) Filter() *RateBucketFilter {
+	return &RateBucketFilter{config: m.config, predicateAdder: m}
+}
+
+// RateBucketFilter provides a generic filtering capability at runtime for RateBucketQuery.
+type RateBucketFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RateBucketFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *RateBucketFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(ratebucket.FieldID))
+}
+
+// WhereTokens applies the entql float64 predicate on the tokens field.
+func (f *RateBucketFilter) WhereTokens(p entql.Float64P) {
+	f.Where(p.Field(ratebucket.FieldTokens))
+}
+
+// WhereUpdatedAt applies the entql float64 predicate on the updated_at field.
+func (f *RateBucketFilter) WhereUpdatedAt(p entql.Float64P) {
+	f.Where(p.Field(ratebucket.FieldUpdatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RefreshTokenQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1184,7 +1364,7 @@ type RefreshTokenFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RefreshTokenFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1264,7 +1444,7 @@ type ResourceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ResourceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1407,7 +1587,7 @@ type SuperAdminFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SuperAdminFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1487,7 +1667,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1601,7 +1781,7 @@ type VisitorFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VisitorFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"concierge/ent/apikey"
+	"concierge/ent/auditlog"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
@@ -146,6 +147,140 @@ func newAPIKeyPaginateArgs(rv map[string]any) *apikeyPaginateArgs {
 	}
 	if v := rv[beforeField]; v != nil {
 		args.before = v.(*Cursor)
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditLogQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditLogQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditLogQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditlog.Columns))
+		selectedFields = []string{auditlog.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "companyID":
+			if _, ok := fieldSeen[auditlog.FieldCompanyID]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldCompanyID)
+				fieldSeen[auditlog.FieldCompanyID] = struct{}{}
+			}
+		case "actorType":
+			if _, ok := fieldSeen[auditlog.FieldActorType]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldActorType)
+				fieldSeen[auditlog.FieldActorType] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[auditlog.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldActorID)
+				fieldSeen[auditlog.FieldActorID] = struct{}{}
+			}
+		case "actorName":
+			if _, ok := fieldSeen[auditlog.FieldActorName]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldActorName)
+				fieldSeen[auditlog.FieldActorName] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditlog.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldAction)
+				fieldSeen[auditlog.FieldAction] = struct{}{}
+			}
+		case "targetType":
+			if _, ok := fieldSeen[auditlog.FieldTargetType]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldTargetType)
+				fieldSeen[auditlog.FieldTargetType] = struct{}{}
+			}
+		case "targetID":
+			if _, ok := fieldSeen[auditlog.FieldTargetID]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldTargetID)
+				fieldSeen[auditlog.FieldTargetID] = struct{}{}
+			}
+		case "summary":
+			if _, ok := fieldSeen[auditlog.FieldSummary]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldSummary)
+				fieldSeen[auditlog.FieldSummary] = struct{}{}
+			}
+		case "ip":
+			if _, ok := fieldSeen[auditlog.FieldIP]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldIP)
+				fieldSeen[auditlog.FieldIP] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[auditlog.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldCreatedAt)
+				fieldSeen[auditlog.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditlogPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditLogPaginateOption
+}
+
+func newAuditLogPaginateArgs(rv map[string]any) *auditlogPaginateArgs {
+	args := &auditlogPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditLogOrder{Field: &AuditLogOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditLogOrder(order))
+			}
+		case *AuditLogOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditLogOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AuditLogWhereInput); ok {
+		args.opts = append(args.opts, WithAuditLogFilter(v.Filter))
 	}
 	return args
 }

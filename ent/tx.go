@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
 	// Chunk is the client for interacting with the Chunk builders.
 	Chunk *ChunkClient
 	// Company is the client for interacting with the Company builders.
@@ -24,6 +26,8 @@ type Tx struct {
 	Conversation *ConversationClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// RateBucket is the client for interacting with the RateBucket builders.
+	RateBucket *RateBucketClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Resource is the client for interacting with the Resource builders.
@@ -166,10 +170,12 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
+	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.Chunk = NewChunkClient(tx.config)
 	tx.Company = NewCompanyClient(tx.config)
 	tx.Conversation = NewConversationClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.RateBucket = NewRateBucketClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Resource = NewResourceClient(tx.config)
 	tx.SuperAdmin = NewSuperAdminClient(tx.config)

@@ -135,6 +135,30 @@ func (f APIKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APIKeyMutation", m)
 }
 
+// The AuditLogQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditLogQueryRuleFunc func(context.Context, *ent.AuditLogQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditLogQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditLogQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditLogQuery", q)
+}
+
+// The AuditLogMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditLogMutationRuleFunc func(context.Context, *ent.AuditLogMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditLogMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditLogMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditLogMutation", m)
+}
+
 // The ChunkQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ChunkQueryRuleFunc func(context.Context, *ent.ChunkQuery) error
@@ -229,6 +253,30 @@ func (f MessageMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MessageMutation", m)
+}
+
+// The RateBucketQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RateBucketQueryRuleFunc func(context.Context, *ent.RateBucketQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RateBucketQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RateBucketQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RateBucketQuery", q)
+}
+
+// The RateBucketMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RateBucketMutationRuleFunc func(context.Context, *ent.RateBucketMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RateBucketMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RateBucketMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RateBucketMutation", m)
 }
 
 // The RefreshTokenQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -388,6 +436,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APIKeyQuery:
 		return q.Filter(), nil
+	case *ent.AuditLogQuery:
+		return q.Filter(), nil
 	case *ent.ChunkQuery:
 		return q.Filter(), nil
 	case *ent.CompanyQuery:
@@ -395,6 +445,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ConversationQuery:
 		return q.Filter(), nil
 	case *ent.MessageQuery:
+		return q.Filter(), nil
+	case *ent.RateBucketQuery:
 		return q.Filter(), nil
 	case *ent.RefreshTokenQuery:
 		return q.Filter(), nil
@@ -415,6 +467,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APIKeyMutation:
 		return m.Filter(), nil
+	case *ent.AuditLogMutation:
+		return m.Filter(), nil
 	case *ent.ChunkMutation:
 		return m.Filter(), nil
 	case *ent.CompanyMutation:
@@ -422,6 +476,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ConversationMutation:
 		return m.Filter(), nil
 	case *ent.MessageMutation:
+		return m.Filter(), nil
+	case *ent.RateBucketMutation:
 		return m.Filter(), nil
 	case *ent.RefreshTokenMutation:
 		return m.Filter(), nil

@@ -4,10 +4,12 @@ package runtime
 
 import (
 	"concierge/ent/apikey"
+	"concierge/ent/auditlog"
 	"concierge/ent/chunk"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
+	"concierge/ent/ratebucket"
 	"concierge/ent/refreshtoken"
 	"concierge/ent/resource"
 	"concierge/ent/schema"
@@ -71,6 +73,48 @@ func init() {
 	apikeyDescID := apikeyMixinFields0[0].Descriptor()
 	// apikey.DefaultID holds the default value on creation for the id field.
 	apikey.DefaultID = apikeyDescID.Default.(func() uuid.UUID)
+	auditlogMixin := schema.AuditLog{}.Mixin()
+	auditlog.Policy = privacy.NewPolicies(auditlogMixin[1], schema.AuditLog{})
+	auditlog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditlog.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditlogMixinFields0 := auditlogMixin[0].Fields()
+	_ = auditlogMixinFields0
+	auditlogFields := schema.AuditLog{}.Fields()
+	_ = auditlogFields
+	// auditlogDescActorName is the schema descriptor for actor_name field.
+	auditlogDescActorName := auditlogFields[3].Descriptor()
+	// auditlog.ActorNameValidator is a validator for the "actor_name" field. It is called by the builders before save.
+	auditlog.ActorNameValidator = auditlogDescActorName.Validators[0].(func(string) error)
+	// auditlogDescAction is the schema descriptor for action field.
+	auditlogDescAction := auditlogFields[4].Descriptor()
+	// auditlog.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditlog.ActionValidator = auditlogDescAction.Validators[0].(func(string) error)
+	// auditlogDescTargetType is the schema descriptor for target_type field.
+	auditlogDescTargetType := auditlogFields[5].Descriptor()
+	// auditlog.TargetTypeValidator is a validator for the "target_type" field. It is called by the builders before save.
+	auditlog.TargetTypeValidator = auditlogDescTargetType.Validators[0].(func(string) error)
+	// auditlogDescSummary is the schema descriptor for summary field.
+	auditlogDescSummary := auditlogFields[7].Descriptor()
+	// auditlog.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	auditlog.SummaryValidator = auditlogDescSummary.Validators[0].(func(string) error)
+	// auditlogDescIP is the schema descriptor for ip field.
+	auditlogDescIP := auditlogFields[8].Descriptor()
+	// auditlog.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	auditlog.IPValidator = auditlogDescIP.Validators[0].(func(string) error)
+	// auditlogDescCreatedAt is the schema descriptor for created_at field.
+	auditlogDescCreatedAt := auditlogFields[9].Descriptor()
+	// auditlog.DefaultCreatedAt holds the default value on creation for the created_at field.
+	auditlog.DefaultCreatedAt = auditlogDescCreatedAt.Default.(func() time.Time)
+	// auditlogDescID is the schema descriptor for id field.
+	auditlogDescID := auditlogMixinFields0[0].Descriptor()
+	// auditlog.DefaultID holds the default value on creation for the id field.
+	auditlog.DefaultID = auditlogDescID.Default.(func() uuid.UUID)
 	chunkMixin := schema.Chunk{}.Mixin()
 	chunk.Policy = privacy.NewPolicies(chunkMixin[1], chunkMixin[2], schema.Chunk{})
 	chunk.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -345,6 +389,21 @@ func init() {
 	messageDescID := messageMixinFields0[0].Descriptor()
 	// message.DefaultID holds the default value on creation for the id field.
 	message.DefaultID = messageDescID.Default.(func() uuid.UUID)
+	ratebucket.Policy = privacy.NewPolicies(schema.RateBucket{})
+	ratebucket.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ratebucket.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	ratebucketFields := schema.RateBucket{}.Fields()
+	_ = ratebucketFields
+	// ratebucketDescID is the schema descriptor for id field.
+	ratebucketDescID := ratebucketFields[0].Descriptor()
+	// ratebucket.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	ratebucket.IDValidator = ratebucketDescID.Validators[0].(func(string) error)
 	refreshtokenMixin := schema.RefreshToken{}.Mixin()
 	refreshtoken.Policy = privacy.NewPolicies(schema.RefreshToken{})
 	refreshtoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {

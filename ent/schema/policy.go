@@ -157,3 +157,25 @@ func (Chunk) Policy() ent.Policy {
 		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(knowledgeWrite), privacy.AlwaysDenyRule()},
 	}
 }
+
+// Policy of the AuditLog: super admins read everything; company admins
+// read their company's entries. Nobody writes through ent but the audit
+// package, with an explicit decision; nobody changes or deletes entries.
+func (AuditLog) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			rule.FilterTenant(),
+			rule.AllowQueryIf(rule.AdminOrSystem),
+			privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}
+
+// Policy of the RateBucket: only the rate limiter's SQL touches buckets.
+func (RateBucket) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
+	}
+}
