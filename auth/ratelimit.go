@@ -1,15 +1,21 @@
 package auth
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// Limiter is a keyed token-bucket limiter with bounded memory: entries idle
-// for longer than the refill of a full bucket are swept.
+// Limiter is a keyed token-bucket limiter. By default its buckets are in
+// this process, with bounded memory (entries idle for longer than the refill
+// of a full bucket are swept); Share puts them in a Store every replica
+// uses (ratelimit.SQL), so limits hold across replicas.
 type Limiter struct {
+	store Store
+
 	mu      sync.Mutex
 	every   rate.Limit
 	burst   int
@@ -28,9 +34,31 @@ func NewLimiter(burst int, interval time.Duration) *Limiter {
 	return &Limiter{every: rate.Every(interval), burst: burst, entries: map[string]*limEntry{}, maxKeys: 100_000, now: time.Now}
 }
 
+// Store keeps buckets shared by several processes.
+type Store interface {
+	Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error)
+	Reset(ctx context.Context, key string) error
+}
+
+// Share makes the limiter keep its buckets in s. Keys must then be unique
+// across the limiters sharing s (callers prefix them).
+func (l *Limiter) Share(s Store) { l.store = s }
+
 // Allow takes one token for key. When none is left it returns false and
-// how long until one is.
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
+// how long until one is. Should the shared store fail, the process's own
+// bucket decides (and the failure is logged).
+func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration) {
+	if l.store != nil {
+		ok, wait, err := l.store.Take(ctx, key, l.burst, time.Duration(float64(time.Second)/float64(l.every)))
+		if err == nil {
+			return ok, wait
+		}
+		slog.WarnContext(ctx, "rate limit store unavailable; limiting in this process", slog.Any("err", err))
+	}
+	return l.allowLocal(key)
+}
+
+func (l *Limiter) allowLocal(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -52,7 +80,12 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 }
 
 // Reset forgets key (after a successful login, for example).
-func (l *Limiter) Reset(key string) {
+func (l *Limiter) Reset(ctx context.Context, key string) {
+	if l.store != nil {
+		if err := l.store.Reset(ctx, key); err != nil {
+			slog.WarnContext(ctx, "rate limit store unavailable", slog.Any("err", err))
+		}
+	}
 	l.mu.Lock()
 	delete(l.entries, key)
 	l.mu.Unlock()

@@ -68,12 +68,18 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 
 var errBadCredentials = fault.Unauthenticated("invalid email or password")
 
-func (s *Service) limit(account, ip string) error {
-	if ok, wait := s.accounts.Allow("acct:" + account); !ok {
+// ShareLimits keeps the login limits in st, shared by every replica.
+func (s *Service) ShareLimits(st Store) {
+	s.accounts.Share(st)
+	s.ips.Share(st)
+}
+
+func (s *Service) limit(ctx context.Context, account, ip string) error {
+	if ok, wait := s.accounts.Allow(ctx, "login:acct:"+account); !ok {
 		return fault.RateLimited(wait)
 	}
 	if ip != "" {
-		if ok, wait := s.ips.Allow("ip:" + ip); !ok {
+		if ok, wait := s.ips.Allow(ctx, "login:ip:"+ip); !ok {
 			return fault.RateLimited(wait)
 		}
 	}
@@ -89,7 +95,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Sessi
 	if len(email) > 254 || len(password) > MaxPasswordLen {
 		return nil, errBadCredentials
 	}
-	if err := s.limit(email, ip); err != nil {
+	if err := s.limit(ctx, email, ip); err != nil {
 		return nil, err
 	}
 	u, err := s.client.User.Query().Where(user.Email(email)).WithCompany().Only(bypass(ctx))
@@ -103,7 +109,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (*Sessi
 	if !VerifyPassword(hash, password) {
 		return nil, errBadCredentials
 	}
-	s.accounts.Reset("acct:" + email)
+	s.accounts.Reset(ctx, "login:acct:"+email)
 	if !u.IsActive {
 		return nil, fault.Forbidden("this account is deactivated")
 	}
@@ -164,7 +170,7 @@ func (s *Service) SuperAdminLogin(ctx context.Context, username, password, ip st
 	if len(username) > 100 || len(password) > MaxPasswordLen {
 		return nil, fault.Unauthenticated("invalid username or password")
 	}
-	if err := s.limit("super:"+strings.ToLower(username), ip); err != nil {
+	if err := s.limit(ctx, "super:"+strings.ToLower(username), ip); err != nil {
 		return nil, err
 	}
 	a, err := s.client.SuperAdmin.Query().Where(superadmin.Username(username)).Only(bypass(ctx))
@@ -178,7 +184,7 @@ func (s *Service) SuperAdminLogin(ctx context.Context, username, password, ip st
 	if !VerifyPassword(hash, password) {
 		return nil, fault.Unauthenticated("invalid username or password")
 	}
-	s.accounts.Reset("acct:super:" + strings.ToLower(username))
+	s.accounts.Reset(ctx, "login:acct:super:"+strings.ToLower(username))
 	if !a.IsActive {
 		return nil, fault.Forbidden("this account is deactivated")
 	}

@@ -66,8 +66,10 @@ type Config struct {
 	// Presence is how long an agent stays online after its inbox
 	// subscription last refreshed it (default 90 s; refreshed every third).
 	Presence time.Duration
-	// Limits (defaults in New).
+	// Limits (defaults in New), kept in LimitStore when set (shared by
+	// every replica).
 	VisitorMessages, CompanyMessages, Conversations *auth.Limiter
+	LimitStore                                      auth.Store
 	Logger                                          *slog.Logger
 }
 
@@ -113,6 +115,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Conversations == nil {
 		// Per IP and widget key: 10 at once, then one every 6 s.
 		cfg.Conversations = auth.NewLimiter(10, 6*time.Second)
+	}
+	if cfg.LimitStore != nil {
+		for _, l := range []*auth.Limiter{cfg.VisitorMessages, cfg.CompanyMessages, cfg.Conversations} {
+			l.Share(cfg.LimitStore)
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -196,7 +203,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 	if !originAllowed(co.AllowedOrigins, in.Origin) {
 		return nil, fault.Forbidden("this site may not use the company's chat widget (origin not allowed)")
 	}
-	if ok, wait := s.cfg.Conversations.Allow(in.IP + "|" + co.ID.String()); !ok {
+	if ok, wait := s.cfg.Conversations.Allow(ctx, "conv:"+in.IP+"|"+co.ID.String()); !ok {
 		return nil, fault.RateLimited(wait)
 	}
 	name, err := optText("name", in.Name, 200)

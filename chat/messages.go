@@ -134,11 +134,11 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		return nil, fault.Invalid("conversationId", "this conversation is closed; start a new one")
 	}
 	if v.Kind == auth.KindVisitor {
-		if ok, wait := s.cfg.VisitorMessages.Allow(v.ID.String()); !ok {
+		if ok, wait := s.cfg.VisitorMessages.Allow(ctx, "msg:visitor:"+v.ID.String()); !ok {
 			return nil, fault.RateLimited(wait)
 		}
 	}
-	if ok, wait := s.cfg.CompanyMessages.Allow(conv.CompanyID.String()); !ok {
+	if ok, wait := s.cfg.CompanyMessages.Allow(ctx, "msg:company:"+conv.CompanyID.String()); !ok {
 		return nil, fault.RateLimited(wait)
 	}
 	m := newMessage{body: body, clientMsgID: cmid}

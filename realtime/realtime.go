@@ -22,7 +22,22 @@ var (
 	ErrLagged = errors.New("realtime: subscriber lagged behind and was dropped")
 	// ErrClosed reports that the broker or the subscription is closed.
 	ErrClosed = errors.New("realtime: closed")
+	// ErrGap reports that the broker itself may have missed events (the
+	// PostgreSQL listener lost its connection), so every subscription open at
+	// that time was ended. It is a kind of ErrLagged: errors.Is(ErrGap,
+	// ErrLagged) holds, so consumers that resubscribe and replay from the
+	// database on ErrLagged handle it without change.
+	ErrGap error = gapError{}
 )
+
+type gapError struct{}
+
+func (gapError) Error() string {
+	return "realtime: events may have been missed; resubscribe and replay"
+}
+
+// Is makes errors.Is(ErrGap, ErrLagged) true.
+func (gapError) Is(target error) bool { return target == ErrLagged }
 
 // Broker fans out events to subscribers of a topic.
 type Broker interface {
@@ -33,7 +48,8 @@ type Broker interface {
 	// events published after Subscribe returned, in publish order. The
 	// channel is closed when ctx is done, when Close is called on the
 	// subscription, when the broker closes, or when the subscriber fell too
-	// far behind (then Err reports ErrLagged).
+	// far behind (then Err reports ErrLagged, or ErrGap, which is also
+	// ErrLagged, when the broker may have missed events).
 	Subscribe(ctx context.Context, topic string) (*Subscription, error)
 	// Close closes the broker and every subscription. It is idempotent.
 	Close() error
@@ -85,8 +101,8 @@ func newSubscription(buffer int, detach func()) *Subscription {
 func (s *Subscription) C() <-chan []byte { return s.ch }
 
 // Err returns nil while the subscription is open, and afterwards why it ended:
-// ErrLagged, ErrClosed (Close on the subscription or the broker), or the
-// context's error.
+// ErrLagged, ErrGap (errors.Is(ErrGap, ErrLagged) holds), ErrClosed (Close on
+// the subscription or the broker), or the context's error.
 func (s *Subscription) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -119,19 +135,28 @@ func (s *Subscription) endLocked(err error) {
 	close(s.done)
 }
 
+// offer outcomes.
+const (
+	offerSkipped = iota // the subscription had already ended
+	offerSent
+	offerDropped // the buffer was full: the subscription ended with ErrLagged
+)
+
 // offer sends payload without blocking. A full buffer ends the subscription
 // with ErrLagged. Sends and close both happen under s.mu, so there is never a
 // send on a closed channel.
-func (s *Subscription) offer(payload []byte) {
+func (s *Subscription) offer(payload []byte) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return
+		return offerSkipped
 	}
 	select {
 	case s.ch <- payload:
+		return offerSent
 	default:
 		s.endLocked(ErrLagged)
+		return offerDropped
 	}
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"concierge/ingest"
 	"concierge/ingest/facebook"
 	"concierge/ingest/web"
+	"concierge/ratelimit"
 	"concierge/realtime"
 	"concierge/retrieval"
 	"concierge/secretbox"
@@ -41,6 +43,8 @@ type App struct {
 	Ingest *ingest.Service
 	// Chat runs conversations and the assistant's replies.
 	Chat *chat.Service
+	// Limits is the shared rate-limit store.
+	Limits *ratelimit.SQL
 }
 
 // NewApp wires the services over a migrated database. Files go under
@@ -55,8 +59,16 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, DB: d, Files: files, Broker: realtime.NewMemory(), Retrieval: rs}
+	a := &App{Config: cfg, DB: d, Files: files, Broker: cfg.Broker, Retrieval: rs}
+	if a.Broker == nil {
+		a.Broker = realtime.NewMemory()
+	}
 	a.Auth = auth.NewService(d.Client, signer)
+	// Rate limits live in the database: every replica counts against them.
+	if a.Limits, err = ratelimit.New(d.SQL, d.Dialect); err != nil {
+		return nil, err
+	}
+	a.Auth.ShareLimits(a.Limits)
 	a.Accounts = account.NewService(d.Client, a.Auth, files, a.Broker)
 	if rs != nil {
 		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
@@ -110,7 +122,7 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		}
 		ccfg.Assistant = bot
 	}
-	ccfg.Client, ccfg.Auth, ccfg.Broker = d.Client, a.Auth, a.Broker
+	ccfg.Client, ccfg.Auth, ccfg.Broker, ccfg.LimitStore = d.Client, a.Auth, a.Broker, a.Limits
 	if a.Chat, err = chat.New(ccfg); err != nil {
 		return nil, err
 	}
@@ -125,7 +137,24 @@ func (a *App) StartWorkers(ctx context.Context) error {
 
 // StartChat runs the sweep that answers visitor messages left unanswered
 // (a process died mid-reply) until Close or ctx ends.
-func (a *App) StartChat(ctx context.Context) { a.Chat.Run(ctx) }
+func (a *App) StartChat(ctx context.Context) {
+	a.Chat.Run(ctx)
+	go func() {
+		// Forget rate-limit buckets idle for an hour: they are full again.
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := a.Limits.Prune(ctx, time.Hour); err != nil && ctx.Err() == nil {
+					slog.Warn("pruning rate-limit buckets", slog.Any("err", err))
+				}
+			}
+		}
+	}()
+}
 
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler {

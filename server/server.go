@@ -33,6 +33,7 @@ import (
 	"concierge/filestore"
 	"concierge/graph"
 	"concierge/ingest"
+	"concierge/realtime"
 )
 
 // Config tunes the server.
@@ -57,6 +58,9 @@ type Config struct {
 	// Chat tunes conversations (limits, leases); NewApp fills in its
 	// database, auth, broker and assistant.
 	Chat chat.Config
+	// Broker fans out real-time events (nil: in this process). The App
+	// closes it.
+	Broker realtime.Broker
 }
 
 // Deps are what the server serves.

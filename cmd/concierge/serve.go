@@ -2,7 +2,9 @@ package main
 
 import (
 	"concierge/assistant"
+	"concierge/realtime"
 	"context"
+	"entgo.io/ent/dialect"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,9 +72,20 @@ func open(ctx context.Context, c config) (*app, error) {
 		d.Close()
 		return nil, fmt.Errorf("LLM: %w", err)
 	}
+	// Real-time events: in this process on SQLite; through PostgreSQL's
+	// LISTEN/NOTIFY on PostgreSQL, so every replica and worker sees them.
+	var broker realtime.Broker = realtime.NewMemory()
+	if d.Dialect == dialect.Postgres {
+		if broker, err = realtime.NewPostgres(c.DatabaseURL, realtime.PostgresOptions{DB: d.SQL}); err != nil {
+			rs.Close()
+			d.Close()
+			return nil, fmt.Errorf("real-time events: %w", err)
+		}
+	}
 	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy,
-		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout, Chat: c.Chat}, rs)
+		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout, Chat: c.Chat, Broker: broker}, rs)
 	if err != nil {
+		broker.Close()
 		rs.Close()
 		d.Close()
 		return nil, err
