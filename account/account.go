@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"concierge/audit"
 	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/apikey"
@@ -370,7 +372,26 @@ func (s *Service) UpdateCompany(ctx context.Context, id *uuid.UUID, in UpdateCom
 		s.files.RemoveLogo(cid, old.LogoURL)
 	}
 	s.publish(ctx, cid, Event{Kind: EventCompanyUpdated, CompanyID: cid})
+	s.audit(ctx, cid, "company.update", "company", cid, audit.Fields(
+		set(in.Name, "name"), set(in.Email, "email"), set(in.Phone, "phone"), set(in.Website, "website"),
+		set(in.BrandColor, "brandColor"), set(in.Greeting, "greeting"), set(in.Logo, "logo"),
+		set(in.Plan, "subscriptionPlan"), set(in.AllowedOrigins, "allowedOrigins"), set(in.RequireIdentity, "requireIdentity"),
+		set(in.AssistantName, "assistantName"), set(in.AssistantTone, "assistantTone"), set(in.AwayMessage, "awayMessage"),
+		set(in.AutoHandoff, "autoHandoff"), set(in.BusinessHours, "businessHours")))
 	return co, nil
+}
+
+// set returns name when v (a pointer or slice of an input) was given.
+func set[T any](v T, name string) string {
+	if reflect.ValueOf(&v).Elem().IsNil() {
+		return ""
+	}
+	return name
+}
+
+// audit records an admin action on a company's target.
+func (s *Service) audit(ctx context.Context, companyID uuid.UUID, action, targetType string, targetID uuid.UUID, summary string) {
+	audit.Record(ctx, s.client, audit.Entry{CompanyID: &companyID, Action: action, TargetType: targetType, TargetID: &targetID, Summary: summary})
 }
 
 // SetCompanyActive deactivates a company (its admin or a super admin) or
@@ -398,6 +419,11 @@ func (s *Service) SetCompanyActive(ctx context.Context, id *uuid.UUID, active bo
 		return nil, err
 	}
 	s.publish(ctx, cid, Event{Kind: EventCompanyUpdated, CompanyID: cid})
+	action := "company.deactivate"
+	if active {
+		action = "company.activate"
+	}
+	s.audit(ctx, cid, action, "company", cid, "")
 	return co, nil
 }
 
@@ -450,6 +476,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id uuid.UUID) error {
 		}
 	}
 	slog.InfoContext(ctx, "company deleted", slog.String("company", id.String()))
+	s.audit(ctx, id, "company.delete", "company", id, "with its users, knowledge, conversations and files")
 	return nil
 }
 

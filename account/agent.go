@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"concierge/audit"
 	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/apikey"
@@ -108,6 +109,7 @@ func (s *Service) CreateAgent(ctx context.Context, in AgentInput) (*ent.User, er
 		return nil, err
 	}
 	s.publish(ctx, u.CompanyID, Event{Kind: EventAgentCreated, CompanyID: u.CompanyID, AgentID: &u.ID})
+	s.audit(ctx, u.CompanyID, "agent.create", "user", u.ID, "role: "+string(u.Role))
 	return u, nil
 }
 
@@ -204,6 +206,8 @@ func (s *Service) UpdateAgent(ctx context.Context, id uuid.UUID, in AgentInput) 
 		return nil, err
 	}
 	s.publish(ctx, u.CompanyID, Event{Kind: EventAgentUpdated, CompanyID: u.CompanyID, AgentID: &u.ID})
+	s.audit(ctx, u.CompanyID, "agent.update", "user", u.ID, audit.Fields(set(in.Email, "email"), set(in.FullName, "fullName"),
+		set(in.Password, "password"), set(in.Role, "role"), set(in.IsActive, "isActive")))
 	return u, nil
 }
 
@@ -249,6 +253,7 @@ func (s *Service) RemoveAgent(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	s.publish(ctx, companyID, Event{Kind: EventAgentRemoved, CompanyID: companyID, AgentID: &id})
+	s.audit(ctx, companyID, "agent.remove", "user", id, "")
 	return nil
 }
 
@@ -283,6 +288,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, scopes []string
 	if err != nil {
 		return nil, "", err
 	}
+	s.audit(ctx, k.CompanyID, "apikey.create", "api_key", k.ID, "scopes: "+strings.Join(clean, ", "))
 	return k, key, nil
 }
 
@@ -298,7 +304,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, id uuid.UUID) (*ent.APIKey, 
 	if k.RevokedAt != nil {
 		return k, nil
 	}
-	return s.client.APIKey.UpdateOneID(id).SetRevokedAt(time.Now()).Save(ctx)
+	k, err = s.client.APIKey.UpdateOneID(id).SetRevokedAt(time.Now()).Save(ctx)
+	if err == nil {
+		s.audit(ctx, k.CompanyID, "apikey.revoke", "api_key", k.ID, "")
+	}
+	return k, err
 }
 
 // APIKeys lists the viewer's company's keys, newest first.

@@ -10,6 +10,7 @@
 package ingest
 
 import (
+	"concierge/audit"
 	"context"
 	"database/sql"
 	"errors"
@@ -79,6 +80,9 @@ type Config struct {
 	// InterruptedAfter how long such a resource must have been unchanged
 	// before it is failed (default JobTimeout + RescueAfter).
 	SweepInterval, InterruptedAfter time.Duration
+	// Limits keeps the per-plan quota of ingestion jobs (JobsPerHour),
+	// shared by every replica; nil: no quota.
+	Limits auth.Store
 	// PollInterval is how often workers look for jobs inserted by other
 	// processes (default 1s).
 	PollInterval time.Duration
@@ -213,6 +217,9 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client) error) err
 
 // create inserts a resource and its ingestion job in one transaction.
 func (s *Service) create(ctx context.Context, build func(tx *ent.Client) *ent.ResourceCreate) (*ent.Resource, error) {
+	if err := s.takeJob(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -229,6 +236,7 @@ func (s *Service) create(ctx context.Context, build func(tx *ent.Client) *ent.Re
 		return nil, err
 	}
 	s.publish(ctx, r, false)
+	s.audit(ctx, r, "resource.create", "type: "+string(r.Type))
 	// Reloaded on the pool: r is bound to the finished transaction, and
 	// its edges would not load.
 	return s.db.Client.Resource.Get(ctx, r.ID)
@@ -344,6 +352,8 @@ func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, title *strin
 		}
 	}
 	s.publish(ctx, r, false)
+	s.audit(ctx, r, "resource.update", audit.Fields(map[bool]string{true: "title"}[title != nil],
+		map[bool]string{true: "isActive"}[isActive != nil]))
 	return r, nil
 }
 
@@ -406,6 +416,7 @@ func (s *Service) DeleteResource(ctx context.Context, id uuid.UUID) error {
 	}
 	s.removeFile(r)
 	s.publish(ctx, r, true)
+	s.audit(ctx, r, "resource.delete", "")
 	return nil
 }
 
@@ -433,10 +444,17 @@ func (s *Service) ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Res
 	if _, err := tenant(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.takeJob(ctx); err != nil {
+		return nil, err
+	}
 	for range 40 {
 		r, dup, err := s.reprocess(ctx, id)
-		if err != nil || !dup {
-			return r, err
+		if err != nil {
+			return nil, err
+		}
+		if !dup {
+			s.audit(ctx, r, "resource.reprocess", "")
+			return r, nil
 		}
 		if r.Status != resource.StatusCOMPLETED && r.Status != resource.StatusFAILED {
 			return r, nil // waiting or running: that job stands

@@ -74,7 +74,7 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
 	}
 	icfg := cfg.Ingest
-	icfg.DB, icfg.Index, icfg.Broker, icfg.Files = d, rs, a.Broker, files
+	icfg.DB, icfg.Index, icfg.Broker, icfg.Files, icfg.Limits = d, rs, a.Broker, files, a.Limits
 	if icfg.Secrets == nil {
 		// ENCRYPTION_KEY, else a key generated once into the data directory.
 		key, err := secretbox.LoadOrCreateKey(os.Getenv(secretbox.EnvKey), dataDir)
