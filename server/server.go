@@ -109,6 +109,8 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Files != nil {
 		mux.Handle("GET /files/logos/{company}/{name}", deps.Files.LogoHandler())
 	}
+	mux.HandleFunc("GET /widget.js", widgetScript)
+	mux.HandleFunc("GET /widget/test", s.widgetTest)
 	mux.HandleFunc("GET /{$}", s.home)
 	return recoverer(m.instrument(cors(mux)))
 }

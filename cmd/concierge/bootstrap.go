@@ -88,6 +88,10 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 	if _, err := a.Accounts.CreateAgent(adminCtx, account.AgentInput{Email: &agentEmail, FullName: &name, Password: &agentPass, Role: &role}); err != nil {
 		return nil, fmt.Errorf("creating demo agent: %w", err)
 	}
+	// Some knowledge, so the widget has something to answer from at once.
+	if _, err := a.Ingest.AddText(adminCtx, "Acme help centre (demo)", demoKnowledge); err != nil {
+		return nil, fmt.Errorf("adding demo knowledge: %w", err)
+	}
 	lines := []string{
 		"",
 		"  Demo company: " + sess.Company.Name + "  (widget key " + sess.Company.WidgetKey + ")",
@@ -137,3 +141,19 @@ func demoCmd(ctx context.Context, args []string) error {
 	fmt.Println(strings.Join(lines, "\n"))
 	return nil
 }
+
+// demoKnowledge is the demo company's starting knowledge.
+const demoKnowledge = `Opening hours
+Our support team answers Monday to Friday, 9:00 to 18:00 (Paris time). Outside these hours the assistant answers from this help centre and a person replies the next working day.
+
+Shipping
+Orders leave our warehouse within two working days. Standard delivery in the European Union takes three to five working days and costs 4.90 euros; it is free for orders over 50 euros. Express delivery arrives the next working day when you order before 14:00.
+
+Returns and refunds
+You can return any item within 30 days of delivery, unused and in its original packaging. Start a return from Orders > Return an item; we email you a prepaid label. Refunds reach your card within five working days after we receive the parcel.
+
+Accounts and passwords
+To reset your password, open Settings > Security and choose Reset password; we email you a link that stays valid for 24 hours. You can change your email address in Settings > Profile.
+
+Payments
+We accept Visa, Mastercard, American Express and PayPal. Invoices are available under Orders > Invoices as PDF files.`

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -143,6 +144,8 @@ func serve(ctx context.Context, args []string) error {
 	return nil
 }
 
+var widgetKeyInBanner = regexp.MustCompile(`\(widget key (\S+)\)`)
+
 func printBanner(c config, addr net.Addr, creds []string) {
 	host := addr.String()
 	if tcp, ok := addr.(*net.TCPAddr); ok && (tcp.IP.IsUnspecified() || tcp.IP.IsLoopback()) {
@@ -158,6 +161,9 @@ func printBanner(c config, addr net.Addr, creds []string) {
 	fmt.Fprintf(&b, "\n  Health:   http://%s/healthz  http://%s/readyz  http://%s/metrics\n", host, host, host)
 	for _, l := range creds {
 		b.WriteString(l + "\n")
+		if m := widgetKeyInBanner.FindStringSubmatch(l); m != nil {
+			fmt.Fprintf(&b, "    try the widget: %s\n", server.WidgetTestURL("http://"+host, m[1]))
+		}
 	}
 	fmt.Fprintln(os.Stdout, b.String())
 }
