@@ -143,17 +143,20 @@ func demoCmd(ctx context.Context, args []string) error {
 }
 
 // demoKnowledge is the demo company's starting knowledge.
-const demoKnowledge = `Opening hours
+const demoKnowledge = `# Acme help centre
+
+## Opening hours
 Our support team answers Monday to Friday, 9:00 to 18:00 (Paris time). Outside these hours the assistant answers from this help centre and a person replies the next working day.
 
-Shipping
+## Shipping and delivery
 Orders leave our warehouse within two working days. Standard delivery in the European Union takes three to five working days and costs 4.90 euros; it is free for orders over 50 euros. Express delivery arrives the next working day when you order before 14:00.
 
-Returns and refunds
-You can return any item within 30 days of delivery, unused and in its original packaging. Start a return from Orders > Return an item; we email you a prepaid label. Refunds reach your card within five working days after we receive the parcel.
+## Returns and refunds
+You can return any item within 30 days of delivery, unused and in its original packaging. Start a return from Orders > Return an item; we email you a prepaid label. Refunds take up to five working days to reach your card after we receive the parcel.
 
-Accounts and passwords
+## Passwords and accounts
 To reset your password, open Settings > Security and choose Reset password; we email you a link that stays valid for 24 hours. You can change your email address in Settings > Profile.
 
-Payments
-We accept Visa, Mastercard, American Express and PayPal. Invoices are available under Orders > Invoices as PDF files.`
+## Payments and invoices
+We accept Visa, Mastercard, American Express and PayPal. Invoices are available under Orders > Invoices as PDF files.
+`
