@@ -64,14 +64,7 @@ func startChild(t *testing.T, mode, dbURL, dir string) (*exec.Cmd, string) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 60*time.Second, 50*time.Millisecond, "child serve did not come up")
+	waitReady(t, base, 60*time.Second)
 	return cmd, base
 }
 

@@ -67,14 +67,7 @@ func TestServeFirstStart(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, []string{"serve", "--data", dir, "--addr", addr}) }()
 		base := "http://" + addr
-		require.Eventually(t, func() bool {
-			res, err := http.Get(base + "/readyz")
-			if err != nil {
-				return false
-			}
-			res.Body.Close()
-			return res.StatusCode == http.StatusOK
-		}, 20*time.Second, 50*time.Millisecond)
+		waitReady(t, base, 20*time.Second)
 		t.Setenv("TEST_BASE", base)
 		return func() {
 			cancel()
@@ -127,4 +120,17 @@ func TestServeFirstStart(t *testing.T) {
 	n, err := d.Client.Company.Query().Count(privacy.DecisionContext(context.Background(), privacy.Allow))
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "second start must not create another demo company")
+}
+
+// waitReady waits until the server at base answers /readyz.
+func waitReady(t *testing.T, base string, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, within, 50*time.Millisecond, "the server at %s did not become ready", base)
 }

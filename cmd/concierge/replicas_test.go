@@ -55,14 +55,7 @@ func startProc(t *testing.T, dbURL string, args ...string) (*exec.Cmd, string) {
 		return cmd, ""
 	}
 	base := "http://" + addr
-	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 90*time.Second, 50*time.Millisecond, "serve did not come up")
+	waitReady(t, base, 90*time.Second)
 	return cmd, base
 }
 
