@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/ent/schema/schematype"
+	"concierge/observe"
 	"concierge/retrieval"
 )
 
@@ -249,7 +250,8 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	}
 	ans.Provider = a.cfg.Provider.Name()
 
-	gen, raw, err := a.generate(ctx, p, len(passages), onDelta)
+	call := observe.StartLLM(ans.Provider)
+	gen, raw, err := a.generate(ctx, p, len(passages), call.Stream(onDelta))
 	ans.PromptTokens, ans.OutputTokens = gen.PromptTokens, gen.OutputTokens
 	if ans.PromptTokens == 0 {
 		n := len(p.System)
@@ -261,6 +263,7 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	if ans.OutputTokens == 0 {
 		ans.OutputTokens = estimateTokens(raw)
 	}
+	call.End(ctx, err, ans.PromptTokens, ans.OutputTokens)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Answer{}, ctx.Err()

@@ -85,6 +85,17 @@ func preview(body string) string {
 
 const previewBytes = 200
 
+// botAnswers reports whether the assistant answers visitors in a
+// conversation of status st: with the bot, and while waiting for a human
+// (then only what it can answer from the knowledge; the team answers the
+// rest). Once a human has the conversation, the bot is silent.
+func botAnswers(st conversation.Status) bool {
+	return st == conversation.StatusBOT || st == conversation.StatusWAITING_HUMAN
+}
+
+// botStatuses are the statuses of botAnswers, for queries.
+var botStatuses = []conversation.Status{conversation.StatusBOT, conversation.StatusWAITING_HUMAN}
+
 // cleanBody checks a message's text.
 func cleanBody(body string) (string, error) {
 	if !utf8.ValidString(body) {
@@ -172,7 +183,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		var err error
 		msg, conv, err = s.appendMessage(sys, tx, convID, m, func(u *ent.ConversationUpdateOne) {
 			switch {
-			case m.senderType == message.SenderTypeVISITOR && conv.Status == conversation.StatusBOT:
+			case m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status):
 				u.SetPendingMessageID(id)
 				if conv.Language == "" {
 					u.SetLanguage(detectLanguage(body))
@@ -202,7 +213,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)})
 		s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, convID, uuid.Nil)
 	}
-	if m.senderType == message.SenderTypeVISITOR && conv.Status == conversation.StatusBOT {
+	if m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status) {
 		s.kick(conv.CompanyID, convID)
 	}
 	return msg, nil

@@ -16,6 +16,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
+	"concierge/observe"
 )
 
 // The assistant's replies. A visitor message in a BOT conversation becomes
@@ -70,7 +71,7 @@ func (s *Service) answer(ctx context.Context, companyID, convID uuid.UUID) {
 func (s *Service) claim(sys context.Context, convID uuid.UUID) (bool, error) {
 	now := s.now()
 	n, err := s.client.Conversation.Update().
-		Where(conversation.ID(convID), conversation.StatusEQ(conversation.StatusBOT),
+		Where(conversation.ID(convID), conversation.StatusIn(botStatuses...),
 			conversation.PendingMessageIDNotNil(),
 			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now))).
 		SetReplyLeaseUntil(now.Add(s.cfg.LeaseTTL)).Save(sys)
@@ -89,7 +90,7 @@ func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) (uuid.UUID, e
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if conv.PendingMessageID == nil || conv.Status != conversation.StatusBOT {
+	if conv.PendingMessageID == nil || !botAnswers(conv.Status) {
 		s.release(sys, convID)
 		return uuid.Nil, nil
 	}
@@ -135,7 +136,7 @@ func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uui
 			defer sub.Close()
 			for p := range sub.C() {
 				var e Event
-				if json.Unmarshal(p, &e) == nil && e.Kind == StatusChanged && e.Status != string(conversation.StatusBOT) {
+				if json.Unmarshal(p, &e) == nil && e.Kind == StatusChanged && !botAnswers(conversation.Status(e.Status)) {
 					cancel()
 					return
 				}
@@ -178,9 +179,18 @@ func (s *Service) fallback(sys context.Context, convID, pending uuid.UUID) error
 // still with the bot, and hands off what it could not answer.
 func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Company, pending, replyID uuid.UUID, ans assistant.Answer) error {
 	convID := conv.ID
+	if conv.Status == conversation.StatusWAITING_HUMAN && ans.Outcome != assistant.OutcomeAnswered {
+		// The team is coming: what the bot cannot answer waits for them.
+		if err := s.client.Conversation.Update().
+			Where(conversation.ID(convID), conversation.PendingMessageID(pending)).
+			ClearPendingMessageID().Exec(sys); err != nil {
+			return err
+		}
+		return s.client.Conversation.UpdateOneID(convID).ClearReplyLeaseUntil().Exec(sys)
+	}
 	outcome := message.Outcome(ans.Outcome)
 	conf := ans.Confidence
-	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff
+	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff && conv.Status == conversation.StatusBOT
 	var msg *ent.Message
 	err := withTx(sys, s.client, func(tx *ent.Tx) error {
 		var err error
@@ -193,7 +203,7 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 				u.SetLanguage(ans.Language)
 			}
 		}, func(u *ent.ConversationUpdateOne) {
-			u.Where(conversation.StatusEQ(conversation.StatusBOT))
+			u.Where(conversation.StatusIn(botStatuses...))
 		})
 		if err != nil {
 			return err
@@ -211,10 +221,12 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	}
 	s.publish(sys, conv.CompanyID, Event{Kind: MessageCompleted, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
 	s.inbox(sys, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
+	observe.AssistantReply(string(ans.Outcome))
 	if handoff {
 		if _, err := s.handOff(sys, conv); err != nil {
 			return err
 		}
+		observe.Handoff(observe.HandoffAssistant)
 	}
 	return nil
 }
@@ -250,7 +262,7 @@ func (s *Service) Sweep(ctx context.Context) {
 	// Every company's conversations: the sweep is platform work.
 	all := privacy.DecisionContext(ctx, privacy.Allow)
 	due, err := s.client.Conversation.Query().
-		Where(conversation.StatusEQ(conversation.StatusBOT), conversation.PendingMessageIDNotNil(),
+		Where(conversation.StatusIn(botStatuses...), conversation.PendingMessageIDNotNil(),
 			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now)),
 			conversation.LastMessageAtLT(now.Add(-5*time.Second))).
 		Limit(100).All(all)

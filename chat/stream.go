@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -12,6 +13,7 @@ import (
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/fault"
+	"concierge/observe"
 	"concierge/realtime"
 )
 
@@ -28,6 +30,10 @@ type Update struct {
 
 // replayPage is how many stored messages are loaded at once.
 const replayPage = 200
+
+// gapPatience is how long a subscriber waits for the database to come back
+// after a gap before it ends (the client then resubscribes with after).
+const gapPatience = time.Minute
 
 // Events streams a conversation: first its stored messages after the
 // message after (all when nil), as MESSAGE_CREATED, then live events.
@@ -105,12 +111,24 @@ func (s *Service) Events(ctx context.Context, convID uuid.UUID, after *uuid.UUID
 				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
 					return
 				}
-				// Too slow for the broker: follow again and catch up.
+				// Too slow for the broker, or the broker lost events: follow
+				// again and catch up from the database.
+				gapAt := time.Now()
+				observe.SubscriberResynced(observe.StreamConversation)
 				if sub, err = s.broker.Subscribe(ctx, topic); err != nil {
 					return
 				}
-				if !catchUp(0) {
-					return
+				// The database may be coming back (the broker lost its
+				// connection too): keep trying to catch up for a while.
+				for wait := 100 * time.Millisecond; !catchUp(0); wait = min(2*wait, 2*time.Second) {
+					if ctx.Err() != nil || wait >= 2*time.Second && time.Since(gapAt) > gapPatience {
+						return
+					}
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(wait):
+					}
 				}
 				continue
 			}
@@ -189,6 +207,7 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
 					return
 				}
+				observe.SubscriberResynced(observe.StreamInbox)
 				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID)); err != nil {
 					return
 				}

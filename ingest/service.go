@@ -33,6 +33,7 @@ import (
 	"concierge/fault"
 	"concierge/filestore"
 	"concierge/ingest/chunk"
+	"concierge/observe"
 	"concierge/realtime"
 	"concierge/retrieval"
 	"concierge/secretbox"
@@ -165,7 +166,10 @@ func New(cfg Config) (*Service, error) {
 }
 
 // Start runs the workers in this process until Stop or ctx ends.
-func (s *Service) Start(ctx context.Context) error { return s.river.Start(ctx) }
+func (s *Service) Start(ctx context.Context) error {
+	observe.WatchRiver(ctx, s.river) // job metrics, until Stop
+	return s.river.Start(ctx)
+}
 
 // Stop lets running jobs finish for up to grace, then cancels them (they
 // are retried later). It is safe to call without Start.

@@ -8,6 +8,10 @@ import (
 
 // Stats counts what a broker did since it was created.
 type Stats struct {
+	// Published counts the events this process fanned out to its
+	// subscribers: Memory's Publish calls; the PostgreSQL broker's
+	// well-formed notifications, published by any replica.
+	Published uint64
 	// Delivered counts events handed to a subscriber (one per event and
 	// subscriber).
 	Delivered uint64
@@ -30,6 +34,7 @@ type Stats struct {
 type hub struct {
 	buffer int
 
+	published atomic.Uint64
 	delivered atomic.Uint64
 	dropped   atomic.Uint64
 
@@ -80,6 +85,7 @@ func (h *hub) deliver(topic string, payload []byte, clone bool) error {
 		h.mu.Unlock()
 		return ErrClosed
 	}
+	h.published.Add(1)
 	set := h.topics[topic]
 	if len(set) == 0 {
 		h.mu.Unlock()
@@ -153,7 +159,7 @@ func (h *hub) isClosed() bool {
 
 // stats returns the hub's counters; brokers add their own.
 func (h *hub) stats() Stats {
-	return Stats{Delivered: h.delivered.Load(), Dropped: h.dropped.Load()}
+	return Stats{Published: h.published.Load(), Delivered: h.delivered.Load(), Dropped: h.dropped.Load()}
 }
 
 // endEach ends subscriptions taken out of the hub. It runs without h.mu: a

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/google/uuid"
 
 	"concierge/auth"
+	"concierge/observe"
 )
 
 // DefaultThreshold is the score under which a hit is not relevant enough
@@ -243,7 +245,7 @@ func (s *Service) ResetCompany(ctx context.Context) error {
 // viewer's company for text, best first, never from excluded resources.
 // A company without an index has no hits. Use Relevant to keep the hits
 // good enough to answer from.
-func (s *Service) Search(ctx context.Context, text string, k int, exclude []uuid.UUID) ([]Hit, error) {
+func (s *Service) Search(ctx context.Context, text string, k int, exclude []uuid.UUID) (_ []Hit, err error) {
 	company, err := tenant(ctx)
 	if err != nil {
 		return nil, err
@@ -254,6 +256,7 @@ func (s *Service) Search(ctx context.Context, text string, k int, exclude []uuid
 	if strings.IndexFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0 {
 		return nil, ErrEmptyQuery
 	}
+	defer func(start time.Time) { observe.RetrievalSearch(start, err) }(time.Now())
 	_, ok, err := s.info(ctx, company)
 	if err != nil || !ok {
 		return nil, err

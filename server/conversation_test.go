@@ -792,3 +792,28 @@ func TestAnswerThatCannotBeStoredGetsTheFallback(t *testing.T) {
 		require.Nil(t, cv.PendingMessageID)
 	})
 }
+
+// While a visitor waits for the team, the assistant still answers what the
+// knowledge covers, and leaves the rest to the team (no repeated decline).
+func TestBotHelpsWhileWaitingForAHuman(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{})
+		token, conv := c.start(t, nil)
+		sub := c.follow(t, token, conv, "")
+		c.Do(token, `mutation($c: ID!) { requestHuman(conversationId: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		c.send(t, token, conv, "What is the capital of Mongolia?", "").OK(t)
+		c.send(t, token, conv, "Where do orders ship from?", "").OK(t)
+		evs := until(t, sub, completed)
+		m := evs[len(evs)-1].Message
+		require.Equal(t, "ANSWERED", *m.Outcome)
+		require.Contains(t, m.Body, "Lyon")
+		require.Equal(t, "WAITING_HUMAN", evs[len(evs)-1].Conversation.Status)
+		require.Eventually(t, func() bool {
+			cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv)
+			return err == nil && cv.PendingMessageID == nil && cv.ReplyLeaseUntil == nil
+		}, 10*time.Second, 20*time.Millisecond)
+		bots, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).All(apitest.Bypass())
+		require.NoError(t, err)
+		require.Len(t, bots, 1, "the unanswerable question waits for the team, silently")
+	})
+}

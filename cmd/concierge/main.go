@@ -9,6 +9,7 @@ package main
 
 import (
 	"concierge/ingest/pdf"
+	"concierge/observe"
 	"context"
 	"errors"
 	"flag"
@@ -83,5 +84,5 @@ func setupLogger(c config) {
 	if c.production() {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(h))
+	slog.SetDefault(slog.New(observe.NewLogHandler(h)))
 }

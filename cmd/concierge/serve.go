@@ -2,6 +2,7 @@ package main
 
 import (
 	"concierge/assistant"
+	"concierge/observe"
 	"concierge/realtime"
 	"context"
 	"entgo.io/ent/dialect"
@@ -83,6 +84,7 @@ func open(ctx context.Context, c config) (*app, error) {
 			return nil, fmt.Errorf("real-time events: %w", err)
 		}
 	}
+	observe.WatchBroker(broker)
 	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy,
 		Ingest: icfg, LLM: llm, LLMTimeout: c.LLMTimeout, Chat: c.Chat, Broker: broker}, rs)
 	if err != nil {
