@@ -10,12 +10,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
+
 	"concierge/account"
 	"concierge/assistant"
 	"concierge/auth"
 	"concierge/chat"
 	"concierge/db"
+	"concierge/ent"
+	"concierge/ent/company"
 	"concierge/ent/resource"
+	"concierge/fault"
 	"concierge/filestore"
 	"concierge/graph"
 	"concierge/ingest"
@@ -159,7 +164,23 @@ func (a *App) StartChat(ctx context.Context) {
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler {
 	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker, Ingest: a.Ingest, Chat: a.Chat})
-	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready})
+	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready, CompanyOrigins: a.companyOrigins})
+}
+
+// companyOrigins returns the origins the company's widget may run on
+// (none: any), read as the system viewer of that company.
+func (a *App) companyOrigins(ctx context.Context, companyID uuid.UUID) ([]string, error) {
+	co, err := a.DB.Client.Company.Query().
+		Where(company.ID(companyID)).
+		Select(company.FieldAllowedOrigins).
+		Only(auth.SystemContext(ctx, companyID))
+	if err != nil {
+		if ent.IsNotFound(err) {
+			return nil, fault.Unauthenticated("the credential's company no longer exists")
+		}
+		return nil, err
+	}
+	return co.AllowedOrigins, nil
 }
 
 // ready reports whether the database and the knowledge index answer.

@@ -4,9 +4,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +23,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/coder/websocket"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,6 +36,7 @@ import (
 	"concierge/filestore"
 	"concierge/graph"
 	"concierge/ingest"
+	"concierge/observe"
 	"concierge/realtime"
 )
 
@@ -46,8 +50,18 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes bounds multipart requests (default 60 MiB).
 	MaxUploadBytes int64
-	// ComplexityLimit bounds query complexity (default 1000).
+	// ComplexityLimit bounds query complexity, lists priced by their page
+	// size (default DefaultComplexityLimit; see limits.go).
 	ComplexityLimit int
+	// Operation shape limits (defaults in limits.go): field nesting depth,
+	// aliases, directives and selections (fragments expanded) per
+	// operation, and parser tokens per document (negative: no limit).
+	MaxDepth, MaxAliases, MaxDirectives, MaxSelections, MaxTokens int
+	// WebSocket limits (defaults in limits.go): bytes per incoming message
+	// (negative: no limit), connections per client IP, active
+	// subscriptions per connection and per company.
+	WSReadLimit                                            int64
+	WSMaxConnsPerIP, WSMaxSubsPerConn, WSMaxSubsPerCompany int
 	// Ingest tunes the ingestion jobs (workers, timeouts, attempts,
 	// extractors); NewApp fills in its database, index, broker and files.
 	Ingest ingest.Config
@@ -72,6 +86,10 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Registry collects metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// CompanyOrigins returns the origins a company's widget may run on
+	// (none: any); visitor credentials are refused from other origins.
+	// Nil skips the check.
+	CompanyOrigins func(ctx context.Context, companyID uuid.UUID) ([]string, error)
 }
 
 // New returns the HTTP handler of the whole service.
@@ -83,15 +101,17 @@ func New(cfg Config, deps Deps) http.Handler {
 		cfg.MaxUploadBytes = 60 << 20
 	}
 	if cfg.ComplexityLimit == 0 {
-		cfg.ComplexityLimit = 1000
+		cfg.ComplexityLimit = DefaultComplexityLimit
 	}
+	applyLimitDefaults(&cfg)
 	reg := deps.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	observe.Register(reg)
 	m := newMetrics(reg)
-	s := &srv{cfg: cfg, deps: deps}
+	s := &srv{cfg: cfg, deps: deps, ws: newWSLimits(cfg), origins: newOriginCache(deps.CompanyOrigins)}
 
 	mux := http.NewServeMux()
 	gql := s.graphqlHandler()
@@ -112,23 +132,28 @@ func New(cfg Config, deps Deps) http.Handler {
 	mux.HandleFunc("GET /widget.js", widgetScript)
 	mux.HandleFunc("GET /widget/test", s.widgetTest)
 	mux.HandleFunc("GET /{$}", s.home)
-	return recoverer(m.instrument(cors(mux)))
+	return observe.RequestID(recoverer(m.instrument(cors(securityHeaders(!cfg.Production, mux)))))
 }
 
 type srv struct {
-	cfg  Config
-	deps Deps
+	cfg     Config
+	deps    Deps
+	ws      *wsLimits
+	origins *originCache
 }
 
 func (s *srv) graphqlHandler() http.Handler {
 	h := handler.New(s.deps.Schema)
+	wsReadLimit := s.cfg.WSReadLimit
 	h.AddTransport(transport.Websocket{
+		PayloadReadLimit: &wsReadLimit,
 		// Credentials travel in connection_init, never in cookies, so any
 		// origin may connect (the widget runs on customers' sites).
 		Implementation: transport.CoderWebsocketImplementation{
 			AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true},
 		},
-		InitFunc:              s.wsInit,
+		InitFunc:              observe.WebSocketInit(s.wsInit),
+		CloseFunc:             observe.WebSocketClose(nil),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 20 * time.Second,
 		PingPongInterval:      20 * time.Second,
@@ -138,20 +163,58 @@ func (s *srv) graphqlHandler() http.Handler {
 	h.AddTransport(transport.POST{})
 	h.AddTransport(transport.MultipartForm{MaxUploadSize: s.cfg.MaxUploadBytes + 2<<20, MaxMemory: 8 << 20}) // the stricter limit is limitedBody's
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	h.Use(observe.GraphQL{})
 	if !s.cfg.Production {
 		h.Use(extension.Introspection{})
 	}
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	h.Use(extension.FixedComplexityLimit(s.cfg.ComplexityLimit))
+	// After APQ, which fills in the query: limits apply before parsing
+	// and validation.
+	h.Use(newQueryLimits(s.cfg))
+	h.Use(&complexityLimit{limit: s.cfg.ComplexityLimit})
+	h.Use(subscriptionLimits{s.ws})
+	if s.cfg.MaxTokens > 0 {
+		h.SetParserTokenLimit(s.cfg.MaxTokens)
+	}
+	h.SetDisableSuggestion(s.cfg.Production)
 	h.SetErrorPresenter(graph.ErrorPresenter)
 	h.SetRecoverFunc(graph.Recover)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebSocket(r) {
+			release, ok := s.ws.acquireConn(auth.ClientIP(r.Context()))
+			if !ok {
+				writeGraphQLError(w, http.StatusTooManyRequests, &fault.Error{Code: fault.CodeRateLimited,
+					Message: "too many WebSocket connections from this address"})
+				return
+			}
+			defer release()
+			h.ServeHTTP(w, r)
+			return
+		}
 		if r.Method != http.MethodPost {
 			h.ServeHTTP(w, r)
 			return
 		}
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			// Like uploads: refused up front when the length says so,
+			// else once past the limit, with a GraphQL-shaped 413.
+			tooLarge := &fault.Error{Code: fault.CodeBadUserInput, Field: "body",
+				Message: fmt.Sprintf("the request body is larger than %d bytes", s.cfg.MaxBodyBytes)}
+			if r.ContentLength > s.cfg.MaxBodyBytes {
+				writeGraphQLError(w, http.StatusRequestEntityTooLarge, tooLarge)
+				return
+			}
+			// gqlgen reads the whole body anyway: read it here, bounded.
+			data, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1))
+			if err != nil {
+				writeGraphQLError(w, http.StatusBadRequest, fault.Invalid("body", "cannot read the request body"))
+				return
+			}
+			if int64(len(data)) > s.cfg.MaxBodyBytes {
+				writeGraphQLError(w, http.StatusRequestEntityTooLarge, tooLarge)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(data))
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -179,6 +242,11 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
+		// A body of exactly the limit ends here; one more byte is over.
+		var one [1]byte
+		if n, err := b.ReadCloser.Read(one[:]); n == 0 && err == io.EOF {
+			return 0, io.EOF
+		}
 		b.exceeded = true
 		return 0, errors.New("upload too large")
 	}
@@ -227,12 +295,20 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 // cannot send headers on upgrade) and re-checks the credential every 30
 // seconds, closing the connection once it stops being valid.
 func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
 	bearer := bearerToken(p.Authorization())
 	if bearer == "" {
 		return auth.NewContext(ctx, &auth.Viewer{}), nil, nil
 	}
 	v, err := s.deps.Auth.Authenticate(ctx, bearer)
 	if err != nil {
+		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+	}
+	if err := s.checkVisitorOrigin(ctx, v, auth.Origin(ctx)); err != nil {
+		if _, ok := fault.As(err); !ok {
+			slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
+			return transport.WithWebsocketCloseCode(ctx, 1011), nil, errors.New("cannot check credentials now")
+		}
 		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
 	}
 	ctx, cancel := context.WithCancel(auth.NewContext(ctx, v))
@@ -287,6 +363,16 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 					return
 				}
 				writeGraphQLError(w, http.StatusUnauthorized, fe)
+				return
+			}
+			if err := s.checkVisitorOrigin(ctx, v, r.Header.Get("Origin")); err != nil {
+				fe, ok := fault.As(err)
+				if !ok {
+					slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
+					writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable, Message: "cannot check credentials now"})
+					return
+				}
+				writeGraphQLError(w, http.StatusForbidden, fe)
 				return
 			}
 		}
@@ -350,8 +436,9 @@ func cors(next http.Handler) http.Handler {
 		if r.Header.Get("Origin") != "" {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", "*")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Apollo-Require-Preflight")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Apollo-Require-Preflight, X-Request-Id")
 			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
 			h.Set("Access-Control-Max-Age", "600")
 			if r.Method == http.MethodOptions {
 				w.WriteHeader(http.StatusNoContent)

@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"concierge/auth"
+	"concierge/fault"
+)
+
+// Content security policies. Pages are served from this origin with at
+// most an inline stylesheet; GraphiQL (development only) loads its scripts
+// and styles from jsDelivr and runs an inline bootstrap script.
+const (
+	pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	graphiqlCSP = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
+		"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; " +
+		"font-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
+		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+// securityHeaders sets the response headers of each kind of route:
+//   - /graphql API responses: nosniff and no-store (they carry tenant data);
+//   - /widget.js and /widget/test: nothing more (the widget runs inside
+//     customers' pages; the test page embeds it);
+//   - everything else (home, dashboard, GraphiQL, files): a strict CSP,
+//     no framing, nosniff and a conservative referrer policy. GraphiQL
+//     (graphiql: development) gets a CSP that lets it load from its CDN.
+func securityHeaders(graphiql bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		switch p := r.URL.Path; {
+		case p == "/widget.js" || p == "/widget/test":
+		case p == "/graphql":
+			if graphiql && isGraphiQLRequest(r) {
+				setPageHeaders(h, graphiqlCSP)
+				break
+			}
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "no-store")
+		default:
+			setPageHeaders(h, pageCSP)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func setPageHeaders(h http.Header, csp string) {
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+}
+
+// isGraphiQLRequest is withGraphiQL's test: a browser asking /graphql for
+// HTML.
+func isGraphiQLRequest(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// checkVisitorOrigin refuses a visitor credential used from an origin the
+// visitor's company does not list. Only browsers send Origin, and they
+// always do on cross-origin requests and WebSocket handshakes; a request
+// without one is a non-browser client, which could forge any Origin, so
+// it is not refused.
+func (s *srv) checkVisitorOrigin(ctx context.Context, v *auth.Viewer, origin string) error {
+	if v == nil || v.Kind != auth.KindVisitor || origin == "" || s.origins == nil {
+		return nil
+	}
+	allowed, err := s.origins.get(ctx, v.CompanyID)
+	if err != nil {
+		return err
+	}
+	if !originAllowed(allowed, origin) {
+		return fault.Forbidden("this site may not use the company's chat widget (origin not allowed)")
+	}
+	return nil
+}
+
+// originAllowed reports whether origin is one of allowed (none: any);
+// chat.Start applies the same rule when a conversation starts.
+func originAllowed(allowed []string, origin string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	origin = strings.TrimRight(strings.ToLower(strings.TrimSpace(origin)), "/")
+	for _, a := range allowed {
+		if strings.TrimRight(strings.ToLower(a), "/") == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// originCache remembers companies' allowed origins for a few seconds, so
+// visitors' requests do not each cost a query; a change takes effect
+// within originTTL.
+type originCache struct {
+	load func(ctx context.Context, companyID uuid.UUID) ([]string, error)
+
+	mu      sync.Mutex
+	entries map[uuid.UUID]originEntry
+}
+
+type originEntry struct {
+	origins []string
+	expires time.Time
+}
+
+const (
+	originTTL        = 10 * time.Second
+	originCacheLimit = 10000
+)
+
+func newOriginCache(load func(ctx context.Context, companyID uuid.UUID) ([]string, error)) *originCache {
+	if load == nil {
+		return nil
+	}
+	return &originCache{load: load, entries: map[uuid.UUID]originEntry{}}
+}
+
+func (c *originCache) get(ctx context.Context, company uuid.UUID) ([]string, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[company]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.origins, nil
+	}
+	origins, err := c.load(ctx, company)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.entries) >= originCacheLimit {
+		for k, v := range c.entries {
+			if now.After(v.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= originCacheLimit {
+			clear(c.entries)
+		}
+	}
+	c.entries[company] = originEntry{origins: origins, expires: now.Add(originTTL)}
+	c.mu.Unlock()
+	return origins, nil
+}
