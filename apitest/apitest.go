@@ -331,6 +331,7 @@ type Subscription struct {
 	cancel context.CancelFunc
 	next   chan *Response
 	err    chan error
+	ended  chan struct{} // closed when the server ends the subscription
 }
 
 // Subscribe opens a WebSocket, authenticates in connection_init and starts
@@ -370,13 +371,15 @@ func (e *Env) Subscribe(token, query string, vars map[string]any) (*Subscription
 		cancel()
 		return nil, err
 	}
-	s := &Subscription{conn: conn, ctx: ctx, cancel: cancel, next: make(chan *Response, 64), err: make(chan error, 1)}
+	s := &Subscription{conn: conn, ctx: ctx, cancel: cancel, next: make(chan *Response, 64), err: make(chan error, 1),
+		ended: make(chan struct{})}
 	go s.read()
 	e.T.Cleanup(s.Close)
 	return s, nil
 }
 
 func (s *Subscription) read() {
+	defer close(s.ended)
 	defer close(s.next)
 	for {
 		var m struct {
@@ -413,6 +416,17 @@ func (s *Subscription) Next(timeout time.Duration) *Response {
 		return r
 	case <-time.After(timeout):
 		return nil
+	}
+}
+
+// Closed reports whether the server ended the subscription (complete, an
+// error, or a closed connection) and every event was read.
+func (s *Subscription) Closed() bool {
+	select {
+	case <-s.ended:
+		return len(s.next) == 0
+	default:
+		return false
 	}
 }
 

@@ -88,6 +88,8 @@ type Service struct {
 
 	mu     sync.Mutex
 	online map[uuid.UUID]int // agent -> inbox subscriptions in this process
+
+	rows *rowCache // inbox rows shared by a company's staff subscribers
 }
 
 // New returns a Service. Call Run to run the sweep of unanswered messages.
@@ -126,7 +128,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, client: cfg.Client, broker: cfg.Broker, log: cfg.Logger, now: time.Now,
-		ctx: ctx, cancel: cancel, online: map[uuid.UUID]int{}}, nil
+		ctx: ctx, cancel: cancel, online: map[uuid.UUID]int{}, rows: newRowCache(10 * time.Second)}, nil
 }
 
 // Close cancels replies being written and waits for them to stop.

@@ -49,6 +49,9 @@ type Typing struct {
 
 // InboxEvent is what travels on a company's inbox topic.
 type InboxEvent struct {
+	// ID names the event, so that the rows loaded for it can be shared by
+	// the subscribers that may see the same rows.
+	ID             uuid.UUID `json:"id"`
 	Kind           string    `json:"kind"`
 	ConversationID uuid.UUID `json:"conversationId"`
 	MessageID      uuid.UUID `json:"messageId,omitzero"`
@@ -69,7 +72,7 @@ func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
 }
 
 func (s *Service) inbox(ctx context.Context, companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) {
-	e := InboxEvent{Kind: kind, ConversationID: conversationID, MessageID: messageID}
+	e := InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID}
 	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, InboxTopic(companyID), e); err != nil {
 		s.log.WarnContext(ctx, "chat: publishing inbox event", slog.String("kind", kind), slog.Any("err", err))
 	}

@@ -41,6 +41,12 @@ const gapPatience = time.Minute
 // gap is preceded by the gap, read from the database, and a subscriber that
 // fell behind the broker is resubscribed and caught up the same way.
 func (s *Service) Events(ctx context.Context, convID uuid.UUID, after *uuid.UUID) (<-chan *Update, error) {
+	return EventsAs(s, ctx, convID, after, func(u *Update) *Update { return u })
+}
+
+// EventsAs is Events with each update converted by conv as it is sent (the
+// GraphQL layer's type), without a goroutine of its own per subscriber.
+func EventsAs[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uuid.UUID, as func(*Update) T) (<-chan T, error) {
 	v := auth.FromContext(ctx)
 	if v.Kind == auth.KindNone {
 		return nil, fault.Unauthenticated("log in first")
@@ -65,13 +71,13 @@ func (s *Service) Events(ctx context.Context, convID uuid.UUID, after *uuid.UUID
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan *Update, 16)
+	out := make(chan T, 16)
 	go func() {
 		defer close(out)
 		defer func() { sub.Close() }()
 		send := func(u *Update) bool {
 			select {
-			case out <- u:
+			case out <- as(u):
 				return true
 			case <-ctx.Done():
 				return false
@@ -197,10 +203,36 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 	}
 	stop := s.Online(ctx)
 	out := make(chan *InboxUpdate, 16)
+	// Staff of a company all read the same conversations: the rows loaded
+	// for an event are shared by them (keys and other viewers load their
+	// own).
+	class := ""
+	if v.Staff() {
+		class = "staff/" + v.CompanyID.String()
+	}
 	go func() {
 		defer close(out)
 		defer stop()
 		defer func() { sub.Close() }()
+		var (
+			lastAt time.Time
+			seen   = newRecent(1024)
+		)
+		emit := func(u *InboxUpdate) bool {
+			if u.Message != nil {
+				if seen.has(u.Message.ID) {
+					return true
+				}
+				seen.add(u.Message.ID)
+				lastAt = u.Message.CreatedAt
+			}
+			select {
+			case out <- u:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
 		for {
 			p, ok := <-sub.C()
 			if !ok {
@@ -211,28 +243,92 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID)); err != nil {
 					return
 				}
+				// Catch up on the messages published meanwhile.
+				for _, u := range s.inboxSince(ctx, lastAt) {
+					if !emit(u) {
+						return
+					}
+				}
 				continue
 			}
 			var e InboxEvent
 			if err := json.Unmarshal(p, &e); err != nil {
 				continue
 			}
-			c, err := s.client.Conversation.Get(ctx, e.ConversationID)
+			u, err := s.inboxRows(ctx, class, e)
 			if err != nil {
 				continue
 			}
-			u := &InboxUpdate{Kind: e.Kind, Conversation: c}
-			if e.MessageID != uuid.Nil {
-				if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
-					continue
-				}
-			}
-			select {
-			case out <- u:
-			case <-ctx.Done():
+			if !emit(u) {
 				return
 			}
 		}
 	}()
 	return out, nil
+}
+
+// inboxRows loads the rows of an inbox event with the subscriber's viewer,
+// or takes them from a subscriber of the same class that loaded them.
+func (s *Service) inboxRows(ctx context.Context, class string, e InboxEvent) (*InboxUpdate, error) {
+	key := class + "/" + e.ID.String()
+	if class != "" {
+		if u, ok := s.rows.get(key); ok {
+			return &InboxUpdate{Kind: e.Kind, Conversation: u.Conversation, Message: u.Message}, nil
+		}
+	}
+	c, err := s.client.Conversation.Get(ctx, e.ConversationID)
+	if err != nil {
+		return nil, err
+	}
+	u := &InboxUpdate{Kind: e.Kind, Conversation: c}
+	if e.MessageID != uuid.Nil {
+		if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+			return nil, err
+		}
+	}
+	if class != "" {
+		s.rows.put(key, u)
+	}
+	return u, nil
+}
+
+// inboxSince returns the company's messages created since t (a little
+// before, for clock and commit order), oldest first, as inbox events.
+func (s *Service) inboxSince(ctx context.Context, t time.Time) []*InboxUpdate {
+	if t.IsZero() {
+		return nil
+	}
+	ms, err := s.client.Message.Query().Where(message.CreatedAtGTE(t.Add(-2*time.Second))).
+		WithConversation().Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldSeq)).Limit(1000).All(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "chat: catching up the inbox", slog.Any("err", err))
+		return nil
+	}
+	out := make([]*InboxUpdate, 0, len(ms))
+	for _, m := range ms {
+		if m.Edges.Conversation != nil {
+			out = append(out, &InboxUpdate{Kind: InboxMessageCreated, Conversation: m.Edges.Conversation, Message: m})
+		}
+	}
+	return out
+}
+
+// recent is a bounded set of the last ids seen.
+type recent struct {
+	ids  map[uuid.UUID]struct{}
+	ring []uuid.UUID
+	next int
+}
+
+func newRecent(n int) *recent {
+	return &recent{ids: make(map[uuid.UUID]struct{}, n), ring: make([]uuid.UUID, n)}
+}
+
+func (r *recent) has(id uuid.UUID) bool { _, ok := r.ids[id]; return ok }
+
+func (r *recent) add(id uuid.UUID) {
+	delete(r.ids, r.ring[r.next])
+	r.ring[r.next] = id
+	r.ids[id] = struct{}{}
+	r.next = (r.next + 1) % len(r.ring)
 }

@@ -97,36 +97,26 @@ func (r *Resolver) startConversation(ctx context.Context, in model.StartConversa
 }
 
 func (r *Resolver) conversationEvents(ctx context.Context, id uuid.UUID, after *uuid.UUID) (<-chan *model.ConversationEvent, error) {
-	in, err := r.Chat.Events(ctx, id, after)
-	if err != nil {
-		return nil, err
+	return chat.EventsAs(r.Chat, ctx, id, after, conversationEvent)
+}
+
+// conversationEvent is the GraphQL form of a conversation update.
+func conversationEvent(u *chat.Update) *model.ConversationEvent {
+	e := &model.ConversationEvent{Kind: model.ConversationEventKind(u.Kind), Conversation: u.Conversation, Message: u.Message}
+	if u.MessageID != uuid.Nil {
+		e.MessageID = &u.MessageID
 	}
-	out := make(chan *model.ConversationEvent, 1)
-	go func() {
-		defer close(out)
-		for u := range in {
-			e := &model.ConversationEvent{Kind: model.ConversationEventKind(u.Kind), Conversation: u.Conversation, Message: u.Message}
-			if u.MessageID != uuid.Nil {
-				e.MessageID = &u.MessageID
-			}
-			if u.Delta != "" {
-				e.Delta = &u.Delta
-			}
-			if u.Typing != nil {
-				t := &model.Typing{SenderType: message.SenderType(u.Typing.SenderType), Typing: u.Typing.Typing}
-				if u.Typing.Name != "" {
-					t.Name = &u.Typing.Name
-				}
-				e.Typing = t
-			}
-			select {
-			case out <- e:
-			case <-ctx.Done():
-				return
-			}
+	if u.Delta != "" {
+		e.Delta = &u.Delta
+	}
+	if u.Typing != nil {
+		t := &model.Typing{SenderType: message.SenderType(u.Typing.SenderType), Typing: u.Typing.Typing}
+		if u.Typing.Name != "" {
+			t.Name = &u.Typing.Name
 		}
-	}()
-	return out, nil
+		e.Typing = t
+	}
+	return e
 }
 
 func (r *Resolver) inboxEvents(ctx context.Context) (<-chan *model.InboxEvent, error) {

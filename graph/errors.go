@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -17,6 +18,12 @@ import (
 )
 
 func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
+
+// isBusy recognises SQLite's "database is locked" (SQLITE_BUSY).
+func isBusy(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "SQLITE_BUSY") || strings.Contains(m, "database is locked")
+}
 
 // ErrorPresenter gives every error an extensions.code and hides internal
 // details from callers.
@@ -72,6 +79,13 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		return set(fault.CodeUnavailable, "the request took too long")
 	case errors.Is(err, context.Canceled):
 		return set(fault.CodeUnavailable, "the request was cancelled")
+	case isBusy(err):
+		// SQLite's single writer was busy for longer than its timeout: the
+		// request may simply be tried again.
+		slog.WarnContext(ctx, "graphql: database busy", slog.Any("err", err))
+		e := set(fault.CodeUnavailable, "the service is busy; try again in a moment")
+		e.Extensions["retryAfterSeconds"] = 1
+		return e
 	}
 	var gerr *gqlerror.Error
 	if errors.As(err, &gerr) && gerr.Rule != "" {

@@ -80,7 +80,9 @@ func PublishJSON(ctx context.Context, b Broker, topic string, v any) error {
 // payload slices with other subscribers and must not modify them.
 type Subscription struct {
 	ch   chan []byte
-	done chan struct{} // closed with ch; stops the ctx watcher
+	done chan struct{} // closed with ch
+
+	unwatch func() bool // unregisters the ctx watcher (set by watch)
 
 	mu     sync.Mutex
 	closed bool
@@ -133,6 +135,9 @@ func (s *Subscription) endLocked(err error) {
 	}
 	close(s.ch)
 	close(s.done)
+	if s.unwatch != nil {
+		s.unwatch()
+	}
 }
 
 // offer outcomes.
@@ -160,17 +165,21 @@ func (s *Subscription) offer(payload []byte) int {
 	}
 }
 
-// watch ends the subscription when ctx is done. Its goroutine exits as soon as
+// watch ends the subscription when ctx is done. Its callback is dropped as soon as
 // the subscription ends for any reason.
 func (s *Subscription) watch(ctx context.Context) {
 	if ctx.Done() == nil {
 		return // never canceled: nothing to watch
 	}
-	go func() {
-		select {
-		case <-ctx.Done():
-			s.end(ctx.Err())
-		case <-s.done:
-		}
-	}()
+	// No goroutine per subscription: the callback runs when ctx ends, and
+	// is unregistered when the subscription ends first.
+	stop := context.AfterFunc(ctx, func() { s.end(ctx.Err()) })
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		stop()
+		return
+	}
+	s.unwatch = stop
+	s.mu.Unlock()
 }

@@ -25,6 +25,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/user"
+	"concierge/realtime"
 	"concierge/server"
 )
 
@@ -815,5 +816,58 @@ func TestBotHelpsWhileWaitingForAHuman(t *testing.T) {
 		bots, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).All(apitest.Bypass())
 		require.NoError(t, err)
 		require.Len(t, bots, 1, "the unanswerable question waits for the team, silently")
+	})
+}
+
+// An agent whose inbox falls behind (its client stops reading) is caught up
+// from the database: every message arrives, none twice.
+func TestSlowInboxIsCaughtUp(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		cfg := unlimited()
+		broker := realtime.NewMemory(realtime.WithBufferSize(8)) // a short buffer: the inbox falls behind quickly
+		cfg.Broker = broker
+		c := newChatEnv(t, d, cfg)
+		inbox, err := c.Subscribe(c.a.AgentToken, `subscription { inboxEvents { kind message { id body senderType } } }`, nil)
+		require.NoError(t, err)
+		c.WaitSubscribers(chat.InboxTopic(c.a.CompanyID), 1)
+		type visitor struct {
+			token string
+			conv  uuid.UUID
+		}
+		var vs []visitor
+		for range 40 {
+			tok, conv := c.start(t, nil)
+			vs = append(vs, visitor{tok, conv})
+		}
+		require.NoError(t, d.Client.Conversation.Update().SetStatus(conversation.StatusHUMAN).Exec(apitest.Bypass()))
+		want := map[string]bool{}
+		var wg sync.WaitGroup
+		for j, v := range vs { // in bursts, from every visitor at once
+			for i := range 10 {
+				want[fmt.Sprintf("m %d/%d", j, i)] = true
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 10 {
+					c.send(t, v.token, v.conv, fmt.Sprintf("m %d/%d", j, i), "").OK(t)
+				}
+			}()
+		}
+		wg.Wait()
+		got := map[string]int{}
+		for len(got) < len(want) {
+			r := inbox.Next(15 * time.Second)
+			require.NotNil(t, r, "inbox stalled with %d of %d messages", len(got), len(want))
+			if r.Str("inboxEvents.kind") == "MESSAGE_CREATED" && r.Str("inboxEvents.message.senderType") == "VISITOR" {
+				got[r.Str("inboxEvents.message.body")]++
+			}
+		}
+		for body, n := range got {
+			require.True(t, want[body], body)
+			require.Equal(t, 1, n, "%s arrived %d times", body, n)
+		}
+		require.Nil(t, inbox.Next(300*time.Millisecond), "nothing more")
+		require.Positive(t, broker.Stats().Dropped, "the inbox did fall behind")
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -294,6 +295,9 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 // wsInit authenticates a WebSocket connection from connection_init (browsers
 // cannot send headers on upgrade) and re-checks the credential every 30
 // seconds, closing the connection once it stops being valid.
+// wsRecheckInterval is how often a WebSocket's credential is checked again.
+var wsRecheckInterval = 30 * time.Second
+
 func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
 	bearer := bearerToken(p.Authorization())
@@ -312,24 +316,36 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
 	}
 	ctx, cancel := context.WithCancel(auth.NewContext(ctx, v))
-	go func() {
-		defer cancel()
-		t := time.NewTicker(30 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
+	// The credential is checked again every 30 s (a logout, a deactivated
+	// user or company ends the connection). A timer, not a goroutine per
+	// connection: idle connections cost no stack.
+	var (
+		mu    sync.Mutex
+		timer *time.Timer
+	)
+	recheck := func() {
+		if ctx.Err() != nil {
+			return
+		}
+		if _, err := s.deps.Auth.Authenticate(ctx, bearer); err != nil {
+			var fe *fault.Error
+			if errors.As(err, &fe) && fe.Code == fault.CodeUnauthenticated {
+				cancel()
 				return
-			case <-t.C:
-				if _, err := s.deps.Auth.Authenticate(ctx, bearer); err != nil {
-					var fe *fault.Error
-					if errors.As(err, &fe) && fe.Code == fault.CodeUnauthenticated {
-						return
-					}
-				}
 			}
 		}
-	}()
+		mu.Lock()
+		timer.Reset(wsRecheckInterval)
+		mu.Unlock()
+	}
+	mu.Lock()
+	timer = time.AfterFunc(wsRecheckInterval, recheck)
+	mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		timer.Stop()
+		mu.Unlock()
+	})
 	return ctx, nil, nil
 }
 
