@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"entgo.io/ent/dialect"
 	"errors"
 	"log/slog"
 	"maps"
@@ -73,7 +74,14 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	if a.Limits, err = ratelimit.New(d.SQL, d.Dialect); err != nil {
 		return nil, err
 	}
-	a.Auth.ShareLimits(a.Limits)
+	// Replicas exist only on PostgreSQL: there the per-request limits
+	// (logins, messages, new conversations) live in the database, shared.
+	// The embedded default is one process, whose own buckets are exact and
+	// spare SQLite's single writer two writes a message.
+	shared := d.Dialect == dialect.Postgres || cfg.ShareLimits
+	if shared {
+		a.Auth.ShareLimits(a.Limits)
+	}
 	a.Accounts = account.NewService(d.Client, a.Auth, files, a.Broker)
 	if rs != nil {
 		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
@@ -127,7 +135,10 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		}
 		ccfg.Assistant = bot
 	}
-	ccfg.Client, ccfg.Auth, ccfg.Broker, ccfg.LimitStore = d.Client, a.Auth, a.Broker, a.Limits
+	ccfg.Client, ccfg.Auth, ccfg.Broker = d.Client, a.Auth, a.Broker
+	if shared {
+		ccfg.LimitStore = a.Limits
+	}
 	if a.Chat, err = chat.New(ccfg); err != nil {
 		return nil, err
 	}

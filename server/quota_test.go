@@ -17,8 +17,8 @@ import (
 // visitor's message bucket and the company's ingestion quota.
 func TestLimitsAreSharedByReplicas(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		one := apitest.New(t, d)
-		two := apitest.NewWithConfig(t, d, server.Config{})
+		one := apitest.NewWithConfig(t, d, server.Config{ShareLimits: true})
+		two := apitest.NewWithConfig(t, d, server.Config{ShareLimits: true})
 		a := one.Register("alpha")
 		r := one.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k}) { token conversation { id } } }`,
 			map[string]any{"k": a.WidgetKey}).OK(t)

@@ -76,6 +76,9 @@ type Config struct {
 	// Broker fans out real-time events (nil: in this process). The App
 	// closes it.
 	Broker realtime.Broker
+	// ShareLimits keeps the per-request rate limits in the database also
+	// on SQLite (always on PostgreSQL), e.g. for two platforms on one file.
+	ShareLimits bool
 }
 
 // Deps are what the server serves.
