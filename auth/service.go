@@ -343,8 +343,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 	switch c.Type {
 	case SubjectUser:
 		u, err := s.client.User.Query().Where(user.ID(id)).WithCompany().Only(ctx)
-		if err != nil {
+		if ent.IsNotFound(err) {
 			return nil, fault.Unauthenticated("invalid token")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth: loading the user: %w", err) // the database, not the token
 		}
 		if !u.IsActive || !u.Edges.Company.IsActive {
 			return nil, fault.Unauthenticated("this account is deactivated")
@@ -359,8 +362,11 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 		return &Viewer{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Role: string(u.Role), Session: sid}, nil
 	case SubjectSuperAdmin:
 		a, err := s.client.SuperAdmin.Get(ctx, id)
-		if err != nil {
+		if ent.IsNotFound(err) {
 			return nil, fault.Unauthenticated("invalid token")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auth: loading the super admin: %w", err)
 		}
 		if !a.IsActive {
 			return nil, fault.Unauthenticated("this account is deactivated")
@@ -377,6 +383,9 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 			return nil, fault.Unauthenticated("invalid token")
 		}
 		co, err := s.client.Company.Get(ctx, cid)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, fmt.Errorf("auth: loading the company: %w", err)
+		}
 		if err != nil || !co.IsActive {
 			return nil, fault.Unauthenticated("this company is deactivated")
 		}

@@ -216,7 +216,7 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 		defer func() { sub.Close() }()
 		var (
 			lastAt time.Time
-			seen   = newRecent(1024)
+			seen   = newRecent(4096)
 		)
 		emit := func(u *InboxUpdate) bool {
 			if u.Message != nil {
@@ -293,25 +293,44 @@ func (s *Service) inboxRows(ctx context.Context, class string, e InboxEvent) (*I
 }
 
 // inboxSince returns the company's messages created since t (a little
-// before, for clock and commit order), oldest first, as inbox events.
+// before, for clock and commit order), oldest first, as inbox events, in
+// pages until none is left (at most inboxCatchUpMax).
 func (s *Service) inboxSince(ctx context.Context, t time.Time) []*InboxUpdate {
 	if t.IsZero() {
 		return nil
 	}
-	ms, err := s.client.Message.Query().Where(message.CreatedAtGTE(t.Add(-2*time.Second))).
-		WithConversation().Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldSeq)).Limit(1000).All(ctx)
-	if err != nil {
-		s.log.WarnContext(ctx, "chat: catching up the inbox", slog.Any("err", err))
-		return nil
-	}
-	out := make([]*InboxUpdate, 0, len(ms))
-	for _, m := range ms {
-		if m.Edges.Conversation != nil {
-			out = append(out, &InboxUpdate{Kind: InboxMessageCreated, Conversation: m.Edges.Conversation, Message: m})
+	from := t.Add(-2 * time.Second)
+	var out []*InboxUpdate
+	for len(out) < inboxCatchUpMax {
+		ms, err := s.client.Message.Query().Where(message.CreatedAtGTE(from)).
+			WithConversation().Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldID)).Limit(inboxPage).All(ctx)
+		if err != nil {
+			s.log.WarnContext(ctx, "chat: catching up the inbox", slog.Any("err", err))
+			return out
 		}
+		for _, m := range ms {
+			if m.Edges.Conversation != nil {
+				out = append(out, &InboxUpdate{Kind: InboxMessageCreated, Conversation: m.Edges.Conversation, Message: m})
+			}
+		}
+		if len(ms) < inboxPage {
+			return out
+		}
+		// The next page starts at the last time seen (messages of that very
+		// instant come again; the subscriber's recent ids drop them).
+		next := ms[len(ms)-1].CreatedAt
+		if !next.After(from) {
+			return out // a page of one instant: as far as it goes
+		}
+		from = next
 	}
 	return out
 }
+
+const (
+	inboxPage       = 500
+	inboxCatchUpMax = 20000
+)
 
 // recent is a bounded set of the last ids seen.
 type recent struct {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,15 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		sqlDB, err = sql.Open("postgres", databaseURL)
 		dialectName = dialect.Postgres
+		if err == nil {
+			// A bounded pool per process: replicas and workers share the
+			// server's max_connections (100 by default). Requests beyond it
+			// wait for a connection instead of failing.
+			n := MaxConns()
+			sqlDB.SetMaxOpenConns(n)
+			sqlDB.SetMaxIdleConns(n)
+			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		}
 	case strings.HasPrefix(databaseURL, "sqlite://"), strings.HasPrefix(databaseURL, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -134,4 +144,15 @@ func redact(s string) string {
 		return "<database url>"
 	}
 	return u.Redacted()
+}
+
+// DefaultMaxConns is the PostgreSQL pool size of one process.
+const DefaultMaxConns = 20
+
+// MaxConns is DB_MAX_CONNS, or DefaultMaxConns.
+func MaxConns() int {
+	if n, err := strconv.Atoi(os.Getenv("DB_MAX_CONNS")); err == nil && n > 0 {
+		return n
+	}
+	return DefaultMaxConns
 }
