@@ -33,6 +33,12 @@ import (
 	"concierge/secretbox"
 )
 
+// BrokerBuffer is how many events a subscriber may have unread before the
+// broker drops it. Conversation and inbox streams then catch up from the
+// database, so the buffer only absorbs bursts; every subscription pays for
+// it, which matters at tens of thousands of subscriptions.
+const BrokerBuffer = 64
+
 // App is the wired platform over one database: the services and the HTTP
 // handler. `concierge serve` and the end-to-end tests build it the same way.
 type App struct {
@@ -67,7 +73,7 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	}
 	a := &App{Config: cfg, DB: d, Files: files, Broker: cfg.Broker, Retrieval: rs}
 	if a.Broker == nil {
-		a.Broker = realtime.NewMemory()
+		a.Broker = realtime.NewMemory(realtime.WithBufferSize(BrokerBuffer))
 	}
 	a.Auth = auth.NewService(d.Client, signer)
 	// Rate limits live in the database: every replica counts against them.

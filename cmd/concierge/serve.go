@@ -76,9 +76,9 @@ func open(ctx context.Context, c config) (*app, error) {
 	}
 	// Real-time events: in this process on SQLite; through PostgreSQL's
 	// LISTEN/NOTIFY on PostgreSQL, so every replica and worker sees them.
-	var broker realtime.Broker = realtime.NewMemory()
+	var broker realtime.Broker = realtime.NewMemory(realtime.WithBufferSize(server.BrokerBuffer))
 	if d.Dialect == dialect.Postgres {
-		if broker, err = realtime.NewPostgres(c.DatabaseURL, realtime.PostgresOptions{DB: d.SQL}); err != nil {
+		if broker, err = realtime.NewPostgres(c.DatabaseURL, realtime.PostgresOptions{DB: d.SQL, BufferSize: server.BrokerBuffer}); err != nil {
 			rs.Close()
 			d.Close()
 			return nil, fmt.Errorf("real-time events: %w", err)
