@@ -35,7 +35,7 @@ func unlimited() server.Config {
 		VisitorMessages: auth.NewLimiter(1<<30, time.Nanosecond),
 		CompanyMessages: auth.NewLimiter(1<<30, time.Nanosecond),
 		Conversations:   auth.NewLimiter(1<<30, time.Nanosecond),
-	}}
+	}, WSMaxConnsPerIP: 1 << 20}
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {

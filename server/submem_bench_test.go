@@ -29,7 +29,7 @@ func BenchmarkSubscriptionMemory(b *testing.B) {
 		b.Run(fmt.Sprintf("conns=%d/subs=%d", c.conns, c.perConn), func(b *testing.B) {
 			d := dbtest.Open(b, "sqlite3")
 			cfg := unlimited()
-			cfg.WSMaxConnsPerIP, cfg.WSMaxSubsPerConn = 100000, 1000
+			cfg.WSMaxSubsPerConn = 1000
 			e := apitest.NewWithConfig(b, d, cfg)
 			a := e.Register("alpha")
 			mem := func() (uint64, int) {
