@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,10 +20,22 @@ import (
 
 func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
 
-// isBusy recognises SQLite's "database is locked" (SQLITE_BUSY).
+// isBusy recognises a database that cannot serve for a moment: SQLite's
+// single writer busy, PostgreSQL restarting, out of connections or out of
+// reach. The request may be tried again (a sendMessage with the same
+// clientMessageId is safe to retry).
 func isBusy(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) {
+		return true
+	}
 	m := err.Error()
-	return strings.Contains(m, "SQLITE_BUSY") || strings.Contains(m, "database is locked")
+	for _, s := range []string{"SQLITE_BUSY", "database is locked", "bad connection", "connection refused",
+		"(57P01)", "(57P02)", "(57P03)", "(53300)", "the database system is"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrorPresenter gives every error an extensions.code and hides internal
@@ -80,8 +93,8 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	case errors.Is(err, context.Canceled):
 		return set(fault.CodeUnavailable, "the request was cancelled")
 	case isBusy(err):
-		// SQLite's single writer was busy for longer than its timeout: the
-		// request may simply be tried again.
+		// The database is busy or coming back: the request may simply be
+		// tried again.
 		slog.WarnContext(ctx, "graphql: database busy", slog.Any("err", err))
 		e := set(fault.CodeUnavailable, "the service is busy; try again in a moment")
 		e.Extensions["retryAfterSeconds"] = 1

@@ -18,6 +18,15 @@ func TestBusyDatabaseIsRetryable(t *testing.T) {
 	if e.Message == err.Error() {
 		t.Fatal("the driver's message is not shown to callers")
 	}
+	for _, e := range []error{
+		fmt.Errorf("ent: starting a transaction: %w", errors.New("pq: the database system is shutting down (57P03)")),
+		fmt.Errorf("chat: %w", errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")),
+		errors.New("pq: sorry, too many clients already (53300)"),
+	} {
+		if got := ErrorPresenter(context.Background(), e).Extensions["code"]; got != fault.CodeUnavailable {
+			t.Errorf("%v is %v, want %s", e, got, fault.CodeUnavailable)
+		}
+	}
 	other := ErrorPresenter(context.Background(), errors.New("boom"))
 	if other.Extensions["code"] != fault.CodeInternal {
 		t.Fatalf("other errors stay internal: %v", other.Extensions)
