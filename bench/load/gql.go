@@ -76,7 +76,7 @@ func retryable(err error) bool {
 		return true
 	}
 	switch ae.Code {
-	case "RATE_LIMITED", "TRANSPORT", "UNAVAILABLE", "TIMEOUT":
+	case "RATE_LIMITED", "TRANSPORT", "UNAVAILABLE", "SERVICE_UNAVAILABLE", "TIMEOUT":
 		return true
 	}
 	return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests
