@@ -150,3 +150,16 @@ func Origin(ctx context.Context) string {
 	o, _ := ctx.Value(originKey{}).(string)
 	return o
 }
+
+type sameOriginKey struct{}
+
+// WithSameOrigin marks a request sent by a page of this server itself.
+func WithSameOrigin(ctx context.Context, same bool) context.Context {
+	return context.WithValue(ctx, sameOriginKey{}, same)
+}
+
+// SameOrigin reports whether the request came from a page of this server.
+func SameOrigin(ctx context.Context) bool {
+	same, _ := ctx.Value(sameOriginKey{}).(bool)
+	return same
+}

@@ -181,6 +181,9 @@ type StartInput struct {
 	ExternalID, UserHash *string
 	VisitorToken         *string
 	Origin, IP           string
+	// SameOrigin: the request came from a page of this server (its widget
+	// test page), which no company's origin list refuses.
+	SameOrigin bool
 	// Metadata about the visitor's page (optional).
 	Metadata map[string]any
 }
@@ -202,7 +205,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !originAllowed(co.AllowedOrigins, in.Origin) {
+	if !in.SameOrigin && !OriginAllowed(co.AllowedOrigins, in.Origin) {
 		return nil, fault.Forbidden("this site may not use the company's chat widget (origin not allowed)")
 	}
 	if ok, wait := s.cfg.Conversations.Allow(ctx, "conv:"+in.IP+"|"+co.ID.String()); !ok {
@@ -320,9 +323,9 @@ func validHash(secret, externalID, userHash string) bool {
 	return hmac.Equal(got, m.Sum(nil))
 }
 
-// originAllowed reports whether origin may use a widget restricted to
-// allowed (none: any origin).
-func originAllowed(allowed []string, origin string) bool {
+// OriginAllowed reports whether origin may use a widget restricted to
+// allowed (none: any origin; case and a trailing slash do not matter).
+func OriginAllowed(allowed []string, origin string) bool {
 	if len(allowed) == 0 {
 		return true
 	}

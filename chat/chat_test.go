@@ -58,11 +58,11 @@ func TestOriginAllowed(t *testing.T) {
 		"http://shop.example":       false,
 		"":                          false,
 	} {
-		if got := originAllowed(allowed, origin); got != want {
-			t.Errorf("originAllowed(%q) = %v, want %v", origin, got, want)
+		if got := OriginAllowed(allowed, origin); got != want {
+			t.Errorf("OriginAllowed(%q) = %v, want %v", origin, got, want)
 		}
 	}
-	if !originAllowed(nil, "") {
+	if !OriginAllowed(nil, "") {
 		t.Error("no list allows any origin")
 	}
 }

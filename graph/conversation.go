@@ -87,7 +87,7 @@ func (r *Resolver) startConversation(ctx context.Context, in model.StartConversa
 	s, err := r.Chat.Start(ctx, chat.StartInput{
 		CompanyKey: in.CompanyKey, Name: in.Name, Email: in.Email, ExternalID: in.ExternalID,
 		UserHash: in.UserHash, VisitorToken: in.VisitorToken,
-		Origin: auth.Origin(ctx), IP: auth.ClientIP(ctx),
+		Origin: auth.Origin(ctx), IP: auth.ClientIP(ctx), SameOrigin: auth.SameOrigin(ctx),
 	})
 	if err != nil {
 		return nil, err

@@ -548,6 +548,16 @@ func TestWidgetOriginsAndIdentity(t *testing.T) {
 		r = c.Do("", q, in)
 		require.Equal(t, "FORBIDDEN", r.Code(), "no origin at all is refused when origins are listed")
 		c.DoHeaders("", http.Header{"Origin": {"https://shop.alpha.test"}}, q, in).OK(t)
+		// The platform's own pages (the widget test page) are no company's
+		// site: their origin passes.
+		own := strings.TrimSuffix(c.URL, "/graphql")
+		r = c.DoHeaders("", http.Header{"Origin": {own}}, q, in).OK(t)
+		tok := r.Str("startConversation.token")
+		c.DoHeaders(tok, http.Header{"Origin": {own}}, `mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }`,
+			map[string]any{"c": r.Str("startConversation.conversation.id")}).OK(t)
+		require.Equal(t, "FORBIDDEN", c.DoHeaders(tok, http.Header{"Origin": {"https://evil.test"}},
+			`mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }`,
+			map[string]any{"c": r.Str("startConversation.conversation.id")}).Code(), "a visitor token from another site")
 		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {allowedOrigins: []}) { id } }`, nil).OK(t)
 
 		// Identity: the HMAC of the external id with the company's secret.

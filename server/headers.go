@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/auth"
+	"concierge/chat"
 	"concierge/fault"
 )
 
@@ -77,25 +78,10 @@ func (s *srv) checkVisitorOrigin(ctx context.Context, v *auth.Viewer, origin str
 	if err != nil {
 		return err
 	}
-	if !originAllowed(allowed, origin) {
+	if !chat.OriginAllowed(allowed, origin) {
 		return fault.Forbidden("this site may not use the company's chat widget (origin not allowed)")
 	}
 	return nil
-}
-
-// originAllowed reports whether origin is one of allowed (none: any);
-// chat.Start applies the same rule when a conversation starts.
-func originAllowed(allowed []string, origin string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	origin = strings.TrimRight(strings.ToLower(strings.TrimSpace(origin)), "/")
-	for _, a := range allowed {
-		if strings.TrimRight(strings.ToLower(a), "/") == origin {
-			return true
-		}
-	}
-	return false
 }
 
 // originCache remembers companies' allowed origins for a few seconds, so

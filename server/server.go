@@ -363,9 +363,26 @@ func bearerToken(h string) string {
 // authenticate puts the viewer and the client IP in the request context.
 // No credential means an anonymous viewer; a bad one is refused with 401
 // and a GraphQL-shaped UNAUTHENTICATED error, never downgraded to anonymous.
+// ownOrigin is this server's origin as the request reached it.
+func (s *srv) ownOrigin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || (s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 func (s *srv) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := auth.WithOrigin(auth.WithClientIP(r.Context(), s.clientIP(r)), r.Header.Get("Origin"))
+		// A page of this server itself (the widget test page) is not a
+		// company's site: its origin is no other site's, so it is never
+		// refused by a company's allowed origins.
+		origin := r.Header.Get("Origin")
+		same := origin != "" && strings.EqualFold(strings.TrimRight(origin, "/"), s.ownOrigin(r))
+		if same {
+			origin = ""
+		}
+		ctx := auth.WithSameOrigin(auth.WithOrigin(auth.WithClientIP(r.Context(), s.clientIP(r)), origin), same)
 		v := &auth.Viewer{}
 		if h := r.Header.Get("Authorization"); h != "" {
 			tok := bearerToken(h)
@@ -384,7 +401,7 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusUnauthorized, fe)
 				return
 			}
-			if err := s.checkVisitorOrigin(ctx, v, r.Header.Get("Origin")); err != nil {
+			if err := s.checkVisitorOrigin(ctx, v, origin); err != nil {
 				fe, ok := fault.As(err)
 				if !ok {
 					slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
