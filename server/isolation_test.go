@@ -594,6 +594,20 @@ func TestIsolationPositiveControl(t *testing.T) {
 	})
 }
 
+// isoRequireSubscriptionRefused subscribes as c and checks that the
+// subscription is refused with an accepted code and carries nothing of B.
+func isoRequireSubscriptionRefused(t *testing.T, m *isoMatrix, c isoCaller, q string, vars map[string]any, what string) {
+	t.Helper()
+	sub, err := m.e.Subscribe(c.token, q, vars)
+	require.NoError(t, err, "%s connects", c.name)
+	defer sub.Close()
+	r := sub.Next(5 * time.Second)
+	require.NotNil(t, r, "%s: no answer", c.name)
+	require.NotEmpty(t, r.Errors, what, c.name)
+	require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
+	isoRequireNoneOf(t, r, m.b.secrets())
+}
+
 // isoWaitSubscribed waits until n subscribers follow topic.
 func isoWaitSubscribed(t *testing.T, e *apitest.Env, topic string, n int) {
 	t.Helper()
@@ -610,14 +624,7 @@ func TestIsolationSubscriptions(t *testing.T) {
 
 		// Following B's events is refused to every caller of A.
 		for _, c := range callers {
-			sub, err := m.e.Subscribe(c.token, q, map[string]any{"id": isoID(m.b.CompanyID)})
-			require.NoError(t, err, "%s connects", c.name)
-			r := sub.Next(5 * time.Second)
-			require.NotNil(t, r, "%s: no answer", c.name)
-			require.NotEmpty(t, r.Errors, "%s may not follow B", c.name)
-			require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
-			isoRequireNoneOf(t, r, m.b.secrets())
-			sub.Close()
+			isoRequireSubscriptionRefused(t, m, c, q, map[string]any{"id": isoID(m.b.CompanyID)}, "%s may not follow B")
 		}
 
 		// Positive control: the super admin may follow B.
@@ -657,23 +664,11 @@ func TestIsolationResourceEvents(t *testing.T) {
 		m, callers := setupIsolation(t, d)
 		const q = `subscription($id: ID) { resourceEvents(id: $id) { id title status companyID } }`
 		for _, c := range callers {
-			sub, err := m.e.Subscribe(c.token, q, map[string]any{"id": isoID(m.b.id["resource"])})
-			require.NoError(t, err, "%s connects", c.name)
-			r := sub.Next(5 * time.Second)
-			require.NotNil(t, r, "%s: no answer", c.name)
-			require.NotEmpty(t, r.Errors, "%s may not follow B's resource", c.name)
-			require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
-			isoRequireNoneOf(t, r, m.b.secrets())
-			sub.Close()
+			isoRequireSubscriptionRefused(t, m, c, q, map[string]any{"id": isoID(m.b.id["resource"])}, "%s may not follow B's resource")
 		}
 		// Visitors and anonymous callers do not follow resources at all.
 		for _, c := range callers[3:] {
-			sub, err := m.e.Subscribe(c.token, q, nil)
-			require.NoError(t, err)
-			r := sub.Next(5 * time.Second)
-			require.NotNil(t, r, c.name)
-			require.True(t, isoRefused(t, r, isoRefusedCodes) && len(r.Errors) > 0, c.name)
-			sub.Close()
+			isoRequireSubscriptionRefused(t, m, c, q, nil, "%s may not subscribe")
 		}
 
 		// A's admin and key follow all of A's resources.
@@ -710,25 +705,13 @@ func TestIsolationConversationEvents(t *testing.T) {
 			kind conversation { id } message { id body } } }`
 		for _, c := range callers {
 			for _, after := range []any{nil, isoID(m.b.id["message"])} {
-				sub, err := m.e.Subscribe(c.token, q, map[string]any{"id": isoID(m.b.id["conversation"]), "after": after})
-				require.NoError(t, err, "%s connects", c.name)
-				r := sub.Next(5 * time.Second)
-				require.NotNil(t, r, "%s: no answer", c.name)
-				require.NotEmpty(t, r.Errors, "%s may not follow B's conversation", c.name)
-				require.True(t, isoRefused(t, r, isoRefusedCodes), c.name)
-				isoRequireNoneOf(t, r, m.b.secrets())
-				sub.Close()
+				isoRequireSubscriptionRefused(t, m, c, q, map[string]any{"id": isoID(m.b.id["conversation"]), "after": after}, "%s may not follow B's conversation")
 			}
 		}
 		// Visitors and anonymous callers have no inbox.
 		const inbox = `subscription { inboxEvents { kind conversation { id lastMessagePreview } message { body } } }`
 		for _, c := range callers[3:] {
-			sub, err := m.e.Subscribe(c.token, inbox, nil)
-			require.NoError(t, err)
-			r := sub.Next(5 * time.Second)
-			require.NotNil(t, r, c.name)
-			require.True(t, isoRefused(t, r, isoRefusedCodes) && len(r.Errors) > 0, c.name)
-			sub.Close()
+			isoRequireSubscriptionRefused(t, m, c, inbox, nil, "%s may not subscribe")
 		}
 		var subs []*apitest.Subscription
 		for _, c := range callers[:3] {

@@ -363,6 +363,18 @@ func bearerToken(h string) string {
 // authenticate puts the viewer and the client IP in the request context.
 // No credential means an anonymous viewer; a bad one is refused with 401
 // and a GraphQL-shaped UNAUTHENTICATED error, never downgraded to anonymous.
+// refuse answers a request whose credentials were refused (a fault, with
+// status) or could not be checked (anything else: 503, logged as doing).
+func refuse(ctx context.Context, w http.ResponseWriter, err error, status int, doing string) {
+	fe, ok := fault.As(err)
+	if !ok {
+		slog.ErrorContext(ctx, doing, slog.Any("err", err))
+		writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable, Message: "cannot check credentials now"})
+		return
+	}
+	writeGraphQLError(w, status, fe)
+}
+
 // ownOrigin is this server's origin as the request reached it.
 func (s *srv) ownOrigin(r *http.Request) string {
 	scheme := "http"
@@ -392,23 +404,11 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 			}
 			var err error
 			if v, err = s.deps.Auth.Authenticate(ctx, tok); err != nil {
-				fe, ok := fault.As(err)
-				if !ok {
-					slog.ErrorContext(ctx, "authenticating", slog.Any("err", err))
-					writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable, Message: "cannot check credentials now"})
-					return
-				}
-				writeGraphQLError(w, http.StatusUnauthorized, fe)
+				refuse(ctx, w, err, http.StatusUnauthorized, "authenticating")
 				return
 			}
 			if err := s.checkVisitorOrigin(ctx, v, origin); err != nil {
-				fe, ok := fault.As(err)
-				if !ok {
-					slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
-					writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable, Message: "cannot check credentials now"})
-					return
-				}
-				writeGraphQLError(w, http.StatusForbidden, fe)
+				refuse(ctx, w, err, http.StatusForbidden, "checking the visitor's origin")
 				return
 			}
 		}
