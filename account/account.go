@@ -18,6 +18,7 @@ import (
 
 	"concierge/audit"
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/apikey"
 	"concierge/ent/chunk"
@@ -137,7 +138,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*auth.Session
 		}
 	}
 	var admin *ent.User
-	err = withTx(sys, s.client, func(tx *ent.Client) error {
+	err = db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		co, err := tx.Company.Create().
 			SetID(companyID).SetName(name).SetSlug(slug).SetEmail(email).
 			SetPhone(phone).SetWebsite(website).SetLogoURL(logoURL).
@@ -439,7 +440,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id uuid.UUID) error {
 	if _, err := s.client.Company.Get(ctx, id); err != nil {
 		return err
 	}
-	err := withTx(ctx, s.client, func(tx *ent.Client) error {
+	err := db.WithTx(ctx, s.client, func(tx *ent.Client) error {
 		userIDs, err := tx.User.Query().Where(user.CompanyID(id)).IDs(ctx)
 		if err != nil {
 			return err
@@ -520,26 +521,6 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Client) error) error {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			_ = tx.Rollback()
-			panic(v)
-		}
-	}()
-	if err := fn(tx.Client()); err != nil {
-		if rerr := tx.Rollback(); rerr != nil {
-			err = fmt.Errorf("%w (rollback: %v)", err, rerr)
-		}
-		return err
-	}
-	return tx.Commit()
 }
 
 // bypassRead is an explicit privacy bypass for the few cross-tenant reads

@@ -11,6 +11,7 @@ import (
 
 	"concierge/audit"
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/apikey"
 	"concierge/ent/refreshtoken"
@@ -134,7 +135,7 @@ func (s *Service) UpdateAgent(ctx context.Context, id uuid.UUID, in AgentInput) 
 		return nil, err
 	}
 	var u *ent.User
-	err := withTx(ctx, s.client, func(tx *ent.Client) error {
+	err := db.WithTx(ctx, s.client, func(tx *ent.Client) error {
 		old, err := tx.User.Get(ctx, id)
 		if err != nil {
 			return err
@@ -233,7 +234,7 @@ func (s *Service) RemoveAgent(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	var companyID uuid.UUID
-	err := withTx(ctx, s.client, func(tx *ent.Client) error {
+	err := db.WithTx(ctx, s.client, func(tx *ent.Client) error {
 		u, err := tx.User.Get(ctx, id)
 		if err != nil {
 			return err

@@ -25,6 +25,7 @@ import (
 
 	"concierge/assistant"
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
@@ -269,7 +270,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 		}
 	}
 	resumed := conv != nil
-	err = withTx(sys, s.client, func(tx *ent.Tx) error {
+	err = db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		if vis == nil {
 			c := tx.Visitor.Create().SetCompanyID(co.ID).SetName(name).SetEmail(email)
 			if externalID != "" {
@@ -353,19 +354,6 @@ func optText(field string, v *string, max int) (string, error) {
 		return "", fault.Invalid(field, "%s is not valid UTF-8", field)
 	}
 	return t, nil
-}
-
-// withTx runs fn in a transaction of client, committed when fn returns nil.
-func withTx(ctx context.Context, client *ent.Client, fn func(tx *ent.Tx) error) error {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // conversation loads a conversation with the caller's viewer: one it may

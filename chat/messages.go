@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
@@ -34,7 +35,7 @@ type newMessage struct {
 // one conversation, so seq order is commit order. update may change the
 // conversation in the same statement; where may restrict it (no row: the
 // conversation changed meanwhile, and ent's NotFound is returned).
-func (s *Service) appendMessage(ctx context.Context, tx *ent.Tx, convID uuid.UUID, m newMessage,
+func (s *Service) appendMessage(ctx context.Context, tx *ent.Client, convID uuid.UUID, m newMessage,
 	update func(*ent.ConversationUpdateOne), where ...func(*ent.ConversationUpdateOne)) (*ent.Message, *ent.Conversation, error) {
 	now := s.now()
 	u := tx.Conversation.UpdateOneID(convID).AddLastSeq(1).SetLastMessageAt(now).
@@ -179,7 +180,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	id := uuid.New()
 	m.id = id
 	var msg *ent.Message
-	err = withTx(sys, s.client, func(tx *ent.Tx) error {
+	err = db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		var err error
 		msg, conv, err = s.appendMessage(sys, tx, convID, m, func(u *ent.ConversationUpdateOne) {
 			switch {
@@ -234,7 +235,7 @@ func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status 
 	update func(*ent.ConversationUpdateOne)) (*ent.Conversation, error) {
 	sys := auth.SystemContext(ctx, conv.CompanyID)
 	var msg *ent.Message
-	err := withTx(sys, s.client, func(tx *ent.Tx) error {
+	err := db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		set := func(u *ent.ConversationUpdateOne) {
 			u.SetStatus(status)
 			if update != nil {

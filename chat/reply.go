@@ -12,6 +12,7 @@ import (
 
 	"concierge/assistant"
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
@@ -192,7 +193,7 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	conf := ans.Confidence
 	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff && conv.Status == conversation.StatusBOT
 	var msg *ent.Message
-	err := withTx(sys, s.client, func(tx *ent.Tx) error {
+	err := db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		var err error
 		msg, conv, err = s.appendMessage(sys, tx, convID, newMessage{
 			id: replyID, senderType: message.SenderTypeBOT, senderName: co.AssistantName, body: ans.Text,

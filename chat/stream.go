@@ -36,17 +36,13 @@ const replayPage = 200
 const gapPatience = time.Minute
 
 // Events streams a conversation: first its stored messages after the
-// message after (all when nil), as MESSAGE_CREATED, then live events.
-// Messages arrive exactly once and in order (by seq): a live message past a
-// gap is preceded by the gap, read from the database, and a subscriber that
-// fell behind the broker is resubscribed and caught up the same way.
-func (s *Service) Events(ctx context.Context, convID uuid.UUID, after *uuid.UUID) (<-chan *Update, error) {
-	return EventsAs(s, ctx, convID, after, func(u *Update) *Update { return u })
-}
-
-// EventsAs is Events with each update converted by conv as it is sent (the
-// GraphQL layer's type), without a goroutine of its own per subscriber.
-func EventsAs[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uuid.UUID, as func(*Update) T) (<-chan T, error) {
+// message after (all when nil), as MESSAGE_CREATED, then live events, each
+// converted by as (to the GraphQL layer's type) as it is sent, so no
+// adapter goroutine is needed per subscriber. Messages arrive exactly once
+// and in order (by seq): a live message past a gap is preceded by the gap,
+// read from the database, and a subscriber that fell behind the broker is
+// resubscribed and caught up the same way.
+func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uuid.UUID, as func(*Update) T) (<-chan T, error) {
 	v := auth.FromContext(ctx)
 	if v.Kind == auth.KindNone {
 		return nil, fault.Unauthenticated("log in first")
@@ -185,10 +181,10 @@ type InboxUpdate struct {
 }
 
 // Inbox streams the company's conversations created and changed, and their
-// new messages, to its staff (and API keys with conversations:read). An
-// agent following it is online: conversations waiting for a human are
-// assigned to it.
-func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
+// new messages, to its staff (and API keys with conversations:read), each
+// converted by as. An agent following it is online: conversations waiting
+// for a human are assigned to it.
+func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-chan T, error) {
 	v := auth.FromContext(ctx)
 	switch {
 	case v.Kind == auth.KindNone:
@@ -202,7 +198,7 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 		return nil, err
 	}
 	stop := s.Online(ctx)
-	out := make(chan *InboxUpdate, 16)
+	out := make(chan T, 16)
 	// Staff of a company all read the same conversations: the rows loaded
 	// for an event are shared by them (keys and other viewers load their
 	// own).
@@ -227,7 +223,7 @@ func (s *Service) Inbox(ctx context.Context) (<-chan *InboxUpdate, error) {
 				lastAt = u.Message.CreatedAt
 			}
 			select {
-			case out <- u:
+			case out <- as(u):
 				return true
 			case <-ctx.Done():
 				return false

@@ -57,10 +57,10 @@ func businessHoursInput(in *model.BusinessHoursInput) *schematype.BusinessHours 
 	return b
 }
 
-// identitySecret is shown to the company's admins and super admins only.
+// identitySecret is shown to company admins and super admins only. Which
+// company's row the viewer may read at all is the privacy rule's business.
 func identitySecret(ctx context.Context, co *ent.Company) *string {
-	v := auth.FromContext(ctx)
-	if v.SuperAdmin() || (v.CompanyAdmin() && v.CompanyID == co.ID) {
+	if v := auth.FromContext(ctx); v.SuperAdmin() || v.CompanyAdmin() {
 		return &co.IdentitySecret
 	}
 	return nil
@@ -97,7 +97,7 @@ func (r *Resolver) startConversation(ctx context.Context, in model.StartConversa
 }
 
 func (r *Resolver) conversationEvents(ctx context.Context, id uuid.UUID, after *uuid.UUID) (<-chan *model.ConversationEvent, error) {
-	return chat.EventsAs(r.Chat, ctx, id, after, conversationEvent)
+	return chat.Events(r.Chat, ctx, id, after, conversationEvent)
 }
 
 // conversationEvent is the GraphQL form of a conversation update.
@@ -120,31 +120,17 @@ func conversationEvent(u *chat.Update) *model.ConversationEvent {
 }
 
 func (r *Resolver) inboxEvents(ctx context.Context) (<-chan *model.InboxEvent, error) {
-	in, err := r.Chat.Inbox(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *model.InboxEvent, 1)
-	go func() {
-		defer close(out)
-		for u := range in {
-			select {
-			case out <- &model.InboxEvent{Kind: model.InboxEventKind(u.Kind), Conversation: u.Conversation, Message: u.Message}:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return chat.Inbox(r.Chat, ctx, func(u *chat.InboxUpdate) *model.InboxEvent {
+		return &model.InboxEvent{Kind: model.InboxEventKind(u.Kind), Conversation: u.Conversation, Message: u.Message}
+	})
 }
 
+// citationResource is the cited resource, for viewers the privacy rules let
+// read it (the company's staff); null for others and for deleted ones.
 func (r *Resolver) citationResource(ctx context.Context, c *schematype.Citation) (*ent.Resource, error) {
-	if v := auth.FromContext(ctx); v.Kind == auth.KindVisitor || v.Kind == auth.KindNone {
-		return nil, nil
-	}
 	res, err := r.Client.Resource.Get(ctx, c.ResourceID)
 	if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) {
-		return nil, nil // deleted since, or not readable by this viewer
+		return nil, nil
 	}
 	return res, err
 }

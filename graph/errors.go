@@ -2,41 +2,22 @@ package graph
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"concierge/auth"
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/privacy"
 	"concierge/fault"
 )
 
 func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
-
-// isBusy recognises a database that cannot serve for a moment: SQLite's
-// single writer busy, PostgreSQL restarting, out of connections or out of
-// reach. The request may be tried again (a sendMessage with the same
-// clientMessageId is safe to retry).
-func isBusy(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) {
-		return true
-	}
-	m := err.Error()
-	for _, s := range []string{"SQLITE_BUSY", "database is locked", "bad connection", "connection refused",
-		"(57P01)", "(57P02)", "(57P03)", "(53300)", "the database system is"} {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // ErrorPresenter gives every error an extensions.code and hides internal
 // details from callers.
@@ -92,7 +73,7 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		return set(fault.CodeUnavailable, "the request took too long")
 	case errors.Is(err, context.Canceled):
 		return set(fault.CodeUnavailable, "the request was cancelled")
-	case isBusy(err):
+	case db.IsUnavailable(err):
 		// The database is busy or coming back: the request may simply be
 		// tried again.
 		slog.WarnContext(ctx, "graphql: database busy", slog.Any("err", err))

@@ -426,18 +426,18 @@ func (p *Postgres) Close() error {
 	return errors.Join(errs...)
 }
 
-// Open returns a Postgres broker (default options) for a postgres:// or
+// Open returns a Postgres broker (with opts) for a postgres:// or
 // postgresql:// URL, and an in-process Memory broker for anything else (such
-// as a SQLite URL or ""): one replica needs no more.
-func Open(databaseURL string) (Broker, error) {
+// as a SQLite URL or ""; opts.BufferSize applies): one replica needs no more.
+func Open(databaseURL string, opts PostgresOptions) (Broker, error) {
 	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
-		p, err := NewPostgres(databaseURL, PostgresOptions{})
+		p, err := NewPostgres(databaseURL, opts)
 		if err != nil {
 			return nil, err
 		}
 		return p, nil
 	}
-	return NewMemory(), nil
+	return NewMemory(WithBufferSize(opts.BufferSize)), nil
 }
 
 // permanent reports connection errors that retrying will not fix: the server

@@ -534,14 +534,14 @@ func TestNewPostgresFailsClearly(t *testing.T) {
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"", "sqlite://data/concierge.db", "file:test.db"} {
-		b, err := realtime.Open(u)
+		b, err := realtime.Open(u, realtime.PostgresOptions{})
 		require.NoError(t, err)
 		require.IsType(t, &realtime.Memory{}, b)
 		require.NoError(t, b.Close())
 	}
 	u := requirePostgres(t)
 	for _, u := range []string{u, strings.Replace(u, "postgres://", "postgresql://", 1)} {
-		b, err := realtime.Open(u)
+		b, err := realtime.Open(u, realtime.PostgresOptions{})
 		require.NoError(t, err)
 		require.IsType(t, &realtime.Postgres{}, b)
 		require.NoError(t, b.Close())

@@ -74,13 +74,13 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	c.LLM = llmConfig()
 	c.LLMTimeout, _ = time.ParseDuration(os.Getenv("LLM_TIMEOUT"))
 	var err error
-	if c.Chat.VisitorMessages, err = perMinute("MESSAGE_RATE_VISITOR", 30, 3); err != nil {
+	if c.Chat.VisitorMessages, err = perMinute("MESSAGE_RATE_VISITOR", 3); err != nil {
 		return c, nil, err
 	}
-	if c.Chat.CompanyMessages, err = perMinute("MESSAGE_RATE_COMPANY", 1200, 2); err != nil {
+	if c.Chat.CompanyMessages, err = perMinute("MESSAGE_RATE_COMPANY", 2); err != nil {
 		return c, nil, err
 	}
-	if c.Chat.Conversations, err = perMinute("CONVERSATION_RATE_IP", 10, 1); err != nil {
+	if c.Chat.Conversations, err = perMinute("CONVERSATION_RATE_IP", 1); err != nil {
 		return c, nil, err
 	}
 	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
@@ -127,16 +127,17 @@ func llmConfig() assistant.ProviderConfig {
 	return c
 }
 
-// perMinute reads a rate limit in events per minute from env (default def):
-// a bucket of rate/burstDiv events, refilled evenly over the minute.
-func perMinute(env string, def, burstDiv int) (*auth.Limiter, error) {
-	rate := def
-	if v := os.Getenv(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%s must be a positive number of events per minute, not %q", env, v)
-		}
-		rate = n
+// perMinute reads a rate limit in events per minute from env: a bucket of
+// rate/burstDiv events, refilled evenly over the minute. Unset, it is nil
+// and the chat service's default stands.
+func perMinute(env string, burstDiv int) (*auth.Limiter, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return nil, nil
+	}
+	rate, err := strconv.Atoi(v)
+	if err != nil || rate <= 0 {
+		return nil, fmt.Errorf("%s must be a positive number of events per minute, not %q", env, v)
 	}
 	return auth.NewLimiter(max(1, rate/burstDiv), time.Minute/time.Duration(rate)), nil
 }

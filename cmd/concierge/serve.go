@@ -5,7 +5,6 @@ import (
 	"concierge/observe"
 	"concierge/realtime"
 	"context"
-	"entgo.io/ent/dialect"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,13 +75,11 @@ func open(ctx context.Context, c config) (*app, error) {
 	}
 	// Real-time events: in this process on SQLite; through PostgreSQL's
 	// LISTEN/NOTIFY on PostgreSQL, so every replica and worker sees them.
-	var broker realtime.Broker = realtime.NewMemory(realtime.WithBufferSize(server.BrokerBuffer))
-	if d.Dialect == dialect.Postgres {
-		if broker, err = realtime.NewPostgres(c.DatabaseURL, realtime.PostgresOptions{DB: d.SQL, BufferSize: server.BrokerBuffer}); err != nil {
-			rs.Close()
-			d.Close()
-			return nil, fmt.Errorf("real-time events: %w", err)
-		}
+	broker, err := realtime.Open(c.DatabaseURL, realtime.PostgresOptions{DB: d.SQL, BufferSize: server.BrokerBuffer})
+	if err != nil {
+		rs.Close()
+		d.Close()
+		return nil, fmt.Errorf("real-time events: %w", err)
 	}
 	observe.WatchBroker(broker)
 	a, err := server.NewApp(d, secret, c.DataDir, server.Config{Production: c.production(), TrustProxy: c.TrustProxy,
