@@ -552,3 +552,72 @@ func TestSecurityHeaders(t *testing.T) {
 		require.Empty(t, wt.Header.Get("X-Frame-Options"))
 	}
 }
+
+// TestWebSocketKeepAlive: the server sends the subprotocol's keep-alive
+// every interval; a graphql-transport-ws client that answers stays, one
+// that went silent is disconnected, and a graphql-ws client (whose
+// protocol has no answer to keep-alives) is kept.
+func TestWebSocketKeepAlive(t *testing.T) {
+	t.Parallel()
+	const interval = 200 * time.Millisecond
+	e := apitest.NewWithConfig(t, dbtest.Open(t, "sqlite3"), server.Config{WSPingInterval: interval})
+	a := e.Register("alpha")
+	dial := func(subprotocol string) *websocket.Conn {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.URL, "http"),
+			&websocket.DialOptions{Subprotocols: []string{subprotocol}})
+		require.NoError(t, err)
+		t.Cleanup(func() { conn.CloseNow() })
+		require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"type": "connection_init",
+			"payload": map[string]any{"authorization": "Bearer " + a.AgentToken}}))
+		var ack wsMsg
+		require.NoError(t, wsjson.Read(ctx, conn, &ack))
+		require.Equal(t, "connection_ack", ack.Type)
+		return conn
+	}
+	// follow reads for d and counts each message type; answer pongs pings.
+	follow := func(conn *websocket.Conn, d time.Duration, answer bool) (map[string]int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		seen := map[string]int{}
+		for {
+			var m wsMsg
+			if err := wsjson.Read(ctx, conn, &m); err != nil {
+				if ctx.Err() != nil {
+					return seen, nil // still open
+				}
+				return seen, err
+			}
+			seen[m.Type]++
+			if m.Type == "ping" && answer {
+				require.NoError(t, wsjson.Write(ctx, conn, map[string]any{"type": "pong"}))
+			}
+		}
+	}
+
+	live, silent, legacy := dial("graphql-transport-ws"), dial("graphql-transport-ws"), dial("graphql-ws")
+	done := make(chan struct{})
+	var silentErr error
+	var silentSeen map[string]int
+	go func() {
+		defer close(done)
+		silentSeen, silentErr = follow(silent, 10*interval, false)
+	}()
+	legacyDone := make(chan struct{})
+	var legacySeen map[string]int
+	var legacyErr error
+	go func() {
+		defer close(legacyDone)
+		legacySeen, legacyErr = follow(legacy, 10*interval, false)
+	}()
+	seen, err := follow(live, 10*interval, true)
+	require.NoError(t, err, "a client that answers keep-alives stays connected")
+	require.GreaterOrEqual(t, seen["ping"], 5, "%v", seen)
+	<-done
+	require.Error(t, silentErr, "a client silent for 2.5 intervals is disconnected")
+	require.GreaterOrEqual(t, silentSeen["ping"], 2, "%v", silentSeen)
+	<-legacyDone
+	require.NoError(t, legacyErr, "graphql-ws clients are kept")
+	require.GreaterOrEqual(t, legacySeen["ka"], 5, "%v", legacySeen)
+}

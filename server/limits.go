@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
@@ -35,6 +36,7 @@ const (
 	DefaultWSMaxConnsPerIP     = 200
 	DefaultWSMaxSubsPerConn    = 50
 	DefaultWSMaxSubsPerCompany = 20000
+	DefaultWSPingInterval      = 20 * time.Second
 	// unpricedPage is what a connection queried without first/last is
 	// priced at (entgql then returns every row; most lists are short).
 	unpricedPage = 20
@@ -63,6 +65,9 @@ func applyLimitDefaults(cfg *Config) {
 	def(&cfg.WSMaxConnsPerIP, DefaultWSMaxConnsPerIP)
 	def(&cfg.WSMaxSubsPerConn, DefaultWSMaxSubsPerConn)
 	def(&cfg.WSMaxSubsPerCompany, DefaultWSMaxSubsPerCompany)
+	if cfg.WSPingInterval == 0 {
+		cfg.WSPingInterval = DefaultWSPingInterval
+	}
 	if cfg.WSReadLimit == 0 {
 		cfg.WSReadLimit = DefaultWSReadLimit
 	}

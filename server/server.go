@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,7 +24,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -63,6 +63,10 @@ type Config struct {
 	// subscriptions per connection and per company.
 	WSReadLimit                                            int64
 	WSMaxConnsPerIP, WSMaxSubsPerConn, WSMaxSubsPerCompany int
+	// WSPingInterval is how often a WebSocket connection is sent a
+	// keep-alive; a graphql-transport-ws client silent for two and a half
+	// intervals is disconnected (default 20 s, negative: no keep-alive).
+	WSPingInterval time.Duration
 	// Ingest tunes the ingestion jobs (workers, timeouts, attempts,
 	// extractors); NewApp fills in its database, index, broker and files.
 	Ingest ingest.Config
@@ -151,16 +155,10 @@ func (s *srv) graphqlHandler() http.Handler {
 	wsReadLimit := s.cfg.WSReadLimit
 	h.AddTransport(transport.Websocket{
 		PayloadReadLimit: &wsReadLimit,
-		// Credentials travel in connection_init, never in cookies, so any
-		// origin may connect (the widget runs on customers' sites).
-		Implementation: transport.CoderWebsocketImplementation{
-			AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true},
-		},
-		InitFunc:              observe.WebSocketInit(s.wsInit),
-		CloseFunc:             observe.WebSocketClose(nil),
-		InitTimeout:           10 * time.Second,
-		KeepAlivePingInterval: 20 * time.Second,
-		PingPongInterval:      20 * time.Second,
+		Implementation:   newWSImplementation(s.cfg.WSPingInterval), // pings without gqlgen's goroutine per connection
+		InitFunc:         observe.WebSocketInit(s.wsInit),
+		CloseFunc:        observe.WebSocketClose(nil),
+		InitTimeout:      10 * time.Second,
 	})
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
@@ -191,8 +189,7 @@ func (s *srv) graphqlHandler() http.Handler {
 					Message: "too many WebSocket connections from this address"})
 				return
 			}
-			defer release()
-			h.ServeHTTP(w, r)
+			serveDetached(h, w, r, release)
 			return
 		}
 		if r.Method != http.MethodPost {
@@ -299,7 +296,9 @@ func (w *limitWriter) Write(p []byte) (int, error) {
 // cannot send headers on upgrade) and re-checks the credential every 30
 // seconds, closing the connection once it stops being valid.
 // wsRecheckInterval is how often a WebSocket's credential is checked again.
-var wsRecheckInterval = 30 * time.Second
+var wsRecheckInterval atomic.Int64 // nanoseconds; 30 s unless a test sets it
+
+func init() { wsRecheckInterval.Store(int64(30 * time.Second)) }
 
 func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
@@ -338,11 +337,11 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 			}
 		}
 		mu.Lock()
-		timer.Reset(wsRecheckInterval)
+		timer.Reset(time.Duration(wsRecheckInterval.Load()))
 		mu.Unlock()
 	}
 	mu.Lock()
-	timer = time.AfterFunc(wsRecheckInterval, recheck)
+	timer = time.AfterFunc(time.Duration(wsRecheckInterval.Load()), recheck)
 	mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		mu.Lock()
