@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,110 +68,184 @@ func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uui
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan T, 16)
-	go func() {
-		defer close(out)
-		defer func() { sub.Close() }()
-		send := func(u *Update) bool {
-			select {
-			case out <- as(u):
-				return true
-			case <-ctx.Done():
-				return false
-			}
+	st := &eventStream[T]{s: s, ctx: ctx, conv: conv, topic: topic, as: as, last: last,
+		sub: sub, out: make(chan T, 16)}
+	sub.Notify(st.wake)
+	return st.out, nil
+}
+
+// eventStream is one subscriber's conversation stream. It has no goroutine
+// of its own while it waits (a widget's subscription mostly waits): the
+// broker wakes it when an event is queued, and a goroutine started then
+// handles what is queued and ends.
+type eventStream[T any] struct {
+	s     *Service
+	ctx   context.Context
+	conv  *ent.Conversation
+	topic string
+	as    func(*Update) T
+	out   chan T
+
+	// Wake-ups not yet handled; the goroutine that takes it from 0 to 1
+	// runs the stream, so at most one runs at a time.
+	pending atomic.Int64
+
+	// Owned by the running goroutine.
+	sub     *realtime.Subscription
+	last    int // seq of the last message sent
+	started bool
+	ended   bool
+}
+
+func (st *eventStream[T]) wake() {
+	if st.pending.Add(1) == 1 {
+		go st.run()
+	}
+}
+
+func (st *eventStream[T]) run() {
+	for {
+		n := st.pending.Load()
+		if !st.ended && !st.drain() {
+			st.ended = true
+			st.sub.Close()
+			close(st.out)
 		}
-		// catchUp sends the stored messages after last, up to upTo (0: all).
-		catchUp := func(upTo int) bool {
-			for {
-				q := s.client.Message.Query().Where(message.ConversationID(convID), message.SeqGT(last))
-				if upTo > 0 {
-					q.Where(message.SeqLTE(upTo))
-				}
-				ms, err := q.Order(ent.Asc(message.FieldSeq)).Limit(replayPage).All(ctx)
-				if err != nil {
-					if ctx.Err() == nil {
-						s.log.WarnContext(ctx, "chat: replaying messages", slog.Any("err", err))
-					}
-					return false
-				}
-				for _, m := range ms {
-					if !send(&Update{Kind: MessageCreated, Conversation: conv, Message: m, MessageID: m.ID}) {
-						return false
-					}
-					last = m.Seq
-				}
-				if len(ms) < replayPage {
-					return true
-				}
-			}
-		}
-		if !catchUp(0) {
+		if st.pending.Add(-n) == 0 {
 			return
 		}
-		for {
-			p, ok := <-sub.C()
-			if !ok {
-				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
-					return
-				}
-				// Too slow for the broker, or the broker lost events: follow
-				// again and catch up from the database.
-				gapAt := time.Now()
-				observe.SubscriberResynced(observe.StreamConversation)
-				if sub, err = s.broker.Subscribe(ctx, topic); err != nil {
-					return
-				}
-				// The database may be coming back (the broker lost its
-				// connection too): keep trying to catch up for a while.
-				for wait := 100 * time.Millisecond; !catchUp(0); wait = min(2*wait, 2*time.Second) {
-					if ctx.Err() != nil || wait >= 2*time.Second && time.Since(gapAt) > gapPatience {
-						return
-					}
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(wait):
-					}
-				}
-				continue
-			}
-			var e Event
-			if err := json.Unmarshal(p, &e); err != nil {
-				continue
-			}
-			u := &Update{Kind: e.Kind, Conversation: conv, MessageID: e.MessageID, Delta: e.Delta, Typing: e.Typing}
-			switch e.Kind {
-			case MessageCreated, MessageCompleted:
-				if e.Seq <= last {
-					continue // replayed already
-				}
-				if e.Seq > last+1 && !catchUp(e.Seq-1) {
-					return
-				}
-				m, err := s.client.Message.Get(ctx, e.MessageID)
-				if err != nil {
-					if ctx.Err() != nil {
-						return
-					}
-					continue
-				}
-				u.Message, last = m, m.Seq
-			case StatusChanged:
-				c, err := s.client.Conversation.Get(ctx, convID)
-				if err != nil {
-					return // gone, or no longer visible
-				}
-				conv, u.Conversation = c, c
-			case MessageDelta, TypingChanged:
-			default:
-				continue
-			}
-			if !send(u) {
-				return
-			}
+	}
+}
+
+// drain sends the stored messages first (once), then what the broker has
+// queued; false ends the stream.
+func (st *eventStream[T]) drain() bool {
+	if !st.started {
+		st.started = true
+		if !st.catchUp(0) {
+			return false
 		}
-	}()
-	return out, nil
+	}
+	for {
+		var (
+			p  []byte
+			ok bool
+		)
+		select {
+		case p, ok = <-st.sub.C():
+		default:
+			return true // until the next wake-up
+		}
+		if !ok {
+			if !errors.Is(st.sub.Err(), realtime.ErrLagged) || st.ctx.Err() != nil {
+				return false
+			}
+			if !st.resync() {
+				return false
+			}
+			continue
+		}
+		if !st.handle(p) {
+			return false
+		}
+	}
+}
+
+func (st *eventStream[T]) send(u *Update) bool {
+	select {
+	case st.out <- st.as(u):
+		return true
+	case <-st.ctx.Done():
+		return false
+	}
+}
+
+// catchUp sends the stored messages after last, up to upTo (0: all).
+func (st *eventStream[T]) catchUp(upTo int) bool {
+	s, ctx := st.s, st.ctx
+	for {
+		q := s.client.Message.Query().Where(message.ConversationID(st.conv.ID), message.SeqGT(st.last))
+		if upTo > 0 {
+			q.Where(message.SeqLTE(upTo))
+		}
+		ms, err := q.Order(ent.Asc(message.FieldSeq)).Limit(replayPage).All(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.WarnContext(ctx, "chat: replaying messages", slog.Any("err", err))
+			}
+			return false
+		}
+		for _, m := range ms {
+			if !st.send(&Update{Kind: MessageCreated, Conversation: st.conv, Message: m, MessageID: m.ID}) {
+				return false
+			}
+			st.last = m.Seq
+		}
+		if len(ms) < replayPage {
+			return true
+		}
+	}
+}
+
+// resync follows the conversation again after the subscriber was too slow
+// for the broker, or the broker lost events, and catches up from the
+// database.
+func (st *eventStream[T]) resync() bool {
+	gapAt := time.Now()
+	observe.SubscriberResynced(observe.StreamConversation)
+	sub, err := st.s.broker.Subscribe(st.ctx, st.topic)
+	if err != nil {
+		return false
+	}
+	st.sub = sub
+	sub.Notify(st.wake) // this run handles what it queues
+	// The database may be coming back (the broker lost its connection
+	// too): keep trying to catch up for a while.
+	for wait := 100 * time.Millisecond; !st.catchUp(0); wait = min(2*wait, 2*time.Second) {
+		if st.ctx.Err() != nil || wait >= 2*time.Second && time.Since(gapAt) > gapPatience {
+			return false
+		}
+		select {
+		case <-st.ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+	return true
+}
+
+// handle sends one live event, loading its rows; false ends the stream.
+func (st *eventStream[T]) handle(p []byte) bool {
+	s, ctx := st.s, st.ctx
+	var e Event
+	if err := json.Unmarshal(p, &e); err != nil {
+		return true
+	}
+	u := &Update{Kind: e.Kind, Conversation: st.conv, MessageID: e.MessageID, Delta: e.Delta, Typing: e.Typing}
+	switch e.Kind {
+	case MessageCreated, MessageCompleted:
+		if e.Seq <= st.last {
+			return true // replayed already
+		}
+		if e.Seq > st.last+1 && !st.catchUp(e.Seq-1) {
+			return false
+		}
+		m, err := s.client.Message.Get(ctx, e.MessageID)
+		if err != nil {
+			return ctx.Err() == nil
+		}
+		u.Message, st.last = m, m.Seq
+	case StatusChanged:
+		c, err := s.client.Conversation.Get(ctx, st.conv.ID)
+		if err != nil {
+			return false // gone, or no longer visible
+		}
+		st.conv, u.Conversation = c, c
+	case MessageDelta, TypingChanged:
+	default:
+		return true
+	}
+	return st.send(u)
 }
 
 // InboxUpdate is one inbox event as a subscriber sees it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +102,43 @@ func BenchmarkPublish(b *testing.B) {
 	b.ReportMetric(float64(lagged), "lagged")
 	broker.Close()
 	wg.Wait()
+}
+
+// TestNotify: the callback runs once when set, after each queued event and
+// when the subscription ends (however it ends), so a consumer can read the
+// channel only when woken and never miss an event or the end.
+func TestNotify(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t)
+	b := realtime.NewMemory(realtime.WithBufferSize(2))
+	defer b.Close()
+	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	subCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := b.Subscribe(subCtx, topic)
+	require.NoError(t, err)
+	require.NoError(t, b.Publish(ctx, topic, []byte("before")))
+	var woken atomic.Int32
+	sub.Notify(func() { woken.Add(1) })
+	require.EqualValues(t, 1, woken.Load(), "once when set (an event may already wait)")
+	require.Equal(t, "before", string(<-sub.C()))
+
+	require.NoError(t, b.Publish(ctx, topic, []byte("a")))
+	require.NoError(t, b.Publish(ctx, topic, []byte("b")))
+	require.EqualValues(t, 3, woken.Load(), "after each queued event")
+	require.NoError(t, b.Publish(ctx, topic, []byte("c"))) // the buffer is full: the subscription lags
+	require.EqualValues(t, 4, woken.Load(), "when it ends")
+	require.ErrorIs(t, sub.Err(), realtime.ErrLagged)
+	require.Equal(t, "a", string(<-sub.C()))
+	require.Equal(t, "b", string(<-sub.C()))
+	_, open := <-sub.C()
+	require.False(t, open)
+
+	sub2, err := b.Subscribe(subCtx, topic)
+	require.NoError(t, err)
+	var woken2 atomic.Int32
+	sub2.Notify(func() { woken2.Add(1) })
+	cancel()
+	require.Eventually(t, func() bool { return woken2.Load() == 2 }, 5*time.Second, time.Millisecond,
+		"a cancelled subscription wakes its consumer")
 }

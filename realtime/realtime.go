@@ -88,6 +88,7 @@ type Subscription struct {
 	closed bool
 	err    error
 	detach func() // removes the subscription from its broker; called once, under mu
+	notify func() // see Notify; called under mu
 }
 
 func newSubscription(buffer int, detach func()) *Subscription {
@@ -109,6 +110,19 @@ func (s *Subscription) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// Notify has f called after each event is queued on the channel and once
+// the subscription ends, and once now. It lets a consumer read the channel
+// only when there is something to read, from a goroutine it starts then,
+// instead of keeping a goroutine blocked on the channel for every
+// subscription. f is called with the subscription's lock held: it must
+// return quickly and must not use the subscription (start a goroutine).
+func (s *Subscription) Notify(f func()) {
+	s.mu.Lock()
+	s.notify = f
+	s.mu.Unlock()
+	f()
 }
 
 // Close ends the subscription. It is idempotent and safe for concurrent use.
@@ -138,6 +152,9 @@ func (s *Subscription) endLocked(err error) {
 	if s.unwatch != nil {
 		s.unwatch()
 	}
+	if s.notify != nil {
+		s.notify()
+	}
 }
 
 // offer outcomes.
@@ -158,6 +175,9 @@ func (s *Subscription) offer(payload []byte) int {
 	}
 	select {
 	case s.ch <- payload:
+		if s.notify != nil {
+			s.notify()
+		}
 		return offerSent
 	default:
 		s.endLocked(ErrLagged)

@@ -18,6 +18,7 @@ import (
 	"concierge/apitest"
 	"concierge/assistant"
 	"concierge/assistant/llmtest"
+	"concierge/auth"
 	"concierge/chat"
 	"concierge/db"
 	"concierge/dbtest"
@@ -879,5 +880,55 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 		}
 		require.Nil(t, inbox.Next(300*time.Millisecond), "nothing more")
 		require.Positive(t, broker.Stats().Dropped, "the inbox did fall behind")
+	})
+}
+
+// TestSlowConversationSubscriberIsCaughtUp: a conversation's subscriber
+// that stops reading falls behind the broker; once it reads again it gets
+// every message exactly once and in order, the missed ones from the
+// database.
+func TestSlowConversationSubscriberIsCaughtUp(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		cfg := unlimited()
+		broker := realtime.NewMemory(realtime.WithBufferSize(4))
+		cfg.Broker = broker
+		c := newChatEnv(t, d, cfg)
+		tok, conv := c.start(t, nil)
+		// The team answers: no bot replies interleave.
+		require.NoError(t, d.Client.Conversation.UpdateOneID(conv).SetStatus(conversation.StatusHUMAN).Exec(apitest.Bypass()))
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		v, err := c.App.Auth.Authenticate(ctx, tok)
+		require.NoError(t, err)
+		events, err := chat.Events(c.App.Chat, auth.NewContext(ctx, v), conv, nil, func(u *chat.Update) *chat.Update { return u })
+		require.NoError(t, err)
+		c.WaitSubscribers(chat.Topic(c.a.CompanyID, conv), 1)
+		const n = 60 // far more than the broker's and the stream's buffers
+		for i := range n {
+			c.send(t, tok, conv, fmt.Sprintf("m %d", i), "").OK(t)
+		}
+		require.Positive(t, broker.Stats().Dropped, "the subscriber did fall behind")
+		var got []string
+		lastSeq := 0
+		for len(got) < n {
+			select {
+			case u, ok := <-events:
+				require.True(t, ok, "the stream ended after %d messages", len(got))
+				if u.Kind != chat.MessageCreated || u.Message.SenderType != message.SenderTypeVISITOR {
+					continue
+				}
+				require.Greater(t, u.Message.Seq, lastSeq, "in order, once")
+				lastSeq = u.Message.Seq
+				got = append(got, u.Message.Body)
+			case <-time.After(15 * time.Second):
+				t.Fatalf("stalled after %d of %d messages", len(got), n)
+			}
+		}
+		for i, body := range got {
+			require.Equal(t, fmt.Sprintf("m %d", i), body)
+		}
+		cancel()
+		for range events { // the stream ends with its context
+		}
 	})
 }
