@@ -621,3 +621,101 @@ func TestWebSocketKeepAlive(t *testing.T) {
 	require.NoError(t, legacyErr, "graphql-ws clients are kept")
 	require.GreaterOrEqual(t, legacySeen["ka"], 5, "%v", legacySeen)
 }
+
+// TestGraphQLTransportWSProtocol: protocol errors close the connection
+// with the graphql-transport-ws close codes.
+func TestGraphQLTransportWSProtocol(t *testing.T) {
+	t.Parallel()
+	e := apitest.NewWithConfig(t, dbtest.Open(t, "sqlite3"), server.Config{WSInitTimeout: 300 * time.Millisecond})
+	a := e.Register("alpha")
+	// closed returns the close code the server ended the connection with.
+	closed := func(c *wsClient) websocket.StatusCode {
+		t.Helper()
+		for {
+			_, err := c.read()
+			if err != nil {
+				return websocket.CloseStatus(err)
+			}
+		}
+	}
+	dial := func() *wsClient {
+		c, _, err := wsDial(t, e, "")
+		require.NoError(t, err)
+		return c
+	}
+	initialised := func() *wsClient {
+		c := dial()
+		typ, err := c.init(a.AgentToken)
+		require.NoError(t, err)
+		require.Equal(t, "connection_ack", typ)
+		return c
+	}
+
+	t.Run("no connection_init in time", func(t *testing.T) {
+		require.EqualValues(t, 4408, closed(dial()))
+	})
+	t.Run("subscribe before connection_init", func(t *testing.T) {
+		c := dial()
+		require.NoError(t, c.subscribe("1", companyEventsQ, nil))
+		require.EqualValues(t, 4401, closed(c))
+	})
+	t.Run("refused credentials", func(t *testing.T) {
+		c := dial()
+		_, err := c.init("not-a-token")
+		require.Error(t, err)
+		require.EqualValues(t, 4403, websocket.CloseStatus(err))
+	})
+	t.Run("second connection_init", func(t *testing.T) {
+		c := initialised()
+		require.NoError(t, c.send(map[string]any{"type": "connection_init"}))
+		require.EqualValues(t, 4429, closed(c))
+	})
+	t.Run("subscription id in use", func(t *testing.T) {
+		c := initialised()
+		require.NoError(t, c.subscribe("1", companyEventsQ, nil))
+		require.NoError(t, c.subscribe("1", companyEventsQ, nil))
+		require.EqualValues(t, 4409, closed(c))
+	})
+	t.Run("not JSON", func(t *testing.T) {
+		c := initialised()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, c.conn.Write(ctx, websocket.MessageText, []byte("{nope")))
+		require.EqualValues(t, 4400, closed(c))
+	})
+	t.Run("ping, a query, a refused operation and complete", func(t *testing.T) {
+		c := initialised()
+		require.NoError(t, c.send(map[string]any{"type": "ping"}))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var pong wsMsg
+		require.NoError(t, wsjson.Read(ctx, c.conn, &pong))
+		require.Equal(t, "pong", pong.Type)
+
+		require.NoError(t, c.subscribe("q", `{ me { kind user { email } } }`, nil))
+		m, err := c.read()
+		require.NoError(t, err)
+		require.Equal(t, "next", m.Type)
+		require.Contains(t, string(m.Payload), "@")
+		m, err = c.read()
+		require.NoError(t, err)
+		require.Equal(t, wsMsg{ID: "q", Type: "complete"}, m)
+
+		require.NoError(t, c.subscribe("bad", `subscription { nope }`, nil))
+		m, err = c.read()
+		require.NoError(t, err)
+		require.Equal(t, "error", m.Type, "%s", m.Payload)
+		require.Equal(t, "bad", m.ID)
+
+		// A completed subscription frees its id at once, and sends
+		// nothing more.
+		require.NoError(t, c.subscribe("s", companyEventsQ, nil))
+		require.NoError(t, c.send(map[string]any{"id": "s", "type": "complete"}))
+		require.NoError(t, c.subscribe("s", companyEventsQ, nil))
+		ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		var m2 wsMsg
+		err = wsjson.Read(ctx, c.conn, &m2)
+		require.ErrorIs(t, err, context.DeadlineExceeded, "nothing arrives, the connection stays: %+v", m2)
+	})
+}

@@ -37,6 +37,7 @@ const (
 	DefaultWSMaxSubsPerConn    = 50
 	DefaultWSMaxSubsPerCompany = 20000
 	DefaultWSPingInterval      = 20 * time.Second
+	DefaultWSInitTimeout       = 10 * time.Second
 	// unpricedPage is what a connection queried without first/last is
 	// priced at (entgql then returns every row; most lists are short).
 	unpricedPage = 20
@@ -65,6 +66,9 @@ func applyLimitDefaults(cfg *Config) {
 	def(&cfg.WSMaxConnsPerIP, DefaultWSMaxConnsPerIP)
 	def(&cfg.WSMaxSubsPerConn, DefaultWSMaxSubsPerConn)
 	def(&cfg.WSMaxSubsPerCompany, DefaultWSMaxSubsPerCompany)
+	if cfg.WSInitTimeout <= 0 {
+		cfg.WSInitTimeout = DefaultWSInitTimeout
+	}
 	if cfg.WSPingInterval == 0 {
 		cfg.WSPingInterval = DefaultWSPingInterval
 	}

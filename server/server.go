@@ -25,6 +25,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -67,6 +68,9 @@ type Config struct {
 	// keep-alive; a graphql-transport-ws client silent for two and a half
 	// intervals is disconnected (default 20 s, negative: no keep-alive).
 	WSPingInterval time.Duration
+	// WSInitTimeout is how long a new WebSocket connection may take to
+	// send connection_init (default 10 s).
+	WSInitTimeout time.Duration
 	// Ingest tunes the ingestion jobs (workers, timeouts, attempts,
 	// extractors); NewApp fills in its database, index, broker and files.
 	Ingest ingest.Config
@@ -153,12 +157,21 @@ type srv struct {
 func (s *srv) graphqlHandler() http.Handler {
 	h := handler.New(s.deps.Schema)
 	wsReadLimit := s.cfg.WSReadLimit
+	ws := newWSImplementation(s.cfg.WSPingInterval)
+	h.AddTransport(&graphqlTransportWS{
+		impl:        ws,
+		init:        observe.WebSocketInit(s.wsInit),
+		closed:      observe.WebSocketClose(nil),
+		initTimeout: s.cfg.WSInitTimeout,
+		readLimit:   wsReadLimit,
+	})
+	// The older graphql-ws subprotocol (subscriptions-transport-ws clients).
 	h.AddTransport(transport.Websocket{
 		PayloadReadLimit: &wsReadLimit,
-		Implementation:   newWSImplementation(s.cfg.WSPingInterval), // pings without gqlgen's goroutine per connection
-		InitFunc:         observe.WebSocketInit(s.wsInit),
+		Implementation:   ws,
+		InitFunc:         legacyInit(observe.WebSocketInit(s.wsInit)),
 		CloseFunc:        observe.WebSocketClose(nil),
-		InitTimeout:      10 * time.Second,
+		InitTimeout:      s.cfg.WSInitTimeout,
 	})
 	h.AddTransport(transport.Options{})
 	h.AddTransport(transport.GET{})
@@ -308,14 +321,14 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 	}
 	v, err := s.deps.Auth.Authenticate(ctx, bearer)
 	if err != nil {
-		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+		return ctx, nil, &wsRefusal{4403, err}
 	}
 	if err := s.checkVisitorOrigin(ctx, v, auth.Origin(ctx)); err != nil {
 		if _, ok := fault.As(err); !ok {
 			slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
-			return transport.WithWebsocketCloseCode(ctx, 1011), nil, errors.New("cannot check credentials now")
+			return ctx, nil, &wsRefusal{websocket.CloseInternalServerErr, errors.New("cannot check credentials now")}
 		}
-		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+		return ctx, nil, &wsRefusal{4403, err}
 	}
 	ctx, cancel := context.WithCancel(auth.NewContext(ctx, v))
 	// The credential is checked again every 30 s (a logout, a deactivated

@@ -108,9 +108,18 @@ func (c *gqlConn) writeLocked(kind int, data []byte) error {
 	return c.conn.WriteMessage(kind, data)
 }
 
-func (c *gqlConn) NextReader() (int, io.Reader, error) {
-	if c.idle > 0 {
+func (c *gqlConn) NextReader() (int, io.Reader, error) { return c.nextReader(0) }
+
+// nextReader waits for the next message for timeout, or, when it is 0,
+// for as long as the client may stay silent.
+func (c *gqlConn) nextReader(timeout time.Duration) (int, io.Reader, error) {
+	switch {
+	case timeout > 0:
+		_ = c.conn.SetReadDeadline(time.Now().Add(timeout))
+	case c.idle > 0:
 		_ = c.conn.SetReadDeadline(time.Now().Add(c.idle))
+	default:
+		_ = c.conn.SetReadDeadline(time.Time{})
 	}
 	kind, r, err := c.conn.NextReader()
 	if err != nil {

@@ -1,0 +1,373 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// graphqlTransportWS serves the graphql-transport-ws protocol (the
+// graphql-ws library's, used by the widget and the dashboard). gqlgen's
+// WebSocket transport serves it too, but holds a goroutine per connection
+// only to wait for the connection's end; this one holds the reading
+// goroutine and one per active subscription, nothing else, which is what
+// makes 10,000 open widgets cheap. gqlgen's transport still serves the
+// older graphql-ws subprotocol.
+//
+// Close codes are the protocol's: 4400 for a malformed message, 4401 for a
+// subscribe before connection_init, 4403 (or the code of a wsRefusal) for
+// credentials refused, 4408 for no connection_init in time, 4409 for a
+// subscription id in use and 4429 for a second connection_init.
+type graphqlTransportWS struct {
+	impl        *wsImplementation
+	init        transport.WebsocketInitFunc
+	closed      transport.WebsocketCloseFunc
+	initTimeout time.Duration
+	readLimit   int64
+}
+
+const transportWSProtocol = "graphql-transport-ws"
+
+func (t *graphqlTransportWS) Supports(r *http.Request) bool {
+	if !isWebSocket(r) {
+		return false
+	}
+	for _, p := range websocket.Subprotocols(r) {
+		if p == transportWSProtocol {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *graphqlTransportWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	wc, err := t.impl.Accept(w, r, transport.WebsocketAcceptOptions{Subprotocols: []string{transportWSProtocol}})
+	if err != nil {
+		return // the upgrader answered the request
+	}
+	conn := wc.(*gqlConn)
+	if t.readLimit > 0 {
+		conn.SetReadLimit(t.readLimit)
+	}
+	s := &wsSession{t: t, conn: conn, exec: exec, headers: r.Header, ctx: r.Context(),
+		active: map[string]*operation{}}
+	s.run()
+}
+
+// wsRefusal is an init function's refusal with the close code to send.
+type wsRefusal struct {
+	code int
+	err  error
+}
+
+func (e *wsRefusal) Error() string { return e.err.Error() }
+func (e *wsRefusal) Unwrap() error { return e.err }
+
+// legacyInit adapts an init function that refuses with wsRefusal to
+// gqlgen's transport, which takes the close code from the context.
+func legacyInit(init transport.WebsocketInitFunc) transport.WebsocketInitFunc {
+	return func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		next, ack, err := init(ctx, p)
+		var r *wsRefusal
+		if errors.As(err, &r) {
+			return transport.WithWebsocketCloseCode(ctx, r.code), nil, r.err
+		}
+		return next, ack, err
+	}
+}
+
+// operation is a running operation of a session.
+type operation struct{ cancel context.CancelFunc }
+
+// wsMessage is a graphql-transport-ws message.
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+type wsSession struct {
+	t       *graphqlTransportWS
+	conn    *gqlConn
+	exec    graphql.GraphExecutor
+	headers http.Header
+	ctx     context.Context // the request's, then the one init returns
+	ready   bool            // connection_init accepted
+
+	mu     sync.Mutex
+	active map[string]*operation // running operations by id
+	closed bool
+}
+
+var errInvalidMessage = errors.New("invalid message")
+
+func (s *wsSession) run() {
+	if !s.handshake() {
+		return
+	}
+	// A connection whose context ends (a logout, a deactivated account)
+	// is closed; nothing waits for that but this callback.
+	stop := context.AfterFunc(s.ctx, func() { s.close(websocket.CloseNormalClosure, "terminated") })
+	defer stop()
+	for {
+		start := graphql.Now()
+		m, err := s.read(0)
+		if err != nil {
+			s.closeAfter(err)
+			return
+		}
+		switch m.Type {
+		case "subscribe":
+			if !s.subscribe(start, m) {
+				return
+			}
+		case "complete":
+			s.mu.Lock()
+			op := s.active[m.ID]
+			delete(s.active, m.ID) // the client knows it ended: nothing more is sent
+			s.mu.Unlock()
+			if op != nil {
+				op.cancel()
+			}
+		case "ping":
+			s.write(wsMessage{Type: "pong", Payload: m.Payload})
+		case "pong":
+		case "connection_init":
+			s.close(4429, "Too many initialisation requests")
+			return
+		default:
+			s.close(4400, "Invalid message received")
+			return
+		}
+	}
+}
+
+// handshake waits for connection_init (answering pings meanwhile) and
+// runs the init function on it.
+func (s *wsSession) handshake() bool {
+	deadline := time.Now().Add(s.t.initTimeout)
+	for {
+		m, err := s.read(time.Until(deadline))
+		if err != nil {
+			s.closeAfter(err)
+			return false
+		}
+		switch m.Type {
+		case "ping":
+			s.write(wsMessage{Type: "pong", Payload: m.Payload})
+			continue
+		case "connection_init":
+		case "subscribe":
+			s.close(4401, "Unauthorized")
+			return false
+		default:
+			s.close(4400, "Invalid message received")
+			return false
+		}
+		var p transport.InitPayload
+		if len(m.Payload) > 0 {
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				s.close(4400, "Invalid connection_init payload")
+				return false
+			}
+		}
+		ctx, ack, err := s.t.init(s.ctx, p)
+		if err != nil {
+			code := 4403
+			var r *wsRefusal
+			if errors.As(err, &r) {
+				code = r.code
+			}
+			s.close(code, err.Error())
+			return false
+		}
+		if ctx != nil {
+			s.ctx = ctx
+		}
+		s.ready = true
+		msg := wsMessage{Type: "connection_ack"}
+		if ack != nil {
+			msg.Payload, _ = json.Marshal(*ack)
+		}
+		s.write(msg)
+		return true
+	}
+}
+
+// read returns the next message, within timeout if it is positive.
+func (s *wsSession) read(timeout time.Duration) (wsMessage, error) {
+	if timeout < 0 {
+		timeout = time.Nanosecond // already past the deadline
+	}
+	_, r, err := s.conn.nextReader(timeout)
+	if err != nil {
+		return wsMessage{}, err
+	}
+	var m wsMessage
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&m); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, websocket.ErrReadLimit) {
+			return m, err
+		}
+		return m, errInvalidMessage
+	}
+	return m, nil
+}
+
+// closeAfter closes the connection after a failed read.
+func (s *wsSession) closeAfter(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, errInvalidMessage):
+		s.close(4400, "Invalid message received")
+	case errors.As(err, &ne) && ne.Timeout() && !s.ready:
+		s.close(4408, "Connection initialisation timeout")
+	case errors.Is(err, websocket.ErrReadLimit):
+		s.close(websocket.CloseMessageTooBig, "message too big") // gorilla has sent it already
+	default: // gone, or silent for too long
+		s.close(websocket.CloseNormalClosure, "")
+	}
+}
+
+// subscribe starts operation m (a query, mutation or subscription); false
+// when the connection was closed for a protocol error.
+func (s *wsSession) subscribe(start time.Time, m wsMessage) bool {
+	id := m.ID
+	if id == "" {
+		s.close(4400, "Invalid message received: subscribe without an id")
+		return false
+	}
+	s.mu.Lock()
+	_, inUse := s.active[id]
+	s.mu.Unlock()
+	if inUse {
+		s.close(4409, "Subscriber for "+truncate(id, 80)+" already exists")
+		return false
+	}
+	ctx := graphql.StartOperationTrace(s.ctx)
+	params := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(m.Payload))
+	dec.UseNumber()
+	if err := dec.Decode(params); err != nil {
+		s.sendError(id, &gqlerror.Error{Message: "invalid json"})
+		return true
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	params.Headers = s.headers
+	rc, errs := s.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := s.exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
+		if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+			s.sendError(id, resp.Errors...)
+		} else {
+			s.next(id, &graphql.Response{Errors: errs})
+			s.write(wsMessage{ID: id, Type: "complete"})
+		}
+		return true
+	}
+	ctx, cancel := context.WithCancel(graphql.WithOperationContext(ctx, rc))
+	op := &operation{cancel: cancel}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return false
+	}
+	s.active[id] = op
+	s.mu.Unlock()
+	go s.execute(ctx, op, id, rc)
+	return true
+}
+
+// execute runs one operation and sends its results, then complete
+// (unless the client completed it or the connection is closing).
+func (s *wsSession) execute(ctx context.Context, op *operation, id string, rc *graphql.OperationContext) {
+	defer op.cancel()
+	panicked := false
+	defer func() {
+		if r := recover(); r != nil {
+			panicked = true
+			err := rc.Recover(ctx, r)
+			var gqlErr *gqlerror.Error
+			if !errors.As(err, &gqlErr) {
+				gqlErr = &gqlerror.Error{Message: "internal system error"}
+			}
+			s.sendError(id, gqlErr)
+		}
+		s.mu.Lock()
+		mine := s.active[id] == op // not completed by the client (who may reuse the id)
+		if mine {
+			delete(s.active, id)
+		}
+		s.mu.Unlock()
+		if mine && !panicked && s.ctx.Err() == nil {
+			s.write(wsMessage{ID: id, Type: "complete"})
+		}
+	}()
+	responses, ctx := s.exec.DispatchOperation(ctx, rc)
+	for {
+		resp := responses(ctx)
+		if resp == nil || ctx.Err() != nil { // ended, or completed by the client
+			return
+		}
+		s.next(id, resp)
+	}
+}
+
+func (s *wsSession) next(id string, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		b, _ = json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "the response could not be encoded"}}})
+	}
+	s.write(wsMessage{ID: id, Type: "next", Payload: b})
+}
+
+func (s *wsSession) sendError(id string, errs ...*gqlerror.Error) {
+	b, _ := json.Marshal(errs)
+	s.write(wsMessage{ID: id, Type: "error", Payload: b})
+}
+
+// write sends m; a failed write closes the connection (gqlConn does), so
+// the reader ends and the session with it.
+func (s *wsSession) write(m wsMessage) { _ = s.conn.WriteJSON(m) }
+
+// close ends the connection once: the close frame, every running
+// operation, the socket, then the close callback.
+func (s *wsSession) close(code int, reason string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	active := s.active
+	s.active = map[string]*operation{}
+	s.mu.Unlock()
+	_ = s.conn.WriteClose(code, reason)
+	for _, op := range active {
+		op.cancel()
+	}
+	_ = s.conn.Close()
+	if s.t.closed != nil {
+		s.t.closed(s.ctx, code)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
