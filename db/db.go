@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -17,8 +18,8 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq"  // "postgres" driver
-	_ "modernc.org/sqlite" // "sqlite" driver (pure Go)
+	_ "github.com/lib/pq" // "postgres" driver
+	"modernc.org/sqlite"  // "sqlite" driver (pure Go)
 
 	"concierge/ent"
 	_ "concierge/ent/runtime" // registers privacy policies, hooks and defaults
@@ -113,14 +114,31 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	}, nil
 }
 
+// openSQLite opens the SQLite file at path with connections that keep their
+// prepared statements (see stmtCacheConnector).
 func openSQLite(path string) (*sql.DB, error) {
+	c, err := sqliteConnector(path)
+	if err != nil {
+		return nil, err
+	}
+	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize})
+	// Connections closed when idle would take their statements with them
+	// (database/sql keeps 2 idle by default).
+	d.SetMaxIdleConns(8)
+	return d, nil
+}
+
+// sqliteConnector connects to the SQLite file at path, with the pragmas the
+// application relies on. It uses the driver registered as "sqlite", as
+// sql.Open("sqlite", ...) would.
+func sqliteConnector(path string) (driver.Connector, error) {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
-	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	return sqlite.NewConnector("file:" + path + "?" + q.Encode())
 }
 
 // Ping checks that the database answers (used by /readyz).
