@@ -122,9 +122,14 @@ func openSQLite(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize})
-	// Connections closed when idle would take their statements with them
-	// (database/sql keeps 2 idle by default).
-	d.SetMaxIdleConns(8)
+	// A bounded pool whose connections stay open: a connection closed when
+	// idle (database/sql keeps 2 by default) takes its prepared statements
+	// with it, and under load the pool churned through new connections
+	// that prepared everything again. SQLite has one writer at a time and
+	// readers need no more connections than there are cores to run them.
+	n := MaxConns()
+	d.SetMaxOpenConns(n)
+	d.SetMaxIdleConns(n)
 	return d, nil
 }
 
