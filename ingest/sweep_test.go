@@ -108,7 +108,7 @@ func TestSweepFailsInterruptedResources(t *testing.T) {
 		require.Zero(t, n)
 		r := e.Do(a.AdminToken, `mutation($id: ID!) { reprocessResource(id: $id) { id status } }`,
 			map[string]any{"id": lost.String()}).OK(t)
-		require.Equal(t, "PENDING", r.Str("reprocessResource.status"))
+		require.Contains(t, []string{"PENDING", "PROCESSING", "COMPLETED"}, r.Str("reprocessResource.status"), "queued; a worker may have started it before the answer")
 		require.Equal(t, resource.StatusCOMPLETED, wait(t, d, lost).Status)
 	})
 }

@@ -103,7 +103,7 @@ func TestTextResourceLifecycle(t *testing.T) {
 		id := uuid.MustParse(r.Str("addText.id"))
 		require.Equal(t, "TEXT", r.Str("addText.type"))
 		require.Equal(t, "Refunds", r.Str("addText.title"))
-		require.Equal(t, "PENDING", r.Str("addText.status"))
+		require.Contains(t, []string{"PENDING", "PROCESSING", "COMPLETED"}, r.Str("addText.status"), "queued; a worker may have started it before the answer")
 		require.Equal(t, a.CompanyID.String(), r.Str("addText.companyID"))
 
 		require.Equal(t, []string{"PENDING", "PROCESSING", "COMPLETED"}, statuses(t, sub, "resourceEvents", id))
@@ -137,7 +137,7 @@ func TestTextResourceLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		e.WaitSubscribers(ingest.Topic(a.CompanyID), 2)
 		r = e.Do(a.AdminToken, `mutation($id: ID!) { reprocessResource(id: $id) { id status } }`, map[string]any{"id": id.String()}).OK(t)
-		require.Equal(t, "PENDING", r.Str("reprocessResource.status"))
+		require.Contains(t, []string{"PENDING", "PROCESSING", "COMPLETED"}, r.Str("reprocessResource.status"), "queued; a worker may have started it before the answer")
 		require.Equal(t, []string{"PENDING", "PROCESSING", "COMPLETED"}, statuses(t, one, "resourceEvents", id))
 		require.Equal(t, n, chunkCount(t, d, id), "reprocessing replaces the chunks")
 		require.True(t, found(t, e, a.CompanyID, id, "can I return a zanzibarite kettle?"))
