@@ -249,8 +249,9 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 	case in.VisitorToken != nil && *in.VisitorToken != "":
 		// An earlier token of this company: the same visitor, and its
 		// conversation unless that was closed. Others are ignored (the
-		// visitor starts afresh), as an expired one would be.
-		if v, err := s.cfg.Auth.Authenticate(ctx, *in.VisitorToken); err == nil && v.Kind == auth.KindVisitor && v.CompanyID == co.ID {
+		// visitor starts afresh), as an expired one would be: another
+		// company's visitor is not found as this company's system viewer.
+		if v, err := s.cfg.Auth.Authenticate(ctx, *in.VisitorToken); err == nil && v.Kind == auth.KindVisitor {
 			if vis, err = s.client.Visitor.Get(sys, v.ID); err != nil && !ent.IsNotFound(err) {
 				return nil, err
 			}

@@ -190,11 +190,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 					u.SetLanguage(detectLanguage(body))
 				}
 			case takeOver:
-				u.SetStatus(conversation.StatusHUMAN).SetAssigneeID(*m.senderID).
-					ClearPendingMessageID().ClearReplyLeaseUntil()
-				if conv.HumanRequestedAt == nil {
-					u.SetHumanRequestedAt(s.now())
-				}
+				s.toHumans(u.SetStatus(conversation.StatusHUMAN).SetAssigneeID(*m.senderID), conv)
 			}
 		})
 		return err
@@ -303,10 +299,7 @@ func (s *Service) handOff(ctx context.Context, conv *ent.Conversation) (*ent.Con
 		}
 	}
 	return s.setStatus(ctx, conv, conversation.StatusWAITING_HUMAN, note, func(u *ent.ConversationUpdateOne) {
-		u.ClearPendingMessageID().ClearReplyLeaseUntil()
-		if conv.HumanRequestedAt == nil {
-			u.SetHumanRequestedAt(s.now())
-		}
+		s.toHumans(u, conv)
 		if agent != nil {
 			u.SetAssigneeID(agent.ID)
 		}
@@ -335,12 +328,17 @@ func (s *Service) TakeOver(ctx context.Context, convID uuid.UUID) (*ent.Conversa
 		return nil, err
 	}
 	return s.setStatus(ctx, conv, conversation.StatusHUMAN, agentJoined(conv.Language, u.FullName),
-		func(up *ent.ConversationUpdateOne) {
-			up.SetAssigneeID(u.ID).ClearPendingMessageID().ClearReplyLeaseUntil()
-			if conv.HumanRequestedAt == nil {
-				up.SetHumanRequestedAt(s.now())
-			}
-		})
+		func(up *ent.ConversationUpdateOne) { s.toHumans(up.SetAssigneeID(u.ID), conv) })
+}
+
+// toHumans makes u hand conv to the team: the assistant's pending reply
+// and its lease are dropped, and the first time humans were asked for is
+// kept.
+func (s *Service) toHumans(u *ent.ConversationUpdateOne, conv *ent.Conversation) {
+	u.ClearPendingMessageID().ClearReplyLeaseUntil()
+	if conv.HumanRequestedAt == nil {
+		u.SetHumanRequestedAt(s.now())
+	}
 }
 
 // HandBack returns the conversation to the assistant.

@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -73,12 +74,16 @@ func RetrievalSearch(start time.Time, err error) {
 // AssistantReply counts a stored reply of the assistant by its outcome
 // (ANSWERED, DECLINED, FAILED).
 func AssistantReply(outcome string) {
-	switch outcome {
-	case "ANSWERED", "DECLINED", "FAILED":
-	default:
-		outcome = "other"
+	assistantReplies.WithLabelValues(known(outcome, "ANSWERED", "DECLINED", "FAILED")).Inc()
+}
+
+// known returns v if it is one of values, else "other": label values stay
+// a fixed set whatever callers pass.
+func known(v string, values ...string) string {
+	if slices.Contains(values, v) {
+		return v
 	}
-	assistantReplies.WithLabelValues(outcome).Inc()
+	return "other"
 }
 
 // Handoff triggers.
@@ -91,10 +96,7 @@ const (
 
 // Handoff counts a conversation handed to humans.
 func Handoff(trigger string) {
-	if trigger != HandoffAssistant && trigger != HandoffVisitor {
-		trigger = "other"
-	}
-	handoffs.WithLabelValues(trigger).Inc()
+	handoffs.WithLabelValues(known(trigger, HandoffAssistant, HandoffVisitor)).Inc()
 }
 
 // Streams resubscribed after lagging.
@@ -106,8 +108,5 @@ const (
 // SubscriberResynced counts a subscriber of stream that fell behind the
 // broker and was resubscribed (and caught up from the database).
 func SubscriberResynced(stream string) {
-	if stream != StreamConversation && stream != StreamInbox {
-		stream = "other"
-	}
-	resyncs.WithLabelValues(stream).Inc()
+	resyncs.WithLabelValues(known(stream, StreamConversation, StreamInbox)).Inc()
 }

@@ -583,6 +583,13 @@ func TestWidgetOriginsAndIdentity(t *testing.T) {
 		tok, conv := c.start(t, nil)
 		r = c.Do("", q, map[string]any{"in": map[string]any{"companyKey": c.a.WidgetKey, "visitorToken": tok}}).OK(t)
 		require.Equal(t, conv.String(), r.Str("startConversation.conversation.id"))
+		// Another company's token starts afresh: its visitor is not this
+		// company's.
+		b := c.Register("bravo")
+		other := c.Do("", q, map[string]any{"in": map[string]any{"companyKey": b.WidgetKey, "visitorToken": tok}}).OK(t)
+		require.Equal(t, false, other.Get("startConversation.resumed"))
+		require.NotEqual(t, conv.String(), other.Str("startConversation.conversation.id"))
+		require.NotEqual(t, r.Str("startConversation.visitor.id"), other.Str("startConversation.visitor.id"))
 
 		// A company that requires identity refuses anonymous visitors.
 		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {requireIdentity: true}) { id } }`, nil).OK(t)

@@ -52,11 +52,10 @@ func (t *graphqlTransportWS) Supports(r *http.Request) bool {
 }
 
 func (t *graphqlTransportWS) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	wc, err := t.impl.Accept(w, r, transport.WebsocketAcceptOptions{Subprotocols: []string{transportWSProtocol}})
+	conn, err := t.impl.accept(w, r, []string{transportWSProtocol}, nil)
 	if err != nil {
 		return // the upgrader answered the request
 	}
-	conn := wc.(*gqlConn)
 	if t.readLimit > 0 {
 		conn.SetReadLimit(t.readLimit)
 	}
@@ -253,7 +252,7 @@ func (s *wsSession) subscribe(start time.Time, m wsMessage) bool {
 	_, inUse := s.active[id]
 	s.mu.Unlock()
 	if inUse {
-		s.close(4409, "Subscriber for "+truncate(id, 80)+" already exists")
+		s.close(4409, "Subscriber for "+id+" already exists")
 		return false
 	}
 	ctx := graphql.StartOperationTrace(s.ctx)
@@ -363,11 +362,4 @@ func (s *wsSession) close(code int, reason string) {
 	if s.t.closed != nil {
 		s.t.closed(s.ctx, code)
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

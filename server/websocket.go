@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
@@ -52,17 +54,23 @@ func newWSImplementation(interval time.Duration) *wsImplementation {
 }
 
 func (w *wsImplementation) Accept(rw http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	return w.accept(rw, r, opts.Subprotocols, opts.ResponseHeader)
+}
+
+// accept upgrades the request, offering subprotocols; on failure the
+// upgrader has answered the request.
+func (w *wsImplementation) accept(rw http.ResponseWriter, r *http.Request, subprotocols []string, header http.Header) (*gqlConn, error) {
 	u := w.upgrader
-	u.Subprotocols = opts.Subprotocols
-	conn, err := u.Upgrade(rw, r, opts.ResponseHeader)
+	u.Subprotocols = subprotocols
+	conn, err := u.Upgrade(rw, r, header)
 	if err != nil {
-		return nil, err // Upgrade has answered the request
+		return nil, err
 	}
 	c := &gqlConn{conn: conn, writeTimeout: w.writeTimeout}
 	if w.interval > 0 {
 		c.interval = w.interval
 		switch conn.Subprotocol() {
-		case "graphql-transport-ws":
+		case transportWSProtocol:
 			c.ping = []byte(`{"type":"ping"}`)
 			c.idle = 2*w.interval + w.interval/2
 		default: // graphql-ws clients do not answer keep-alives
@@ -91,21 +99,26 @@ var (
 )
 
 func (c *gqlConn) keepAlive() {
+	if c.write(c.ping) == nil {
+		c.timer.Reset(c.interval)
+	}
+}
+
+// write sends one text message within the write timeout. A write that
+// fails (a peer gone, or not reading) closes the socket, so the reader
+// fails and the connection ends.
+func (c *gqlConn) write(data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		return
+		return transport.ErrWebsocketClosed
 	}
-	if err := c.writeLocked(websocket.TextMessage, c.ping); err != nil {
-		_ = c.conn.Close() // the reader fails and gqlgen ends the connection
-		return
-	}
-	c.timer.Reset(c.interval)
-}
-
-func (c *gqlConn) writeLocked(kind int, data []byte) error {
 	_ = c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	return c.conn.WriteMessage(kind, data)
+	err := c.conn.WriteMessage(websocket.TextMessage, data)
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		_ = c.conn.Close()
+	}
+	return err
 }
 
 func (c *gqlConn) NextReader() (int, io.Reader, error) { return c.nextReader(0) }
@@ -132,22 +145,18 @@ func (c *gqlConn) nextReader(timeout time.Duration) (int, io.Reader, error) {
 }
 
 func (c *gqlConn) WriteJSON(v any) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return transport.ErrWebsocketClosed
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
 	}
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	err := c.conn.WriteJSON(v)
-	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
-		_ = c.conn.Close()
-	}
-	return err
+	return c.write(data)
 }
 
 func (c *gqlConn) WriteClose(code int, message string) error {
-	if len(message) > 120 { // a close frame's reason fits in 123 bytes
-		message = message[:120]
+	// A close frame's reason fits in 123 bytes; cut at a character.
+	for len(message) > 120 {
+		_, size := utf8.DecodeLastRuneInString(message)
+		message = message[:len(message)-size]
 	}
 	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message),
 		time.Now().Add(time.Second))

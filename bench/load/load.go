@@ -714,26 +714,33 @@ func (l *loader) agentLoop(ctx context.Context, a *agent, conn *websocket.Conn) 
 	}
 }
 
-func (l *loader) onInbox(a *agent, p json.RawMessage) {
-	now := time.Now().UnixNano()
-	a.ready.Store(true)
+// streamEvent is one event of an inbox or conversation subscription.
+type streamEvent struct {
+	Kind    string   `json:"kind"`
+	Message *message `json:"message"`
+}
+
+// event decodes the event of a subscription's payload (data.<field>),
+// counting its errors; nil when there is none.
+func (l *loader) event(p json.RawMessage, field string) *streamEvent {
 	var r struct {
-		Data struct {
-			InboxEvents *struct {
-				Kind    string   `json:"kind"`
-				Message *message `json:"message"`
-			} `json:"inboxEvents"`
-		} `json:"data"`
-		Errors []gqlError `json:"errors"`
+		Data   map[string]*streamEvent `json:"data"`
+		Errors []gqlError              `json:"errors"`
 	}
 	if err := json.Unmarshal(p, &r); err != nil {
 		l.errs.add("BAD_EVENT", 1)
-		return
+		return nil
 	}
 	for _, e := range r.Errors {
 		l.errs.add(e.code(), 1)
 	}
-	ev := r.Data.InboxEvents
+	return r.Data[field]
+}
+
+func (l *loader) onInbox(a *agent, p json.RawMessage) {
+	now := time.Now().UnixNano()
+	a.ready.Store(true)
+	ev := l.event(p, "inboxEvents")
 	if ev == nil || ev.Kind != "MESSAGE_CREATED" || ev.Message == nil {
 		return
 	}
@@ -794,23 +801,7 @@ func (l *loader) redial(ctx context.Context, src *source, base, token, query str
 func (l *loader) onVisitor(v *visitor, p json.RawMessage) {
 	now := time.Now().UnixNano()
 	v.ready.Store(true)
-	var r struct {
-		Data struct {
-			ConversationEvents *struct {
-				Kind    string   `json:"kind"`
-				Message *message `json:"message"`
-			} `json:"conversationEvents"`
-		} `json:"data"`
-		Errors []gqlError `json:"errors"`
-	}
-	if err := json.Unmarshal(p, &r); err != nil {
-		l.errs.add("BAD_EVENT", 1)
-		return
-	}
-	for _, e := range r.Errors {
-		l.errs.add(e.code(), 1)
-	}
-	ev := r.Data.ConversationEvents
+	ev := l.event(p, "conversationEvents")
 	if ev == nil || ev.Message == nil || (ev.Kind != "MESSAGE_CREATED" && ev.Kind != "MESSAGE_COMPLETED") {
 		return
 	}
