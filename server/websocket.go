@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -88,9 +89,10 @@ type gqlConn struct {
 	idle         time.Duration // read deadline after each message; 0 for none
 	ping         []byte
 
-	mu     sync.Mutex // serializes writes
-	closed bool
-	timer  *time.Timer
+	mu        sync.Mutex // serializes writes
+	closed    bool
+	closeSent atomic.Bool // a close frame went out: Close lingers for the peer's
+	timer     *time.Timer
 }
 
 var (
@@ -158,20 +160,43 @@ func (c *gqlConn) WriteClose(code int, message string) error {
 		_, size := utf8.DecodeLastRuneInString(message)
 		message = message[:len(message)-size]
 	}
-	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message),
+	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, message),
 		time.Now().Add(time.Second))
+	if err == nil || errors.Is(err, websocket.ErrCloseSent) { // gorilla may have sent one (e.g. 1009)
+		c.closeSent.Store(true)
+	}
+	return err
 }
 
+// Close closes the connection. After a close frame it lingers up to
+// closeLinger, dropping what the peer still sends until it closes too:
+// closing the socket on unread data would reset the connection, and the
+// peer could lose the close frame (and its code) before reading it.
 func (c *gqlConn) Close() error {
-	err := c.conn.Close() // first: it ends a write blocked on the peer
+	var err error
+	linger := c.closeSent.Load()
+	if !linger {
+		err = c.conn.Close() // first: it ends a write blocked on the peer
+	}
 	c.mu.Lock()
 	c.closed = true
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	c.mu.Unlock()
+	if linger { // writes fail at once after a close frame
+		nc := c.conn.NetConn()
+		_ = nc.SetReadDeadline(time.Now().Add(closeLinger))
+		go func() {
+			_, _ = io.Copy(io.Discard, nc)
+			_ = nc.Close()
+		}()
+	}
 	return err
 }
+
+// closeLinger bounds how long a closed connection waits for its peer.
+const closeLinger = 2 * time.Second
 
 func (c *gqlConn) Subprotocol() string { return c.conn.Subprotocol() }
 
