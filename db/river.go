@@ -35,13 +35,23 @@ func (d *DB) migrateRiver(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.Dialect == dialect.SQLite {
-		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	// Some River migrations must commit one by one (PostgreSQL cannot use
+	// an enum value added in the same transaction): the lock is a session
+	// lock, held while the migrator works on other connections.
+	return d.WithLock(ctx, "concierge-river", func() error {
+		_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 		return err
+	})
+}
+
+// WithLock runs fn while holding a lock named name that serialises
+// processes sharing the database: on PostgreSQL a session-level advisory
+// lock in the current schema, held on one connection while fn uses
+// others. SQLite databases belong to one process, which runs fn as is.
+func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
+	if d.Dialect == dialect.SQLite {
+		return fn()
 	}
-	// A session lock held on one connection while the migrator works on
-	// others (some River migrations must commit one by one: PostgreSQL
-	// cannot use an enum value added in the same transaction).
 	conn, err := d.SQL.Conn(ctx)
 	if err != nil {
 		return err
@@ -52,14 +62,13 @@ func (d *DB) migrateRiver(ctx context.Context) error {
 		return fmt.Errorf("reading current schema: %w", err)
 	}
 	h := fnv.New64a()
-	h.Write([]byte("concierge-river:" + schemaName))
+	h.Write([]byte(name + ":" + schemaName))
 	key := int64(h.Sum64() >> 1)
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
-		return fmt.Errorf("locking: %w", err)
+		return fmt.Errorf("locking %s: %w", name, err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
+	return fn()
 }
 
 // TxClient returns an ent client that runs on tx, so that ent writes and

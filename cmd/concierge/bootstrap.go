@@ -22,8 +22,17 @@ const credentialsFile = "demo-credentials.txt"
 // bootstrap creates the first super admin from SUPERADMIN_USERNAME and
 // SUPERADMIN_PASSWORD, and in development the demo platform on first
 // start. It returns lines to print. Later starts print where the demo
-// credentials are kept.
-func (a *app) bootstrap(ctx context.Context) ([]string, error) {
+// credentials are kept. Replicas starting together on one database take
+// turns, so only the first creates them.
+func (a *app) bootstrap(ctx context.Context) (lines []string, err error) {
+	err = a.DB.WithLock(ctx, "concierge-bootstrap", func() error {
+		lines, err = a.bootstrapLocked(ctx)
+		return err
+	})
+	return lines, err
+}
+
+func (a *app) bootstrapLocked(ctx context.Context) ([]string, error) {
 	var lines []string
 	n, err := account.CountSuperAdmins(ctx, a.DB.Client)
 	if err != nil {

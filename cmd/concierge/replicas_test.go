@@ -36,6 +36,18 @@ var (
 // (worker). It returns the base URL of a server.
 func startProc(t *testing.T, dbURL string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	cmd, base := launchProc(t, dbURL, args...)
+	if base == "" {
+		time.Sleep(time.Second)
+		return cmd, ""
+	}
+	waitReady(t, base, 90*time.Second)
+	return cmd, base
+}
+
+// launchProc starts the process of startProc without waiting for it.
+func launchProc(t *testing.T, dbURL string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	dir := t.TempDir()
 	addr := ""
 	if args[0] == "serve" {
@@ -51,12 +63,41 @@ func startProc(t *testing.T, dbURL string, args ...string) (*exec.Cmd, string) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	if addr == "" {
-		time.Sleep(time.Second)
 		return cmd, ""
 	}
-	base := "http://" + addr
-	waitReady(t, base, 90*time.Second)
-	return cmd, base
+	return cmd, "http://" + addr
+}
+
+// Replicas started at the same moment on an empty database take turns to
+// migrate and bootstrap: all of them serve, and the demo company is
+// created once (the race used to stop all but one with "this company or
+// email is already registered").
+func TestReplicasStartTogether(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.URL(t, "postgres")
+	// Migrated beforehand, as a deployment does: the replicas reach the
+	// bootstrap together rather than one after the other's migration.
+	migrate, _ := launchProc(t, dbURL, "migrate")
+	require.NoError(t, migrate.Wait())
+	var cmds []*exec.Cmd
+	var bases []string
+	for range 3 {
+		cmd, base := launchProc(t, dbURL, "serve")
+		cmds, bases = append(cmds, cmd), append(bases, base)
+	}
+	for _, base := range bases {
+		waitReady(t, base, 30*time.Second)
+	}
+	var withDemo []string
+	for _, cmd := range cmds {
+		dir := cmd.Args[len(cmd.Args)-1]
+		if _, err := os.Stat(filepath.Join(dir, credentialsFile)); err == nil {
+			withDemo = append(withDemo, dir)
+		}
+	}
+	require.Len(t, withDemo, 1, "exactly one replica creates the demo data")
+	admin := demoLogin(t, bases[0], withDemo[0], "company admin")
+	require.Equal(t, "acme", gqlAt(t, bases[2], admin, `{ company { slug } }`, nil)["company"].(map[string]any)["slug"])
 }
 
 // demoLogin logs in a demo account created by the first replica.
