@@ -341,26 +341,23 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 // inboxRows loads the rows of an inbox event with the subscriber's viewer,
 // or takes them from a subscriber of the same class that loaded them.
 func (s *Service) inboxRows(ctx context.Context, class string, e InboxEvent) (*InboxUpdate, error) {
-	key := class + "/" + e.ID.String()
-	if class != "" {
-		if u, ok := s.rows.get(key); ok {
-			return &InboxUpdate{Kind: e.Kind, Conversation: u.Conversation, Message: u.Message}, nil
-		}
-	}
-	c, err := s.client.Conversation.Get(ctx, e.ConversationID)
-	if err != nil {
-		return nil, err
-	}
-	u := &InboxUpdate{Kind: e.Kind, Conversation: c}
-	if e.MessageID != uuid.Nil {
-		if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+	load := func() (*InboxUpdate, error) {
+		c, err := s.client.Conversation.Get(ctx, e.ConversationID)
+		if err != nil {
 			return nil, err
 		}
+		u := &InboxUpdate{Kind: e.Kind, Conversation: c}
+		if e.MessageID != uuid.Nil {
+			if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+				return nil, err
+			}
+		}
+		return u, nil
 	}
-	if class != "" {
-		s.rows.put(key, u)
+	if class == "" {
+		return load()
 	}
-	return u, nil
+	return s.rows.load(ctx, class+"/"+e.ID.String(), load)
 }
 
 // inboxSince returns the company's messages created since t (a little
