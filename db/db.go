@@ -18,8 +18,8 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/lib/pq" // "postgres" driver
-	"modernc.org/sqlite"  // "sqlite" driver (pure Go)
+	"github.com/lib/pq"
+	"modernc.org/sqlite" // "sqlite" driver (pure Go)
 
 	"concierge/ent"
 	_ "concierge/ent/runtime" // registers privacy policies, hooks and defaults
@@ -65,17 +65,8 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		sqlDB, err = openSQLite(filepath.Join(dataDir, SQLiteFileName))
 		dialectName = dialect.SQLite
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		sqlDB, err = sql.Open("postgres", databaseURL)
+		sqlDB, err = openPostgres(databaseURL, nil)
 		dialectName = dialect.Postgres
-		if err == nil {
-			// A bounded pool per process: replicas and workers share the
-			// server's max_connections (100 by default). Requests beyond it
-			// wait for a connection instead of failing.
-			n := MaxConns()
-			sqlDB.SetMaxOpenConns(n)
-			sqlDB.SetMaxIdleConns(n)
-			sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		}
 	case strings.HasPrefix(databaseURL, "sqlite://"), strings.HasPrefix(databaseURL, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(databaseURL, "sqlite://"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -112,6 +103,25 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		Dialect: dialectName,
 		Client:  ent.NewClient(ent.Driver(drv)),
 	}, nil
+}
+
+// openPostgres opens a pool of PostgreSQL connections that keep their
+// prepared statements (see stmtCacheConnector); trace is the cache's test
+// hook.
+func openPostgres(databaseURL string, trace func(event, query string)) (*sql.DB, error) {
+	c, err := pq.NewConnector(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize, trace: trace})
+	// A bounded pool per process: replicas and workers share the server's
+	// max_connections (100 by default). Requests beyond it wait for a
+	// connection instead of failing.
+	n := MaxConns()
+	d.SetMaxOpenConns(n)
+	d.SetMaxIdleConns(n)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	return d, nil
 }
 
 // openSQLite opens the SQLite file at path with connections that keep their

@@ -9,41 +9,51 @@ import (
 	"strings"
 )
 
-// stmtCacheSize bounds the prepared statements one SQLite connection keeps.
+// stmtCacheSize bounds the prepared statements one connection keeps.
 const stmtCacheSize = 256
 
-// stmtCacheConnector opens SQLite connections that keep their prepared
-// statements. modernc.org/sqlite compiles the SQL of every query it is given
-// (sqlite3_prepare was ~18% of the server's CPU under load), while ent, River
-// and goose send the same few hundred statements over and over.
+// stmtCacheConnector opens connections that keep their prepared statements,
+// while ent, River and goose send the same few hundred statements over and
+// over:
+//   - modernc.org/sqlite compiles the SQL of every query it is given
+//     (sqlite3_prepare was ~18% of the server's CPU under load);
+//   - lib/pq has PostgreSQL parse and plan every query with arguments, in
+//     two round trips (Parse and Describe, then Bind and Execute): at 300
+//     messages a second over two replicas the server spent as much CPU as
+//     the replicas together, and a prepared statement runs in one.
 type stmtCacheConnector struct {
 	driver.Connector
 	size  int                       // statements per connection, at least 1
 	trace func(event, query string) // test hook: "prepare" and "close" of cached statements
 }
 
-// Connect opens a modernc.org/sqlite connection and wraps it.
+// Connect opens a connection of the driver and wraps it.
 func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	dc, err := c.Connector.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sc, ok := dc.(sqliteConn)
+	sc, ok := dc.(innerConn)
 	if !ok {
 		dc.Close()
-		return nil, fmt.Errorf("db: SQLite connection %T lacks a driver interface", dc)
+		return nil, fmt.Errorf("db: connection %T lacks a driver interface", dc)
 	}
-	return &stmtCacheConn{sqliteConn: sc, connector: c, stmts: map[string]*list.Element{}}, nil
+	conn := &stmtCacheConn{innerConn: sc, connector: c, stmts: map[string]*list.Element{}}
+	if nvc, ok := dc.(driver.NamedValueChecker); ok {
+		return &stmtCacheConnChecker{conn, nvc}, nil
+	}
+	return conn, nil
 }
 
-// sqliteConn is what modernc.org/sqlite connections implement of
+// innerConn is what modernc.org/sqlite and lib/pq connections implement of
 // database/sql/driver, but for the deprecated Execer and Queryer, which
-// database/sql ignores when ExecerContext and QueryerContext are there
+// database/sql ignores when ExecerContext and QueryerContext are there,
+// and lib/pq's NamedValueChecker, which stmtCacheConnChecker adds
 // (TestStmtCacheInterfaces). stmtCacheConn embeds it to offer database/sql
 // the same: a wrapper that hid one would change how database/sql uses the
 // connection (BeginTx options, lock waits that end with the context, session
-// reset and validation).
-type sqliteConn interface {
+// reset and validation, argument conversion).
+type innerConn interface {
 	driver.Conn
 	driver.ConnBeginTx
 	driver.ConnPrepareContext
@@ -54,8 +64,8 @@ type sqliteConn interface {
 	driver.Validator
 }
 
-// sqliteStmt is what modernc.org/sqlite statements implement.
-type sqliteStmt interface {
+// innerStmt is what the drivers' statements implement.
+type innerStmt interface {
 	driver.Stmt
 	driver.StmtExecContext
 	driver.StmtQueryContext
@@ -71,25 +81,38 @@ type sqliteStmt interface {
 // have several Rows open, in a transaction: a statement whose Rows are open
 // is busy, and a query of the same text then runs on a statement of its own.
 type stmtCacheConn struct {
-	sqliteConn
+	innerConn
 	connector *stmtCacheConnector
 	lru       list.List                // of *cachedStmt, the most recently used in front
 	stmts     map[string]*list.Element // in lru, by query text
+	// failed are statements taken out of the cache after failing, closed
+	// when the connection is next reset: the failure may have aborted a
+	// PostgreSQL transaction, and lib/pq marks its connection bad when
+	// the server refuses a Close.
+	failed []*cachedStmt
+}
+
+// stmtCacheConnChecker is a stmtCacheConn whose driver converts arguments
+// itself (lib/pq).
+type stmtCacheConnChecker struct {
+	*stmtCacheConn
+	driver.NamedValueChecker
 }
 
 // cachedStmt is a prepared statement of a connection's cache.
 type cachedStmt struct {
-	sqliteStmt
+	innerStmt
 	query   string
 	elem    *list.Element
 	busy    bool // its Rows are open: no other call may run it
 	removed bool // out of the cache: closed once no longer busy
+	failed  bool // removed after a failure: closed at the next reset
 }
 
-// Unwrap returns the modernc.org/sqlite connection: sqlite.Limit sees
-// through the wrapper with it, and so can code reaching the driver's own
-// interfaces (backup, serialize, hooks) through sql.Conn.Raw.
-func (c *stmtCacheConn) Unwrap() driver.Conn { return c.sqliteConn }
+// Unwrap returns the driver's connection: sqlite.Limit sees through the
+// wrapper with it, and so can code reaching the driver's own interfaces
+// (backup, serialize, hooks) through sql.Conn.Raw.
+func (c *stmtCacheConn) Unwrap() driver.Conn { return c.innerConn }
 
 // QueryContext runs query on its cached statement. The statement is busy
 // until the Rows returned are closed.
@@ -100,15 +123,19 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 	}
 	if s == nil {
 		// The connection prepares a statement that its Rows close.
-		return c.sqliteConn.QueryContext(ctx, query, args)
+		return c.innerConn.QueryContext(ctx, query, args)
 	}
 	rows, err := s.QueryContext(ctx, args)
 	if err != nil {
-		c.remove(s)
+		c.fail(s)
 		return nil, err
 	}
 	s.busy = true
-	return &cachedRows{Rows: rows, conn: c, stmt: s}, nil
+	r := &cachedRows{Rows: rows, conn: c, stmt: s}
+	if nrs, ok := rows.(driver.RowsNextResultSet); ok {
+		return &cachedRowsSets{r, nrs}, nil
+	}
+	return r, nil
 }
 
 // ExecContext runs query on its cached statement.
@@ -119,11 +146,11 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 	}
 	if s == nil {
 		// The connection prepares a statement and closes it after the run.
-		return c.sqliteConn.ExecContext(ctx, query, args)
+		return c.innerConn.ExecContext(ctx, query, args)
 	}
 	res, err := s.ExecContext(ctx, args)
 	if err != nil {
-		c.remove(s)
+		c.fail(s)
 	}
 	return res, err
 }
@@ -131,8 +158,9 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 // acquire returns the cached statement for query, prepared on first use, or
 // nil when query is to run uncached: a statement whose Rows are open, or a
 // script of several statements (migrations). A prepared statement runs only
-// the first statement of a script with most drivers; modernc.org/sqlite
-// compiles the whole script again on every run, so caching one saves nothing.
+// the first statement of a script with most drivers (PostgreSQL refuses to
+// prepare one); modernc.org/sqlite compiles the whole script again on every
+// run, so caching one saves nothing.
 //
 // Preparing fails exactly as the connection's own QueryContext and
 // ExecContext would: they prepare the same way.
@@ -148,17 +176,17 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt,
 		c.lru.MoveToFront(e)
 		return s, nil
 	}
-	ds, err := c.sqliteConn.PrepareContext(ctx, query)
+	ds, err := c.innerConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	st, ok := ds.(sqliteStmt)
+	st, ok := ds.(innerStmt)
 	if !ok {
 		ds.Close()
 		return nil, nil
 	}
 	c.trace("prepare", query)
-	s := &cachedStmt{sqliteStmt: st, query: query}
+	s := &cachedStmt{innerStmt: st, query: query}
 	s.elem = c.lru.PushFront(s)
 	c.stmts[query] = s.elem
 	if c.lru.Len() > c.connector.size {
@@ -168,9 +196,7 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt,
 }
 
 // remove takes s out of the cache and closes it, or leaves closing it to its
-// Rows when they are open. A statement whose run failed (a bad connection, an
-// interrupt, a constraint) is removed too: preparing it again costs less than
-// any doubt about the state the failure left it in.
+// Rows when they are open.
 func (c *stmtCacheConn) remove(s *cachedStmt) {
 	c.lru.Remove(s.elem)
 	delete(c.stmts, s.query)
@@ -178,6 +204,37 @@ func (c *stmtCacheConn) remove(s *cachedStmt) {
 	if !s.busy {
 		c.closeStmt(s)
 	}
+}
+
+// fail takes s out of the cache after its run failed (a bad connection, an
+// interrupt, a constraint, a table changed under a PostgreSQL plan):
+// preparing it again costs less than any doubt about the state the failure
+// left it in. It is closed when the connection is next reset.
+func (c *stmtCacheConn) fail(s *cachedStmt) {
+	if !s.removed {
+		c.lru.Remove(s.elem)
+		delete(c.stmts, s.query)
+	}
+	s.removed, s.failed = true, true
+	if !s.busy {
+		c.failed = append(c.failed, s)
+	}
+}
+
+// ResetSession closes the statements that failed since the connection was
+// last reset, then resets the driver's connection. database/sql resets a
+// connection before it reuses it, outside any transaction.
+func (c *stmtCacheConn) ResetSession(ctx context.Context) error {
+	c.closeFailed()
+	return c.innerConn.ResetSession(ctx)
+}
+
+func (c *stmtCacheConn) closeFailed() {
+	for _, s := range c.failed {
+		c.closeStmt(s)
+	}
+	clear(c.failed)
+	c.failed = c.failed[:0]
 }
 
 // closeStmt closes s. Its error is dropped: sqlite3_finalize repeats the
@@ -190,12 +247,13 @@ func (c *stmtCacheConn) closeStmt(s *cachedStmt) {
 // Close closes the cached statements, then the connection. database/sql
 // closes a connection only once its Rows are closed, so none is busy.
 func (c *stmtCacheConn) Close() error {
+	c.closeFailed()
 	for e := c.lru.Front(); e != nil; e = e.Next() {
 		c.closeStmt(e.Value.(*cachedStmt))
 	}
 	c.lru.Init()
 	clear(c.stmts)
-	return c.sqliteConn.Close()
+	return c.innerConn.Close()
 }
 
 func (c *stmtCacheConn) trace(event, query string) {
@@ -212,9 +270,10 @@ func singleStatement(query string) bool {
 }
 
 // cachedRows are the Rows of a cached statement, which stays busy until they
-// are closed. The column type methods are those modernc.org/sqlite's rows
-// implement (TestStmtCacheInterfaces); the fallbacks are database/sql's
-// defaults for rows without them.
+// are closed. The column type methods are those modernc.org/sqlite's and
+// lib/pq's rows implement (TestStmtCacheInterfaces); the fallbacks are
+// database/sql's defaults for rows without them. cachedRowsSets adds the
+// result sets of lib/pq's.
 type cachedRows struct {
 	driver.Rows
 	conn *stmtCacheConn
@@ -227,14 +286,22 @@ func (r *cachedRows) Close() error {
 		r.stmt = nil
 		s.busy = false
 		switch {
+		case err != nil:
+			r.conn.fail(s)
 		case s.removed:
 			r.conn.closeStmt(s)
-		case err != nil:
-			r.conn.remove(s)
 		}
 	}
 	return err
 }
+
+type cachedRowsSets struct {
+	*cachedRows
+	sets driver.RowsNextResultSet
+}
+
+func (r *cachedRowsSets) HasNextResultSet() bool { return r.sets.HasNextResultSet() }
+func (r *cachedRowsSets) NextResultSet() error   { return r.sets.NextResultSet() }
 
 func (r *cachedRows) ColumnTypeDatabaseTypeName(i int) string {
 	if x, ok := r.Rows.(driver.RowsColumnTypeDatabaseTypeName); ok {

@@ -102,15 +102,16 @@ func TestStmtCacheReuse(t *testing.T) {
 		}
 	}
 
-	// A failed run (here a constraint) closes the statement: it is prepared again.
+	// A failed run (here a constraint) drops the statement, closed when the
+	// connection is next reset (before its next use): it is prepared again.
 	_, err := db.Exec(insertItem, "item1")
 	if err == nil || !strings.Contains(err.Error(), "UNIQUE constraint failed") {
 		t.Fatalf("duplicate insert: err = %v", err)
 	}
+	mustExec(t, db, insertItem, "item51")
 	if count(*events, "close", insertItem) != 1 {
 		t.Fatalf("failed statement not closed: %q", *events)
 	}
-	mustExec(t, db, insertItem, "item51")
 	if n := count(*events, "prepare", insertItem); n != 2 {
 		t.Errorf("%q prepared %d times, want 2", insertItem, n)
 	}
@@ -350,68 +351,7 @@ func TestStmtCacheInterfaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	implements := func(v any, ifaces []reflect.Type) (names []string) {
-		for _, i := range ifaces {
-			if reflect.TypeOf(v).Implements(i) {
-				names = append(names, i.String())
-			}
-		}
-		return names
-	}
-	err = conn.Raw(func(dc any) error {
-		wrapper := dc.(*stmtCacheConn)
-		inner := wrapper.Unwrap()
-		connIfaces := []reflect.Type{
-			reflect.TypeFor[driver.Conn](),
-			reflect.TypeFor[driver.ConnBeginTx](),
-			reflect.TypeFor[driver.ConnPrepareContext](),
-			reflect.TypeFor[driver.ExecerContext](),
-			reflect.TypeFor[driver.QueryerContext](),
-			reflect.TypeFor[driver.NamedValueChecker](),
-			reflect.TypeFor[driver.Pinger](),
-			reflect.TypeFor[driver.SessionResetter](),
-			reflect.TypeFor[driver.Validator](),
-		}
-		if got, want := implements(wrapper, connIfaces), implements(inner, connIfaces); !slices.Equal(got, want) {
-			t.Errorf("wrapper implements %v, modernc.org/sqlite's conn %v", got, want)
-		}
-		// database/sql uses Execer and Queryer only without ExecerContext and QueryerContext.
-		for _, i := range []reflect.Type{reflect.TypeFor[driver.Execer](), reflect.TypeFor[driver.Queryer]()} {
-			if reflect.TypeOf(wrapper).Implements(i) {
-				t.Errorf("wrapper implements %v", i)
-			}
-		}
-
-		rowsIfaces := []reflect.Type{
-			reflect.TypeFor[driver.RowsNextResultSet](),
-			reflect.TypeFor[driver.RowsColumnTypeDatabaseTypeName](),
-			reflect.TypeFor[driver.RowsColumnTypeLength](),
-			reflect.TypeFor[driver.RowsColumnTypeNullable](),
-			reflect.TypeFor[driver.RowsColumnTypePrecisionScale](),
-			reflect.TypeFor[driver.RowsColumnTypeScanType](),
-		}
-		const q = "SELECT id, name, n FROM items"
-		outer, err := wrapper.QueryContext(ctx, q, nil)
-		if err != nil {
-			return err
-		}
-		defer outer.Close()
-		if _, ok := outer.(*cachedRows); !ok {
-			t.Fatalf("rows %T are not cached", outer)
-		}
-		plain, err := inner.(driver.QueryerContext).QueryContext(ctx, q, nil)
-		if err != nil {
-			return err
-		}
-		defer plain.Close()
-		if got, want := implements(outer, rowsIfaces), implements(plain, rowsIfaces); !slices.Equal(got, want) {
-			t.Errorf("wrapper's rows implement %v, modernc.org/sqlite's rows %v", got, want)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	checkStmtCacheInterfaces(t, conn, "SELECT id, name, n FROM items")
 
 	// sqlite.Limit finds the driver's connection through Unwrap.
 	if n, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, -1); err != nil || n <= 0 {
@@ -446,6 +386,120 @@ func TestStmtCacheInterfaces(t *testing.T) {
 	if got, want := columnTypes(conn), columnTypes(plain); got != want {
 		t.Errorf("column types: %s\nwant %s", got, want)
 	}
+}
+
+// checkStmtCacheInterfaces checks that the connection under conn is a
+// cache wrapper offering database/sql the driver interfaces of the driver's
+// connection, and its rows those of the driver's rows for query.
+func checkStmtCacheInterfaces(t *testing.T, conn *sql.Conn, query string) {
+	t.Helper()
+	ctx := context.Background()
+	implements := func(v any, ifaces []reflect.Type) (names []string) {
+		for _, i := range ifaces {
+			if reflect.TypeOf(v).Implements(i) {
+				names = append(names, i.String())
+			}
+		}
+		return names
+	}
+	err := conn.Raw(func(dc any) error {
+		wrapper, ok := dc.(driver.QueryerContext)
+		if !ok {
+			t.Fatalf("connection %T", dc)
+		}
+		inner := dc.(interface{ Unwrap() driver.Conn }).Unwrap()
+		connIfaces := []reflect.Type{
+			reflect.TypeFor[driver.Conn](),
+			reflect.TypeFor[driver.ConnBeginTx](),
+			reflect.TypeFor[driver.ConnPrepareContext](),
+			reflect.TypeFor[driver.ExecerContext](),
+			reflect.TypeFor[driver.QueryerContext](),
+			reflect.TypeFor[driver.NamedValueChecker](),
+			reflect.TypeFor[driver.Pinger](),
+			reflect.TypeFor[driver.SessionResetter](),
+			reflect.TypeFor[driver.Validator](),
+		}
+		if got, want := implements(wrapper, connIfaces), implements(inner, connIfaces); !slices.Equal(got, want) {
+			t.Errorf("wrapper implements %v, the driver's conn %T %v", got, inner, want)
+		}
+		// database/sql uses Execer and Queryer only without ExecerContext and QueryerContext.
+		for _, i := range []reflect.Type{reflect.TypeFor[driver.Execer](), reflect.TypeFor[driver.Queryer]()} {
+			if reflect.TypeOf(wrapper).Implements(i) {
+				t.Errorf("wrapper implements %v", i)
+			}
+		}
+
+		// The wrapper's rows have every column type method, falling back to
+		// database/sql's defaults: what matters is that they report the
+		// driver's column types (describeRows).
+		rowsIfaces := []reflect.Type{reflect.TypeFor[driver.RowsNextResultSet]()}
+		// One query at a time: PostgreSQL connections run one.
+		outer, err := wrapper.QueryContext(ctx, query, nil)
+		if err != nil {
+			return err
+		}
+		switch outer.(type) {
+		case *cachedRows, *cachedRowsSets:
+		default:
+			t.Errorf("rows %T are not cached", outer)
+		}
+		got, gotTypes := implements(outer, rowsIfaces), describeRows(outer)
+		if err := outer.Close(); err != nil {
+			return err
+		}
+		plain, err := inner.(driver.QueryerContext).QueryContext(ctx, query, nil)
+		if err != nil {
+			return err
+		}
+		defer plain.Close()
+		if want := implements(plain, rowsIfaces); !slices.Equal(got, want) {
+			t.Errorf("wrapper's rows implement %v, the driver's rows %T %v", got, plain, want)
+		}
+		if want := describeRows(plain); gotTypes != want {
+			t.Errorf("wrapper's rows report column types %s\nthe driver's rows %s", gotTypes, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// describeRows reports the column types of driver rows as database/sql
+// sees them (its defaults where a method is missing).
+func describeRows(r driver.Rows) string {
+	var b strings.Builder
+	for i, name := range r.Columns() {
+		fmt.Fprintf(&b, "%s:", name)
+		if x, ok := r.(driver.RowsColumnTypeDatabaseTypeName); ok {
+			fmt.Fprintf(&b, " %s", x.ColumnTypeDatabaseTypeName(i))
+		}
+		if x, ok := r.(driver.RowsColumnTypeScanType); ok {
+			fmt.Fprintf(&b, " %v", x.ColumnTypeScanType(i))
+		} else {
+			fmt.Fprintf(&b, " %v", reflect.TypeFor[any]())
+		}
+		if x, ok := r.(driver.RowsColumnTypeLength); ok {
+			l, ok := x.ColumnTypeLength(i)
+			fmt.Fprintf(&b, " len %v,%v", l, ok)
+		} else {
+			b.WriteString(" len 0,false")
+		}
+		if x, ok := r.(driver.RowsColumnTypeNullable); ok {
+			n, ok := x.ColumnTypeNullable(i)
+			fmt.Fprintf(&b, " null %v,%v", n, ok)
+		} else {
+			b.WriteString(" null false,false")
+		}
+		if x, ok := r.(driver.RowsColumnTypePrecisionScale); ok {
+			p, s, ok := x.ColumnTypePrecisionScale(i)
+			fmt.Fprintf(&b, " size %v,%v,%v", p, s, ok)
+		} else {
+			b.WriteString(" size 0,0,false")
+		}
+		b.WriteString("; ")
+	}
+	return b.String()
 }
 
 // BenchmarkSQLiteQuery compares a select by primary key and a small insert,
