@@ -42,6 +42,8 @@ type DB struct {
 	// Client is the ent client. Privacy policies apply: use a viewer context
 	// or privacy.DecisionContext(ctx, privacy.Allow) for system work.
 	Client *ent.Client
+
+	driver *entsql.Driver // Client's, outside transactions
 }
 
 // Open connects to the database. An empty databaseURL means a SQLite file
@@ -101,7 +103,8 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	return &DB{
 		SQL:     sqlDB,
 		Dialect: dialectName,
-		Client:  ent.NewClient(ent.Driver(drv)),
+		Client:  ent.NewClient(ent.Driver(lateDriver{drv})),
+		driver:  drv,
 	}, nil
 }
 

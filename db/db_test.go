@@ -230,3 +230,68 @@ func TestDeleteCompanyCascades(t *testing.T) {
 		}
 	})
 }
+
+// Rows read or written in a transaction load their edges after it has
+// ended (a mutation's answer is resolved after its commit), through ent's
+// transactions and through TxClient.
+func TestRowsOutliveTheirTransaction(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := testCtx(t)
+		newUser := func(c *ent.Client, slug string) (*ent.User, error) {
+			co, err := createCompany(ctx, c, slug)
+			if err != nil {
+				return nil, err
+			}
+			return c.User.Create().SetCompanyID(co.ID).SetEmail("a@" + slug + ".example").SetFullName("A").
+				SetHashedPassword("x").Save(ctx)
+		}
+		var u *ent.User
+		err := db.WithTx(ctx, d.Client, func(tx *ent.Client) error {
+			var err error
+			u, err = newUser(tx, "late")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if co, err := u.QueryCompany().Only(ctx); err != nil || co.Slug != "late" {
+			t.Fatalf("company of a user written in a committed transaction: %v", err)
+		}
+
+		sqlTx, err := d.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := newUser(d.TxClient(sqlTx), "late2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sqlTx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if co, err := other.QueryCompany().Only(ctx); err != nil || co.Slug != "late2" {
+			t.Fatalf("company of a user written through TxClient: %v", err)
+		}
+		if got, err := other.Update().SetFullName("Renamed").Save(ctx); err != nil || got.FullName != "Renamed" {
+			t.Fatalf("updating it after the commit: %v", err)
+		}
+
+		// Inside a transaction, statements still run in it: what it wrote
+		// is invisible outside, and gone once it rolls back.
+		err = db.WithTx(ctx, d.Client, func(tx *ent.Client) error {
+			if _, err := createCompany(ctx, tx, "late3"); err != nil {
+				return err
+			}
+			if ok, err := tx.Company.Query().Where(company.Slug("late3")).Exist(ctx); err != nil || !ok {
+				t.Errorf("inside: exists %v, %v", ok, err)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil {
+			t.Fatal("the transaction did not fail")
+		}
+		if ok, err := d.Client.Company.Query().Where(company.Slug("late3")).Exist(ctx); err != nil || ok {
+			t.Fatalf("a rolled-back company exists: %v, %v", ok, err)
+		}
+	})
+}

@@ -73,17 +73,31 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 
 // TxClient returns an ent client that runs on tx, so that ent writes and
 // other statements on tx (a River InsertTx) commit or roll back together.
-// Privacy policies and hooks apply as on Client.
+// Privacy policies and hooks apply as on Client. Once tx has ended, rows
+// read or written through the client load their edges outside it (see
+// lateTx).
 func (d *DB) TxClient(tx *sql.Tx) *ent.Client {
-	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})}))
+	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx}), d.driver}))
 }
 
-// txDriver runs on an open transaction: the transactions ent opens for
-// multi-statement writes nest in it (no-op commit and rollback).
-type txDriver struct{ *entsql.Driver }
+// txDriver runs on an open transaction, and on base once it has ended: the
+// transactions ent opens for multi-statement writes nest in it (no-op
+// commit and rollback).
+type txDriver struct {
+	*entsql.Driver
+	base dialect.ExecQuerier
+}
 
-func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d.Driver), nil }
+func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
 
 func (d txDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
-	return dialect.NopTx(d.Driver), nil
+	return dialect.NopTx(d), nil
+}
+
+func (d txDriver) Exec(ctx context.Context, query string, args, v any) error {
+	return afterTx(d.Driver.Exec(ctx, query, args, v), func() error { return d.base.Exec(ctx, query, args, v) })
+}
+
+func (d txDriver) Query(ctx context.Context, query string, args, v any) error {
+	return afterTx(d.Driver.Query(ctx, query, args, v), func() error { return d.base.Query(ctx, query, args, v) })
 }

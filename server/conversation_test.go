@@ -939,3 +939,27 @@ func TestSlowConversationSubscriberIsCaughtUp(t *testing.T) {
 		}
 	})
 }
+
+// Rows a mutation wrote in its transaction still answer the fields that
+// follow their edges once it has committed.
+func TestMutationResultsFollowEdges(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.New(t, d)
+		a := e.Register("edges")
+		r := e.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k, name: "Vera"}) { token conversation { id } } }`,
+			map[string]any{"k": a.WidgetKey}).OK(t)
+		token, conv := r.Str("startConversation.token"), r.Str("startConversation.conversation.id")
+		r = e.Do(a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status assignee { email } visitor { name } } }`,
+			map[string]any{"c": conv}).OK(t)
+		require.Equal(t, "HUMAN", r.Str("takeOverConversation.status"))
+		require.Equal(t, "Vera", r.Str("takeOverConversation.visitor.name"))
+		require.NotEmpty(t, r.Str("takeOverConversation.assignee.email"))
+		r = e.Do(token, `mutation($c: ID!) { sendMessage(conversationId: $c, body: "hello") { body conversation { id status visitor { name } } } }`,
+			map[string]any{"c": conv}).OK(t)
+		require.Equal(t, conv, r.Str("sendMessage.conversation.id"))
+		require.Equal(t, "Vera", r.Str("sendMessage.conversation.visitor.name"))
+		r = e.Do(a.AgentToken, `mutation($c: ID!) { sendMessage(conversationId: $c, body: "hi") { sender { email } conversation { status } } }`,
+			map[string]any{"c": conv}).OK(t)
+		require.NotEmpty(t, r.Str("sendMessage.sender.email"))
+	})
+}
