@@ -129,7 +129,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, client: cfg.Client, broker: cfg.Broker, log: cfg.Logger, now: time.Now,
-		ctx: ctx, cancel: cancel, online: map[uuid.UUID]int{}, rows: newRowCache(10 * time.Second)}, nil
+		ctx: ctx, cancel: cancel, online: map[uuid.UUID]int{}, rows: newRowCache(3 * time.Second)}, nil
 }
 
 // Close cancels replies being written and waits for them to stop.

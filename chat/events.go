@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"concierge/ent"
 	"concierge/realtime"
 )
 
@@ -72,8 +73,24 @@ func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
 }
 
 func (s *Service) inbox(ctx context.Context, companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) {
-	e := InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID}
+	s.publishInbox(ctx, companyID, InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID})
+}
+
+// inboxWritten publishes the inbox event of rows the caller has just
+// written and committed: this replica's staff subscribers take them as
+// they are instead of loading them again (subscribers on other replicas
+// load them).
+func (s *Service) inboxWritten(ctx context.Context, kind string, conv *ent.Conversation, msg *ent.Message) {
+	e := InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conv.ID}
+	if msg != nil {
+		e.MessageID = msg.ID
+	}
+	s.rows.put(staffClass(conv.CompanyID)+"/"+e.ID.String(), &InboxUpdate{Kind: kind, Conversation: conv, Message: msg})
+	s.publishInbox(ctx, conv.CompanyID, e)
+}
+
+func (s *Service) publishInbox(ctx context.Context, companyID uuid.UUID, e InboxEvent) {
 	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, InboxTopic(companyID), e); err != nil {
-		s.log.WarnContext(ctx, "chat: publishing inbox event", slog.String("kind", kind), slog.Any("err", err))
+		s.log.WarnContext(ctx, "chat: publishing inbox event", slog.String("kind", e.Kind), slog.Any("err", err))
 	}
 }

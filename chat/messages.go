@@ -205,10 +205,10 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		return nil, fmtErr("sending a message", err)
 	}
 	s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
-	s.inbox(ctx, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
+	s.inboxWritten(ctx, InboxMessageCreated, conv, msg)
 	if takeOver {
 		s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)})
-		s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, convID, uuid.Nil)
+		s.inboxWritten(ctx, InboxConversationUpdated, conv, nil)
 	}
 	if m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status) {
 		s.kick(conv.CompanyID, convID)
@@ -255,7 +255,7 @@ func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status 
 	if msg != nil {
 		s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, Seq: msg.Seq})
 	}
-	s.inbox(ctx, conv.CompanyID, InboxConversationUpdated, conv.ID, uuid.Nil)
+	s.inboxWritten(ctx, InboxConversationUpdated, conv, nil)
 	return conv, nil
 }
 

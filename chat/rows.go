@@ -66,6 +66,16 @@ func (c *rowCache) load(ctx context.Context, key string, fn func() (*InboxUpdate
 	return it.u, nil
 }
 
+// put keeps u under key, for the callers of load.
+func (c *rowCache) put(key string, u *InboxUpdate) {
+	it := &rowItem{done: make(chan struct{}), u: u, at: time.Now()}
+	close(it.done)
+	c.mu.Lock()
+	c.items[key] = it
+	c.sweep()
+	c.mu.Unlock()
+}
+
 // sweep drops the expired rows, at most once per ttl. c.mu is held.
 func (c *rowCache) sweep() {
 	now := time.Now()

@@ -279,7 +279,7 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 	// own).
 	class := ""
 	if v.Staff() {
-		class = "staff/" + v.CompanyID.String()
+		class = staffClass(v.CompanyID)
 	}
 	go func() {
 		defer close(out)
@@ -337,6 +337,10 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 	}()
 	return out, nil
 }
+
+// staffClass names the inbox subscribers of a company's staff, who may all
+// see the same rows.
+func staffClass(companyID uuid.UUID) string { return "staff/" + companyID.String() }
 
 // inboxRows loads the rows of an inbox event with the subscriber's viewer,
 // or takes them from a subscriber of the same class that loaded them.

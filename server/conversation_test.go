@@ -859,16 +859,20 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 		}
 		require.NoError(t, d.Client.Conversation.Update().SetStatus(conversation.StatusHUMAN).Exec(apitest.Bypass()))
 		want := map[string]bool{}
+		// Long bodies fill the socket's buffers while the test does not
+		// read, so the server's writes block and the inbox falls behind
+		// even when its rows cost nothing to load.
+		body := func(j, i int) string { return fmt.Sprintf("m %d/%d ", j, i) + strings.Repeat("x", 4000) }
 		var wg sync.WaitGroup
 		for j, v := range vs { // in bursts, from every visitor at once
 			for i := range 10 {
-				want[fmt.Sprintf("m %d/%d", j, i)] = true
+				want[body(j, i)] = true
 			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for i := range 10 {
-					c.send(t, v.token, v.conv, fmt.Sprintf("m %d/%d", j, i), "").OK(t)
+					c.send(t, v.token, v.conv, body(j, i), "").OK(t)
 				}
 			}()
 		}
@@ -881,9 +885,9 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 				got[r.Str("inboxEvents.message.body")]++
 			}
 		}
-		for body, n := range got {
-			require.True(t, want[body], body)
-			require.Equal(t, 1, n, "%s arrived %d times", body, n)
+		for b, n := range got {
+			require.True(t, want[b], b[:12])
+			require.Equal(t, 1, n, "%s arrived %d times", b[:12], n)
 		}
 		require.Nil(t, inbox.Next(300*time.Millisecond), "nothing more")
 		require.Positive(t, broker.Stats().Dropped, "the inbox did fall behind")
