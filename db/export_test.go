@@ -5,4 +5,5 @@ package db
 var (
 	OpenPostgresTraced       = openPostgres
 	CheckStmtCacheInterfaces = checkStmtCacheInterfaces
+	CountEvents              = count
 )

@@ -38,16 +38,6 @@ func openPostgresTraced(t *testing.T) (*sql.DB, func() []string) {
 	return d, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(events) }
 }
 
-func countEvents(events []string, event, query string) int {
-	n := 0
-	for _, e := range events {
-		if e == event+" "+query {
-			n++
-		}
-	}
-	return n
-}
-
 // On PostgreSQL, statements are prepared once per connection and run again
 // in one round trip, with lib/pq's argument conversion; failures leave the
 // connection usable, inside a transaction too.
@@ -79,7 +69,7 @@ func TestStmtCachePostgres(t *testing.T) {
 		}
 	}
 	for _, q := range []string{insert, get} {
-		if n := countEvents(events(), "prepare", q); n != 1 {
+		if n := db.CountEvents(events(), "prepare", q); n != 1 {
 			t.Errorf("%q prepared %d times, want 1", q, n)
 		}
 	}
@@ -112,7 +102,7 @@ func TestStmtCachePostgres(t *testing.T) {
 		t.Fatalf("insert after the rollback: id %d, %v", id, err)
 	}
 	ev := events()
-	if countEvents(ev, "close", insert) != 1 || countEvents(ev, "prepare", insert) != 2 {
+	if db.CountEvents(ev, "close", insert) != 1 || db.CountEvents(ev, "prepare", insert) != 2 {
 		t.Fatalf("the failed statement was not closed and prepared again: %q", ev)
 	}
 
