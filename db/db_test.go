@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -262,7 +263,7 @@ func TestRowsOutliveTheirTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := newUser(d.TxClient(sqlTx), "late2")
+		other, err := newUser(d.TxClient(ctx, sqlTx), "late2")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,6 +293,37 @@ func TestRowsOutliveTheirTransaction(t *testing.T) {
 		}
 		if ok, err := d.Client.Company.Query().Where(company.Slug("late3")).Exist(ctx); err != nil || ok {
 			t.Fatalf("a rolled-back company exists: %v, %v", ok, err)
+		}
+
+		// A transaction whose context ends is rolled back: a statement
+		// meant for it, even with a live context, fails rather than run
+		// outside it.
+		cctx, cancel := context.WithCancel(ctx)
+		live := context.WithoutCancel(cctx)
+		err = db.WithTx(cctx, d.Client, func(tx *ent.Client) error {
+			cancel()
+			time.Sleep(100 * time.Millisecond) // database/sql rolls back in its own goroutine
+			_, err := createCompany(live, tx, "late4")
+			return err
+		})
+		if !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("writing in a transaction whose context ended: %v, want sql.ErrTxDone", err)
+		}
+		cctx, cancel = context.WithCancel(ctx)
+		live = context.WithoutCancel(cctx)
+		sqlTx, err = d.SQL.BeginTx(cctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		time.Sleep(100 * time.Millisecond)
+		if _, err := createCompany(live, d.TxClient(cctx, sqlTx), "late5"); !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("writing through TxClient after its context ended: %v, want sql.ErrTxDone", err)
+		}
+		for _, slug := range []string{"late4", "late5"} {
+			if ok, err := d.Client.Company.Query().Where(company.Slug(slug)).Exist(ctx); err != nil || ok {
+				t.Fatalf("company %s was written outside its transaction: %v, %v", slug, ok, err)
+			}
 		}
 	})
 }

@@ -73,19 +73,21 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 
 // TxClient returns an ent client that runs on tx, so that ent writes and
 // other statements on tx (a River InsertTx) commit or roll back together.
-// Privacy policies and hooks apply as on Client. Once tx has ended, rows
-// read or written through the client load their edges outside it (see
-// lateTx).
-func (d *DB) TxClient(tx *sql.Tx) *ent.Client {
-	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx}), d.driver}))
+// Privacy policies and hooks apply as on Client. ctx is the context tx
+// began with: once tx has been committed or rolled back while ctx is
+// live, rows read or written through the client load their edges outside
+// it (see lateTx).
+func (d *DB) TxClient(ctx context.Context, tx *sql.Tx) *ent.Client {
+	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx}), d.driver, ctx}))
 }
 
-// txDriver runs on an open transaction, and on base once it has ended: the
-// transactions ent opens for multi-statement writes nest in it (no-op
-// commit and rollback).
+// txDriver runs on an open transaction, and on base once it has ended
+// while began (its context) is live: the transactions ent opens for
+// multi-statement writes nest in it (no-op commit and rollback).
 type txDriver struct {
 	*entsql.Driver
-	base dialect.ExecQuerier
+	base  dialect.ExecQuerier
+	began context.Context
 }
 
 func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
@@ -95,9 +97,9 @@ func (d txDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
 }
 
 func (d txDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return afterTx(d.Driver.Exec(ctx, query, args, v), func() error { return d.base.Exec(ctx, query, args, v) })
+	return afterTx(d.Driver.Exec(ctx, query, args, v), d.began.Err() == nil, func() error { return d.base.Exec(ctx, query, args, v) })
 }
 
 func (d txDriver) Query(ctx context.Context, query string, args, v any) error {
-	return afterTx(d.Driver.Query(ctx, query, args, v), func() error { return d.base.Query(ctx, query, args, v) })
+	return afterTx(d.Driver.Query(ctx, query, args, v), d.began.Err() == nil, func() error { return d.base.Query(ctx, query, args, v) })
 }
