@@ -417,6 +417,11 @@ func TestResubscribeAfterMissesNothingAndRepeatsNothing(t *testing.T) {
 			lastSeen = e.Message.ID
 		}
 		sub.Close()
+		// The server lets go of it before the client comes back: follow
+		// waits for one subscriber more than the topic has.
+		require.Eventually(t, func() bool {
+			return c.App.Broker.(*realtime.Memory).Subscribers(chat.Topic(c.a.CompanyID, conv)) == 0
+		}, 5*time.Second, 5*time.Millisecond, "the closed subscription is let go")
 		// While the client is away, both sides write.
 		var want []string
 		for i := range 4 {
