@@ -72,6 +72,28 @@ func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
 	}
 }
 
+// publishMessage publishes the event of a message the caller has just
+// written and committed (kind MessageCreated or MessageCompleted): this
+// replica's subscribers of the conversation take the row as it is instead
+// of loading it again. Whoever follows a conversation may read all of its
+// messages: the visitor its own conversation's, the staff their company's.
+func (s *Service) publishMessage(ctx context.Context, kind string, msg *ent.Message) {
+	s.rows.put(writtenMessageKey(msg.ID), &InboxUpdate{Kind: kind, Message: msg})
+	s.publish(ctx, msg.CompanyID, Event{Kind: kind, ConversationID: msg.ConversationID, MessageID: msg.ID, Seq: msg.Seq})
+}
+
+// writtenMessage returns the message id of conversation convID if this
+// replica has just written it (see publishMessage).
+func (s *Service) writtenMessage(id, convID uuid.UUID) (*ent.Message, bool) {
+	u, ok := s.rows.peek(writtenMessageKey(id))
+	if !ok || u.Message == nil || u.Message.ConversationID != convID {
+		return nil, false
+	}
+	return u.Message, true
+}
+
+func writtenMessageKey(id uuid.UUID) string { return "message/" + id.String() }
+
 func (s *Service) inbox(ctx context.Context, companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) {
 	s.publishInbox(ctx, companyID, InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID})
 }

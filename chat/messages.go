@@ -204,7 +204,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	if err != nil {
 		return nil, fmtErr("sending a message", err)
 	}
-	s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
+	s.publishMessage(ctx, MessageCreated, msg)
 	s.inboxWritten(ctx, InboxMessageCreated, conv, msg)
 	if takeOver {
 		s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)})
@@ -253,7 +253,7 @@ func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status 
 	}
 	s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: conv.ID, Status: string(status)})
 	if msg != nil {
-		s.publish(ctx, conv.CompanyID, Event{Kind: MessageCreated, ConversationID: conv.ID, MessageID: msg.ID, Seq: msg.Seq})
+		s.publishMessage(ctx, MessageCreated, msg)
 	}
 	s.inboxWritten(ctx, InboxConversationUpdated, conv, nil)
 	return conv, nil

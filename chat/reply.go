@@ -220,7 +220,7 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	if err != nil {
 		return err
 	}
-	s.publish(sys, conv.CompanyID, Event{Kind: MessageCompleted, ConversationID: convID, MessageID: msg.ID, Seq: msg.Seq})
+	s.publishMessage(sys, MessageCompleted, msg)
 	s.inbox(sys, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
 	observe.AssistantReply(string(ans.Outcome))
 	if handoff {

@@ -76,6 +76,17 @@ func (c *rowCache) put(key string, u *InboxUpdate) {
 	c.mu.Unlock()
 }
 
+// peek returns the rows kept under key, if they are loaded and fresh.
+func (c *rowCache) peek(key string) (*InboxUpdate, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.items[key]
+	if !ok || it.at.IsZero() || it.err != nil || time.Since(it.at) > c.ttl {
+		return nil, false
+	}
+	return it.u, true
+}
+
 // sweep drops the expired rows, at most once per ttl. c.mu is held.
 func (c *rowCache) sweep() {
 	now := time.Now()

@@ -230,9 +230,12 @@ func (st *eventStream[T]) handle(p []byte) bool {
 		if e.Seq > st.last+1 && !st.catchUp(e.Seq-1) {
 			return false
 		}
-		m, err := s.client.Message.Get(ctx, e.MessageID)
-		if err != nil {
-			return ctx.Err() == nil
+		m, ok := s.writtenMessage(e.MessageID, st.conv.ID)
+		if !ok {
+			var err error
+			if m, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+				return ctx.Err() == nil
+			}
 		}
 		u.Message, st.last = m, m.Seq
 	case StatusChanged:
@@ -268,7 +271,7 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 	default:
 		return nil, fault.Forbidden("only the company's agents follow its inbox")
 	}
-	sub, err := s.broker.Subscribe(ctx, InboxTopic(v.CompanyID))
+	sub, err := s.broker.Subscribe(ctx, InboxTopic(v.CompanyID), inboxBuffer)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +314,7 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 					return
 				}
 				observe.SubscriberResynced(observe.StreamInbox)
-				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID)); err != nil {
+				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID), inboxBuffer); err != nil {
 					return
 				}
 				// Catch up on the messages published meanwhile.
@@ -337,6 +340,12 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 	}()
 	return out, nil
 }
+
+// inboxBuffer: an inbox receives every message of its company, and there
+// are few of them (one per agent's dashboard), so each gets a larger
+// buffer than a conversation's subscriber (1,024 events with the server's
+// broker).
+var inboxBuffer = realtime.BufferFactor(16)
 
 // staffClass names the inbox subscribers of a company's staff, who may all
 // see the same rows.

@@ -51,12 +51,20 @@ func newHub(buffer int) *hub {
 }
 
 // subscribe registers a subscriber of topic that ends when ctx is done.
-func (h *hub) subscribe(ctx context.Context, topic string) (*Subscription, error) {
+func (h *hub) subscribe(ctx context.Context, topic string, opts []SubscribeOption) (*Subscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	var o subscribeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	buffer := h.buffer
+	if o.bufferFactor > 1 {
+		buffer *= o.bufferFactor
+	}
 	var s *Subscription
-	s = newSubscription(h.buffer, func() { h.remove(topic, s) })
+	s = newSubscription(buffer, func() { h.remove(topic, s) })
 
 	h.mu.Lock()
 	if h.closed {

@@ -49,8 +49,8 @@ func (m *Memory) Publish(ctx context.Context, topic string, payload []byte) erro
 
 // Subscribe registers a subscriber of topic. Events published after it returns
 // are delivered in publish order.
-func (m *Memory) Subscribe(ctx context.Context, topic string) (*Subscription, error) {
-	return m.hub.subscribe(ctx, topic)
+func (m *Memory) Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error) {
+	return m.hub.subscribe(ctx, topic, opts)
 }
 
 // Subscribers returns the number of current subscribers of topic.

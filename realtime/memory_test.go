@@ -142,3 +142,25 @@ func TestNotify(t *testing.T) {
 	require.Eventually(t, func() bool { return woken2.Load() == 2 }, 5*time.Second, time.Millisecond,
 		"a cancelled subscription wakes its consumer")
 }
+
+// A subscription with a BufferFactor holds that many times the broker's
+// buffer before it lags; the others keep the broker's.
+func TestBufferFactor(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t)
+	b := realtime.NewMemory(realtime.WithBufferSize(4))
+	defer b.Close()
+	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	plain, err := b.Subscribe(ctx, topic)
+	require.NoError(t, err)
+	big, err := b.Subscribe(ctx, topic, realtime.BufferFactor(3))
+	require.NoError(t, err)
+	for i := range 12 {
+		require.NoError(t, b.Publish(ctx, topic, []byte{byte(i)}))
+	}
+	require.ErrorIs(t, plain.Err(), realtime.ErrLagged, "4 events fill the broker's buffer")
+	require.NoError(t, big.Err(), "12 fit in 3 times the buffer")
+	require.Len(t, big.C(), 12)
+	require.NoError(t, b.Publish(ctx, topic, []byte("one more")))
+	require.ErrorIs(t, big.Err(), realtime.ErrLagged)
+}

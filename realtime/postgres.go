@@ -386,8 +386,8 @@ func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) er
 // on any replica after it returns are delivered in publish order. It works
 // while the listener is disconnected, but such a subscription is ended with
 // ErrGap once the listener has reconnected.
-func (p *Postgres) Subscribe(ctx context.Context, topic string) (*Subscription, error) {
-	return p.hub.subscribe(ctx, topic)
+func (p *Postgres) Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error) {
+	return p.hub.subscribe(ctx, topic, opts)
 }
 
 // Subscribers returns the number of this replica's subscribers of topic.

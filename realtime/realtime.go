@@ -50,9 +50,24 @@ type Broker interface {
 	// subscription, when the broker closes, or when the subscriber fell too
 	// far behind (then Err reports ErrLagged, or ErrGap, which is also
 	// ErrLagged, when the broker may have missed events).
-	Subscribe(ctx context.Context, topic string) (*Subscription, error)
+	// opts tune this subscription (BufferFactor).
+	Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error)
 	// Close closes the broker and every subscription. It is idempotent.
 	Close() error
+}
+
+// SubscribeOption tunes one subscription.
+type SubscribeOption func(*subscribeOptions)
+
+type subscribeOptions struct{ bufferFactor int }
+
+// BufferFactor gives the subscription k times the broker's buffer. It is
+// for the few subscribers that each follow a busy topic (a company's
+// inbox, with every message of the company): a burst or a pause that
+// would overflow an ordinary buffer then does not end them, sparing the
+// catch-up from the database that follows.
+func BufferFactor(k int) SubscribeOption {
+	return func(o *subscribeOptions) { o.bufferFactor = k }
 }
 
 // CompanyTopic returns the topic name for a company-wide stream, such as
