@@ -90,7 +90,7 @@ type Service struct {
 	mu     sync.Mutex
 	online map[uuid.UUID]int // agent -> inbox subscriptions in this process
 
-	rows *rowCache // inbox rows shared by a company's staff subscribers
+	rows *rowCache // rows shared by subscribers: inbox events per class, messages this replica wrote
 }
 
 // New returns a Service. Call Run to run the sweep of unanswered messages.
