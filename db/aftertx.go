@@ -32,40 +32,48 @@ func (d lateDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.T
 	if err != nil {
 		return nil, err
 	}
-	return &lateTx{Tx: tx, base: d.Driver}, nil
+	t := &lateTx{tx: tx}
+	t.late = late{tx: tx, base: d.Driver, over: t.ended.Load}
+	return t, nil
 }
 
 // lateTx runs statements on its transaction until Commit or Rollback, and
-// then on base.
+// then outside it.
 type lateTx struct {
-	dialect.Tx
-	base  dialect.ExecQuerier
+	late
+	tx    dialect.Tx
 	ended atomic.Bool
-}
-
-func (t *lateTx) Exec(ctx context.Context, query string, args, v any) error {
-	return afterTx(t.Tx.Exec(ctx, query, args, v), t.ended.Load(), func() error { return t.base.Exec(ctx, query, args, v) })
-}
-
-func (t *lateTx) Query(ctx context.Context, query string, args, v any) error {
-	return afterTx(t.Tx.Query(ctx, query, args, v), t.ended.Load(), func() error { return t.base.Query(ctx, query, args, v) })
 }
 
 func (t *lateTx) Commit() error {
 	defer t.ended.Store(true)
-	return t.Tx.Commit()
+	return t.tx.Commit()
 }
 
 func (t *lateTx) Rollback() error {
 	defer t.ended.Store(true)
-	return t.Tx.Rollback()
+	return t.tx.Rollback()
 }
 
-// afterTx runs again outside the transaction what failed because the
-// transaction had ended, if it ended by commit or rollback.
-func afterTx(err error, ended bool, outside func() error) error {
-	if ended && errors.Is(err, sql.ErrTxDone) {
-		return outside()
+// late runs statements on tx, and again on base those that tx refused as
+// ended once over reports that it ended by a commit or a rollback.
+type late struct {
+	tx, base dialect.ExecQuerier
+	over     func() bool
+}
+
+func (l late) Exec(ctx context.Context, query string, args, v any) error {
+	err := l.tx.Exec(ctx, query, args, v)
+	if errors.Is(err, sql.ErrTxDone) && l.over() {
+		return l.base.Exec(ctx, query, args, v)
+	}
+	return err
+}
+
+func (l late) Query(ctx context.Context, query string, args, v any) error {
+	err := l.tx.Query(ctx, query, args, v)
+	if errors.Is(err, sql.ErrTxDone) && l.over() {
+		return l.base.Query(ctx, query, args, v)
 	}
 	return err
 }

@@ -78,28 +78,21 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 // live, rows read or written through the client load their edges outside
 // it (see lateTx).
 func (d *DB) TxClient(ctx context.Context, tx *sql.Tx) *ent.Client {
-	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx}), d.driver, ctx}))
+	drv := entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})
+	live := func() bool { return ctx.Err() == nil }
+	return ent.NewClient(ent.Driver(txDriver{drv, late{tx: drv, base: d.driver, over: live}}))
 }
 
-// txDriver runs on an open transaction, and on base once it has ended
-// while began (its context) is live: the transactions ent opens for
-// multi-statement writes nest in it (no-op commit and rollback).
+// txDriver runs on an open transaction, and outside it once it has ended
+// while the context it began with is live (late): the transactions ent
+// opens for multi-statement writes nest in it (no-op commit and rollback).
 type txDriver struct {
 	*entsql.Driver
-	base  dialect.ExecQuerier
-	began context.Context
+	late // its Exec and Query, shallower than the Driver's
 }
 
 func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
 
 func (d txDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
 	return dialect.NopTx(d), nil
-}
-
-func (d txDriver) Exec(ctx context.Context, query string, args, v any) error {
-	return afterTx(d.Driver.Exec(ctx, query, args, v), d.began.Err() == nil, func() error { return d.base.Exec(ctx, query, args, v) })
-}
-
-func (d txDriver) Query(ctx context.Context, query string, args, v any) error {
-	return afterTx(d.Driver.Query(ctx, query, args, v), d.began.Err() == nil, func() error { return d.base.Query(ctx, query, args, v) })
 }

@@ -162,8 +162,10 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 // prepare one); modernc.org/sqlite compiles the whole script again on every
 // run, so caching one saves nothing.
 //
-// Preparing fails exactly as the connection's own QueryContext and
-// ExecContext would: they prepare the same way.
+// Preparing fails as the connection's own QueryContext and ExecContext
+// would: modernc.org/sqlite prepares every query, and lib/pq every query
+// with arguments (an unnamed statement); those without, which lib/pq would
+// send as a simple query, are prepared too and then run the same way.
 func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt, error) {
 	if !singleStatement(query) {
 		return nil, nil

@@ -24,8 +24,9 @@ const credentialsFile = "demo-credentials.txt"
 // start. It returns lines to print. Later starts print where the demo
 // credentials are kept. Replicas starting together on one database take
 // turns, so only the first creates them.
-func (a *app) bootstrap(ctx context.Context) (lines []string, err error) {
-	err = a.DB.WithLock(ctx, "concierge-bootstrap", func() error {
+func (a *app) bootstrap(ctx context.Context) ([]string, error) {
+	var lines []string
+	err := a.DB.WithLock(ctx, "concierge-bootstrap", func() (err error) {
 		lines, err = a.bootstrapLocked(ctx)
 		return err
 	})
