@@ -108,6 +108,10 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	}, nil
 }
 
+// firstReplan is how long a new PostgreSQL statement keeps its plan before
+// it is prepared again (see stmtCacheConnector).
+const firstReplan = 5 * time.Second
+
 // openPostgres opens a pool of PostgreSQL connections that keep their
 // prepared statements (see stmtCacheConnector); trace is the cache's test
 // hook.
@@ -116,7 +120,7 @@ func openPostgres(databaseURL string, trace func(event, query string)) (*sql.DB,
 	if err != nil {
 		return nil, err
 	}
-	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize, trace: trace})
+	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize, replan: firstReplan, now: time.Now, trace: trace})
 	// A bounded pool per process: replicas and workers share the server's
 	// max_connections (100 by default). Requests beyond it wait for a
 	// connection instead of failing.

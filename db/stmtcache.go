@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // stmtCacheSize bounds the prepared statements one connection keeps.
@@ -21,11 +22,28 @@ const stmtCacheSize = 256
 //     two round trips (Parse and Describe, then Bind and Execute): at 300
 //     messages a second over two replicas the server spent as much CPU as
 //     the replicas together, and a prepared statement runs in one.
+//
+// A PostgreSQL statement keeps the generic plan it settles on after its
+// first runs, and only ANALYZE (or a change of the tables) makes the
+// server plan it again. A plan made while a table was nearly empty can
+// scan a whole index for what is now one row by its key (under load, a
+// conversation looked up by id and company walked every conversation of
+// the company): with autovacuum off, nothing ever analyzes the tables. So
+// with replan set, a statement is prepared again once it is older than its
+// replanning age, which starts at replan and doubles each time (up to
+// maxReplan): young databases, whose tables grow fastest, get fresh plans
+// soon, and an old connection rarely prepares anything again.
 type stmtCacheConnector struct {
 	driver.Connector
-	size  int                       // statements per connection, at least 1
-	trace func(event, query string) // test hook: "prepare" and "close" of cached statements
+	size   int                       // statements per connection, at least 1
+	replan time.Duration             // first replanning age; 0: never
+	now    func() time.Time          // the clock of replanning
+	trace  func(event, query string) // test hook: "prepare" and "close" of cached statements
 }
+
+// maxReplan is the longest a PostgreSQL statement keeps its plan (with
+// autovacuum on, ANALYZE makes the server replan it sooner).
+const maxReplan = 10 * time.Minute
 
 // Connect opens a connection of the driver and wraps it.
 func (c *stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -104,7 +122,9 @@ type cachedStmt struct {
 	innerStmt
 	query   string
 	elem    *list.Element
-	busy    bool // its Rows are open: no other call may run it
+	expires time.Time     // replanned on first use after this (replanning on)
+	age     time.Duration // how long it was kept (0: not replanned)
+	busy    bool          // its Rows are open: no other call may run it
 	removed bool // out of the cache: closed once no longer busy
 	failed  bool // removed after a failure: closed at the next reset
 }
@@ -170,13 +190,18 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt,
 	if !singleStatement(query) {
 		return nil, nil
 	}
+	age := c.connector.replan // the replanning age of a new statement
 	if e := c.stmts[query]; e != nil {
 		s := e.Value.(*cachedStmt)
 		if s.busy {
 			return nil, nil
 		}
-		c.lru.MoveToFront(e)
-		return s, nil
+		if s.age == 0 || c.connector.now().Before(s.expires) {
+			c.lru.MoveToFront(e)
+			return s, nil
+		}
+		c.remove(s) // to be planned again
+		age = min(2*s.age, maxReplan)
 	}
 	ds, err := c.innerConn.PrepareContext(ctx, query)
 	if err != nil {
@@ -188,7 +213,10 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt,
 		return nil, nil
 	}
 	c.trace("prepare", query)
-	s := &cachedStmt{innerStmt: st, query: query}
+	s := &cachedStmt{innerStmt: st, query: query, age: age}
+	if age > 0 {
+		s.expires = c.connector.now().Add(age)
+	}
 	s.elem = c.lru.PushFront(s)
 	c.stmts[query] = s.elem
 	if c.lru.Len() > c.connector.size {

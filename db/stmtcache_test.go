@@ -543,3 +543,54 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 		})
 	}
 }
+
+// With replanning on, a statement is prepared again once older than its
+// replanning age, which doubles each time up to maxReplan.
+func TestStmtCacheReplans(t *testing.T) {
+	c, err := sqliteConnector(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []string
+	db := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize, replan: time.Second,
+		now: func() time.Time { return now }, trace: func(event, query string) { events = append(events, event+" "+query) }})
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	mustExec(t, db, createItems)
+	mustExec(t, db, insertItem, "a")
+	query := func() {
+		t.Helper()
+		var name string
+		var n int
+		if err := db.QueryRow(selectItem, 1).Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prepared := func() int { return count(events, "prepare", selectItem) }
+	query()
+	for _, step := range []struct {
+		advance time.Duration
+		want    int
+	}{
+		{900 * time.Millisecond, 1}, // younger than 1 s
+		{200 * time.Millisecond, 2}, // 1.1 s: prepared again, now kept 2 s
+		{1900 * time.Millisecond, 2},
+		{200 * time.Millisecond, 3}, // then 4 s
+		{3 * time.Second, 3},
+		{2 * time.Second, 4},
+		{time.Hour, 5}, // kept 16 s, 32 s, ... up to maxReplan
+		{time.Hour, 6}, {time.Hour, 7}, {time.Hour, 8}, {time.Hour, 9}, {time.Hour, 10}, {time.Hour, 11},
+		{maxReplan - time.Second, 11},
+		{2 * time.Second, 12},
+	} {
+		now = now.Add(step.advance)
+		query()
+		if got := prepared(); got != step.want {
+			t.Fatalf("after %s more: prepared %d times, want %d", step.advance, got, step.want)
+		}
+	}
+	if got := count(events, "close", selectItem); got != 11 {
+		t.Fatalf("the replaced statements were closed %d times, want 11", got)
+	}
+}
