@@ -128,6 +128,8 @@ type Postgres struct {
 	connected, started        atomic.Bool
 	lastErr                   atomic.Pointer[error] // last failed connection attempt
 
+	publications chan *publication // Publish → publishers
+
 	gapReq      chan chan struct{} // listener goroutine → dispatcher, on a lost connection
 	startFailed chan error         // a connection error that retrying will not fix
 	done        chan struct{}      // closed by Close
@@ -166,6 +168,7 @@ func NewPostgres(dsn string, opts PostgresOptions) (*Postgres, error) {
 		db:             opts.DB,
 		log:            opts.Logger,
 		publishTimeout: opts.PublishTimeout,
+		publications:   make(chan *publication, maxBatch),
 		gapReq:         make(chan chan struct{}),
 		startFailed:    make(chan error, 1),
 		done:           make(chan struct{}),
@@ -178,6 +181,9 @@ func NewPostgres(dsn string, opts PostgresOptions) (*Postgres, error) {
 		p.db.SetMaxOpenConns(opts.MaxConns)
 		p.db.SetMaxIdleConns(opts.MaxConns)
 		p.db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	for range publishers {
+		go p.publish()
 	}
 	p.listener = pq.NewListener(listenerDSN, opts.MinReconnectInterval, opts.MaxReconnectInterval, p.onEvent)
 	go p.dispatch(p.listener.Notify)
@@ -352,26 +358,24 @@ func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) er
 		return fmt.Errorf("realtime: payload on %s is not UTF-8 text without NUL bytes, which PostgreSQL NOTIFY requires", topic)
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.publishTimeout)
-	defer cancel() // also makes lib/pq cancel a query still running
-	// lib/pq honours ctx while dialing and waiting for a pooled connection,
-	// but not during the startup handshake (connect_timeout bounds that), and
-	// cancels a running query only by asking the server. So the statement
-	// runs on its own goroutine and Publish returns at the deadline whatever
-	// the network does; the goroutine ends when lib/pq gives up.
-	errc := make(chan error, 1)
-	go func() {
-		_, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, $2)", p.channel, topic+"\n"+string(payload))
-		errc <- err
-	}()
+	defer cancel()
+	r := &publication{ctx: ctx, notification: topic + "\n" + string(payload), done: make(chan error, 1)}
 	var err error
 	select {
-	case err = <-errc:
-	case <-ctx.Done():
+	case p.publications <- r:
 		select {
-		case err = <-errc: // finished just in time: its result is the truth
-		default:
-			err = ctx.Err()
+		case err = <-r.done:
+		case <-ctx.Done():
+			select {
+			case err = <-r.done: // finished just in time: its result is the truth
+			default:
+				err = ctx.Err()
+			}
 		}
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-p.done:
+		err = ErrClosed
 	}
 	if err != nil {
 		if p.hub.isClosed() {
@@ -380,6 +384,91 @@ func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) er
 		return fmt.Errorf("realtime: publishing on %s: %w", topic, err)
 	}
 	return nil
+}
+
+// publication is a notification waiting for a publisher.
+type publication struct {
+	ctx          context.Context // the Publish's, deadline included
+	notification string
+	done         chan error // its outcome, once sent (buffered)
+}
+
+// publishers is how many statements sending notifications may run at once.
+const publishers = 4
+
+// maxBatch bounds the notifications sent by one statement.
+const maxBatch = 256
+
+// publish sends the notifications queued by Publish until Close. Each of
+// the publishers takes one, and as many more as are queued at that moment,
+// and sends them in one statement (so one transaction: the server takes its
+// notification queue's lock once, not once per event). While statements run,
+// the events published meanwhile queue up, so batches grow with the load
+// and a lone event goes out at once. An event still waits for no other
+// than those ahead of it. PostgreSQL drops a notification identical to one
+// sent before in the same transaction, so a batch never holds one twice:
+// the copy goes in the next batch.
+//
+// lib/pq honours a context while dialing and waiting for a pooled
+// connection, but not during the startup handshake (connect_timeout bounds
+// that), and cancels a running query only by asking the server. So Publish
+// returns at its deadline whatever happens here; the statement runs until
+// lib/pq gives up.
+func (p *Postgres) publish() {
+	var (
+		batch []*publication
+		texts []string
+		seen  = map[string]bool{}
+		held  *publication // a duplicate, first of the next batch
+	)
+	for {
+		batch, texts = batch[:0], texts[:0]
+		clear(seen)
+		add := func(r *publication) bool {
+			if seen[r.notification] {
+				return false
+			}
+			if r.ctx.Err() != nil { // its Publish has returned
+				r.done <- r.ctx.Err()
+				return true
+			}
+			seen[r.notification] = true
+			batch, texts = append(batch, r), append(texts, r.notification)
+			return true
+		}
+		if held != nil {
+			add(held)
+			held = nil
+		} else {
+			select {
+			case r := <-p.publications:
+				add(r)
+			case <-p.done:
+				return
+			}
+		}
+	more:
+		for len(batch) < maxBatch && held == nil {
+			select {
+			case r := <-p.publications:
+				if !add(r) {
+					held = r
+				}
+			default:
+				break more
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		// Every Publish of the batch has returned by then.
+		ctx, cancel := context.WithTimeout(context.Background(), p.publishTimeout)
+		_, err := p.db.ExecContext(ctx, "SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n", p.channel, pq.StringArray(texts))
+		cancel()
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
 }
 
 // Subscribe registers a subscriber of topic on this replica. Events published
