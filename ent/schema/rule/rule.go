@@ -6,6 +6,7 @@ package rule
 
 import (
 	"context"
+	"sync"
 
 	"entgo.io/ent/entql"
 	"github.com/google/uuid"
@@ -241,6 +242,56 @@ func Scope(scope string) func(*auth.Viewer) bool {
 	return func(v *auth.Viewer) bool { return v.HasScope(scope) }
 }
 
+// owners remembers the company of the rows that writes pointed at, so that
+// a conversation's every message does not look its conversation up again.
+// It is sound because a row's company_id never changes (TenantMixin makes
+// it immutable) and ids are random UUIDs, never reused: an owner once read
+// stays right. A row deleted since (or rolled back) is refused by its
+// foreign key instead.
+var owners = newOwnerCache(1 << 16)
+
+func ownerOf[T any](row *T, err error, company func(*T) uuid.UUID) (uuid.UUID, error) {
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return company(row), nil
+}
+
+func userOwner(sys context.Context, c *ent.Client, id uuid.UUID) func() (uuid.UUID, error) {
+	return func() (uuid.UUID, error) {
+		u, err := c.User.Query().Where(user.ID(id)).Select(user.FieldCompanyID).Only(sys)
+		return ownerOf(u, err, func(u *ent.User) uuid.UUID { return u.CompanyID })
+	}
+}
+
+// ownerCache maps row ids to their company, holding at most max entries
+// (when full, it starts over).
+type ownerCache struct {
+	mu  sync.RWMutex
+	m   map[uuid.UUID]uuid.UUID
+	max int
+}
+
+func newOwnerCache(max int) *ownerCache {
+	return &ownerCache{m: make(map[uuid.UUID]uuid.UUID), max: max}
+}
+
+func (c *ownerCache) get(id uuid.UUID) (uuid.UUID, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	co, ok := c.m[id]
+	return co, ok
+}
+
+func (c *ownerCache) put(id, company uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[id] = company
+}
+
 // DenyForeignReferences denies creating or updating a row that points at a
 // row of another company (a conversation's visitor or assignee, a message's
 // conversation or sender, a chunk's resource, a key's creator). The
@@ -271,12 +322,18 @@ func DenyForeignReferences() privacy.MutationRule {
 			}
 		}
 		sys := privacy.DecisionContext(ctx, privacy.Allow)
-		check := func(what string, exists func() (bool, error)) error {
-			ok, err := exists()
-			if err != nil {
-				return err
-			}
+		check := func(what string, id uuid.UUID, owner func() (uuid.UUID, error)) error {
+			c, ok := owners.get(id)
 			if !ok {
+				var err error
+				if c, err = owner(); ent.IsNotFound(err) {
+					return privacy.Denyf("%s belongs to another company", what)
+				} else if err != nil {
+					return err
+				}
+				owners.put(id, c)
+			}
+			if c != cid {
 				return privacy.Denyf("%s belongs to another company", what)
 			}
 			return nil
@@ -285,37 +342,34 @@ func DenyForeignReferences() privacy.MutationRule {
 		switch m := m.(type) {
 		case *ent.ConversationMutation:
 			if id, ok := m.VisitorID(); ok {
-				err = check("visitor", func() (bool, error) {
-					return m.Client().Visitor.Query().Where(visitor.ID(id), visitor.CompanyID(cid)).Exist(sys)
+				err = check("visitor", id, func() (uuid.UUID, error) {
+					v, err := m.Client().Visitor.Query().Where(visitor.ID(id)).Select(visitor.FieldCompanyID).Only(sys)
+					return ownerOf(v, err, func(v *ent.Visitor) uuid.UUID { return v.CompanyID })
 				})
 			}
 			if id, ok := m.AssigneeID(); ok && err == nil {
-				err = check("assignee", func() (bool, error) {
-					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
-				})
+				err = check("assignee", id, userOwner(sys, m.Client(), id))
 			}
 		case *ent.MessageMutation:
 			if id, ok := m.ConversationID(); ok {
-				err = check("conversation", func() (bool, error) {
-					return m.Client().Conversation.Query().Where(conversation.ID(id), conversation.CompanyID(cid)).Exist(sys)
+				err = check("conversation", id, func() (uuid.UUID, error) {
+					c, err := m.Client().Conversation.Query().Where(conversation.ID(id)).Select(conversation.FieldCompanyID).Only(sys)
+					return ownerOf(c, err, func(c *ent.Conversation) uuid.UUID { return c.CompanyID })
 				})
 			}
 			if id, ok := m.SenderID(); ok && err == nil {
-				err = check("sender", func() (bool, error) {
-					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
-				})
+				err = check("sender", id, userOwner(sys, m.Client(), id))
 			}
 		case *ent.ChunkMutation:
 			if id, ok := m.ResourceID(); ok {
-				err = check("resource", func() (bool, error) {
-					return m.Client().Resource.Query().Where(resource.ID(id), resource.CompanyID(cid)).Exist(sys)
+				err = check("resource", id, func() (uuid.UUID, error) {
+					r, err := m.Client().Resource.Query().Where(resource.ID(id)).Select(resource.FieldCompanyID).Only(sys)
+					return ownerOf(r, err, func(r *ent.Resource) uuid.UUID { return r.CompanyID })
 				})
 			}
 		case *ent.APIKeyMutation:
 			if id, ok := m.CreatedByID(); ok {
-				err = check("creator", func() (bool, error) {
-					return m.Client().User.Query().Where(user.ID(id), user.CompanyID(cid)).Exist(sys)
-				})
+				err = check("creator", id, userOwner(sys, m.Client(), id))
 			}
 		}
 		if err != nil {

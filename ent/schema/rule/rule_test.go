@@ -594,6 +594,21 @@ func TestRuleForeignReferences(t *testing.T) {
 		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("SYSTEM").SetBody("hi").Save(w.superAdmin())
 		require.ErrorIs(t, err, privacy.Deny)
+
+		// Owners read once are remembered: B's own writes pass, and A's
+		// links to the same rows are still refused afterwards.
+		_, err = w.c.Message.Create().SetCompanyID(w.b.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
+			SetSenderType("AGENT").SetSenderID(w.b.agent.ID).SetBody("hi").Save(agentOf(w.b))
+		require.NoError(t, err)
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.b.conv.ID).SetSeq(nextSeq()).
+			SetSenderType("AGENT").SetBody("hi").Save(ctx)
+		require.ErrorIs(t, err, privacy.Deny, "message into B's conversation, its owner known")
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
+			SetSenderType("AGENT").SetSenderID(w.b.agent.ID).SetBody("hi").Save(ctx)
+		require.ErrorIs(t, err, privacy.Deny, "B's agent as sender, its owner known")
+		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(uuid.New()).SetSeq(nextSeq()).
+			SetSenderType("AGENT").SetBody("hi").Save(ctx)
+		require.ErrorIs(t, err, privacy.Deny, "a conversation that does not exist")
 	})
 }
 
