@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"concierge/ratelimit"
 )
 
 // Limiter is a keyed token-bucket limiter. By default its buckets are in
@@ -37,6 +39,8 @@ func NewLimiter(burst int, interval time.Duration) *Limiter {
 // Store keeps buckets shared by several processes.
 type Store interface {
 	Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error)
+	// TakeEach takes a token of every bucket or of none.
+	TakeEach(ctx context.Context, buckets ...ratelimit.Bucket) (bool, time.Duration, error)
 	Reset(ctx context.Context, key string) error
 }
 
@@ -48,17 +52,68 @@ func (l *Limiter) Share(s Store) { l.store = s }
 // how long until one is. Should the shared store fail, the process's own
 // bucket decides (and the failure is logged).
 func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration) {
-	if l.store != nil {
-		ok, wait, err := l.store.Take(ctx, key, l.burst, time.Duration(float64(time.Second)/float64(l.every)))
+	return AllowEach(ctx, Take{l, key})
+}
+
+// Take names a token of one of a limiter's buckets, for AllowEach.
+type Take struct {
+	L   *Limiter
+	Key string
+}
+
+func (t Take) bucket() ratelimit.Bucket {
+	return ratelimit.Bucket{Key: t.Key, Burst: t.L.burst, Every: time.Duration(float64(time.Second) / float64(t.L.every))}
+}
+
+// AllowEach takes a token of each bucket named, or of none: when one is
+// refused, it returns false and how long to wait before trying again, and
+// the others keep theirs. Limiters sharing one store take their tokens in one
+// statement. Should the store fail, the process's own buckets decide (and
+// the failure is logged). Limiters of different stores take theirs one
+// after the other, up to the first refusal.
+func AllowEach(ctx context.Context, takes ...Take) (bool, time.Duration) {
+	if len(takes) == 0 {
+		return true, 0
+	}
+	st := takes[0].L.store
+	for _, t := range takes[1:] {
+		if t.L.store != st {
+			for _, t := range takes {
+				if ok, wait := AllowEach(ctx, t); !ok {
+					return false, wait
+				}
+			}
+			return true, 0
+		}
+	}
+	if st != nil {
+		buckets := make([]ratelimit.Bucket, len(takes))
+		for i, t := range takes {
+			buckets[i] = t.bucket()
+		}
+		ok, wait, err := st.TakeEach(ctx, buckets...)
 		if err == nil {
 			return ok, wait
 		}
 		slog.WarnContext(ctx, "rate limit store unavailable; limiting in this process", slog.Any("err", err))
 	}
-	return l.allowLocal(key)
+	taken := make([]*rate.Reservation, 0, len(takes))
+	for _, t := range takes {
+		r, wait := t.L.reserveLocal(t.Key)
+		if r == nil {
+			for j, r := range taken { // give back the tokens taken
+				r.CancelAt(takes[j].L.now())
+			}
+			return false, wait
+		}
+		taken = append(taken, r)
+	}
+	return true, 0
 }
 
-func (l *Limiter) allowLocal(key string) (bool, time.Duration) {
+// reserveLocal takes a token of the process's bucket for key; when none is
+// left it returns nil and how long until one is.
+func (l *Limiter) reserveLocal(key string) (*rate.Reservation, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -74,9 +129,9 @@ func (l *Limiter) allowLocal(key string) (bool, time.Duration) {
 	r := e.l.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, d
+		return nil, d
 	}
-	return true, 0
+	return r, 0
 }
 
 // Reset forgets key (after a successful login, for example).

@@ -2,12 +2,15 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"concierge/ratelimit"
 )
 
 // fakeClock is a settable clock for the limiter.
@@ -127,3 +130,66 @@ func TestLimiterConcurrent(t *testing.T) {
 }
 
 func first(ok bool, _ time.Duration) bool { return ok }
+
+// AllowEach takes a token of every bucket or of none.
+func TestAllowEachIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	visitor, clk := newTestLimiter(3, time.Hour)
+	company := NewLimiter(2, time.Minute)
+	company.now = clk.now
+	takes := []Take{{visitor, "v"}, {company, "c"}}
+	require.True(t, first(AllowEach(ctx, takes...)))
+	require.True(t, first(AllowEach(ctx, takes...)))
+	ok, wait := AllowEach(ctx, takes...)
+	require.False(t, ok, "the company's bucket is empty")
+	require.Greater(t, wait, 50*time.Second)
+	require.LessOrEqual(t, wait, time.Minute)
+	require.True(t, first(visitor.Allow(ctx, "v")), "the refusal gave the visitor's token back")
+	require.False(t, first(visitor.Allow(ctx, "v")))
+	clk.add(time.Minute)
+	require.False(t, first(AllowEach(ctx, takes...)), "the visitor's bucket is empty now")
+	require.True(t, first(company.Allow(ctx, "c")), "and the company's token stayed")
+}
+
+// recordingStore is a Store that answers from a script and records what
+// it was asked.
+type recordingStore struct {
+	calls [][]string
+	err   error
+}
+
+func (s *recordingStore) Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error) {
+	return s.TakeEach(ctx, ratelimit.Bucket{Key: key, Burst: burst, Every: every})
+}
+
+func (s *recordingStore) TakeEach(_ context.Context, buckets ...ratelimit.Bucket) (bool, time.Duration, error) {
+	var keys []string
+	for _, b := range buckets {
+		keys = append(keys, fmt.Sprintf("%s/%d/%s", b.Key, b.Burst, b.Every))
+	}
+	s.calls = append(s.calls, keys)
+	return s.err == nil, 0, s.err
+}
+
+func (s *recordingStore) Reset(context.Context, string) error { return nil }
+
+// Limiters sharing a store take their tokens in one call; should the store
+// fail, the process's buckets decide.
+func TestAllowEachSharesOneStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &recordingStore{}
+	visitor, company := NewLimiter(3, time.Hour), NewLimiter(2, time.Minute)
+	visitor.Share(st)
+	company.Share(st)
+	require.True(t, first(AllowEach(ctx, Take{visitor, "v"}, Take{company, "c"})))
+	require.Equal(t, [][]string{{"v/3/1h0m0s", "c/2/1m0s"}}, st.calls)
+
+	st.err = errors.New("database down")
+	for range 2 {
+		require.True(t, first(AllowEach(ctx, Take{visitor, "v"}, Take{company, "c"})))
+	}
+	require.False(t, first(AllowEach(ctx, Take{visitor, "v"}, Take{company, "c"})), "the local company bucket (2) is empty")
+	require.Len(t, st.calls, 4)
+}

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -21,6 +23,9 @@ type SQL struct {
 	db      *sql.DB
 	dialect string
 	now     func() time.Time
+
+	mu         sync.Mutex
+	statements map[int]string
 }
 
 // New returns a store over db (dialect.SQLite or dialect.Postgres).
@@ -28,57 +33,131 @@ func New(db *sql.DB, dialectName string) (*SQL, error) {
 	if dialectName != dialect.SQLite && dialectName != dialect.Postgres {
 		return nil, fmt.Errorf("ratelimit: unsupported dialect %q", dialectName)
 	}
-	return &SQL{db: db, dialect: dialectName, now: time.Now}, nil
+	return &SQL{db: db, dialect: dialectName, now: time.Now, statements: map[int]string{}}, nil
 }
 
-// take refills the bucket by the time since its last update (at one token
-// per every, up to burst) and takes a token if one is there. Times are
-// Unix seconds as floats, so the arithmetic is the same in both dialects.
-const (
-	takePostgres = `INSERT INTO rate_buckets (id, tokens, updated_at) VALUES ($1, $2::float8 - 1, $3::float8)
-ON CONFLICT (id) DO UPDATE SET
-	tokens = LEAST($2::float8, rate_buckets.tokens + GREATEST(0, $3::float8 - rate_buckets.updated_at) * $4::float8) - 1,
-	updated_at = $3::float8
-WHERE LEAST($2::float8, rate_buckets.tokens + GREATEST(0, $3::float8 - rate_buckets.updated_at) * $4::float8) >= 1
-RETURNING tokens`
-	takeSQLite = `INSERT INTO rate_buckets (id, tokens, updated_at) VALUES (?1, ?2 - 1, ?3)
-ON CONFLICT (id) DO UPDATE SET
-	tokens = MIN(?2, rate_buckets.tokens + MAX(0, ?3 - rate_buckets.updated_at) * ?4) - 1,
-	updated_at = ?3
-WHERE MIN(?2, rate_buckets.tokens + MAX(0, ?3 - rate_buckets.updated_at) * ?4) >= 1
-RETURNING tokens`
-	peekPostgres = `SELECT tokens, updated_at FROM rate_buckets WHERE id = $1`
-	peekSQLite   = `SELECT tokens, updated_at FROM rate_buckets WHERE id = ?1`
+// Bucket names a bucket and its limit: burst tokens, one more every
+// Every.
+type Bucket struct {
+	Key   string
+	Burst int
+	Every time.Duration
+}
+
+// takeStatement takes a token from each of n buckets in one statement, or
+// from none: every bucket is refilled by the time since its last update
+// (at its rate, up to its burst) and the tokens are taken only if each has
+// one. Times are Unix seconds as floats, so the arithmetic is the same in
+// both dialects. A bucket's rate in the conflict clause comes from a CASE
+// on its id (the proposed row has no column for it). Rows are written in
+// the order of their ids, so that takes of overlapping buckets lock them in
+// the same order and cannot deadlock.
+func takeStatement(d string, n int) string {
+	least, greatest, p := "LEAST", "GREATEST", func(i int) string { return fmt.Sprintf("$%d", i) }
+	f := func(i int) string { return p(i) + "::float8" }
+	if d == dialect.SQLite {
+		least, greatest, p = "MIN", "MAX", func(i int) string { return fmt.Sprintf("?%d", i) }
+		f = p
+	}
+	now := f(1)
+	var values, rates strings.Builder
+	for i := range n {
+		k, b, r := 2+3*i, 3+3*i, 4+3*i
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "(%s, %s, %s)", p(k), f(b), f(r))
+		fmt.Fprintf(&rates, " WHEN %s THEN %s", p(k), f(r))
+	}
+	refill := func(tokens, updated, rate, burst string) string {
+		return fmt.Sprintf("%s(%s, %s + %s(0, %s - %s) * %s)", least, burst, tokens, greatest, now, updated, rate)
+	}
+	return fmt.Sprintf(`WITH want (id, burst, rate) AS (VALUES %s),
+have AS (
+	SELECT w.id, w.burst, COALESCE(%s, w.burst) AS tokens
+	FROM want w LEFT JOIN rate_buckets b ON b.id = w.id
 )
+INSERT INTO rate_buckets (id, tokens, updated_at)
+SELECT id, burst - 1, %s FROM have WHERE NOT EXISTS (SELECT 1 FROM have WHERE tokens < 1) ORDER BY id
+ON CONFLICT (id) DO UPDATE SET
+	tokens = %s - 1,
+	updated_at = %s
+WHERE %s >= 1
+RETURNING id`,
+		values.String(),
+		refill("b.tokens", "b.updated_at", "w.rate", "w.burst"),
+		now,
+		refill("rate_buckets.tokens", "rate_buckets.updated_at", "(CASE rate_buckets.id"+rates.String()+" END)", "excluded.tokens + 1"),
+		now,
+		refill("rate_buckets.tokens", "rate_buckets.updated_at", "(CASE rate_buckets.id"+rates.String()+" END)", "excluded.tokens + 1"))
+}
 
 // Take takes one token of key's bucket (burst tokens, one more every
 // every). When none is left it returns false and how long until one is.
 func (s *SQL) Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error) {
-	if burst < 1 || every <= 0 {
-		return false, 0, errors.New("ratelimit: burst must be at least 1 and every positive")
-	}
-	now := float64(s.now().UnixNano()) / 1e9
-	rate := 1 / every.Seconds() // tokens per second
-	take, peek := takePostgres, peekPostgres
-	if s.dialect == dialect.SQLite {
-		take, peek = takeSQLite, peekSQLite
-	}
-	var left float64
-	err := s.db.QueryRowContext(ctx, take, key, float64(burst), now, rate).Scan(&left)
-	if err == nil {
+	return s.TakeEach(ctx, Bucket{Key: key, Burst: burst, Every: every})
+}
+
+// TakeEach takes one token of each bucket, in one statement, or none when
+// one of them is empty: then it returns false and how long until each has
+// a token. (Two takes racing for the last tokens of two shared buckets may
+// each get one of them and be refused: a refusal never lets more through.)
+func (s *SQL) TakeEach(ctx context.Context, buckets ...Bucket) (bool, time.Duration, error) {
+	if len(buckets) == 0 {
 		return true, 0, nil
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	now := float64(s.now().UnixNano()) / 1e9
+	args := make([]any, 0, 1+3*len(buckets))
+	args = append(args, now)
+	for _, b := range buckets {
+		if b.Burst < 1 || b.Every <= 0 {
+			return false, 0, errors.New("ratelimit: burst must be at least 1 and every positive")
+		}
+		args = append(args, b.Key, float64(b.Burst), 1/b.Every.Seconds())
+	}
+	rows, err := s.db.QueryContext(ctx, s.statement(len(buckets)), args...)
+	if err != nil {
 		return false, 0, fmt.Errorf("ratelimit: %w", err)
 	}
-	// Refused: the bucket is short of a token.
-	var tokens, updated float64
-	if err := s.db.QueryRowContext(ctx, peek, key).Scan(&tokens, &updated); err != nil {
-		return false, every, nil
+	taken := 0
+	for rows.Next() {
+		taken++
 	}
-	have := math.Min(float64(burst), tokens+math.Max(0, now-updated)*rate)
-	wait := time.Duration((1 - have) / rate * float64(time.Second))
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, 0, fmt.Errorf("ratelimit: %w", err)
+	}
+	if taken == len(buckets) {
+		return true, 0, nil
+	}
+	// Refused: some bucket is short of a token.
+	peek := `SELECT tokens, updated_at FROM rate_buckets WHERE id = $1`
+	if s.dialect == dialect.SQLite {
+		peek = `SELECT tokens, updated_at FROM rate_buckets WHERE id = ?1`
+	}
+	var wait time.Duration
+	for _, b := range buckets {
+		var tokens, updated float64
+		if err := s.db.QueryRowContext(ctx, peek, b.Key).Scan(&tokens, &updated); err != nil {
+			wait = max(wait, b.Every)
+			continue
+		}
+		rate := 1 / b.Every.Seconds()
+		have := math.Min(float64(b.Burst), tokens+math.Max(0, now-updated)*rate)
+		wait = max(wait, time.Duration((1-have)/rate*float64(time.Second)))
+	}
 	return false, max(wait, time.Millisecond), nil
+}
+
+// statement is takeStatement for n buckets in s's dialect, built once.
+func (s *SQL) statement(n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.statements[n]
+	if !ok {
+		q = takeStatement(s.dialect, n)
+		s.statements[n] = q
+	}
+	return q
 }
 
 // Reset forgets key's bucket (a successful login, for example).

@@ -97,3 +97,62 @@ func TestBadLimits(t *testing.T) {
 		}
 	})
 }
+
+// TakeEach takes a token of every bucket or of none, and holds exactly
+// across replicas when many visitors share their company's bucket.
+func TestTakeEachIsAllOrNothing(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s, err := ratelimit.New(d.SQL, d.Dialect)
+		require.NoError(t, err)
+		visitor := ratelimit.Bucket{Key: "v:1", Burst: 3, Every: time.Hour}
+		company := ratelimit.Bucket{Key: "c:1", Burst: 2, Every: time.Minute}
+		for i := range 2 {
+			ok, _, err := s.TakeEach(ctx, visitor, company)
+			require.NoError(t, err)
+			require.True(t, ok, "take %d", i)
+		}
+		ok, wait, err := s.TakeEach(ctx, visitor, company)
+		require.NoError(t, err)
+		require.False(t, ok, "the company's bucket is empty")
+		require.Greater(t, wait, 20*time.Second, "its next token is up to a minute away")
+		require.LessOrEqual(t, wait, time.Minute)
+		// The refusal took nothing from the visitor's bucket: one is left.
+		ok, _, err = s.Take(ctx, visitor.Key, visitor.Burst, visitor.Every)
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, wait, err = s.Take(ctx, visitor.Key, visitor.Burst, visitor.Every)
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.Greater(t, wait, 50*time.Minute)
+
+		_, _, err = s.TakeEach(ctx, visitor, ratelimit.Bucket{Key: "c:2", Burst: 0, Every: time.Second})
+		require.Error(t, err, "a bad bucket")
+
+		// Forty visitors of one company on two replicas, naming the buckets
+		// in either order: exactly the company's burst passes, and no take
+		// deadlocks with another.
+		other, err := ratelimit.New(d.SQL, d.Dialect)
+		require.NoError(t, err)
+		shared := ratelimit.Bucket{Key: "c:3", Burst: 15, Every: time.Hour}
+		var allowed atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, bs := s, []ratelimit.Bucket{{Key: fmt.Sprint("v3:", i), Burst: 5, Every: time.Hour}, shared}
+				if i%2 == 1 {
+					st, bs = other, []ratelimit.Bucket{shared, bs[0]}
+				}
+				ok, _, err := st.TakeEach(ctx, bs...)
+				require.NoError(t, err)
+				if ok {
+					allowed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		require.EqualValues(t, shared.Burst, allowed.Load())
+	})
+}
