@@ -137,21 +137,29 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	if err != nil {
 		return nil, err
 	}
-	if cmid != "" {
-		if m, err := s.byClientID(ctx, convID, cmid); m != nil || err != nil {
-			return m, err
+	// A retry of a stored message is answered with it whatever happened
+	// since. It is looked for only where a new message would be refused
+	// (closed, rate limited) or collides with the stored one (the unique
+	// clientMessageId, below), not before every message.
+	refuse := func(refusal error) (*ent.Message, error) {
+		if cmid != "" {
+			if m, err := s.byClientID(ctx, convID, cmid); m != nil || err != nil {
+				return m, err
+			}
 		}
+		return nil, refusal
 	}
 	if conv.Status == conversation.StatusCLOSED {
-		return nil, fault.Invalid("conversationId", "this conversation is closed; start a new one")
+		return refuse(fault.Invalid("conversationId", "this conversation is closed; start a new one"))
 	}
+	// The visitor's and the company's tokens are taken together, or
+	// neither is.
+	takes := []auth.Take{{L: s.cfg.CompanyMessages, Key: "msg:company:" + conv.CompanyID.String()}}
 	if v.Kind == auth.KindVisitor {
-		if ok, wait := s.cfg.VisitorMessages.Allow(ctx, "msg:visitor:"+v.ID.String()); !ok {
-			return nil, fault.RateLimited(wait)
-		}
+		takes = append(takes, auth.Take{L: s.cfg.VisitorMessages, Key: "msg:visitor:" + v.ID.String()})
 	}
-	if ok, wait := s.cfg.CompanyMessages.Allow(ctx, "msg:company:"+conv.CompanyID.String()); !ok {
-		return nil, fault.RateLimited(wait)
+	if ok, wait := auth.AllowEach(ctx, takes...); !ok {
+		return refuse(fault.RateLimited(wait))
 	}
 	m := newMessage{body: body, clientMsgID: cmid}
 	var takeOver bool
@@ -196,7 +204,8 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		return err
 	})
 	if ent.IsConstraintError(err) && cmid != "" {
-		// A concurrent retry stored it first.
+		// Stored before: by an earlier try, or a concurrent retry. Nothing
+		// of this try was written (the transaction rolled back).
 		if m, err := s.byClientID(ctx, convID, cmid); m != nil || err != nil {
 			return m, err
 		}

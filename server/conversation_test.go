@@ -485,6 +485,40 @@ func TestSendMessageIsIdempotent(t *testing.T) {
 	})
 }
 
+// A retry of a stored message gets it back even where a new message would
+// be refused (the visitor's bucket empty, the conversation closed), and
+// changes nothing.
+func TestRetryOfStoredMessageIsAnsweredWhenRefused(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		c := newChatEnv(t, d, server.Config{Chat: chat.Config{VisitorMessages: auth.NewLimiter(2, time.Hour)}})
+		token, conv := c.start(t, nil)
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		first := c.send(t, token, conv, "first", "k1").OK(t).Str("sendMessage.id")
+		second := c.send(t, token, conv, "second", "k2").OK(t).Str("sendMessage.id")
+		require.Equal(t, "RATE_LIMITED", c.send(t, token, conv, "third", "k3").Code(), "the bucket is empty")
+		seq := func() int {
+			cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv)
+			require.NoError(t, err)
+			return cv.LastSeq
+		}
+		before := seq()
+
+		r := c.send(t, token, conv, "first", "k1").OK(t)
+		require.Equal(t, first, r.Str("sendMessage.id"), "a retry while rate limited")
+		require.Equal(t, "first", r.Str("sendMessage.body"))
+		require.Equal(t, before, seq(), "the retry numbered nothing")
+
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { closeConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		before = seq()
+		require.Equal(t, second, c.send(t, token, conv, "second", "k2").OK(t).Str("sendMessage.id"), "a retry once closed")
+		require.Equal(t, "BAD_USER_INPUT", c.send(t, token, conv, "fourth", "k4").Code(), "a new message once closed")
+		require.Equal(t, before, seq(), "the retry numbered nothing")
+		n, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeVISITOR)).Count(apitest.Bypass())
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+	})
+}
+
 func TestConversationBadInput(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		c := newChatEnv(t, d, server.Config{})
