@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -67,19 +68,50 @@ func Topic(companyID, conversationID uuid.UUID) string {
 func InboxTopic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "inbox") }
 
 func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
-	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, Topic(companyID, e.ConversationID), e); err != nil {
-		s.log.WarnContext(ctx, "chat: publishing conversation event", slog.String("kind", e.Kind), slog.Any("err", err))
+	s.publishAll(ctx, conversationEvent(companyID, e))
+}
+
+// conversationEvent is e on its conversation's topic.
+func conversationEvent(companyID uuid.UUID, e Event) outgoing {
+	return outgoing{Topic(companyID, e.ConversationID), e.Kind, e}
+}
+
+// outgoing is an event about to be published.
+type outgoing struct {
+	topic, kind string
+	event       any // marshalled to JSON
+}
+
+// publishAll publishes events in order, together (one statement with the
+// PostgreSQL broker). A failure is logged: the rows are committed, and
+// subscribers that missed an event catch up from the database.
+func (s *Service) publishAll(ctx context.Context, events ...outgoing) {
+	envs := make([]realtime.Envelope, 0, len(events))
+	for _, e := range events {
+		p, err := json.Marshal(e.event)
+		if err != nil {
+			s.log.ErrorContext(ctx, "chat: encoding an event", slog.String("kind", e.kind), slog.Any("err", err))
+			continue
+		}
+		envs = append(envs, realtime.Envelope{Topic: e.topic, Payload: p})
+	}
+	if err := realtime.PublishAll(context.WithoutCancel(ctx), s.broker, envs...); err != nil {
+		kinds := make([]string, len(events))
+		for i, e := range events {
+			kinds[i] = e.kind
+		}
+		s.log.WarnContext(ctx, "chat: publishing events", slog.Any("kinds", kinds), slog.Any("err", err))
 	}
 }
 
-// publishMessage publishes the event of a message the caller has just
-// written and committed (kind MessageCreated or MessageCompleted): this
-// replica's subscribers of the conversation take the row as it is instead
-// of loading it again. Whoever follows a conversation may read all of its
-// messages: the visitor its own conversation's, the staff their company's.
-func (s *Service) publishMessage(ctx context.Context, kind string, msg *ent.Message) {
+// messageEvent is the event of a message the caller has just written and
+// committed (kind MessageCreated or MessageCompleted): this replica's subscribers of the conversation take the row
+// as it is instead of loading it again. Whoever follows a conversation may
+// read all of its messages: the visitor its own conversation's, the staff
+// their company's.
+func (s *Service) messageEvent(kind string, msg *ent.Message) outgoing {
 	s.rows.put(writtenMessageKey(msg.ID), &InboxUpdate{Kind: kind, Message: msg})
-	s.publish(ctx, msg.CompanyID, Event{Kind: kind, ConversationID: msg.ConversationID, MessageID: msg.ID, Seq: msg.Seq})
+	return conversationEvent(msg.CompanyID, Event{Kind: kind, ConversationID: msg.ConversationID, MessageID: msg.ID, Seq: msg.Seq})
 }
 
 // writtenMessage returns the message id of conversation convID if this
@@ -95,24 +127,22 @@ func (s *Service) writtenMessage(id, convID uuid.UUID) (*ent.Message, bool) {
 func writtenMessageKey(id uuid.UUID) string { return "message/" + id.String() }
 
 func (s *Service) inbox(ctx context.Context, companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) {
-	s.publishInbox(ctx, companyID, InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID})
+	s.publishAll(ctx, inboxEvent(companyID, kind, conversationID, messageID))
 }
 
-// inboxWritten publishes the inbox event of rows the caller has just
-// written and committed: this replica's staff subscribers take them as
-// they are instead of loading them again (subscribers on other replicas
-// load them).
-func (s *Service) inboxWritten(ctx context.Context, kind string, conv *ent.Conversation, msg *ent.Message) {
+// inboxEvent is an inbox event whose subscribers load its rows.
+func inboxEvent(companyID uuid.UUID, kind string, conversationID, messageID uuid.UUID) outgoing {
+	return outgoing{InboxTopic(companyID), kind, InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conversationID, MessageID: messageID}}
+}
+
+// writtenInboxEvent is the inbox event of rows the caller has just written
+// and committed: this replica's staff subscribers take them as they are
+// instead of loading them again (subscribers on other replicas load them).
+func (s *Service) writtenInboxEvent(kind string, conv *ent.Conversation, msg *ent.Message) outgoing {
 	e := InboxEvent{ID: uuid.New(), Kind: kind, ConversationID: conv.ID}
 	if msg != nil {
 		e.MessageID = msg.ID
 	}
 	s.rows.put(staffClass(conv.CompanyID)+"/"+e.ID.String(), &InboxUpdate{Kind: kind, Conversation: conv, Message: msg})
-	s.publishInbox(ctx, conv.CompanyID, e)
-}
-
-func (s *Service) publishInbox(ctx context.Context, companyID uuid.UUID, e InboxEvent) {
-	if err := realtime.PublishJSON(context.WithoutCancel(ctx), s.broker, InboxTopic(companyID), e); err != nil {
-		s.log.WarnContext(ctx, "chat: publishing inbox event", slog.String("kind", e.Kind), slog.Any("err", err))
-	}
+	return outgoing{InboxTopic(conv.CompanyID), kind, e}
 }

@@ -213,12 +213,13 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	if err != nil {
 		return nil, fmtErr("sending a message", err)
 	}
-	s.publishMessage(ctx, MessageCreated, msg)
-	s.inboxWritten(ctx, InboxMessageCreated, conv, msg)
+	events := []outgoing{s.messageEvent(MessageCreated, msg), s.writtenInboxEvent(InboxMessageCreated, conv, msg)}
 	if takeOver {
-		s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)})
-		s.inboxWritten(ctx, InboxConversationUpdated, conv, nil)
+		events = append(events,
+			conversationEvent(conv.CompanyID, Event{Kind: StatusChanged, ConversationID: convID, Status: string(conv.Status)}),
+			s.writtenInboxEvent(InboxConversationUpdated, conv, nil))
 	}
+	s.publishAll(ctx, events...)
 	if m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status) {
 		s.kick(conv.CompanyID, convID)
 	}
@@ -260,11 +261,11 @@ func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status 
 	if err != nil {
 		return nil, fmtErr("changing a conversation", err)
 	}
-	s.publish(ctx, conv.CompanyID, Event{Kind: StatusChanged, ConversationID: conv.ID, Status: string(status)})
+	events := []outgoing{conversationEvent(conv.CompanyID, Event{Kind: StatusChanged, ConversationID: conv.ID, Status: string(status)})}
 	if msg != nil {
-		s.publishMessage(ctx, MessageCreated, msg)
+		events = append(events, s.messageEvent(MessageCreated, msg))
 	}
-	s.inboxWritten(ctx, InboxConversationUpdated, conv, nil)
+	s.publishAll(ctx, append(events, s.writtenInboxEvent(InboxConversationUpdated, conv, nil))...)
 	return conv, nil
 }
 

@@ -220,8 +220,7 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	if err != nil {
 		return err
 	}
-	s.publishMessage(sys, MessageCompleted, msg)
-	s.inbox(sys, conv.CompanyID, InboxMessageCreated, convID, msg.ID)
+	s.publishAll(sys, s.messageEvent(MessageCompleted, msg), inboxEvent(conv.CompanyID, InboxMessageCreated, convID, msg.ID))
 	observe.AssistantReply(string(ans.Outcome))
 	if handoff {
 		if _, err := s.handOff(sys, conv); err != nil {

@@ -338,28 +338,43 @@ func (p *Postgres) keepAlive(every time.Duration) {
 // is unreachable; an event whose Publish timed out may still be delivered
 // later (possibly after events published since), or not at all.
 func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) error {
+	return p.PublishAll(ctx, Envelope{Topic: topic, Payload: payload})
+}
+
+// PublishAll publishes events as Publish would, in order, in one statement
+// (so one transaction) unless two of them are identical. It fails, and
+// publishes none, when one of them is not fit for NOTIFY.
+func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if p.hub.isClosed() {
 		return ErrClosed
 	}
-	if err := checkText("topic", topic); err != nil {
-		return err
+	if len(events) == 0 {
+		return nil
 	}
-	if strings.Contains(topic, "\n") {
-		return fmt.Errorf("realtime: topic %q contains a newline", topic)
+	texts := make([]string, len(events))
+	distinct := make(map[string]bool, len(events))
+	for i, e := range events {
+		if err := checkNotification(e.Topic, e.Payload); err != nil {
+			return err
+		}
+		texts[i] = e.Topic + "\n" + string(e.Payload)
+		distinct[texts[i]] = true
 	}
-	if size := len(topic) + 1 + len(payload); size > MaxNotifyPayload {
-		return fmt.Errorf("%w: %d bytes on %s (topic included), the limit is %d",
-			ErrPayloadTooLarge, size, topic, MaxNotifyPayload)
-	}
-	if !utf8.Valid(payload) || bytes.IndexByte(payload, 0) >= 0 {
-		return fmt.Errorf("realtime: payload on %s is not UTF-8 text without NUL bytes, which PostgreSQL NOTIFY requires", topic)
+	if len(distinct) < len(texts) {
+		// PostgreSQL would drop the copies sent in the same transaction.
+		for _, e := range events {
+			if err := p.PublishAll(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.publishTimeout)
 	defer cancel()
-	r := &publication{ctx: ctx, notification: topic + "\n" + string(payload), done: make(chan error, 1)}
+	r := &publication{ctx: ctx, notifications: texts, done: make(chan error, 1)}
 	var err error
 	select {
 	case p.publications <- r:
@@ -381,16 +396,34 @@ func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) er
 		if p.hub.isClosed() {
 			return ErrClosed
 		}
-		return fmt.Errorf("realtime: publishing on %s: %w", topic, err)
+		return fmt.Errorf("realtime: publishing on %s: %w", events[0].Topic, err)
 	}
 	return nil
 }
 
-// publication is a notification waiting for a publisher.
+// checkNotification refuses an event that NOTIFY cannot carry as it is.
+func checkNotification(topic string, payload []byte) error {
+	if err := checkText("topic", topic); err != nil {
+		return err
+	}
+	if strings.Contains(topic, "\n") {
+		return fmt.Errorf("realtime: topic %q contains a newline", topic)
+	}
+	if size := len(topic) + 1 + len(payload); size > MaxNotifyPayload {
+		return fmt.Errorf("%w: %d bytes on %s (topic included), the limit is %d",
+			ErrPayloadTooLarge, size, topic, MaxNotifyPayload)
+	}
+	if !utf8.Valid(payload) || bytes.IndexByte(payload, 0) >= 0 {
+		return fmt.Errorf("realtime: payload on %s is not UTF-8 text without NUL bytes, which PostgreSQL NOTIFY requires", topic)
+	}
+	return nil
+}
+
+// publication is what a PublishAll waits to have sent.
 type publication struct {
-	ctx          context.Context // the Publish's, deadline included
-	notification string
-	done         chan error // its outcome, once sent (buffered)
+	ctx           context.Context // the PublishAll's, deadline included
+	notifications []string        // distinct
+	done          chan error      // its outcome, once sent (buffered)
 }
 
 // publishers is how many statements sending notifications may run at once.
@@ -425,15 +458,19 @@ func (p *Postgres) publish() {
 		batch, texts = batch[:0], texts[:0]
 		clear(seen)
 		add := func(r *publication) bool {
-			if seen[r.notification] {
-				return false
+			for _, n := range r.notifications {
+				if seen[n] {
+					return false
+				}
 			}
-			if r.ctx.Err() != nil { // its Publish has returned
+			if r.ctx.Err() != nil { // its PublishAll has returned
 				r.done <- r.ctx.Err()
 				return true
 			}
-			seen[r.notification] = true
-			batch, texts = append(batch, r), append(texts, r.notification)
+			for _, n := range r.notifications {
+				seen[n] = true
+			}
+			batch, texts = append(batch, r), append(texts, r.notifications...)
 			return true
 		}
 		if held != nil {
@@ -448,7 +485,7 @@ func (p *Postgres) publish() {
 			}
 		}
 	more:
-		for len(batch) < maxBatch && held == nil {
+		for len(texts) < maxBatch && held == nil {
 			select {
 			case r := <-p.publications:
 				if !add(r) {

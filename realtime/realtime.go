@@ -91,6 +91,28 @@ func PublishJSON(ctx context.Context, b Broker, topic string, v any) error {
 	return b.Publish(ctx, topic, payload)
 }
 
+// Envelope is an event for PublishAll: its topic and payload.
+type Envelope struct {
+	Topic   string
+	Payload []byte
+}
+
+// PublishAll publishes events in order, with one statement where the
+// broker sends them through the database (Postgres).
+func PublishAll(ctx context.Context, b Broker, events ...Envelope) error {
+	if all, ok := b.(interface {
+		PublishAll(context.Context, ...Envelope) error
+	}); ok {
+		return all.PublishAll(ctx, events...)
+	}
+	for _, e := range events {
+		if err := b.Publish(ctx, e.Topic, e.Payload); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Subscription is one subscriber's stream of events. Receivers share the
 // payload slices with other subscribers and must not modify them.
 type Subscription struct {
