@@ -165,10 +165,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	var takeOver bool
 	switch {
 	case v.Kind == auth.KindVisitor:
-		m.senderType = message.SenderTypeVISITOR
-		if vis, err := s.client.Visitor.Get(ctx, v.ID); err == nil {
-			m.senderName = vis.Name
-		}
+		m.senderType, m.senderName = message.SenderTypeVISITOR, v.Name
 	case v.Staff():
 		u, err := s.client.User.Get(ctx, v.ID)
 		if err != nil {

@@ -233,6 +233,8 @@ func TestDeactivatedCompany(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := apitest.New(t, d)
 		a := e.Register("acme")
+		visitor := e.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k}) { token } }`,
+			map[string]any{"k": a.WidgetKey}).OK(t).Str("startConversation.token")
 		r := e.Do(a.AdminToken, `mutation { deactivateCompany { id isActive deactivatedAt } }`, nil).OK(t)
 		require.Equal(t, false, r.Get("deactivateCompany.isActive"))
 		require.NotEmpty(t, r.Str("deactivateCompany.deactivatedAt"))
@@ -242,6 +244,9 @@ func TestDeactivatedCompany(t *testing.T) {
 			require.Equal(t, http.StatusUnauthorized, r.Status, name)
 			require.Equal(t, "UNAUTHENTICATED", r.Code(), name)
 		}
+		r = e.Do(visitor, meQ, nil)
+		require.Equal(t, "UNAUTHENTICATED", r.Code(), "visitor")
+		require.Contains(t, r.Errors[0].Message, "deactivated")
 		requireCode(t, login(e, a.AdminEmail, apitest.Password), "FORBIDDEN", "login")
 		requireCode(t, login(e, a.AgentEmail, apitest.Password), "FORBIDDEN", "login")
 		requireCode(t, e.Do("", refreshQ, map[string]any{"t": a.Refresh}), "FORBIDDEN", "refreshToken")
@@ -252,6 +257,27 @@ func TestDeactivatedCompany(t *testing.T) {
 		tok := login(e, a.AgentEmail, apitest.Password).OK(t).Str("login.token")
 		e.Do(tok, meQ, nil).OK(t)
 		e.Do(a.APIKey, `{ me { kind } }`, nil).OK(t)
+		require.Equal(t, "VISITOR", e.Do(visitor, meQ, nil).OK(t).Str("me.kind"))
+	})
+}
+
+// A visitor's token names its visitor: once the visitor is gone (its
+// conversation and itself deleted), the token is refused.
+func TestVisitorTokenOfDeletedVisitor(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.New(t, d)
+		a := e.Register("acme")
+		r := e.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k, name: "Vera"}) { token conversation { id } visitor { id } } }`,
+			map[string]any{"k": a.WidgetKey}).OK(t)
+		tok := r.Str("startConversation.token")
+		require.Equal(t, r.Str("startConversation.visitor.id"), e.Do(tok, meQ, nil).OK(t).Str("me.visitor.id"))
+		ctx := apitest.Bypass()
+		require.NoError(t, d.Client.Conversation.DeleteOneID(uuid.MustParse(r.Str("startConversation.conversation.id"))).Exec(ctx))
+		require.NoError(t, d.Client.Visitor.DeleteOneID(uuid.MustParse(r.Str("startConversation.visitor.id"))).Exec(ctx))
+		r = e.Do(tok, meQ, nil)
+		require.Equal(t, "UNAUTHENTICATED", r.Code())
+		require.NotContains(t, r.Errors[0].Message, "deactivated")
 	})
 }
 

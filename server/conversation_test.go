@@ -513,9 +513,12 @@ func TestRetryOfStoredMessageIsAnsweredWhenRefused(t *testing.T) {
 		require.Equal(t, second, c.send(t, token, conv, "second", "k2").OK(t).Str("sendMessage.id"), "a retry once closed")
 		require.Equal(t, "BAD_USER_INPUT", c.send(t, token, conv, "fourth", "k4").Code(), "a new message once closed")
 		require.Equal(t, before, seq(), "the retry numbered nothing")
-		n, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeVISITOR)).Count(apitest.Bypass())
+		ms, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeVISITOR)).All(apitest.Bypass())
 		require.NoError(t, err)
-		require.Equal(t, 2, n)
+		require.Len(t, ms, 2)
+		for _, m := range ms {
+			require.Equal(t, "Vera Visitor", m.SenderName, "the visitor's name, from its credential")
+		}
 	})
 }
 
