@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,7 +72,7 @@ func main() {
 	cfg := DefaultConfig()
 	var urls urlList
 	var asJSON bool
-	var sourceIPs string
+	var sourceIPs, cpuProfile string
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	fs.Var(&urls, "url", "base URL of a replica; repeat (or comma-separate) for several (default http://127.0.0.1:8080)")
 	fs.IntVar(&cfg.Visitors, "visitors", cfg.Visitors, "conversations, each with its visitor's conversationEvents subscription")
@@ -92,6 +93,7 @@ func main() {
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the disconnect chaos (default: random)")
 	fs.StringVar(&sourceIPs, "source-ips", "", "local addresses to connect from, round-robin, e.g. 127.0.0.1-50 (spreads the server's per-IP limits)")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON too")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write this program's CPU profile to the file (go tool pprof reads it)")
 	_ = fs.Parse(os.Args[1:])
 	if len(urls) > 0 {
 		cfg.URLs = urls
@@ -121,12 +123,29 @@ func main() {
 			perReplica, perReplica+1024)
 	}
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load: -cpuprofile:", err)
+			os.Exit(2)
+		}
+	}
+	// exit ends the program, the profile written first.
+	exit := func(code int) {
+		pprof.StopCPUProfile()
+		os.Exit(code)
+	}
+	defer pprof.StopCPUProfile()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := Run(ctx, cfg)
 	if res == nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(1)
+		exit(1)
 	}
 	res.Print(os.Stdout)
 	if asJSON {
@@ -136,9 +155,9 @@ func main() {
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
-		os.Exit(1)
+		exit(1)
 	}
 	if res.Lost+res.LostVisitor+res.Duplicated > 0 {
-		os.Exit(2)
+		exit(2)
 	}
 }
