@@ -390,3 +390,36 @@ func TestErrGapIsErrLagged(t *testing.T) {
 	require.ErrorIs(t, wrapped, realtime.ErrGap)
 	require.Equal(t, "realtime: events may have been missed; resubscribe and replay", realtime.ErrGap.Error())
 }
+
+// PublishAll sends its events in order, identical ones included, and none
+// of them when one cannot be sent (Postgres checks them all first).
+func TestPublishAll(t *testing.T) {
+	eachBroker(t, func(t *testing.T, newBroker func(int) testBroker) {
+		ctx := bound(t)
+		b := newBroker(0)
+		company := uuid.New()
+		conv, inbox := realtime.ConversationTopic(company, uuid.New()), realtime.CompanyTopic(company, "inbox")
+		subConv, err := b.Subscribe(ctx, conv)
+		require.NoError(t, err)
+		subInbox, err := b.Subscribe(ctx, inbox)
+		require.NoError(t, err)
+		publish := func(events ...string) error { // topic, payload, ...
+			var envs []realtime.Envelope
+			for i := 0; i < len(events); i += 2 {
+				envs = append(envs, realtime.Envelope{Topic: events[i], Payload: []byte(events[i+1])})
+			}
+			return realtime.PublishAll(ctx, b, envs...)
+		}
+
+		require.NoError(t, publish(conv, "1", inbox, "a", conv, "2"))
+		require.NoError(t, publish(conv, "3", conv, "3"))
+		if _, ok := b.(*realtime.Postgres); ok {
+			require.Error(t, publish(conv, "never", inbox, "a\x00b"))
+		}
+		require.NoError(t, publish(conv, "end", inbox, "end"))
+		expectSequence(ctx, t, subConv, []string{"1", "2", "3", "3", "end"})
+		expectSequence(ctx, t, subInbox, []string{"a", "end"})
+		require.Empty(t, subConv.C())
+		require.Empty(t, subInbox.C())
+	})
+}

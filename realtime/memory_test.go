@@ -164,22 +164,3 @@ func TestBufferFactor(t *testing.T) {
 	require.NoError(t, b.Publish(ctx, topic, []byte("one more")))
 	require.ErrorIs(t, big.Err(), realtime.ErrLagged)
 }
-
-func TestMemoryPublishAll(t *testing.T) {
-	b := realtime.NewMemory()
-	defer b.Close()
-	ctx := context.Background()
-	company := uuid.New()
-	conv, inbox := realtime.ConversationTopic(company, uuid.New()), realtime.CompanyTopic(company, "inbox")
-	subConv, err := b.Subscribe(ctx, conv)
-	require.NoError(t, err)
-	subInbox, err := b.Subscribe(ctx, inbox)
-	require.NoError(t, err)
-	require.NoError(t, realtime.PublishAll(ctx, b,
-		realtime.Envelope{Topic: conv, Payload: []byte("1")},
-		realtime.Envelope{Topic: inbox, Payload: []byte("a")},
-		realtime.Envelope{Topic: conv, Payload: []byte("1")}))
-	require.Equal(t, "1", string(<-subConv.C()))
-	require.Equal(t, "1", string(<-subConv.C()))
-	require.Equal(t, "a", string(<-subInbox.C()))
-}

@@ -672,38 +672,3 @@ func TestPostgresConcurrentPublishesAllArrive(t *testing.T) {
 	}
 	require.Equal(t, publishersN*each, same, "identical events each arrive")
 }
-
-// PublishAll sends its events in order, identical ones included, and none
-// of them when one cannot be sent.
-func TestPostgresPublishAll(t *testing.T) {
-	t.Parallel()
-	ctx := bound(t)
-	rs := replicas(t, 2, realtime.PostgresOptions{})
-	a, b := rs[0], rs[1]
-	company := uuid.New()
-	conv, inbox := realtime.ConversationTopic(company, uuid.New()), realtime.CompanyTopic(company, "inbox")
-	subConv, err := b.Subscribe(ctx, conv)
-	require.NoError(t, err)
-	subInbox, err := b.Subscribe(ctx, inbox)
-	require.NoError(t, err)
-
-	require.NoError(t, realtime.PublishAll(ctx, a,
-		realtime.Envelope{Topic: conv, Payload: []byte("1")},
-		realtime.Envelope{Topic: inbox, Payload: []byte("a")},
-		realtime.Envelope{Topic: conv, Payload: []byte("2")}))
-	require.NoError(t, realtime.PublishAll(ctx, a,
-		realtime.Envelope{Topic: conv, Payload: []byte("3")},
-		realtime.Envelope{Topic: conv, Payload: []byte("3")}))
-	err = realtime.PublishAll(ctx, a,
-		realtime.Envelope{Topic: conv, Payload: []byte("never")},
-		realtime.Envelope{Topic: inbox, Payload: []byte("a\x00b")})
-	require.Error(t, err)
-	require.NoError(t, realtime.PublishAll(ctx, a,
-		realtime.Envelope{Topic: conv, Payload: []byte("end")},
-		realtime.Envelope{Topic: inbox, Payload: []byte("end")}))
-
-	expectSequence(ctx, t, subConv, []string{"1", "2", "3", "3", "end"})
-	expectSequence(ctx, t, subInbox, []string{"a", "end"})
-	require.Empty(t, subConv.C())
-	require.Empty(t, subInbox.C())
-}
