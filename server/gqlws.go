@@ -326,11 +326,42 @@ func (s *wsSession) execute(ctx context.Context, op *operation, id string, rc *g
 }
 
 func (s *wsSession) next(id string, resp *graphql.Response) {
+	if b, ok := dataFrame(id, resp); ok {
+		_ = s.conn.write(b)
+		return
+	}
 	b, err := json.Marshal(resp)
 	if err != nil {
 		b, _ = json.Marshal(&graphql.Response{Errors: gqlerror.List{{Message: "the response could not be encoded"}}})
 	}
 	s.write(wsMessage{ID: id, Type: "next", Payload: b})
+}
+
+// dataFrame encodes the next message of a response that is data alone,
+// the common case, without running encoding/json over data (which
+// json.Marshal would check and copy twice, for the response and the
+// message): gqlgen wrote it, valid and compact. ok is false for any other
+// response.
+func dataFrame(id string, resp *graphql.Response) (frame []byte, ok bool) {
+	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil {
+		return nil, false
+	}
+	qid, err := json.Marshal(id)
+	if err != nil {
+		return nil, false
+	}
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	const (
+		head = `{"id":`
+		mid  = `,"type":"next","payload":{"data":`
+		tail = `}}`
+	)
+	b := make([]byte, 0, len(head)+len(qid)+len(mid)+len(data)+len(tail))
+	b = append(append(append(append(append(b, head...), qid...), mid...), data...), tail...)
+	return b, true
 }
 
 func (s *wsSession) sendError(id string, errs ...*gqlerror.Error) {
