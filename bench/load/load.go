@@ -697,7 +697,7 @@ func (l *loader) agentLoop(ctx context.Context, a *agent, conn *websocket.Conn) 
 		}
 	}
 	for {
-		err := readLoop(ctx, conn, func(p json.RawMessage) { l.onInbox(a, p) }, onError)
+		err := readLoop(ctx, conn, func(p *nextPayload) { l.onInbox(a, p) }, onError)
 		conn.CloseNow()
 		if ctx.Err() != nil {
 			return
@@ -720,24 +720,20 @@ type streamEvent struct {
 	Message *message `json:"message"`
 }
 
-// event decodes the event of a subscription's payload (data.<field>),
+// event is the event of a subscription's payload (data.<field>),
 // counting its errors; nil when there is none.
-func (l *loader) event(p json.RawMessage, field string) *streamEvent {
-	var r struct {
-		Data   map[string]*streamEvent `json:"data"`
-		Errors []gqlError              `json:"errors"`
-	}
-	if err := json.Unmarshal(p, &r); err != nil {
+func (l *loader) event(p *nextPayload, field string) *streamEvent {
+	if p.bad {
 		l.errs.add("BAD_EVENT", 1)
 		return nil
 	}
-	for _, e := range r.Errors {
+	for _, e := range p.Errors {
 		l.errs.add(e.code(), 1)
 	}
-	return r.Data[field]
+	return p.Data[field]
 }
 
-func (l *loader) onInbox(a *agent, p json.RawMessage) {
+func (l *loader) onInbox(a *agent, p *nextPayload) {
 	now := time.Now().UnixNano()
 	a.ready.Store(true)
 	ev := l.event(p, "inboxEvents")
@@ -757,7 +753,7 @@ func (l *loader) visitorLoop(ctx context.Context, v *visitor, conn *websocket.Co
 		}
 	}
 	for {
-		err := readLoop(ctx, conn, func(p json.RawMessage) { l.onVisitor(v, p) }, onError)
+		err := readLoop(ctx, conn, func(p *nextPayload) { l.onVisitor(v, p) }, onError)
 		chaos := v.dropped()
 		conn.CloseNow()
 		if ctx.Err() != nil {
@@ -798,7 +794,7 @@ func (l *loader) redial(ctx context.Context, src *source, base, token, query str
 	}
 }
 
-func (l *loader) onVisitor(v *visitor, p json.RawMessage) {
+func (l *loader) onVisitor(v *visitor, p *nextPayload) {
 	now := time.Now().UnixNano()
 	v.ready.Store(true)
 	ev := l.event(p, "conversationEvents")
