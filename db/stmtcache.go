@@ -200,7 +200,10 @@ func (c *stmtCacheConn) acquire(ctx context.Context, query string) (*cachedStmt,
 			c.lru.MoveToFront(e)
 			return s, nil
 		}
-		c.remove(s) // to be planned again
+		// To be planned again. The old one is closed at the next reset,
+		// outside any transaction, as a failed one is: this may run in a
+		// transaction that has failed, where the server refuses a Close.
+		c.fail(s)
 		age = min(2*s.age, maxReplan)
 	}
 	ds, err := c.innerConn.PrepareContext(ctx, query)
@@ -239,7 +242,8 @@ func (c *stmtCacheConn) remove(s *cachedStmt) {
 // fail takes s out of the cache after its run failed (a bad connection, an
 // interrupt, a constraint, a table changed under a PostgreSQL plan):
 // preparing it again costs less than any doubt about the state the failure
-// left it in. It is closed when the connection is next reset.
+// left it in. It is closed when the connection is next reset. (acquire
+// retires a statement due to be planned again the same way.)
 func (c *stmtCacheConn) fail(s *cachedStmt) {
 	if !s.removed {
 		c.lru.Remove(s.elem)

@@ -590,7 +590,16 @@ func TestStmtCacheReplans(t *testing.T) {
 			t.Fatalf("after %s more: prepared %d times, want %d", step.advance, got, step.want)
 		}
 	}
+	// A replaced statement is closed at the connection's next reset (outside
+	// any transaction): the last one when the connection is next used.
+	if got := count(events, "close", selectItem); got != 10 {
+		t.Fatalf("the replaced statements were closed %d times, want 10", got)
+	}
+	query()
 	if got := count(events, "close", selectItem); got != 11 {
 		t.Fatalf("the replaced statements were closed %d times, want 11", got)
+	}
+	if got := prepared(); got != 12 {
+		t.Fatalf("prepared %d times, want 12", got)
 	}
 }
