@@ -386,6 +386,12 @@ func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 			default:
 				err = ctx.Err()
 			}
+		case <-p.done: // closed: the publishers may be gone
+			select {
+			case err = <-r.done:
+			default:
+				err = ErrClosed
+			}
 		}
 	case <-ctx.Done():
 		err = ctx.Err()

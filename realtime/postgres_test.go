@@ -672,3 +672,35 @@ func TestPostgresConcurrentPublishesAllArrive(t *testing.T) {
 	}
 	require.Equal(t, publishersN*each, same, "identical events each arrive")
 }
+
+// Publishes waiting to be sent when the broker closes return at once with
+// ErrClosed, not at their deadline: here the publishers wait for the one
+// connection of the broker's pool, which the test holds.
+func TestPostgresCloseEndsPublishes(t *testing.T) {
+	t.Parallel()
+	ctx := bound(t)
+	db := adminDB(t)
+	db.SetMaxOpenConns(1)
+	b := newPostgres(t, realtime.PostgresOptions{DB: db, PublishTimeout: time.Minute})
+	held, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer held.Close()
+
+	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() { errs <- b.Publish(ctx, topic, []byte(strconv.Itoa(g))) }()
+	}
+	time.Sleep(100 * time.Millisecond) // all queued or waiting for the connection
+	start := time.Now()
+	require.NoError(t, b.Close())
+	for range 8 {
+		select {
+		case err := <-errs:
+			require.ErrorIs(t, err, realtime.ErrClosed)
+		case <-ctx.Done():
+			t.Fatal("a publish waited for its deadline after Close")
+		}
+	}
+	require.Less(t, time.Since(start), 5*time.Second)
+}
