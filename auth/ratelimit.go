@@ -38,7 +38,6 @@ func NewLimiter(burst int, interval time.Duration) *Limiter {
 
 // Store keeps buckets shared by several processes.
 type Store interface {
-	Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error)
 	// TakeEach takes a token of every bucket or of none.
 	TakeEach(ctx context.Context, buckets ...ratelimit.Bucket) (bool, time.Duration, error)
 	Reset(ctx context.Context, key string) error

@@ -159,10 +159,6 @@ type recordingStore struct {
 	err   error
 }
 
-func (s *recordingStore) Take(ctx context.Context, key string, burst int, every time.Duration) (bool, time.Duration, error) {
-	return s.TakeEach(ctx, ratelimit.Bucket{Key: key, Burst: burst, Every: every})
-}
-
 func (s *recordingStore) TakeEach(_ context.Context, buckets ...ratelimit.Bucket) (bool, time.Duration, error) {
 	var keys []string
 	for _, b := range buckets {

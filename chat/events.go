@@ -105,17 +105,17 @@ func (s *Service) publishAll(ctx context.Context, events ...outgoing) {
 }
 
 // messageEvent is the event of a message the caller has just written and
-// committed (kind MessageCreated or MessageCompleted): this replica's subscribers of the conversation take the row
-// as it is instead of loading it again. Whoever follows a conversation may
-// read all of its messages: the visitor its own conversation's, the staff
-// their company's.
+// committed (kind MessageCreated or MessageCompleted): this replica's
+// subscribers of the conversation take the row as it is instead of loading
+// it again. Whoever follows a conversation may read all of its messages:
+// the visitor its own conversation's, the staff their company's.
 func (s *Service) messageEvent(kind string, msg *ent.Message) outgoing {
 	s.rows.put(writtenMessageKey(msg.ID), &InboxUpdate{Kind: kind, Message: msg})
 	return conversationEvent(msg.CompanyID, Event{Kind: kind, ConversationID: msg.ConversationID, MessageID: msg.ID, Seq: msg.Seq})
 }
 
 // writtenMessage returns the message id of conversation convID if this
-// replica has just written it (see publishMessage).
+// replica has just written it (see messageEvent).
 func (s *Service) writtenMessage(id, convID uuid.UUID) (*ent.Message, bool) {
 	u, ok := s.rows.peek(writtenMessageKey(id))
 	if !ok || u.Message == nil || u.Message.ConversationID != convID {

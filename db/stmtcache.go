@@ -125,8 +125,7 @@ type cachedStmt struct {
 	expires time.Time     // replanned on first use after this (replanning on)
 	age     time.Duration // how long it was kept (0: not replanned)
 	busy    bool          // its Rows are open: no other call may run it
-	removed bool // out of the cache: closed once no longer busy
-	failed  bool // removed after a failure: closed at the next reset
+	removed bool          // out of the cache: closed once no longer busy
 }
 
 // Unwrap returns the driver's connection: sqlite.Limit sees through the
@@ -249,7 +248,7 @@ func (c *stmtCacheConn) fail(s *cachedStmt) {
 		c.lru.Remove(s.elem)
 		delete(c.stmts, s.query)
 	}
-	s.removed, s.failed = true, true
+	s.removed = true
 	if !s.busy {
 		c.failed = append(c.failed, s)
 	}

@@ -10,6 +10,7 @@ import (
 	"concierge/ent"
 	"concierge/ent/company"
 	"concierge/fault"
+	"concierge/ratelimit"
 )
 
 // JobsPerHour is how many ingestion jobs (new resources and reprocessing)
@@ -39,7 +40,7 @@ func (s *Service) takeJob(ctx context.Context) error {
 	if n <= 0 {
 		n = JobsPerHour[company.SubscriptionPlanFREE]
 	}
-	ok, wait, err := s.cfg.Limits.Take(ctx, "ingest:"+cid.String(), n, time.Hour/time.Duration(n))
+	ok, wait, err := s.cfg.Limits.TakeEach(ctx, ratelimit.Bucket{Key: "ingest:" + cid.String(), Burst: n, Every: time.Hour / time.Duration(n)})
 	if err != nil {
 		s.log.WarnContext(ctx, "ingest: quota store unavailable; not limiting", slog.Any("err", err))
 		return nil

@@ -72,6 +72,9 @@ func takeStatement(d string, n int) string {
 	refill := func(tokens, updated, rate, burst string) string {
 		return fmt.Sprintf("%s(%s, %s + %s(0, %s - %s) * %s)", least, burst, tokens, greatest, now, updated, rate)
 	}
+	// The bucket as the conflict clause sees it, refilled: its latest row
+	// (another take may have just updated it).
+	current := refill("rate_buckets.tokens", "rate_buckets.updated_at", "(CASE rate_buckets.id"+rates.String()+" END)", "excluded.tokens + 1")
 	return fmt.Sprintf(`WITH want (id, burst, rate) AS (VALUES %s),
 have AS (
 	SELECT w.id, w.burst, COALESCE(%s, w.burst) AS tokens
@@ -86,10 +89,7 @@ WHERE %s >= 1
 RETURNING id`,
 		values.String(),
 		refill("b.tokens", "b.updated_at", "w.rate", "w.burst"),
-		now,
-		refill("rate_buckets.tokens", "rate_buckets.updated_at", "(CASE rate_buckets.id"+rates.String()+" END)", "excluded.tokens + 1"),
-		now,
-		refill("rate_buckets.tokens", "rate_buckets.updated_at", "(CASE rate_buckets.id"+rates.String()+" END)", "excluded.tokens + 1"))
+		now, current, now, current)
 }
 
 // Take takes one token of key's bucket (burst tokens, one more every

@@ -15,35 +15,47 @@ import (
 	"concierge/ratelimit"
 )
 
+// store returns a bucket store over d (a replica's).
+func store(t *testing.T, d *db.DB) *ratelimit.SQL {
+	t.Helper()
+	s, err := ratelimit.New(d.SQL, d.Dialect)
+	require.NoError(t, err)
+	return s
+}
+
+// concurrently runs take(0..n-1) at once and counts the takes allowed.
+func concurrently(n int, take func(i int) bool) int64 {
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if take(i) {
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return allowed.Load()
+}
+
 func TestBucketsAreSharedAndExact(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		// Two replicas' stores over one database.
-		a, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
-		b, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
-		var allowed atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 40 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s := a
-				if i%2 == 1 {
-					s = b
-				}
-				ok, wait, err := s.Take(ctx, "visitor:1", 10, time.Hour)
-				require.NoError(t, err)
-				if ok {
-					allowed.Add(1)
-				} else {
-					require.Greater(t, wait, 50*time.Minute, "the next token is an hour away (less the elapsed time)")
-				}
-			}()
-		}
-		wg.Wait()
-		require.EqualValues(t, 10, allowed.Load(), "exactly the burst passes, whichever replica asks")
+		a, b := store(t, d), store(t, d)
+		allowed := concurrently(40, func(i int) bool {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			ok, wait, err := s.Take(ctx, "visitor:1", 10, time.Hour)
+			require.NoError(t, err)
+			if !ok {
+				require.Greater(t, wait, 50*time.Minute, "the next token is an hour away (less the elapsed time)")
+			}
+			return ok
+		})
+		require.EqualValues(t, 10, allowed, "exactly the burst passes, whichever replica asks")
 
 		// Keys are independent.
 		ok, _, err := a.Take(ctx, "visitor:2", 10, time.Hour)
@@ -55,8 +67,7 @@ func TestBucketsAreSharedAndExact(t *testing.T) {
 func TestBucketRefills(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
+		s := store(t, d)
 		for i := range 3 {
 			ok, _, err := s.Take(ctx, "k", 3, 50*time.Millisecond)
 			require.NoError(t, err)
@@ -86,8 +97,7 @@ func TestBucketRefills(t *testing.T) {
 
 func TestBadLimits(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		s, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
+		s := store(t, d)
 		for _, c := range []struct {
 			burst int
 			every time.Duration
@@ -103,8 +113,7 @@ func TestBadLimits(t *testing.T) {
 func TestTakeEachIsAllOrNothing(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
+		s := store(t, d)
 		visitor := ratelimit.Bucket{Key: "v:1", Burst: 3, Every: time.Hour}
 		company := ratelimit.Bucket{Key: "c:1", Burst: 2, Every: time.Minute}
 		for i := range 2 {
@@ -132,27 +141,17 @@ func TestTakeEachIsAllOrNothing(t *testing.T) {
 		// Forty visitors of one company on two replicas, naming the buckets
 		// in either order: exactly the company's burst passes, and no take
 		// deadlocks with another.
-		other, err := ratelimit.New(d.SQL, d.Dialect)
-		require.NoError(t, err)
+		other := store(t, d)
 		shared := ratelimit.Bucket{Key: "c:3", Burst: 15, Every: time.Hour}
-		var allowed atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 40 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				st, bs := s, []ratelimit.Bucket{{Key: fmt.Sprint("v3:", i), Burst: 5, Every: time.Hour}, shared}
-				if i%2 == 1 {
-					st, bs = other, []ratelimit.Bucket{shared, bs[0]}
-				}
-				ok, _, err := st.TakeEach(ctx, bs...)
-				require.NoError(t, err)
-				if ok {
-					allowed.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		require.EqualValues(t, shared.Burst, allowed.Load())
+		allowed := concurrently(40, func(i int) bool {
+			st, bs := s, []ratelimit.Bucket{{Key: fmt.Sprint("v3:", i), Burst: 5, Every: time.Hour}, shared}
+			if i%2 == 1 {
+				st, bs = other, []ratelimit.Bucket{shared, bs[0]}
+			}
+			ok, _, err := st.TakeEach(ctx, bs...)
+			require.NoError(t, err)
+			return ok
+		})
+		require.EqualValues(t, shared.Burst, allowed)
 	})
 }

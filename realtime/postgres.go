@@ -381,17 +381,13 @@ func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 		select {
 		case err = <-r.done:
 		case <-ctx.Done():
-			select {
-			case err = <-r.done: // finished just in time: its result is the truth
-			default:
-				err = ctx.Err()
-			}
+			err = ctx.Err()
 		case <-p.done: // closed: the publishers may be gone
-			select {
-			case err = <-r.done:
-			default:
-				err = ErrClosed
-			}
+			err = ErrClosed
+		}
+		select {
+		case err = <-r.done: // sent just in time: its result is the truth
+		default:
 		}
 	case <-ctx.Done():
 		err = ctx.Err()
