@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -379,6 +380,7 @@ func (l *loader) run(ctx context.Context) (*Result, error) {
 	l.summarize(res)
 	res.LoadAverageEnd = loadAverage()
 	res.ClientCPUSeconds = cpuSeconds() - cpu0
+	res.ClientProcs = runtime.GOMAXPROCS(0)
 	return res, ctx.Err()
 }
 

@@ -74,6 +74,7 @@ type Result struct {
 	Errors                     map[string]int `json:"errors"`                     // load phase, by extensions.code / transport
 	SetupErrors                map[string]int `json:"setupErrors"`                // setup requests retried or failed
 	ClientCPUSeconds           float64        `json:"clientCpuSeconds,omitempty"` // this program's user+sys time
+	ClientProcs                int            `json:"clientProcs,omitempty"`      // this program's GOMAXPROCS
 	LoadAverageStart           string         `json:"loadAverageStart,omitempty"`
 	LoadAverageEnd             string         `json:"loadAverageEnd,omitempty"`
 	Replicas                   []ReplicaStats `json:"replicas"`
@@ -247,8 +248,8 @@ func (r *Result) Print(w io.Writer) {
 		p("%d visitors could not be set up and were left out (see setup errors)", r.FailedVisitors)
 	}
 	if r.LoadAverageStart != "" {
-		p("client machine load average: %s at the start, %s at the end; this program used %.1f s of CPU",
-			r.LoadAverageStart, r.LoadAverageEnd, r.ClientCPUSeconds)
+		p("client machine load average: %s at the start, %s at the end; this program used %.1f s of CPU (GOMAXPROCS %d)",
+			r.LoadAverageStart, r.LoadAverageEnd, r.ClientCPUSeconds, r.ClientProcs)
 	}
 	if r.Mode != "subscriptions-only" {
 		p("messages: %d sent, %d acknowledged in %.1fs (%.1f/s achieved, target %.0f/s)",
