@@ -5,11 +5,13 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func main() {
@@ -19,6 +21,7 @@ func main() {
 		entgql.WithConfigPath("./gqlgen.yml"),
 		entgql.WithSchemaPath("./ent.graphql"),
 		entgql.WithRelaySpec(true),
+		entgql.WithSchemaHook(messagesInOrder),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -39,4 +42,23 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// messagesInOrder makes a conversation's messages come in conversation
+// order (by seq) when the client gives no orderBy: entgql's default, by id,
+// is no order at all with random ids.
+func messagesInOrder(_ *gen.Graph, s *ast.Schema) error {
+	t := s.Types["Conversation"]
+	if t == nil || t.Fields.ForName("messages") == nil {
+		return fmt.Errorf("messagesInOrder: no Conversation.messages in the schema")
+	}
+	arg := t.Fields.ForName("messages").Arguments.ForName("orderBy")
+	if arg == nil {
+		return fmt.Errorf("messagesInOrder: Conversation.messages has no orderBy")
+	}
+	arg.DefaultValue = &ast.Value{Kind: ast.ObjectValue, Children: ast.ChildValueList{
+		{Name: "field", Value: &ast.Value{Kind: ast.EnumValue, Raw: "SEQ"}},
+		{Name: "direction", Value: &ast.Value{Kind: ast.EnumValue, Raw: "ASC"}},
+	}}
+	return nil
 }

@@ -3230,7 +3230,7 @@ type Conversation implements Node {
     """
     Ordering options for Messages returned from the connection.
     """
-    orderBy: MessageOrder
+    orderBy: MessageOrder = {field:SEQ,direction:ASC}
 
     """
     Filtering options for Messages returned from the connection.

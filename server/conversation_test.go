@@ -1016,3 +1016,59 @@ func TestMutationResultsFollowEdges(t *testing.T) {
 		require.NotEmpty(t, r.Str("sendMessage.sender.email"))
 	})
 }
+
+// A conversation's messages come in conversation order when the client
+// asks for no order, page after page and from the end.
+func TestConversationMessagesComeInOrder(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.NewWithConfig(t, d, server.Config{})
+		c := &chatEnv{Env: e, a: e.Register("alpha")}
+		token, conv := c.start(t, nil)
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		for i := range 8 {
+			who := token
+			if i%2 == 1 {
+				who = c.a.AgentToken
+			}
+			c.Do(who, `mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`,
+				map[string]any{"c": conv, "b": fmt.Sprintf("message %d", i)}).OK(t)
+		}
+		page := func(args string, vars map[string]any) (seqs []int, end string) {
+			t.Helper()
+			vars["c"] = conv
+			decl := "$c: ID!"
+			if _, ok := vars["after"]; ok {
+				decl += ", $after: Cursor"
+			}
+			r := c.Do(token, `query(`+decl+`) { conversation(id: $c) { messages(`+args+`) {
+				edges { node { seq } } pageInfo { endCursor } } } }`, vars).OK(t)
+			var out struct {
+				Conversation struct {
+					Messages struct {
+						Edges []struct {
+							Node struct{ Seq int }
+						}
+						PageInfo struct{ EndCursor string }
+					}
+				}
+			}
+			r.Decode(t, &out)
+			for _, e := range out.Conversation.Messages.Edges {
+				seqs = append(seqs, e.Node.Seq)
+			}
+			return seqs, out.Conversation.Messages.PageInfo.EndCursor
+		}
+		first, end := page("first: 3", map[string]any{})
+		rest, _ := page("first: 100, after: $after", map[string]any{"after": end})
+		all := append(first, rest...)
+		require.GreaterOrEqual(t, len(all), 8)
+		for i, s := range all {
+			require.Equal(t, i+1, s, "messages without orderBy come by seq: %v", all)
+		}
+		last, _ := page("last: 2", map[string]any{})
+		require.Equal(t, all[len(all)-2:], last, "the last two, oldest first")
+		// An explicit order still wins.
+		desc, _ := page("first: 2, orderBy: {field: SEQ, direction: DESC}", map[string]any{})
+		require.Equal(t, []int{all[len(all)-1], all[len(all)-2]}, desc)
+	})
+}
