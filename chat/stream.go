@@ -13,6 +13,7 @@ import (
 	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/message"
+	"concierge/ent/privacy"
 	"concierge/fault"
 	"concierge/observe"
 	"concierge/realtime"
@@ -35,6 +36,26 @@ const replayPage = 200
 // gapPatience is how long a subscriber waits for the database to come back
 // after a gap before it ends (the client then resubscribes with after).
 const gapPatience = time.Minute
+
+// retrying runs load until it succeeds, fails for good (the row is gone or
+// not visible to the subscriber, or the subscriber left), or the database
+// has failed it for gapPatience: a passing failure (a restart, a broken
+// connection) delays a subscriber's event, it does not drop it.
+func retrying[R any](ctx context.Context, load func() (R, error)) (R, error) {
+	start := time.Now()
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		r, err := load()
+		if err == nil || ctx.Err() != nil || ent.IsNotFound(err) || errors.Is(err, privacy.Deny) ||
+			time.Since(start) > gapPatience {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, err
+		case <-time.After(wait):
+		}
+	}
+}
 
 // Events streams a conversation: first its stored messages after the
 // message after (all when nil), as MESSAGE_CREATED, then live events, each
@@ -164,11 +185,13 @@ func (st *eventStream[T]) send(u *Update) bool {
 func (st *eventStream[T]) catchUp(upTo int) bool {
 	s, ctx := st.s, st.ctx
 	for {
-		q := s.client.Message.Query().Where(message.ConversationID(st.conv.ID), message.SeqGT(st.last))
-		if upTo > 0 {
-			q.Where(message.SeqLTE(upTo))
-		}
-		ms, err := q.Order(ent.Asc(message.FieldSeq)).Limit(replayPage).All(ctx)
+		ms, err := retrying(ctx, func() ([]*ent.Message, error) {
+			q := s.client.Message.Query().Where(message.ConversationID(st.conv.ID), message.SeqGT(st.last))
+			if upTo > 0 {
+				q.Where(message.SeqLTE(upTo))
+			}
+			return q.Order(ent.Asc(message.FieldSeq)).Limit(replayPage).All(ctx)
+		})
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.WarnContext(ctx, "chat: replaying messages", slog.Any("err", err))
@@ -191,7 +214,6 @@ func (st *eventStream[T]) catchUp(upTo int) bool {
 // for the broker, or the broker lost events, and catches up from the
 // database.
 func (st *eventStream[T]) resync() bool {
-	gapAt := time.Now()
 	observe.SubscriberResynced(observe.StreamConversation)
 	sub, err := st.s.broker.Subscribe(st.ctx, st.topic)
 	if err != nil {
@@ -200,18 +222,8 @@ func (st *eventStream[T]) resync() bool {
 	st.sub = sub
 	sub.Notify(st.wake) // this run handles what it queues
 	// The database may be coming back (the broker lost its connection
-	// too): keep trying to catch up for a while.
-	for wait := 100 * time.Millisecond; !st.catchUp(0); wait = min(2*wait, 2*time.Second) {
-		if st.ctx.Err() != nil || wait >= 2*time.Second && time.Since(gapAt) > gapPatience {
-			return false
-		}
-		select {
-		case <-st.ctx.Done():
-			return false
-		case <-time.After(wait):
-		}
-	}
-	return true
+	// too): catchUp keeps trying for a while.
+	return st.catchUp(0)
 }
 
 // handle sends one live event, loading its rows; false ends the stream.
@@ -233,15 +245,17 @@ func (st *eventStream[T]) handle(p []byte) bool {
 		m, ok := s.writtenMessage(e.MessageID, st.conv.ID)
 		if !ok {
 			var err error
-			if m, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+			if m, err = retrying(ctx, func() (*ent.Message, error) { return s.client.Message.Get(ctx, e.MessageID) }); err != nil {
+				// Gone, or the database is away for long: the next message
+				// (or a resubscription with after) brings what is missing.
 				return ctx.Err() == nil
 			}
 		}
 		u.Message, st.last = m, m.Seq
 	case StatusChanged:
-		c, err := s.client.Conversation.Get(ctx, st.conv.ID)
+		c, err := retrying(ctx, func() (*ent.Conversation, error) { return s.client.Conversation.Get(ctx, st.conv.ID) })
 		if err != nil {
-			return false // gone, or no longer visible
+			return false // gone, no longer visible, or the database is away for long
 		}
 		st.conv, u.Conversation = c, c
 	case MessageDelta, TypingChanged:
@@ -329,9 +343,9 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 			if err := json.Unmarshal(p, &e); err != nil {
 				continue
 			}
-			u, err := s.inboxRows(ctx, class, e)
+			u, err := retrying(ctx, func() (*InboxUpdate, error) { return s.inboxRows(ctx, class, e) })
 			if err != nil {
-				continue
+				continue // gone, or not visible to this subscriber
 			}
 			if !emit(u) {
 				return
@@ -383,8 +397,10 @@ func (s *Service) inboxSince(ctx context.Context, t time.Time) []*InboxUpdate {
 	from := t.Add(-2 * time.Second)
 	var out []*InboxUpdate
 	for len(out) < inboxCatchUpMax {
-		ms, err := s.client.Message.Query().Where(message.CreatedAtGTE(from)).
-			WithConversation().Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldID)).Limit(inboxPage).All(ctx)
+		ms, err := retrying(ctx, func() ([]*ent.Message, error) {
+			return s.client.Message.Query().Where(message.CreatedAtGTE(from)).
+				WithConversation().Order(ent.Asc(message.FieldCreatedAt), ent.Asc(message.FieldID)).Limit(inboxPage).All(ctx)
+		})
 		if err != nil {
 			s.log.WarnContext(ctx, "chat: catching up the inbox", slog.Any("err", err))
 			return out

@@ -5,10 +5,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1070,5 +1072,56 @@ func TestConversationMessagesComeInOrder(t *testing.T) {
 		// An explicit order still wins.
 		desc, _ := page("first: 2, orderBy: {field: SEQ, direction: DESC}", map[string]any{})
 		require.Equal(t, []int{all[len(all)-1], all[len(all)-2]}, desc)
+	})
+}
+
+// A subscriber whose rows fail to load for a moment (a broken connection,
+// a restart) gets its event late, not never: an agent's inbox gets
+// CONVERSATION_CREATED and a visitor's stream STATUS_CHANGED through two
+// failed loads each, and the visitor's stream goes on.
+func TestSubscribersRideOutFailedLoads(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.NewWithConfig(t, d, server.Config{})
+		c := &chatEnv{Env: e, a: e.Register("alpha")}
+		var failStaff, failVisitor, failed atomic.Int32
+		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				if _, ok := q.(*ent.ConversationQuery); ok {
+					v := auth.FromContext(ctx)
+					n := &failVisitor
+					if v.Staff() {
+						n = &failStaff
+					}
+					if (v.Staff() || v.Kind == auth.KindVisitor) && n.Add(-1) >= 0 {
+						failed.Add(1)
+						return nil, errors.New("injected: connection reset by peer")
+					}
+				}
+				return next.Query(ctx, q)
+			})
+		}))
+
+		inbox, err := c.Subscribe(c.a.AgentToken, `subscription { inboxEvents { kind conversation { id } } }`, nil)
+		require.NoError(t, err)
+		c.WaitSubscribers(chat.InboxTopic(c.a.CompanyID), 1)
+		failStaff.Store(2)
+		token, conv := c.start(t, nil)
+		r := inbox.Next(15 * time.Second)
+		require.NotNil(t, r, "the inbox event is not dropped when its rows fail to load")
+		require.Equal(t, "CONVERSATION_CREATED", r.Str("inboxEvents.kind"))
+		require.Equal(t, conv.String(), r.Str("inboxEvents.conversation.id"))
+		require.EqualValues(t, 2, failed.Load(), "the agent's loads failed twice")
+
+		sub := c.follow(t, token, conv, "")
+		failVisitor.Store(2)
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		evs := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
+		require.Equal(t, "HUMAN", evs[len(evs)-1].Conversation.Status)
+		require.EqualValues(t, 4, failed.Load(), "the visitor's loads failed twice")
+		// The stream goes on.
+		c.Do(c.a.AgentToken, `mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`,
+			map[string]any{"c": conv, "b": "Hello, Vera"}).OK(t)
+		got := until(t, sub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" && e.Message.Body == "Hello, Vera" })
+		require.NotEmpty(t, got)
 	})
 }
