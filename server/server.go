@@ -34,6 +34,7 @@ import (
 	"concierge/assistant"
 	"concierge/auth"
 	"concierge/chat"
+	"concierge/db"
 	"concierge/fault"
 	"concierge/filestore"
 	"concierge/graph"
@@ -320,15 +321,11 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 		return auth.NewContext(ctx, &auth.Viewer{}), nil, nil
 	}
 	v, err := s.deps.Auth.Authenticate(ctx, bearer)
-	if err != nil {
-		return ctx, nil, &wsRefusal{4403, err}
+	if err == nil {
+		err = s.checkVisitorOrigin(ctx, v, auth.Origin(ctx))
 	}
-	if err := s.checkVisitorOrigin(ctx, v, auth.Origin(ctx)); err != nil {
-		if _, ok := fault.As(err); !ok {
-			slog.ErrorContext(ctx, "checking the visitor's origin", slog.Any("err", err))
-			return ctx, nil, &wsRefusal{websocket.CloseInternalServerErr, errors.New("cannot check credentials now")}
-		}
-		return ctx, nil, &wsRefusal{4403, err}
+	if err != nil {
+		return ctx, nil, credentialRefusal(ctx, err)
 	}
 	ctx, cancel := context.WithCancel(auth.NewContext(ctx, v))
 	// The credential is checked again every 30 s (a logout, a deactivated
@@ -362,6 +359,21 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 		mu.Unlock()
 	})
 	return ctx, nil, nil
+}
+
+// credentialRefusal is how a connection_init whose credential failed is
+// closed: 4403 when it was refused (the client needs a new one), 1013 (try
+// again later) when it could not be checked for a moment (the database is
+// away: the client comes back with the same credential), 1011 otherwise.
+func credentialRefusal(ctx context.Context, err error) *wsRefusal {
+	if _, ok := fault.As(err); ok {
+		return &wsRefusal{4403, err}
+	}
+	slog.ErrorContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
+	if db.IsUnavailable(err) {
+		return &wsRefusal{websocket.CloseTryAgainLater, errors.New("cannot check credentials now; try again in a moment")}
+	}
+	return &wsRefusal{websocket.CloseInternalServerErr, errors.New("cannot check credentials now")}
 }
 
 func bearerToken(h string) string {

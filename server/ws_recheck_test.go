@@ -1,13 +1,20 @@
 package server_test
 
 import (
+	"context"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
 	"concierge/dbtest"
+	"concierge/ent"
 	"concierge/server"
 )
 
@@ -30,4 +37,39 @@ func TestWebSocketEndsAfterLogout(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("the subscription outlived the session")
+}
+
+// A WebSocket whose credential cannot be checked for a moment (the
+// database is away) is told to come back (1013), not that its credential
+// is refused (4403): on 4403 the widget drops its token for a new one.
+func TestWebSocketCredentialUncheckable(t *testing.T) {
+	d := dbtest.Open(t, "sqlite3")
+	e := apitest.New(t, d)
+	a := e.Register("alpha")
+	r := e.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k}) { token conversation { id } } }`,
+		map[string]any{"k": a.WidgetKey}).OK(t)
+	token := r.Str("startConversation.token")
+	vars := map[string]any{"c": r.Str("startConversation.conversation.id")}
+	const q = `subscription($c: ID!) { conversationEvents(conversationId: $c) { kind } }`
+
+	var away atomic.Bool
+	d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			if _, ok := q.(*ent.VisitorQuery); ok && away.Load() {
+				return nil, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+			}
+			return next.Query(ctx, q)
+		})
+	}))
+	away.Store(true)
+	_, err := e.Subscribe(token, q, vars)
+	require.Error(t, err)
+	require.EqualValues(t, websocket.StatusTryAgainLater, websocket.CloseStatus(err), "%v", err)
+
+	away.Store(false)
+	sub, err := e.Subscribe(token, q, vars)
+	require.NoError(t, err, "the same token is good once the database is back")
+	sub.Close()
+	_, err = e.Subscribe(token+"x", q, vars)
+	require.EqualValues(t, 4403, websocket.CloseStatus(err), "a bad token is still refused: %v", err)
 }
