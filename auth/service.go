@@ -361,7 +361,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 		if u.LastSeenAt == nil || s.now().Sub(*u.LastSeenAt) > time.Minute {
 			_ = s.client.User.UpdateOneID(u.ID).SetLastSeenAt(s.now()).Exec(ctx)
 		}
-		return &Viewer{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Role: string(u.Role), Session: sid}, nil
+		return &Viewer{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Role: string(u.Role), Session: sid, Name: u.FullName}, nil
 	case SubjectSuperAdmin:
 		a, err := s.client.SuperAdmin.Get(ctx, id)
 		if ent.IsNotFound(err) {

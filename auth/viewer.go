@@ -72,7 +72,8 @@ type Viewer struct {
 	Scopes []string
 	// ConversationID is the one conversation a KindVisitor may use.
 	ConversationID uuid.UUID
-	// Name is a KindVisitor's name when the credential was checked.
+	// Name is a KindVisitor's name, or a KindUser's full name, as it was
+	// when the credential was checked (empty for viewers made otherwise).
 	Name string
 	// Session is the login session (refresh token family) of a user or
 	// super admin; logging out revokes it.

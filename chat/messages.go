@@ -167,11 +167,11 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	case v.Kind == auth.KindVisitor:
 		m.senderType, m.senderName = message.SenderTypeVISITOR, v.Name
 	case v.Staff():
-		u, err := s.client.User.Get(ctx, v.ID)
+		name, err := s.staffName(ctx, v)
 		if err != nil {
 			return nil, err
 		}
-		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &u.ID, u.FullName
+		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &v.ID, name
 		takeOver = conv.Status == conversation.StatusBOT || conv.Status == conversation.StatusWAITING_HUMAN
 	case v.Kind == auth.KindAPIKey:
 		m.senderType = message.SenderTypeAGENT
@@ -330,12 +330,25 @@ func (s *Service) TakeOver(ctx context.Context, convID uuid.UUID) (*ent.Conversa
 	if conv.Status == conversation.StatusHUMAN && conv.AssigneeID != nil && *conv.AssigneeID == v.ID {
 		return conv, nil
 	}
-	u, err := s.client.User.Get(ctx, v.ID)
+	name, err := s.staffName(ctx, v)
 	if err != nil {
 		return nil, err
 	}
-	return s.setStatus(ctx, conv, conversation.StatusHUMAN, agentJoined(conv.Language, u.FullName),
-		func(up *ent.ConversationUpdateOne) { s.toHumans(up.SetAssigneeID(u.ID), conv) })
+	return s.setStatus(ctx, conv, conversation.StatusHUMAN, agentJoined(conv.Language, name),
+		func(up *ent.ConversationUpdateOne) { s.toHumans(up.SetAssigneeID(v.ID), conv) })
+}
+
+// staffName is the name of the staff viewer v: the one its credential was
+// checked with, or its user's (a viewer not made from a credential).
+func (s *Service) staffName(ctx context.Context, v *auth.Viewer) (string, error) {
+	if v.Name != "" {
+		return v.Name, nil
+	}
+	u, err := s.client.User.Get(ctx, v.ID)
+	if err != nil {
+		return "", err
+	}
+	return u.FullName, nil
 }
 
 // toHumans makes u hand conv to the team: the assistant's pending reply
@@ -402,9 +415,7 @@ func (s *Service) SetTyping(ctx context.Context, convID uuid.UUID, typing bool) 
 		t.SenderType = string(message.SenderTypeVISITOR)
 	case v.Staff():
 		t.SenderType = string(message.SenderTypeAGENT)
-		if u, err := s.client.User.Get(ctx, v.ID); err == nil {
-			t.Name = u.FullName
-		}
+		t.Name, _ = s.staffName(ctx, v)
 	default:
 		t.SenderType = string(message.SenderTypeAGENT)
 	}

@@ -1125,3 +1125,45 @@ func TestSubscribersRideOutFailedLoads(t *testing.T) {
 		require.NotEmpty(t, got)
 	})
 }
+
+// An agent's messages, typing and takeover carry its name as its
+// credential gave it: sending loads the user once (the credential's
+// lookup), and a renamed agent's next message has the new name.
+func TestAgentNameFromCredential(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.NewWithConfig(t, d, server.Config{})
+		c := &chatEnv{Env: e, a: e.Register("alpha")}
+		token, conv := c.start(t, nil)
+		sub := c.follow(t, token, conv, "")
+		var users atomic.Int32
+		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+				if _, ok := q.(*ent.UserQuery); ok {
+					users.Add(1)
+				}
+				return next.Query(ctx, q)
+			})
+		}))
+		created := func(e event) bool { return e.Kind == "MESSAGE_CREATED" }
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
+		evs := until(t, sub, created)
+		require.Equal(t, assistant.AgentJoined("en", "Agent alpha"), evs[len(evs)-1].Message.Body)
+		c.send(t, c.a.AgentToken, conv, "Hello", "").OK(t)
+		evs = until(t, sub, created)
+		require.Equal(t, "Agent alpha", evs[len(evs)-1].Message.SenderName)
+
+		users.Store(0)
+		c.send(t, c.a.AgentToken, conv, "Hello again", "").OK(t)
+		require.EqualValues(t, 1, users.Load(), "the user is loaded once, by the credential")
+		until(t, sub, created)
+
+		c.Do(c.a.AdminToken, `mutation($id: ID!) { updateAgent(id: $id, input: {fullName: "Agnes Alpha"}) { fullName } }`,
+			map[string]any{"id": c.a.AgentID}).OK(t)
+		c.send(t, c.a.AgentToken, conv, "Still here", "").OK(t)
+		evs = until(t, sub, created)
+		require.Equal(t, "Agnes Alpha", evs[len(evs)-1].Message.SenderName)
+		c.Do(c.a.AgentToken, `mutation($c: ID!) { setTyping(conversationId: $c, typing: true) }`, map[string]any{"c": conv}).OK(t)
+		evs = until(t, sub, func(e event) bool { return e.Kind == "TYPING" })
+		require.Equal(t, "Agnes Alpha", *evs[len(evs)-1].Typing.Name)
+	})
+}
