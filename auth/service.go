@@ -344,15 +344,22 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 	ctx = bypass(ctx)
 	switch c.Type {
 	case SubjectUser:
-		u, err := s.client.User.Query().Where(user.ID(id)).WithCompany().Only(ctx)
+		// One statement: the user, if it and its company are active. Why
+		// not is asked only when it is not.
+		u, err := s.client.User.Query().
+			Where(user.ID(id), user.IsActive(true), user.HasCompanyWith(company.IsActive(true))).Only(ctx)
 		if ent.IsNotFound(err) {
+			exists, err := s.client.User.Query().Where(user.ID(id)).Exist(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("auth: loading the user: %w", err)
+			}
+			if exists {
+				return nil, fault.Unauthenticated("this account is deactivated")
+			}
 			return nil, fault.Unauthenticated("invalid token")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("auth: loading the user: %w", err) // the database, not the token
-		}
-		if !u.IsActive || !u.Edges.Company.IsActive {
-			return nil, fault.Unauthenticated("this account is deactivated")
 		}
 		sid, err := s.checkSession(ctx, c, u.SessionVersion)
 		if err != nil {

@@ -1128,18 +1128,22 @@ func TestSubscribersRideOutFailedLoads(t *testing.T) {
 
 // An agent's messages, typing and takeover carry its name as its
 // credential gave it: sending loads the user once (the credential's
-// lookup), and a renamed agent's next message has the new name.
+// lookup, which checks its company too), and a renamed agent's next
+// message has the new name.
 func TestAgentNameFromCredential(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := apitest.NewWithConfig(t, d, server.Config{})
 		c := &chatEnv{Env: e, a: e.Register("alpha")}
 		token, conv := c.start(t, nil)
 		sub := c.follow(t, token, conv, "")
-		var users atomic.Int32
+		var users, companies atomic.Int32
 		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
 			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				if _, ok := q.(*ent.UserQuery); ok {
+				switch q.(type) {
+				case *ent.UserQuery:
 					users.Add(1)
+				case *ent.CompanyQuery:
+					companies.Add(1)
 				}
 				return next.Query(ctx, q)
 			})
@@ -1153,8 +1157,10 @@ func TestAgentNameFromCredential(t *testing.T) {
 		require.Equal(t, "Agent alpha", evs[len(evs)-1].Message.SenderName)
 
 		users.Store(0)
+		companies.Store(0)
 		c.send(t, c.a.AgentToken, conv, "Hello again", "").OK(t)
 		require.EqualValues(t, 1, users.Load(), "the user is loaded once, by the credential")
+		require.EqualValues(t, 0, companies.Load(), "the company is checked in the same statement")
 		until(t, sub, created)
 
 		c.Do(c.a.AdminToken, `mutation($id: ID!) { updateAgent(id: $id, input: {fullName: "Agnes Alpha"}) { fullName } }`,
