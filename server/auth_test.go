@@ -243,6 +243,9 @@ func TestDeactivatedCompany(t *testing.T) {
 			r := e.Do(tok, meQ, nil)
 			require.Equal(t, http.StatusUnauthorized, r.Status, name)
 			require.Equal(t, "UNAUTHENTICATED", r.Code(), name)
+			if name != "api key" {
+				require.Contains(t, r.Errors[0].Message, "deactivated", name)
+			}
 		}
 		r = e.Do(visitor, meQ, nil)
 		require.Equal(t, "UNAUTHENTICATED", r.Code(), "visitor")
