@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,15 +76,14 @@ func AllowEach(ctx context.Context, takes ...Take) (bool, time.Duration) {
 		return true, 0
 	}
 	st := takes[0].L.store
-	for _, t := range takes[1:] {
-		if t.L.store != st {
-			for _, t := range takes {
-				if ok, wait := AllowEach(ctx, t); !ok {
-					return false, wait
-				}
+	if slices.ContainsFunc(takes, func(t Take) bool { return t.L.store != st }) {
+		// Limiters of different stores: one after the other.
+		for _, t := range takes {
+			if ok, wait := AllowEach(ctx, t); !ok {
+				return false, wait
 			}
-			return true, 0
 		}
+		return true, 0
 	}
 	if st != nil {
 		buckets := make([]ratelimit.Bucket, len(takes))

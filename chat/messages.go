@@ -171,7 +171,8 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		if err != nil {
 			return nil, err
 		}
-		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &v.ID, name
+		id := v.ID
+		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &id, name
 		takeOver = conv.Status == conversation.StatusBOT || conv.Status == conversation.StatusWAITING_HUMAN
 	case v.Kind == auth.KindAPIKey:
 		m.senderType = message.SenderTypeAGENT

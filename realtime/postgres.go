@@ -375,25 +375,7 @@ func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 	ctx, cancel := context.WithTimeout(ctx, p.publishTimeout)
 	defer cancel()
 	r := &publication{ctx: ctx, notifications: texts, done: make(chan error, 1)}
-	var err error
-	select {
-	case p.publications <- r:
-		select {
-		case err = <-r.done:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-p.done: // closed: the publishers may be gone
-			err = ErrClosed
-		}
-		select {
-		case err = <-r.done: // sent just in time: its result is the truth
-		default:
-		}
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-p.done:
-		err = ErrClosed
-	}
+	err := p.send(r)
 	if err != nil {
 		if p.hub.isClosed() {
 			return ErrClosed
@@ -401,6 +383,32 @@ func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 		return fmt.Errorf("realtime: publishing on %s: %w", events[0].Topic, err)
 	}
 	return nil
+}
+
+// send queues r for the publishers and waits for its outcome, until r's
+// deadline or Close (the publishers may be gone then).
+func (p *Postgres) send(r *publication) error {
+	select {
+	case p.publications <- r:
+	case <-r.ctx.Done():
+		return r.ctx.Err()
+	case <-p.done:
+		return ErrClosed
+	}
+	var err error
+	select {
+	case err = <-r.done:
+		return err
+	case <-r.ctx.Done():
+		err = r.ctx.Err()
+	case <-p.done:
+		err = ErrClosed
+	}
+	select {
+	case err = <-r.done: // sent just in time: its result is the truth
+	default:
+	}
+	return err
 }
 
 // checkNotification refuses an event that NOTIFY cannot carry as it is.

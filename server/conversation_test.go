@@ -1084,22 +1084,20 @@ func TestSubscribersRideOutFailedLoads(t *testing.T) {
 		e := apitest.NewWithConfig(t, d, server.Config{})
 		c := &chatEnv{Env: e, a: e.Register("alpha")}
 		var failStaff, failVisitor, failed atomic.Int32
-		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				if _, ok := q.(*ent.ConversationQuery); ok {
-					v := auth.FromContext(ctx)
-					n := &failVisitor
-					if v.Staff() {
-						n = &failStaff
-					}
-					if (v.Staff() || v.Kind == auth.KindVisitor) && n.Add(-1) >= 0 {
-						failed.Add(1)
-						return nil, errors.New("injected: connection reset by peer")
-					}
+		onQuery(d, func(ctx context.Context, q ent.Query) error {
+			if _, ok := q.(*ent.ConversationQuery); ok {
+				v := auth.FromContext(ctx)
+				n := &failVisitor
+				if v.Staff() {
+					n = &failStaff
 				}
-				return next.Query(ctx, q)
-			})
-		}))
+				if (v.Staff() || v.Kind == auth.KindVisitor) && n.Add(-1) >= 0 {
+					failed.Add(1)
+					return errors.New("injected: connection reset by peer")
+				}
+			}
+			return nil
+		})
 
 		inbox, err := c.Subscribe(c.a.AgentToken, `subscription { inboxEvents { kind conversation { id } } }`, nil)
 		require.NoError(t, err)
@@ -1137,17 +1135,15 @@ func TestAgentNameFromCredential(t *testing.T) {
 		token, conv := c.start(t, nil)
 		sub := c.follow(t, token, conv, "")
 		var users, companies atomic.Int32
-		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				switch q.(type) {
-				case *ent.UserQuery:
-					users.Add(1)
-				case *ent.CompanyQuery:
-					companies.Add(1)
-				}
-				return next.Query(ctx, q)
-			})
-		}))
+		onQuery(d, func(_ context.Context, q ent.Query) error {
+			switch q.(type) {
+			case *ent.UserQuery:
+				users.Add(1)
+			case *ent.CompanyQuery:
+				companies.Add(1)
+			}
+			return nil
+		})
 		created := func(e event) bool { return e.Kind == "MESSAGE_CREATED" }
 		c.Do(c.a.AgentToken, `mutation($c: ID!) { takeOverConversation(id: $c) { status } }`, map[string]any{"c": conv}).OK(t)
 		evs := until(t, sub, created)
@@ -1172,4 +1168,17 @@ func TestAgentNameFromCredential(t *testing.T) {
 		evs = until(t, sub, func(e event) bool { return e.Kind == "TYPING" })
 		require.Equal(t, "Agnes Alpha", *evs[len(evs)-1].Typing.Name)
 	})
+}
+
+// onQuery runs fn before every query of d's client from now on; an error
+// from fn fails the query with it.
+func onQuery(d *db.DB, fn func(ctx context.Context, q ent.Query) error) {
+	d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			if err := fn(ctx, q); err != nil {
+				return nil, err
+			}
+			return next.Query(ctx, q)
+		})
+	}))
 }

@@ -53,14 +53,12 @@ func TestWebSocketCredentialUncheckable(t *testing.T) {
 	const q = `subscription($c: ID!) { conversationEvents(conversationId: $c) { kind } }`
 
 	var away atomic.Bool
-	d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-			if _, ok := q.(*ent.VisitorQuery); ok && away.Load() {
-				return nil, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
-			}
-			return next.Query(ctx, q)
-		})
-	}))
+	onQuery(d, func(_ context.Context, q ent.Query) error {
+		if _, ok := q.(*ent.VisitorQuery); ok && away.Load() {
+			return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+		}
+		return nil
+	})
 	away.Store(true)
 	_, err := e.Subscribe(token, q, vars)
 	require.Error(t, err)
