@@ -132,13 +132,14 @@ func openPostgres(databaseURL string, trace func(event, query string)) (*sql.DB,
 }
 
 // openSQLite opens the SQLite file at path with connections that keep their
-// prepared statements (see stmtCacheConnector).
+// prepared statements (see stmtCacheConnector) and write one at a time,
+// queued in Go (see writeGate).
 func openSQLite(path string) (*sql.DB, error) {
-	c, err := sqliteConnector(path)
+	c, err := sqliteConnector(path, sqliteBusyTimeout)
 	if err != nil {
 		return nil, err
 	}
-	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize})
+	d := sql.OpenDB(&stmtCacheConnector{Connector: c, size: stmtCacheSize, gate: newWriteGate(sqliteBusyTimeout)})
 	// A bounded pool whose connections stay open: a connection closed when
 	// idle (database/sql keeps 2 by default) takes its prepared statements
 	// with it, and under load the pool churned through new connections
@@ -150,14 +151,18 @@ func openSQLite(path string) (*sql.DB, error) {
 	return d, nil
 }
 
+// sqliteBusyTimeout is how long a SQLite write waits for another to end.
+const sqliteBusyTimeout = 10 * time.Second
+
 // sqliteConnector connects to the SQLite file at path, with the pragmas the
-// application relies on. It uses the driver registered as "sqlite", as
-// sql.Open("sqlite", ...) would.
-func sqliteConnector(path string) (driver.Connector, error) {
+// application relies on; a write waits up to busy for another process's
+// (the write gate queues this process's). It uses the driver registered as
+// "sqlite", as sql.Open("sqlite", ...) would.
+func sqliteConnector(path string, busy time.Duration) (driver.Connector, error) {
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	return sqlite.NewConnector("file:" + path + "?" + q.Encode())

@@ -39,6 +39,7 @@ type stmtCacheConnector struct {
 	replan time.Duration             // first replanning age; 0: never
 	now    func() time.Time          // the clock of replanning
 	trace  func(event, query string) // test hook: "prepare" and "close" of cached statements
+	gate   *writeGate                // SQLite: one writer at a time (nil: none)
 }
 
 // maxReplan is the longest a PostgreSQL statement keeps its plan (with
@@ -108,6 +109,7 @@ type stmtCacheConn struct {
 	// PostgreSQL transaction, and lib/pq marks its connection bad when
 	// the server refuses a Close.
 	failed []*cachedStmt
+	inTx   bool // a transaction holds the connector's gate
 }
 
 // stmtCacheConnChecker is a stmtCacheConn whose driver converts arguments
@@ -136,29 +138,58 @@ func (c *stmtCacheConn) Unwrap() driver.Conn { return c.innerConn }
 // QueryContext runs query on its cached statement. The statement is busy
 // until the Rows returned are closed.
 func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	s, err := c.acquire(ctx, query)
+	leave, err := c.enterFor(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
-		// The connection prepares a statement that its Rows close.
-		return c.innerConn.QueryContext(ctx, query, args)
-	}
-	rows, err := s.QueryContext(ctx, args)
+	rows, s, err := c.query(ctx, query, args)
 	if err != nil {
-		c.fail(s)
+		if leave != nil {
+			leave()
+		}
 		return nil, err
 	}
-	s.busy = true
-	r := &cachedRows{Rows: rows, conn: c, stmt: s}
+	if s == nil && leave == nil {
+		return rows, nil
+	}
+	if s != nil {
+		s.busy = true
+	}
+	r := &cachedRows{Rows: rows, conn: c, stmt: s, leave: leave}
 	if nrs, ok := rows.(driver.RowsNextResultSet); ok {
 		return &cachedRowsSets{r, nrs}, nil
 	}
 	return r, nil
 }
 
+// query runs query on its cached statement s, or uncached (s nil).
+func (c *stmtCacheConn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, *cachedStmt, error) {
+	s, err := c.acquire(ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		// The connection prepares a statement that its Rows close.
+		rows, err := c.innerConn.QueryContext(ctx, query, args)
+		return rows, nil, err
+	}
+	rows, err := s.QueryContext(ctx, args)
+	if err != nil {
+		c.fail(s)
+		return nil, nil, err
+	}
+	return rows, s, nil
+}
+
 // ExecContext runs query on its cached statement.
 func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	leave, err := c.enterFor(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if leave != nil {
+		defer leave()
+	}
 	s, err := c.acquire(ctx, query)
 	if err != nil {
 		return nil, err
@@ -280,6 +311,7 @@ func (c *stmtCacheConn) closeStmt(s *cachedStmt) {
 // Close closes the cached statements, then the connection. database/sql
 // closes a connection only once its Rows are closed, so none is busy.
 func (c *stmtCacheConn) Close() error {
+	c.endTx() // closed in a transaction (the driver's connection broke)
 	c.closeFailed()
 	for e := c.lru.Front(); e != nil; e = e.Next() {
 		c.closeStmt(e.Value.(*cachedStmt))
@@ -303,18 +335,23 @@ func singleStatement(query string) bool {
 }
 
 // cachedRows are the Rows of a cached statement, which stays busy until they
-// are closed. The column type methods are those modernc.org/sqlite's and
+// are closed, or of a statement holding the write gate until then. The column type methods are those modernc.org/sqlite's and
 // lib/pq's rows implement (TestStmtCacheInterfaces); the fallbacks are
 // database/sql's defaults for rows without them. cachedRowsSets adds the
 // result sets of lib/pq's.
 type cachedRows struct {
 	driver.Rows
-	conn *stmtCacheConn
-	stmt *cachedStmt
+	conn  *stmtCacheConn
+	stmt  *cachedStmt // nil: an uncached statement's
+	leave func()      // leaves the gate the statement passed (nil: none)
 }
 
 func (r *cachedRows) Close() error {
 	err := r.Rows.Close()
+	if r.leave != nil {
+		r.leave()
+		r.leave = nil
+	}
 	if s := r.stmt; s != nil {
 		r.stmt = nil
 		s.busy = false

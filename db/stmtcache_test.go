@@ -27,7 +27,7 @@ func openCached(t testing.TB, size int) (db *sql.DB, events *[]string) {
 
 func openCachedAt(t testing.TB, path string, size int) (db *sql.DB, events *[]string) {
 	t.Helper()
-	c, err := sqliteConnector(path)
+	c, err := sqliteConnector(path, sqliteBusyTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +547,7 @@ func BenchmarkSQLiteQuery(b *testing.B) {
 // With replanning on, a statement is prepared again once older than its
 // replanning age, which doubles each time up to maxReplan.
 func TestStmtCacheReplans(t *testing.T) {
-	c, err := sqliteConnector(filepath.Join(t.TempDir(), "test.db"))
+	c, err := sqliteConnector(filepath.Join(t.TempDir(), "test.db"), sqliteBusyTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
