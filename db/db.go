@@ -44,6 +44,7 @@ type DB struct {
 	Client *ent.Client
 
 	driver *entsql.Driver // Client's, outside transactions
+	ckpt   *checkpointer  // SQLite's; nil with PostgreSQL
 }
 
 // Open connects to the database. An empty databaseURL means a SQLite file
@@ -100,12 +101,16 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		return nil, fmt.Errorf("db: cannot open SQLite database: %w", err)
 	}
 	drv := entsql.OpenDB(dialectName, sqlDB)
-	return &DB{
+	d := &DB{
 		SQL:     sqlDB,
 		Dialect: dialectName,
 		Client:  ent.NewClient(ent.Driver(lateDriver{drv})),
 		driver:  drv,
-	}, nil
+	}
+	if dialectName == dialect.SQLite {
+		d.ckpt = startCheckpointer(sqlDB, checkpointEvery)
+	}
+	return d, nil
 }
 
 // firstReplan is how long a new PostgreSQL statement keeps its plan before
@@ -164,6 +169,7 @@ func sqliteConnector(path string, busy time.Duration) (driver.Connector, error) 
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "wal_autocheckpoint(0)") // the checkpointer's job
 	q.Set("_txlock", "immediate")
 	return sqlite.NewConnector("file:" + path + "?" + q.Encode())
 }
@@ -175,6 +181,9 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the ent client and the connection pool.
 func (d *DB) Close() error {
+	if d.ckpt != nil {
+		d.ckpt.Stop()
+	}
 	// The ent client closes its driver, which closes d.SQL.
 	err := d.Client.Close()
 	if errors.Is(err, sql.ErrConnDone) {

@@ -54,10 +54,10 @@ func (g *writeGate) enter(ctx context.Context) error {
 func (g *writeGate) leave() { <-g.ch }
 
 // writes reports whether query may write, so passes the gate: anything but
-// a SELECT.
+// a SELECT and the checkpointer's query (which runs beside the writer).
 func writes(query string) bool {
 	q := strings.TrimLeft(query, " \t\r\n(")
-	return !hasPrefixFold(q, "SELECT")
+	return q != checkpointQuery && !hasPrefixFold(q, "SELECT")
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -178,6 +179,7 @@ func TestWrites(t *testing.T) {
 		`SELECT 1`:                     false,
 		"  \n\tselect id FROM items":   false,
 		`(SELECT 1) UNION (SELECT 2)`:  false,
+		checkpointQuery:                false,
 		`INSERT INTO items VALUES (1)`: true,
 		`UPDATE items SET n = 1`:       true,
 		`WITH w AS (SELECT 1) INSERT INTO items (name) SELECT 'x' FROM w`: true,
@@ -189,6 +191,58 @@ func TestWrites(t *testing.T) {
 			t.Errorf("writes(%q) = %v", q, got)
 		}
 	}
+}
+
+// The pool's connections leave checkpoints to the checkpointer, which
+// copies the whole log into the database file beside the writers.
+func TestCheckpointer(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(context.Background(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var auto int
+	if err := d.SQL.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint %d, %v; want 0", auto, err)
+	}
+	d.ckpt.Stop() // this test's own, quicker
+	mustExec(t, d.SQL, `CREATE TABLE pages (b BLOB)`)
+	for range 300 { // 1,200 pages: past SQLite's own threshold of 1,000
+		mustExec(t, d.SQL, `INSERT INTO pages VALUES (randomblob(16000))`)
+	}
+	fileSize := func(name string) int64 {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	const pages = 1200 * 4096
+	if wal, file := fileSize(SQLiteFileName+"-wal"), fileSize(SQLiteFileName); wal < pages || file > pages/4 {
+		t.Fatalf("before the checkpointer: log %d bytes, file %d; want the pages in the log", wal, file)
+	}
+	d.ckpt = startCheckpointer(d.SQL, time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); fileSize(SQLiteFileName) < pages; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the checkpointer did not copy the log into the file")
+		}
+	}
+	// Once all of it is copied, the next write starts the log over.
+	d.ckpt.Stop()
+	if err := checkpoint(context.Background(), d.SQL); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, d.SQL, `INSERT INTO pages VALUES (randomblob(100))`)
+	var logPages int
+	if err := d.SQL.QueryRow(checkpointQuery).Scan(new(int), &logPages, new(int)); err != nil {
+		t.Fatal(err)
+	}
+	if logPages > 10 {
+		t.Errorf("after a checkpoint and a write, %d pages in the log", logPages)
+	}
+	d.ckpt = startCheckpointer(d.SQL, time.Second) // for Close
 }
 
 // BenchmarkSQLiteWriters runs message-shaped transactions from 16
