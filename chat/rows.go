@@ -29,41 +29,77 @@ func newRowCache(ttl time.Duration) *rowCache {
 	return &rowCache{ttl: ttl, items: map[string]*rowItem{}}
 }
 
-// load returns the rows kept under key, or loads them with fn. While one
-// caller loads them, the others asking for key wait for its result. A
-// failed load is not kept: the waiters then load the rows themselves
-// (the loader's failure may be its own, its connection closing).
-func (c *rowCache) load(ctx context.Context, key string, fn func() (*InboxUpdate, error)) (*InboxUpdate, error) {
+// loadAll returns the rows kept under each of keys. Those nobody has
+// loaded (or is loading) it loads with one call of fn, given their indexes
+// in keys, which returns their rows in the same order (nil: gone). While
+// one caller loads rows, the others asking for them wait for its result. A
+// failed load is not kept: the waiters then load the rows themselves (the
+// loader's failure may be its own, its connection closing).
+func (c *rowCache) loadAll(ctx context.Context, keys []string, fn func(idx []int) ([]*InboxUpdate, error)) ([]*InboxUpdate, error) {
+	items := make([]*rowItem, len(keys))
+	var mine []int
 	c.mu.Lock()
-	it, ok := c.items[key]
-	if ok && !it.at.IsZero() && time.Since(it.at) > c.ttl {
-		ok = false // expired (it.at is set once loaded)
+	for i, key := range keys {
+		it, ok := c.items[key]
+		if ok && !it.at.IsZero() && time.Since(it.at) > c.ttl {
+			ok = false // expired (it.at is set once loaded)
+		}
+		if !ok {
+			it = &rowItem{done: make(chan struct{})}
+			c.items[key] = it
+			mine = append(mine, i)
+		}
+		items[i] = it
 	}
-	if !ok {
-		it = &rowItem{done: make(chan struct{})}
-		c.items[key] = it
-		c.sweep()
-		c.mu.Unlock()
-		u, err := fn()
+	c.sweep()
+	c.mu.Unlock()
+	if len(mine) > 0 {
+		us, err := fn(mine)
 		c.mu.Lock()
-		it.u, it.err, it.at = u, err, time.Now()
-		if err != nil && c.items[key] == it {
-			delete(c.items, key)
+		for j, i := range mine {
+			it := items[i]
+			it.at = time.Now()
+			if err != nil {
+				it.err = err
+				if c.items[keys[i]] == it {
+					delete(c.items, keys[i])
+				}
+				continue
+			}
+			it.u = us[j]
 		}
 		c.mu.Unlock()
-		close(it.done)
-		return u, err
+		for _, i := range mine {
+			close(items[i].done)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	c.mu.Unlock()
-	select {
-	case <-it.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	out := make([]*InboxUpdate, len(keys))
+	var failed []int
+	for i, it := range items {
+		select {
+		case <-it.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if it.err != nil {
+			failed = append(failed, i)
+			continue
+		}
+		out[i] = it.u
 	}
-	if it.err != nil {
-		return fn()
+	if len(failed) > 0 {
+		us, err := fn(failed)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range failed {
+			out[i] = us[j]
+		}
 	}
-	return it.u, nil
+	return out, nil
 }
 
 // put keeps u under key, for the callers of load.

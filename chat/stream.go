@@ -12,6 +12,7 @@ import (
 
 	"concierge/auth"
 	"concierge/ent"
+	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
 	"concierge/fault"
@@ -321,9 +322,46 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 				return false
 			}
 		}
-		for {
+		// take returns the events queued for the subscriber, up to
+		// inboxBatch, waiting for the first; false once the subscription
+		// is closed (after the events queued before).
+		batch := make([]InboxEvent, 0, inboxBatch)
+		take := func() ([]InboxEvent, bool) {
+			batch = batch[:0]
 			p, ok := <-sub.C()
-			if !ok {
+			for ok {
+				var e InboxEvent
+				if json.Unmarshal(p, &e) == nil {
+					batch = append(batch, e)
+				}
+				if len(batch) == inboxBatch {
+					return batch, true
+				}
+				select {
+				case p, ok = <-sub.C():
+				default:
+					return batch, true
+				}
+			}
+			return batch, false
+		}
+		for {
+			events, open := take()
+			if len(events) > 0 {
+				us, err := retrying(ctx, func() ([]*InboxUpdate, error) { return s.inboxRows(ctx, class, events) })
+				if err != nil && ctx.Err() != nil {
+					return
+				}
+				// Rows gone or not visible to this subscriber are nil. (A
+				// database away for longer than gapPatience skips the
+				// batch.)
+				for _, u := range us {
+					if u != nil && !emit(u) {
+						return
+					}
+				}
+			}
+			if !open {
 				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
 					return
 				}
@@ -337,18 +375,6 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 						return
 					}
 				}
-				continue
-			}
-			var e InboxEvent
-			if err := json.Unmarshal(p, &e); err != nil {
-				continue
-			}
-			u, err := retrying(ctx, func() (*InboxUpdate, error) { return s.inboxRows(ctx, class, e) })
-			if err != nil {
-				continue // gone, or not visible to this subscriber
-			}
-			if !emit(u) {
-				return
 			}
 		}
 	}()
@@ -365,26 +391,64 @@ var inboxBuffer = realtime.BufferFactor(16)
 // see the same rows.
 func staffClass(companyID uuid.UUID) string { return "staff/" + companyID.String() }
 
-// inboxRows loads the rows of an inbox event with the subscriber's viewer,
-// or takes them from a subscriber of the same class that loaded them.
-func (s *Service) inboxRows(ctx context.Context, class string, e InboxEvent) (*InboxUpdate, error) {
-	load := func() (*InboxUpdate, error) {
-		c, err := s.client.Conversation.Get(ctx, e.ConversationID)
+// inboxBatch is how many inbox events a subscriber loads the rows of at
+// once, at most: a subscriber that fell behind catches up in a few
+// statements rather than two per event (each waiting for the database).
+const inboxBatch = 64
+
+// inboxRows loads the rows of inbox events with the subscriber's viewer, or
+// takes them from a subscriber of the same class that loaded them. Events
+// whose rows are gone or not visible to the viewer have nil rows.
+func (s *Service) inboxRows(ctx context.Context, class string, events []InboxEvent) ([]*InboxUpdate, error) {
+	load := func(idx []int) ([]*InboxUpdate, error) {
+		var convIDs, msgIDs []uuid.UUID
+		for _, i := range idx {
+			convIDs = append(convIDs, events[i].ConversationID)
+			if id := events[i].MessageID; id != uuid.Nil {
+				msgIDs = append(msgIDs, id)
+			}
+		}
+		convs, err := s.client.Conversation.Query().Where(conversation.IDIn(convIDs...)).All(ctx)
 		if err != nil {
 			return nil, err
 		}
-		u := &InboxUpdate{Kind: e.Kind, Conversation: c}
-		if e.MessageID != uuid.Nil {
-			if u.Message, err = s.client.Message.Get(ctx, e.MessageID); err != nil {
+		var msgs []*ent.Message
+		if len(msgIDs) > 0 {
+			if msgs, err = s.client.Message.Query().Where(message.IDIn(msgIDs...)).All(ctx); err != nil {
 				return nil, err
 			}
 		}
-		return u, nil
+		convByID := make(map[uuid.UUID]*ent.Conversation, len(convs))
+		for _, c := range convs {
+			convByID[c.ID] = c
+		}
+		msgByID := make(map[uuid.UUID]*ent.Message, len(msgs))
+		for _, m := range msgs {
+			msgByID[m.ID] = m
+		}
+		us := make([]*InboxUpdate, len(idx))
+		for j, i := range idx {
+			e := events[i]
+			c, m := convByID[e.ConversationID], msgByID[e.MessageID]
+			if c == nil || (e.MessageID != uuid.Nil && m == nil) {
+				continue
+			}
+			us[j] = &InboxUpdate{Kind: e.Kind, Conversation: c, Message: m}
+		}
+		return us, nil
 	}
 	if class == "" {
-		return load()
+		idx := make([]int, len(events))
+		for i := range idx {
+			idx[i] = i
+		}
+		return load(idx)
 	}
-	return s.rows.load(ctx, class+"/"+e.ID.String(), load)
+	keys := make([]string, len(events))
+	for i, e := range events {
+		keys[i] = class + "/" + e.ID.String()
+	}
+	return s.rows.loadAll(ctx, keys, load)
 }
 
 // inboxSince returns the company's messages created since t (a little
