@@ -102,7 +102,7 @@ func (c *rowCache) loadAll(ctx context.Context, keys []string, fn func(idx []int
 	return out, nil
 }
 
-// put keeps u under key, for the callers of load.
+// put keeps u under key, for the callers of loadAll and peek.
 func (c *rowCache) put(key string, u *InboxUpdate) {
 	it := &rowItem{done: make(chan struct{}), u: u, at: time.Now()}
 	close(it.done)

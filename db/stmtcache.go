@@ -335,10 +335,11 @@ func singleStatement(query string) bool {
 }
 
 // cachedRows are the Rows of a cached statement, which stays busy until they
-// are closed, or of a statement holding the write gate until then. The column type methods are those modernc.org/sqlite's and
-// lib/pq's rows implement (TestStmtCacheInterfaces); the fallbacks are
-// database/sql's defaults for rows without them. cachedRowsSets adds the
-// result sets of lib/pq's.
+// are closed, or of a statement holding the write gate until then. The
+// column type methods are those modernc.org/sqlite's and lib/pq's rows
+// implement (TestStmtCacheInterfaces); the fallbacks are database/sql's
+// defaults for rows without them. cachedRowsSets adds the result sets of
+// lib/pq's.
 type cachedRows struct {
 	driver.Rows
 	conn  *stmtCacheConn
