@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -403,7 +404,9 @@ func (s *Service) inboxRows(ctx context.Context, class string, events []InboxEve
 	load := func(idx []int) ([]*InboxUpdate, error) {
 		var convIDs, msgIDs []uuid.UUID
 		for _, i := range idx {
-			convIDs = append(convIDs, events[i].ConversationID)
+			if id := events[i].ConversationID; !slices.Contains(convIDs, id) {
+				convIDs = append(convIDs, id)
+			}
 			if id := events[i].MessageID; id != uuid.Nil {
 				msgIDs = append(msgIDs, id)
 			}
