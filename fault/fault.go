@@ -27,7 +27,8 @@ type Error struct {
 	Message string
 	// Field names the offending input field, if any.
 	Field string
-	// RetryAfter is set with CodeRateLimited.
+	// RetryAfter is set with CodeRateLimited, and with CodeUnavailable
+	// when the caller may try again after it.
 	RetryAfter time.Duration
 	// Err is the underlying cause, never shown to the caller.
 	Err error

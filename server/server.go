@@ -369,10 +369,11 @@ func credentialRefusal(ctx context.Context, err error) *wsRefusal {
 	if _, ok := fault.As(err); ok {
 		return &wsRefusal{4403, err}
 	}
-	slog.ErrorContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
 	if db.IsUnavailable(err) {
+		slog.WarnContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
 		return &wsRefusal{websocket.CloseTryAgainLater, errors.New("cannot check credentials now; try again in a moment")}
 	}
+	slog.ErrorContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
 	return &wsRefusal{websocket.CloseInternalServerErr, errors.New("cannot check credentials now")}
 }
 
@@ -392,8 +393,18 @@ func bearerToken(h string) string {
 func refuse(ctx context.Context, w http.ResponseWriter, err error, status int, doing string) {
 	fe, ok := fault.As(err)
 	if !ok {
-		slog.ErrorContext(ctx, doing, slog.Any("err", err))
-		writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable, Message: "cannot check credentials now"})
+		// Not a refusal: the credential could not be checked. A database
+		// away for a moment (a restart) is a warning, as in the resolvers'
+		// errors; anything else an error. Either way the client may try
+		// again, and is told when.
+		if db.IsUnavailable(err) {
+			slog.WarnContext(ctx, doing, slog.Any("err", err))
+		} else {
+			slog.ErrorContext(ctx, doing, slog.Any("err", err))
+		}
+		w.Header().Set("Retry-After", "1")
+		writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable,
+			Message: "cannot check credentials now; try again in a moment", RetryAfter: time.Second})
 		return
 	}
 	writeGraphQLError(w, status, fe)
@@ -454,10 +465,14 @@ func (s *srv) clientIP(r *http.Request) string {
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, fe *fault.Error) {
+	ext := map[string]any{"code": fe.Code}
+	if fe.RetryAfter > 0 {
+		ext["retryAfterSeconds"] = int(fe.RetryAfter.Seconds() + 0.999)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{"message": fe.Message, "extensions": map[string]any{"code": fe.Code}}},
+		"errors": []map[string]any{{"message": fe.Message, "extensions": ext}},
 	})
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -41,7 +42,8 @@ func TestWebSocketEndsAfterLogout(t *testing.T) {
 
 // A WebSocket whose credential cannot be checked for a moment (the
 // database is away) is told to come back (1013), not that its credential
-// is refused (4403): on 4403 the widget drops its token for a new one.
+// is refused (4403): on 4403 the widget drops its token for a new one. A
+// request over HTTP gets 503 with when to try again.
 func TestWebSocketCredentialUncheckable(t *testing.T) {
 	d := dbtest.Open(t, "sqlite3")
 	e := apitest.New(t, d)
@@ -63,6 +65,11 @@ func TestWebSocketCredentialUncheckable(t *testing.T) {
 	_, err := e.Subscribe(token, q, vars)
 	require.Error(t, err)
 	require.EqualValues(t, websocket.StatusTryAgainLater, websocket.CloseStatus(err), "%v", err)
+	// Over HTTP: 503, and when to try again.
+	res := e.Do(token, `{ me { __typename } }`, nil)
+	require.Equal(t, http.StatusServiceUnavailable, res.Status)
+	require.Equal(t, "SERVICE_UNAVAILABLE", res.Code())
+	require.EqualValues(t, 1, res.Errors[0].Extensions["retryAfterSeconds"])
 
 	away.Store(false)
 	sub, err := e.Subscribe(token, q, vars)
