@@ -15,11 +15,12 @@ import (
 
 // openGated opens a pool of n connections to a new SQLite file, as
 // openSQLite does, with its write gate waiting up to wait (no gate when
-// wait is 0). SQLite's own busy timeout is 0: a write that found another
-// connection writing would fail at once with SQLITE_BUSY rather than sleep.
-func openGated(t testing.TB, n int, wait time.Duration) *sql.DB {
+// wait is 0) and SQLite's own busy timeout busy: at 0, a write that found
+// another connection writing fails at once with SQLITE_BUSY rather than
+// sleeping.
+func openGated(t testing.TB, n int, wait, busy time.Duration) *sql.DB {
 	t.Helper()
-	c, err := sqliteConnector(filepath.Join(t.TempDir(), "test.db"), 0)
+	c, err := sqliteConnector(filepath.Join(t.TempDir(), "test.db"), busy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func appendItem(ctx context.Context, d *sql.DB, name string) error {
 // SQLite, and reads run beside them.
 func TestWriteGateQueuesWriters(t *testing.T) {
 	const writers, each = 8, 40
-	d := openGated(t, writers+2, 10*time.Second)
+	d := openGated(t, writers+2, 10*time.Second, 0)
 	ctx := context.Background()
 	var (
 		wg   sync.WaitGroup
@@ -115,7 +116,7 @@ func TestWriteGateQueuesWriters(t *testing.T) {
 // timeout would (a passing unavailability); one whose context ends stops
 // waiting.
 func TestWriteGateHeldUntilDone(t *testing.T) {
-	d := openGated(t, 4, 50*time.Millisecond)
+	d := openGated(t, 4, 50*time.Millisecond, 0)
 	ctx := context.Background()
 	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
@@ -260,20 +261,11 @@ func BenchmarkSQLiteWriters(b *testing.B) {
 		gate bool
 	}{{"gate", true}, {"busy-handler", false}} {
 		b.Run(c.name, func(b *testing.B) {
-			cn, err := sqliteConnector(filepath.Join(b.TempDir(), "test.db"), sqliteBusyTimeout)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sc := &stmtCacheConnector{Connector: cn, size: stmtCacheSize}
+			var wait time.Duration
 			if c.gate {
-				sc.gate = newWriteGate(sqliteBusyTimeout)
+				wait = sqliteBusyTimeout
 			}
-			d := sql.OpenDB(sc)
-			defer d.Close()
-			d.SetMaxOpenConns(writers)
-			d.SetMaxIdleConns(writers)
-			mustExec(b, d, createItems)
-			mustExec(b, d, insertItem, "counter")
+			d := openGated(b, writers, wait, sqliteBusyTimeout)
 			took := make([][]time.Duration, writers)
 			interval := time.Duration(writers) * time.Second / rate
 			start := time.Now()

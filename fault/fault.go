@@ -39,6 +39,15 @@ func (e *Error) Error() string { return e.Message }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// RetryAfterSeconds is RetryAfter in whole seconds, rounded up, as the
+// API's retryAfterSeconds carries it (0: none).
+func (e *Error) RetryAfterSeconds() int {
+	if e.RetryAfter <= 0 {
+		return 0
+	}
+	return int(e.RetryAfter.Seconds() + 0.999)
+}
+
 // Invalid reports bad input in field.
 func Invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeBadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}

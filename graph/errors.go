@@ -52,8 +52,8 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		if fe.Field != "" {
 			e.Extensions["field"] = fe.Field
 		}
-		if fe.RetryAfter > 0 {
-			e.Extensions["retryAfterSeconds"] = int(fe.RetryAfter.Seconds() + 0.999)
+		if s := fe.RetryAfterSeconds(); s > 0 {
+			e.Extensions["retryAfterSeconds"] = s
 		}
 		return e
 	case errors.As(err, &nfe):

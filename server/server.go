@@ -369,12 +369,22 @@ func credentialRefusal(ctx context.Context, err error) *wsRefusal {
 	if _, ok := fault.As(err); ok {
 		return &wsRefusal{4403, err}
 	}
+	logUncheckable(ctx, "checking a WebSocket's credential", err)
 	if db.IsUnavailable(err) {
-		slog.WarnContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
 		return &wsRefusal{websocket.CloseTryAgainLater, errors.New("cannot check credentials now; try again in a moment")}
 	}
-	slog.ErrorContext(ctx, "checking a WebSocket's credential", slog.Any("err", err))
 	return &wsRefusal{websocket.CloseInternalServerErr, errors.New("cannot check credentials now")}
+}
+
+// logUncheckable logs a credential that could not be checked: a warning
+// when the database is away for a moment (a restart), as the resolvers log
+// it, an error otherwise.
+func logUncheckable(ctx context.Context, doing string, err error) {
+	if db.IsUnavailable(err) {
+		slog.WarnContext(ctx, doing, slog.Any("err", err))
+		return
+	}
+	slog.ErrorContext(ctx, doing, slog.Any("err", err))
 }
 
 func bearerToken(h string) string {
@@ -393,15 +403,9 @@ func bearerToken(h string) string {
 func refuse(ctx context.Context, w http.ResponseWriter, err error, status int, doing string) {
 	fe, ok := fault.As(err)
 	if !ok {
-		// Not a refusal: the credential could not be checked. A database
-		// away for a moment (a restart) is a warning, as in the resolvers'
-		// errors; anything else an error. Either way the client may try
-		// again, and is told when.
-		if db.IsUnavailable(err) {
-			slog.WarnContext(ctx, doing, slog.Any("err", err))
-		} else {
-			slog.ErrorContext(ctx, doing, slog.Any("err", err))
-		}
+		// Not a refusal: the credential could not be checked. The client
+		// may try again, and is told when.
+		logUncheckable(ctx, doing, err)
 		w.Header().Set("Retry-After", "1")
 		writeGraphQLError(w, http.StatusServiceUnavailable, &fault.Error{Code: fault.CodeUnavailable,
 			Message: "cannot check credentials now; try again in a moment", RetryAfter: time.Second})
@@ -466,8 +470,8 @@ func (s *srv) clientIP(r *http.Request) string {
 
 func writeGraphQLError(w http.ResponseWriter, status int, fe *fault.Error) {
 	ext := map[string]any{"code": fe.Code}
-	if fe.RetryAfter > 0 {
-		ext["retryAfterSeconds"] = int(fe.RetryAfter.Seconds() + 0.999)
+	if s := fe.RetryAfterSeconds(); s > 0 {
+		ext["retryAfterSeconds"] = s
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
