@@ -92,7 +92,8 @@ func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uui
 		return nil, err
 	}
 	st := &eventStream[T]{s: s, ctx: ctx, conv: conv, topic: topic, as: as, last: last,
-		sub: sub, out: make(chan T, 16)}
+		sub: sub, out: make(chan T, 16), waker: realtime.WakerFrom(ctx)}
+	st.waker.Attach() // the channel is returned as is
 	sub.Notify(st.wake)
 	return st.out, nil
 }
@@ -100,7 +101,9 @@ func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uui
 // eventStream is one subscriber's conversation stream. It has no goroutine
 // of its own while it waits (a widget's subscription mostly waits): the
 // broker wakes it when an event is queued, and a goroutine started then
-// handles what is queued and ends.
+// handles what is queued and ends. The transport that reads out need not
+// hold one either: the stream tells its waker of each value sent and of
+// the end.
 type eventStream[T any] struct {
 	s     *Service
 	ctx   context.Context
@@ -108,6 +111,7 @@ type eventStream[T any] struct {
 	topic string
 	as    func(*Update) T
 	out   chan T
+	waker *realtime.Waker // nil when the transport does not use one
 
 	// Wake-ups not yet handled; the goroutine that takes it from 0 to 1
 	// runs the stream, so at most one runs at a time.
@@ -133,6 +137,7 @@ func (st *eventStream[T]) run() {
 			st.ended = true
 			st.sub.Close()
 			close(st.out)
+			st.waker.Ready()
 		}
 		if st.pending.Add(-n) == 0 {
 			return
@@ -177,6 +182,7 @@ func (st *eventStream[T]) drain() bool {
 func (st *eventStream[T]) send(u *Update) bool {
 	select {
 	case st.out <- st.as(u):
+		st.waker.Ready()
 		return true
 	case <-st.ctx.Done():
 		return false

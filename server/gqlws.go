@@ -15,6 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"concierge/realtime"
 )
 
 // graphqlTransportWS serves the graphql-transport-ws protocol (the
@@ -291,37 +293,85 @@ func (s *wsSession) subscribe(start time.Time, m wsMessage) bool {
 }
 
 // execute runs one operation and sends its results, then complete
-// (unless the client completed it or the connection is closing).
+// (unless the client completed it or the connection is closing). A
+// subscription whose stream tells when it has a value (realtime.Waker)
+// holds no goroutine while it waits: this one ends, and one is started
+// for the values that come.
 func (s *wsSession) execute(ctx context.Context, op *operation, id string, rc *graphql.OperationContext) {
-	defer op.cancel()
-	panicked := false
+	r := &opRun{s: s, op: op, id: id, rc: rc, ctx: ctx}
+	w := realtime.NewWaker()
+	if !r.guard(func() bool {
+		r.responses, r.ctx = s.exec.DispatchOperation(realtime.WithWaker(ctx, w), rc)
+		return true
+	}) {
+		return
+	}
+	if !w.Attached() {
+		for r.guard(r.next) {
+		}
+		return
+	}
+	// The context's end is one more receive that does not block.
+	r.unwatch = context.AfterFunc(r.ctx, w.Ready)
+	w.Run(func() bool { return r.guard(r.next) })
+}
+
+// opRun is a running operation of a session.
+type opRun struct {
+	s         *wsSession
+	op        *operation
+	id        string
+	rc        *graphql.OperationContext
+	ctx       context.Context
+	responses graphql.ResponseHandler
+	unwatch   func() bool
+}
+
+// next sends the operation's next result; false when it has ended.
+func (r *opRun) next() bool {
+	resp := r.responses(r.ctx)
+	if resp == nil || r.ctx.Err() != nil { // ended, or completed by the client
+		r.end(false)
+		return false
+	}
+	r.s.next(r.id, resp)
+	return true
+}
+
+// guard runs f, ending the operation with an error if f panics.
+func (r *opRun) guard(f func() bool) (ok bool) {
 	defer func() {
-		if r := recover(); r != nil {
-			panicked = true
-			err := rc.Recover(ctx, r)
+		if p := recover(); p != nil {
+			err := r.rc.Recover(r.ctx, p)
 			var gqlErr *gqlerror.Error
 			if !errors.As(err, &gqlErr) {
 				gqlErr = &gqlerror.Error{Message: "internal system error"}
 			}
-			s.sendError(id, gqlErr)
-		}
-		s.mu.Lock()
-		mine := s.active[id] == op // not completed by the client (who may reuse the id)
-		if mine {
-			delete(s.active, id)
-		}
-		s.mu.Unlock()
-		if mine && !panicked && s.ctx.Err() == nil {
-			s.write(wsMessage{ID: id, Type: "complete"})
+			r.s.sendError(r.id, gqlErr)
+			r.end(true)
+			ok = false
 		}
 	}()
-	responses, ctx := s.exec.DispatchOperation(ctx, rc)
-	for {
-		resp := responses(ctx)
-		if resp == nil || ctx.Err() != nil { // ended, or completed by the client
-			return
-		}
-		s.next(id, resp)
+	return f()
+}
+
+// end releases the operation and sends complete, unless the client
+// completed it (and may reuse the id), it failed, or the connection is
+// closing.
+func (r *opRun) end(failed bool) {
+	r.op.cancel()
+	if r.unwatch != nil {
+		r.unwatch()
+	}
+	s := r.s
+	s.mu.Lock()
+	mine := s.active[r.id] == r.op
+	if mine {
+		delete(s.active, r.id)
+	}
+	s.mu.Unlock()
+	if mine && !failed && s.ctx.Err() == nil {
+		s.write(wsMessage{ID: r.id, Type: "complete"})
 	}
 }
 
