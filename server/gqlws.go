@@ -393,7 +393,9 @@ func (s *wsSession) next(id string, resp *graphql.Response) {
 // message): gqlgen wrote it, valid and compact. ok is false for any other
 // response.
 func dataFrame(id string, resp *graphql.Response) (frame []byte, ok bool) {
-	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil {
+	// gqlgen's executor gives every response an extensions map, empty
+	// unless an extension wrote to it (encoding/json omits it then).
+	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || len(resp.Extensions) > 0 {
 		return nil, false
 	}
 	qid, err := json.Marshal(id)

@@ -15,13 +15,16 @@ func TestDataFrameMatchesEncodingJSON(t *testing.T) {
 	for _, c := range []struct {
 		id   string
 		data string
+		ext  map[string]any
 	}{
-		{"1", `{"inboxEvents":{"kind":"MESSAGE_CREATED","message":{"id":"x","body":"hi"}}}`},
-		{`op "2" \ é 😀`, `{"e":{"body":"<b>&amp;</b> \u2028 \"quoted\" é"}}`},
-		{"", `null`},
-		{"3", ``},
+		// As gqlgen's executor gives it: an empty extensions map.
+		{"0", `{"conversationEvents":{"kind":"TYPING"}}`, map[string]any{}},
+		{"1", `{"inboxEvents":{"kind":"MESSAGE_CREATED","message":{"id":"x","body":"hi"}}}`, nil},
+		{`op "2" \ é 😀`, `{"e":{"body":"<b>&amp;</b> \u2028 \"quoted\" é"}}`, nil},
+		{"", `null`, nil},
+		{"3", ``, nil},
 	} {
-		resp := &graphql.Response{}
+		resp := &graphql.Response{Extensions: c.ext}
 		if c.data != "" {
 			resp.Data = json.RawMessage(c.data)
 		}
