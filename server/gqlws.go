@@ -22,10 +22,12 @@ import (
 // graphqlTransportWS serves the graphql-transport-ws protocol (the
 // graphql-ws library's, used by the widget and the dashboard). gqlgen's
 // WebSocket transport serves it too, but holds a goroutine per connection
-// only to wait for the connection's end; this one holds the reading
-// goroutine and one per active subscription, nothing else, which is what
-// makes 10,000 open widgets cheap. gqlgen's transport still serves the
-// older graphql-ws subprotocol.
+// only to wait for the connection's end, and one per subscription; this
+// one holds the reading goroutine, and a goroutine per operation only
+// while it has something to send when its stream says when that is
+// (realtime.Waker, as a conversation's stream does), which is what makes
+// 10,000 open widgets cheap. gqlgen's transport still serves the older
+// graphql-ws subprotocol.
 //
 // Close codes are the protocol's: 4400 for a malformed message, 4401 for a
 // subscribe before connection_init, 4403 (or the code of a wsRefusal) for
