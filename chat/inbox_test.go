@@ -54,14 +54,12 @@ func TestInboxCatchesUpInBatches(t *testing.T) {
 		defer s.Close()
 
 		var loads atomic.Int32
-		d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-			return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-				if _, ok := q.(*ent.ConversationQuery); ok && auth.FromContext(ctx).Staff() {
-					loads.Add(1)
-				}
-				return next.Query(ctx, q)
-			})
-		}))
+		dbtest.OnQuery(d, func(ctx context.Context, q ent.Query) error {
+			if _, ok := q.(*ent.ConversationQuery); ok && auth.FromContext(ctx).Staff() {
+				loads.Add(1)
+			}
+			return nil
+		})
 
 		// The agent's dashboard takes the first event and then stalls
 		// while the others are published.

@@ -79,6 +79,7 @@ func openSQLite(t testing.TB) *db.DB {
 	if err := d.Migrate(c); err != nil {
 		t.Fatalf("dbtest: migrating SQLite: %v", err)
 	}
+	hook(t, d)
 	return d
 }
 
@@ -180,6 +181,7 @@ func openPostgres(t testing.TB) *db.DB {
 	if err := d.Migrate(c); err != nil {
 		t.Fatalf("dbtest: migrating PostgreSQL: %v", err)
 	}
+	hook(t, d)
 	return d
 }
 

@@ -1084,7 +1084,7 @@ func TestSubscribersRideOutFailedLoads(t *testing.T) {
 		e := apitest.NewWithConfig(t, d, server.Config{})
 		c := &chatEnv{Env: e, a: e.Register("alpha")}
 		var failStaff, failVisitor, failed atomic.Int32
-		onQuery(d, func(ctx context.Context, q ent.Query) error {
+		dbtest.OnQuery(d, func(ctx context.Context, q ent.Query) error {
 			if _, ok := q.(*ent.ConversationQuery); ok {
 				v := auth.FromContext(ctx)
 				n := &failVisitor
@@ -1135,7 +1135,7 @@ func TestAgentNameFromCredential(t *testing.T) {
 		token, conv := c.start(t, nil)
 		sub := c.follow(t, token, conv, "")
 		var users, companies atomic.Int32
-		onQuery(d, func(_ context.Context, q ent.Query) error {
+		dbtest.OnQuery(d, func(_ context.Context, q ent.Query) error {
 			switch q.(type) {
 			case *ent.UserQuery:
 				users.Add(1)
@@ -1168,17 +1168,4 @@ func TestAgentNameFromCredential(t *testing.T) {
 		evs = until(t, sub, func(e event) bool { return e.Kind == "TYPING" })
 		require.Equal(t, "Agnes Alpha", *evs[len(evs)-1].Typing.Name)
 	})
-}
-
-// onQuery runs fn before every query of d's client from now on; an error
-// from fn fails the query with it.
-func onQuery(d *db.DB, fn func(ctx context.Context, q ent.Query) error) {
-	d.Client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-			if err := fn(ctx, q); err != nil {
-				return nil, err
-			}
-			return next.Query(ctx, q)
-		})
-	}))
 }

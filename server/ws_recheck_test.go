@@ -55,7 +55,7 @@ func TestWebSocketCredentialUncheckable(t *testing.T) {
 	const q = `subscription($c: ID!) { conversationEvents(conversationId: $c) { kind } }`
 
 	var away atomic.Bool
-	onQuery(d, func(_ context.Context, q ent.Query) error {
+	dbtest.OnQuery(d, func(_ context.Context, q ent.Query) error {
 		if _, ok := q.(*ent.VisitorQuery); ok && away.Load() {
 			return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 		}
