@@ -69,7 +69,7 @@ func (w *Waker) Ready() {
 	}
 }
 
-// Run has take called once for every Ready (the values ready now, then,
+// Run, called once by the consumer, has take called once for every Ready (the values ready now, then,
 // from a goroutine, those that come later) until take returns false. It
 // returns when nothing is ready. take must receive one value from the
 // channel, or return false once it sees the channel closed or its context

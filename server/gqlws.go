@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"concierge/realtime"
@@ -301,9 +302,13 @@ func (s *wsSession) subscribe(start time.Time, m wsMessage) bool {
 // for the values that come.
 func (s *wsSession) execute(ctx context.Context, op *operation, id string, rc *graphql.OperationContext) {
 	r := &opRun{s: s, op: op, id: id, rc: rc, ctx: ctx}
-	w := realtime.NewWaker()
+	var w *realtime.Waker
+	if rc.Operation != nil && rc.Operation.Operation == ast.Subscription {
+		w = realtime.NewWaker() // a query's one result must not wait for it
+		ctx = realtime.WithWaker(ctx, w)
+	}
 	if !r.guard(func() bool {
-		r.responses, r.ctx = s.exec.DispatchOperation(realtime.WithWaker(ctx, w), rc)
+		r.responses, r.ctx = s.exec.DispatchOperation(ctx, rc)
 		return true
 	}) {
 		return
