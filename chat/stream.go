@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,7 +93,8 @@ func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uui
 	st := &eventStream[T]{s: s, ctx: ctx, conv: conv, topic: topic, as: as, last: last,
 		sub: sub, out: make(chan T, 16), waker: realtime.WakerFrom(ctx)}
 	st.waker.Attach() // the channel is returned as is
-	sub.Notify(st.wake)
+	st.worker = realtime.NewWorker(st.run)
+	sub.Notify(st.worker.Wake)
 	return st.out, nil
 }
 
@@ -113,36 +113,23 @@ type eventStream[T any] struct {
 	out   chan T
 	waker *realtime.Waker // nil when the transport does not use one
 
-	// Wake-ups not yet handled; the goroutine that takes it from 0 to 1
-	// runs the stream, so at most one runs at a time.
-	pending atomic.Int64
+	worker *realtime.Worker // runs the stream when the broker wakes it
 
-	// Owned by the running goroutine.
+	// Owned by the running worker.
 	sub     *realtime.Subscription
 	last    int // seq of the last message sent
 	started bool
-	ended   bool
 }
 
-func (st *eventStream[T]) wake() {
-	if st.pending.Add(1) == 1 {
-		go st.run()
+// run handles what is queued; false once the stream has ended.
+func (st *eventStream[T]) run() bool {
+	if st.drain() {
+		return true
 	}
-}
-
-func (st *eventStream[T]) run() {
-	for {
-		n := st.pending.Load()
-		if !st.ended && !st.drain() {
-			st.ended = true
-			st.sub.Close()
-			close(st.out)
-			st.waker.Ready()
-		}
-		if st.pending.Add(-n) == 0 {
-			return
-		}
-	}
+	st.sub.Close()
+	close(st.out)
+	st.waker.Ready()
+	return false
 }
 
 // drain sends the stored messages first (once), then what the broker has
@@ -228,7 +215,7 @@ func (st *eventStream[T]) resync() bool {
 		return false
 	}
 	st.sub = sub
-	sub.Notify(st.wake) // this run handles what it queues
+	sub.Notify(st.worker.Wake) // this run handles what it queues
 	// The database may be coming back (the broker lost its connection
 	// too): catchUp keeps trying for a while.
 	return st.catchUp(0)

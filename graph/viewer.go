@@ -12,6 +12,7 @@ import (
 	"concierge/ent"
 	"concierge/fault"
 	"concierge/graph/model"
+	"concierge/realtime"
 )
 
 func (r *Resolver) me(ctx context.Context) (*model.Viewer, error) {
@@ -91,33 +92,67 @@ func (r *Resolver) companyEvents(ctx context.Context, companyID *uuid.UUID) (<-c
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan *model.CompanyEvent, 1)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		for payload := range sub.C() {
-			var e account.Event
-			if err := json.Unmarshal(payload, &e); err != nil {
-				slog.WarnContext(ctx, "bad company event", slog.Any("err", err))
+	// No goroutine while the company is quiet: the broker wakes a worker
+	// for what is queued, and the transport is told of what it sends.
+	st := &companyStream{r: r, ctx: ctx, sub: sub, out: make(chan *model.CompanyEvent, 1), waker: realtime.WakerFrom(ctx)}
+	st.waker.Attach() // the channel is returned as is
+	sub.Notify(realtime.NewWorker(st.run).Wake)
+	return st.out, nil
+}
+
+// companyStream is one subscriber's stream of company events.
+type companyStream struct {
+	r     *Resolver
+	ctx   context.Context
+	sub   *realtime.Subscription
+	out   chan *model.CompanyEvent
+	waker *realtime.Waker // nil when the transport does not use one
+}
+
+// run sends what is queued; false once the stream has ended.
+func (st *companyStream) run() bool {
+	for {
+		select {
+		case payload, ok := <-st.sub.C():
+			if ok && st.send(payload) {
 				continue
 			}
-			ev := &model.CompanyEvent{Kind: model.CompanyEventKind(e.Kind), AgentID: e.AgentID}
-			if e.Kind == account.EventAgentRemoved {
-				ev.Agent = nil
-			} else if e.AgentID != nil {
-				if ev.Agent, err = r.Client.User.Get(ctx, *e.AgentID); err != nil {
-					continue // gone meanwhile, or not visible to this viewer
-				}
-			}
-			if ev.Company, err = r.Client.Company.Get(ctx, e.CompanyID); err != nil {
-				return // the company is gone or the viewer lost access
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
+			st.sub.Close()
+			close(st.out)
+			st.waker.Ready()
+			return false
+		default:
+			return true // until the next wake-up
 		}
-	}()
-	return out, nil
+	}
+}
+
+// send loads one event's entities with the subscriber's viewer and sends
+// it; false ends the stream.
+func (st *companyStream) send(payload []byte) bool {
+	ctx, r := st.ctx, st.r
+	var e account.Event
+	if err := json.Unmarshal(payload, &e); err != nil {
+		slog.WarnContext(ctx, "bad company event", slog.Any("err", err))
+		return true
+	}
+	ev := &model.CompanyEvent{Kind: model.CompanyEventKind(e.Kind), AgentID: e.AgentID}
+	var err error
+	if e.Kind == account.EventAgentRemoved {
+		ev.Agent = nil
+	} else if e.AgentID != nil {
+		if ev.Agent, err = r.Client.User.Get(ctx, *e.AgentID); err != nil {
+			return true // gone meanwhile, or not visible to this viewer
+		}
+	}
+	if ev.Company, err = r.Client.Company.Get(ctx, e.CompanyID); err != nil {
+		return false // the company is gone or the viewer lost access
+	}
+	select {
+	case st.out <- ev:
+		st.waker.Ready()
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"concierge/account"
 	"concierge/apitest"
 	"concierge/assistant/llmtest"
 	"concierge/chat"
@@ -22,23 +23,30 @@ import (
 )
 
 // operationGoroutines counts the goroutines running a WebSocket
-// operation of the transport.
+// operation of the transport or the stream of a subscription.
 func operationGoroutines() int {
 	var buf bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
 	n := 0
 	for _, g := range strings.Split(buf.String(), "\n\n") {
-		if strings.Contains(g, "concierge/server.(*wsSession).execute") || strings.Contains(g, "concierge/server.(*opRun)") {
-			n++
+		for _, mark := range []string{
+			"concierge/server.(*wsSession).execute", "concierge/server.(*opRun)", // the transport
+			"concierge/chat.(*eventStream", "concierge/graph.(*companyStream)", "concierge/graph.(*Resolver).companyEvents", // the streams
+		} {
+			if strings.Contains(g, mark) {
+				n++
+				break
+			}
 		}
 	}
 	return n
 }
 
 // TestWaitingSubscriptionsHoldNoGoroutine checks that a conversation's
-// subscription (each open widget has one) holds no goroutine of its own
-// while it waits, that what happens in the conversation still reaches it
-// in order, and that it ends when the client completes it or leaves.
+// subscription (each open widget has one) and a dashboard's company
+// events hold no goroutine of their own while they wait, that what
+// happens still reaches them in order, and that a conversation's ends
+// when the client completes it or leaves.
 func TestWaitingSubscriptionsHoldNoGoroutine(t *testing.T) {
 	cfg := unlimited()
 	cfg.LLM = llmtest.Instant{}
@@ -69,12 +77,28 @@ func TestWaitingSubscriptionsHoldNoGoroutine(t *testing.T) {
 	for _, v := range vs {
 		e.WaitSubscribers(v.topic, 1)
 	}
+	// An agent's dashboard follows the company's events.
+	agent, _, err := wsDial(t, e, "")
+	require.NoError(t, err)
+	typ, err := agent.init(a.AgentToken)
+	require.NoError(t, err)
+	require.Equal(t, "connection_ack", typ)
+	require.NoError(t, agent.subscribe("c", `subscription { companyEvents { kind agent { email } } }`, nil))
+	e.WaitSubscribers(account.CompanyTopic(a.CompanyID), 1)
+
 	idle := func(msg string) {
 		t.Helper()
 		require.Eventually(t, func() bool { return operationGoroutines() == 0 }, 10*time.Second, 10*time.Millisecond,
 			"%s: %d goroutines run operations", msg, operationGoroutines())
 	}
 	idle("waiting for the first events")
+
+	e.Do(a.AdminToken, createAgentQ, map[string]any{"in": agentInput("second@alpha.test")}).OK(t)
+	m, err := agent.read()
+	require.NoError(t, err)
+	require.Equal(t, "next", m.Type, "%s", m.Payload)
+	require.JSONEq(t, `{"data":{"companyEvents":{"kind":"AGENT_CREATED","agent":{"email":"second@alpha.test"}}}}`, string(m.Payload))
+	idle("after a company event")
 
 	// Each visitor's messages, and what the bot and the platform answer,
 	// arrive in order, each event waking the operation and letting it
