@@ -881,13 +881,14 @@ func TestBotHelpsWhileWaitingForAHuman(t *testing.T) {
 	})
 }
 
-// An agent whose inbox falls behind (its client stops reading) is caught up
-// from the database: every message arrives, none twice.
+// An agent whose inbox falls behind (its events come faster than it takes
+// them) is caught up from the database: every message arrives, none twice.
 func TestSlowInboxIsCaughtUp(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		cfg := unlimited()
 		broker := realtime.NewMemory(realtime.WithBufferSize(1)) // the shortest buffer: the inbox falls behind at once
-		cfg.Broker = plainBuffers{broker}
+		burst := &burstInbox{plainBuffers: plainBuffers{broker}}
+		cfg.Broker = burst
 		c := newChatEnv(t, d, cfg)
 		inbox, err := c.Subscribe(c.a.AgentToken, `subscription { inboxEvents { kind message { id body senderType } } }`, nil)
 		require.NoError(t, err)
@@ -907,6 +908,7 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 		// the inbox even though its rows cost nothing to load.
 		body := func(j, i int) string { return fmt.Sprintf("m %d/%d ", j, i) + strings.Repeat("x", 4000) }
 		var wg sync.WaitGroup
+		burst.hold()
 		for j, v := range vs { // in bursts, from every visitor at once
 			for i := range 10 {
 				want[body(j, i)] = true
@@ -920,6 +922,7 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		burst.release() // the inbox's 400 events back to back
 		got := map[string]int{}
 		for len(got) < len(want) {
 			r := inbox.Next(15 * time.Second)
@@ -935,6 +938,43 @@ func TestSlowInboxIsCaughtUp(t *testing.T) {
 		require.Nil(t, inbox.Next(300*time.Millisecond), "nothing more")
 		require.Positive(t, broker.Stats().Dropped, "the inbox did fall behind")
 	})
+}
+
+// burstInbox holds inbox events from hold to release, then publishes them
+// back to back: far faster than a subscriber takes them, so an inbox with
+// a one-event buffer falls behind however fast the machine runs it.
+type burstInbox struct {
+	plainBuffers
+	mu      sync.Mutex
+	holding bool
+	held    []realtime.Envelope
+}
+
+func (b *burstInbox) Publish(ctx context.Context, topic string, payload []byte) error {
+	b.mu.Lock()
+	if b.holding && strings.HasSuffix(topic, "/inbox") {
+		b.held = append(b.held, realtime.Envelope{Topic: topic, Payload: payload})
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	return b.Memory.Publish(ctx, topic, payload)
+}
+
+func (b *burstInbox) hold() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.holding = true
+}
+
+func (b *burstInbox) release() {
+	b.mu.Lock()
+	held := b.held
+	b.holding, b.held = false, nil
+	b.mu.Unlock()
+	for _, e := range held {
+		_ = b.Memory.Publish(context.Background(), e.Topic, e.Payload)
+	}
 }
 
 // plainBuffers gives every subscription the broker's buffer, inboxes
