@@ -19,23 +19,15 @@ import (
 // not attach is read by the consumer as before, with a goroutine blocked
 // on the channel.
 type Waker struct {
-	// Values ready and not yet taken, plus 1 for the consumer's own turn
-	// until its first Run returns. The Ready call that takes it from 0 to 1
-	// starts a goroutine, so at most one consumes at a time.
-	pending  atomic.Int64
+	ready    atomic.Int64 // values ready and not yet taken
 	attached atomic.Bool
-
-	take  func() bool // set by Run
-	ended bool        // take said the stream ended; owned by the consuming goroutine
+	running  atomic.Bool // Run was called: Ready wakes the worker
+	worker   *Worker     // set by Run
+	take     func() bool // set by Run
 }
 
-// NewWaker returns a waker whose consumer holds its turn: Ready starts no
-// goroutine before Run.
-func NewWaker() *Waker {
-	w := &Waker{}
-	w.pending.Store(1)
-	return w
-}
+// NewWaker returns a waker; Ready calls before Run only count.
+func NewWaker() *Waker { return &Waker{} }
 
 type wakerKey struct{}
 
@@ -64,33 +56,35 @@ func (w *Waker) Attached() bool { return w != nil && w.attached.Load() }
 // closed, or that the consumer's context ended: each makes one receive
 // that does not block.
 func (w *Waker) Ready() {
-	if w != nil && w.pending.Add(1) == 1 {
-		go w.consume(0)
+	if w == nil {
+		return
+	}
+	w.ready.Add(1)
+	if w.running.Load() {
+		w.worker.Wake()
 	}
 }
 
-// Run, called once by the consumer, has take called once for every Ready (the values ready now, then,
-// from a goroutine, those that come later) until take returns false. It
-// returns when nothing is ready. take must receive one value from the
-// channel, or return false once it sees the channel closed or its context
-// ended; after that, Ready calls only count.
+// Run, called once by the consumer, has take called from a goroutine once
+// for every Ready, before Run and after, until take returns false; it
+// does not wait for them. take must receive one value from the channel,
+// or return false once it sees the channel closed or its context ended;
+// after that, Ready calls only count.
 func (w *Waker) Run(take func() bool) {
 	w.take = take
-	w.consume(1)
+	w.worker = NewWorker(w.takeReady)
+	w.running.Store(true)
+	w.worker.Wake() // for the values ready before
 }
 
-// consume takes the values ready, besides turns it holds (its own).
-func (w *Waker) consume(turns int64) {
-	for {
-		n := w.pending.Load()
-		for i := turns; i < n && !w.ended; i++ {
-			if !w.take() {
-				w.ended = true
-			}
+// takeReady takes the values ready; false once take said the stream ended.
+// The worker runs it one call at a time.
+func (w *Waker) takeReady() bool {
+	for w.ready.Load() > 0 {
+		w.ready.Add(-1)
+		if !w.take() {
+			return false
 		}
-		if w.pending.Add(-n) == 0 {
-			return
-		}
-		turns = 0
 	}
+	return true
 }

@@ -79,7 +79,7 @@ func TestWakerTakesEachValueWithoutWaiting(t *testing.T) {
 		// Ready after the end only counts (the consumer's context ending).
 		w.Ready()
 		w.Ready()
-		require.Eventually(t, func() bool { return w.pending.Load() == 0 }, 5*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { return w.worker.pending.Load() == 0 }, 5*time.Second, time.Millisecond)
 		require.EqualValues(t, total+1, c.takes.Load(), "one take per value and one for the end")
 		require.Len(t, c.got, total)
 		for i, v := range c.got {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -112,21 +111,8 @@ func TestSubscriptionsDoNotLeak(t *testing.T) {
 	// subscriptions go (River's workers start in stages over the first
 	// seconds and blur the total count).
 	wsGoroutines := func() int {
-		var buf bytes.Buffer
-		_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
-		n := 0
-		for _, g := range strings.Split(buf.String(), "\n\n") {
-			if strings.Contains(g, "TestSubscriptionsDoNotLeak") {
-				continue
-			}
-			for _, mark := range []string{"99designs/gqlgen", "coder/websocket", "concierge/realtime", "concierge/server.", "concierge/account"} {
-				if strings.Contains(g, mark) {
-					n++
-					break
-				}
-			}
-		}
-		return n
+		return goroutinesIn("TestSubscriptionsDoNotLeak",
+			"99designs/gqlgen", "coder/websocket", "concierge/realtime", "concierge/server.", "concierge/account")
 	}
 
 	batch() // warm up: pools, caches, lazily started goroutines
