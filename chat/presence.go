@@ -109,3 +109,9 @@ func (s *Service) assignWaiting(sys context.Context) {
 		}
 	}
 }
+
+// IsOnline reports whether the agent is online: it follows the inbox (on
+// any replica) and its presence has not run out.
+func (s *Service) IsOnline(u *ent.User) bool {
+	return u.OnlineUntil != nil && u.OnlineUntil.After(s.now())
+}

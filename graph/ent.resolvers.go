@@ -69,7 +69,11 @@ func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
 type (
 	companyResolver struct{ *Resolver }
 	queryResolver   struct{ *Resolver }
+	userResolver    struct{ *Resolver }
 )

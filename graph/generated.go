@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	User() UserResolver
 }
 
 type DirectiveRoot struct {
@@ -397,6 +398,7 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		IsActive   func(childComplexity int) int
 		LastSeenAt func(childComplexity int) int
+		Online     func(childComplexity int) int
 		Role       func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
 	}
@@ -515,6 +517,9 @@ type SubscriptionResolver interface {
 	ResourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *ent.Resource, error)
 	ConversationEvents(ctx context.Context, conversationID uuid.UUID, after *uuid.UUID) (<-chan *model.ConversationEvent, error)
 	InboxEvents(ctx context.Context) (<-chan *model.InboxEvent, error)
+}
+type UserResolver interface {
+	Online(ctx context.Context, obj *ent.User) (bool, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2254,6 +2259,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.LastSeenAt(childComplexity), true
+	case "User.online":
+		if e.ComplexityRoot.User.Online == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Online(childComplexity), true
 	case "User.role":
 		if e.ComplexityRoot.User.Role == nil {
 			break
@@ -4657,6 +4668,11 @@ extend type Company {
   identitySecret: String
 }
 
+extend type User {
+  """Whether the agent is online now: it follows its company's inbox (inboxEvents), so conversations are assigned to it."""
+  online: Boolean!
+}
+
 """Branding and state of a company's widget (public)."""
 type WidgetConfig {
   companyName: String!
@@ -5532,6 +5548,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_lastSeenAt(ctx, field)
 	case "company":
 		return ec.fieldContext_User_company(ctx, field)
+	case "online":
+		return ec.fieldContext_User_online(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }
@@ -13878,6 +13896,29 @@ func (ec *executionContext) fieldContext_User_company(_ context.Context, field g
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _User_online(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_online(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Online(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_online(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
@@ -25486,6 +25527,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_company(ctx, field, obj)
+				})
+		case "online":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_online(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -292,6 +292,11 @@ func (r *subscriptionResolver) InboxEvents(ctx context.Context) (<-chan *model.I
 	return r.inboxEvents(ctx)
 }
 
+// Online is the resolver for the online field.
+func (r *userResolver) Online(ctx context.Context, obj *ent.User) (bool, error) {
+	return r.Chat.IsOnline(obj), nil
+}
+
 // Citation returns CitationResolver implementation.
 func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
 
