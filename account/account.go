@@ -382,6 +382,26 @@ func (s *Service) UpdateCompany(ctx context.Context, id *uuid.UUID, in UpdateCom
 	return co, nil
 }
 
+// RotateIdentitySecret gives a company a new identity secret: visitors'
+// userHash values made with the old one stop verifying at once. The
+// audit log records the rotation, never the secret.
+func (s *Service) RotateIdentitySecret(ctx context.Context, id *uuid.UUID) (*ent.Company, error) {
+	if err := requireManager(ctx); err != nil {
+		return nil, err
+	}
+	cid, err := target(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	co, err := s.client.Company.UpdateOneID(cid).SetIdentitySecret(auth.RandomToken(32)).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.publish(ctx, cid, Event{Kind: EventCompanyUpdated, CompanyID: cid})
+	s.audit(ctx, cid, "company.rotate_identity_secret", "company", cid, "")
+	return co, nil
+}
+
 // set returns name when v (a pointer or slice of an input) was given.
 func set[T any](v T, name string) string {
 	if reflect.ValueOf(&v).Elem().IsNil() {

@@ -297,6 +297,7 @@ type ComplexityRoot struct {
 		ReprocessResource    func(childComplexity int, id uuid.UUID) int
 		RequestHuman         func(childComplexity int, conversationID uuid.UUID) int
 		RevokeAPIKey         func(childComplexity int, id uuid.UUID) int
+		RotateIdentitySecret func(childComplexity int, id *uuid.UUID) int
 		SendMessage          func(childComplexity int, conversationID uuid.UUID, body string, clientMessageID *string) int
 		SetTyping            func(childComplexity int, conversationID uuid.UUID, typing bool) int
 		StartConversation    func(childComplexity int, input model.StartConversationInput) int
@@ -472,6 +473,7 @@ type MutationResolver interface {
 	Logout(ctx context.Context) (bool, error)
 	SuperAdminLogin(ctx context.Context, username string, password string) (*model.AuthPayload, error)
 	UpdateCompany(ctx context.Context, id *uuid.UUID, input model.UpdateCompanyInput) (*ent.Company, error)
+	RotateIdentitySecret(ctx context.Context, id *uuid.UUID) (*ent.Company, error)
 	DeactivateCompany(ctx context.Context, id *uuid.UUID) (*ent.Company, error)
 	ActivateCompany(ctx context.Context, id uuid.UUID) (*ent.Company, error)
 	DeleteCompany(ctx context.Context, id uuid.UUID) (bool, error)
@@ -1702,6 +1704,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.rotateIdentitySecret":
+		if e.ComplexityRoot.Mutation.RotateIdentitySecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateIdentitySecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateIdentitySecret(childComplexity, args["id"].(*uuid.UUID)), true
 	case "Mutation.sendMessage":
 		if e.ComplexityRoot.Mutation.SendMessage == nil {
 			break
@@ -4901,6 +4914,8 @@ type Mutation {
 
   """Own company for a company admin; any company (id) for a super admin."""
   updateCompany(id: ID, input: UpdateCompanyInput!): Company!
+  """Gives the company a new identity secret (its company admins; super admins pass id): userHash values made with the old one stop verifying at once."""
+  rotateIdentitySecret(id: ID): Company!
   deactivateCompany(id: ID): Company!
   """Super admins: reactivates a deactivated company."""
   activateCompany(id: ID!): Company!
@@ -6106,6 +6121,20 @@ func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
 		func(ctx context.Context, v any) (uuid.UUID, error) {
 			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotateIdentitySecret_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10945,6 +10974,50 @@ func (ec *executionContext) fieldContext_Mutation_updateCompany(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateCompany_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotateIdentitySecret(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotateIdentitySecret(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotateIdentitySecret(ctx, fc.Args["id"].(*uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Company) graphql.Marshaler {
+			return ec.marshalNCompany2ᚖconciergeᚋentᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotateIdentitySecret(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Company(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotateIdentitySecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24747,6 +24820,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateCompany":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCompany(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotateIdentitySecret":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotateIdentitySecret(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

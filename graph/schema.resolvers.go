@@ -94,6 +94,11 @@ func (r *mutationResolver) UpdateCompany(ctx context.Context, id *uuid.UUID, inp
 	})
 }
 
+// RotateIdentitySecret is the resolver for the rotateIdentitySecret field.
+func (r *mutationResolver) RotateIdentitySecret(ctx context.Context, id *uuid.UUID) (*ent.Company, error) {
+	return r.Accounts.RotateIdentitySecret(ctx, id)
+}
+
 // DeactivateCompany is the resolver for the deactivateCompany field.
 func (r *mutationResolver) DeactivateCompany(ctx context.Context, id *uuid.UUID) (*ent.Company, error) {
 	return r.Accounts.SetCompanyActive(ctx, id, false)
