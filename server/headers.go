@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,25 +13,20 @@ import (
 	"concierge/fault"
 )
 
-// Content security policies. Pages are served from this origin with at
-// most an inline stylesheet; GraphiQL (development only) loads its scripts
-// and styles from jsDelivr and runs an inline bootstrap script.
-const (
-	pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-	graphiqlCSP = "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; " +
-		"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://cdn.jsdelivr.net; " +
-		"font-src 'self' data: https://cdn.jsdelivr.net; connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
-		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
+// The content security policy of pages (the dashboard, GraphiQL, files):
+// scripts and styles from this origin only (inline styles allowed: charts
+// and the widget preview set them), images also from data: and blob: (a
+// logo's preview before upload), the API and its WebSocket on this origin.
+const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+	"font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets the response headers of each kind of route:
 //   - /graphql API responses: nosniff and no-store (they carry tenant data);
 //   - /widget.js and /widget/test: nothing more (the widget runs inside
 //     customers' pages; the test page embeds it);
-//   - everything else (home, dashboard, GraphiQL, files): a strict CSP,
+//   - everything else (the dashboard, GraphiQL, files): a strict CSP,
 //     no framing, nosniff and a conservative referrer policy. GraphiQL
-//     (graphiql: development) gets a CSP that lets it load from its CDN.
+//     (graphiql: development) is served from this origin like the rest.
 func securityHeaders(graphiql bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -40,7 +34,7 @@ func securityHeaders(graphiql bool, next http.Handler) http.Handler {
 		case p == "/widget.js" || p == "/widget/test":
 		case p == "/graphql":
 			if graphiql && isGraphiQLRequest(r) {
-				setPageHeaders(h, graphiqlCSP)
+				setPageHeaders(h, pageCSP)
 				break
 			}
 			h.Set("X-Content-Type-Options", "nosniff")
@@ -57,12 +51,6 @@ func setPageHeaders(h http.Header, csp string) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-}
-
-// isGraphiQLRequest is withGraphiQL's test: a browser asking /graphql for
-// HTML.
-func isGraphiQLRequest(r *http.Request) bool {
-	return r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
 // checkVisitorOrigin refuses a visitor credential used from an origin the

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,7 +24,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -103,6 +103,9 @@ type Deps struct {
 	// (none: any); visitor credentials are refused from other origins.
 	// Nil skips the check.
 	CompanyOrigins func(ctx context.Context, companyID uuid.UUID) ([]string, error)
+	// Dashboard is the web app served at / (index.html, graphiql.html,
+	// assets/); nil serves the one embedded in the binary, if it was built.
+	Dashboard fs.FS
 }
 
 // New returns the HTTP handler of the whole service.
@@ -128,9 +131,10 @@ func New(cfg Config, deps Deps) http.Handler {
 
 	mux := http.NewServeMux()
 	gql := s.graphqlHandler()
+	app := newDashboard(dashboardFS(deps.Dashboard), cfg.Production)
 	var gqlRoute http.Handler = gql
 	if !cfg.Production {
-		gqlRoute = withGraphiQL(gql)
+		gqlRoute = withGraphiQL(app, gql)
 	}
 	mux.Handle("/graphql", s.authenticate(gqlRoute))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -144,7 +148,7 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	mux.HandleFunc("GET /widget.js", widgetScript)
 	mux.HandleFunc("GET /widget/test", s.widgetTest)
-	mux.HandleFunc("GET /{$}", s.home)
+	mux.Handle("/", app)
 	return observe.RequestID(recoverer(m.instrument(cors(securityHeaders(!cfg.Production, mux)))))
 }
 
@@ -493,18 +497,6 @@ func (s *srv) readyz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, _ = w.Write([]byte("ready\n"))
-}
-
-// withGraphiQL serves GraphiQL to browsers asking /graphql for HTML.
-func withGraphiQL(next http.Handler) http.Handler {
-	gi := playground.Handler("Concierge GraphQL", "/graphql")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && r.URL.RawQuery == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
-			gi.ServeHTTP(w, r)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // cors lets the widget and partners' browsers call the API from any

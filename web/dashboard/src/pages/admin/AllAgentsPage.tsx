@@ -1,0 +1,5 @@
+import { PageHeader } from '../../ui'
+
+export default function AllAgentsPage() {
+  return <PageHeader title="AllAgentsPage" description="Coming soon." />
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../../ui'
+
+export default function AllResourcesPage() {
+  return <PageHeader title="AllResourcesPage" description="Coming soon." />
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../../ui'
+
+export default function CompanyDetailPage() {
+  return <PageHeader title="CompanyDetailPage" description="Coming soon." />
+}

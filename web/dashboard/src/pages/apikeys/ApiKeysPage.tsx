@@ -1,0 +1,5 @@
+import { PageHeader } from '../../ui'
+
+export default function ApiKeysPage() {
+  return <PageHeader title="ApiKeysPage" description="Coming soon." />
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../../ui'
+
+export default function TeamPage() {
+  return <PageHeader title="TeamPage" description="Coming soon." />
+}
