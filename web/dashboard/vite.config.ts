@@ -3,7 +3,9 @@ import react from '@vitejs/plugin-react'
 
 // The build goes to dist/app, which the Go binary embeds (dashboard.go).
 // `npm run dev` serves the app with hot reload and sends the API to a
-// `concierge serve` on :8080.
+// `concierge serve` on :8080 (CONCIERGE_URL to use another).
+const api = process.env.CONCIERGE_URL ?? 'http://127.0.0.1:8080'
+
 export default defineConfig({
   plugins: [react()],
   build: {
@@ -17,10 +19,10 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/graphql': { target: 'http://127.0.0.1:8080', ws: true },
-      '/files': 'http://127.0.0.1:8080',
-      '/widget.js': 'http://127.0.0.1:8080',
-      '/widget/test': 'http://127.0.0.1:8080',
+      '/graphql': { target: api, ws: true },
+      '/files': api,
+      '/widget.js': api,
+      '/widget/test': api,
     },
   },
   test: {
