@@ -69,11 +69,15 @@ func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Resource returns ResourceResolver implementation.
+func (r *Resolver) Resource() ResourceResolver { return &resourceResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	companyResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
-	userResolver    struct{ *Resolver }
+	companyResolver  struct{ *Resolver }
+	queryResolver    struct{ *Resolver }
+	resourceResolver struct{ *Resolver }
+	userResolver     struct{ *Resolver }
 )

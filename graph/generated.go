@@ -43,6 +43,7 @@ type ResolverRoot interface {
 	Company() CompanyResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Resource() ResourceResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
 }
@@ -120,6 +121,21 @@ type ComplexityRoot struct {
 	BusinessHours struct {
 		Days     func(childComplexity int) int
 		TimeZone func(childComplexity int) int
+	}
+
+	Chunk struct {
+		Heading    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Ordinal    func(childComplexity int) int
+		Page       func(childComplexity int) int
+		Text       func(childComplexity int) int
+		TokenCount func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
+	ChunkPage struct {
+		Chunks     func(childComplexity int) int
+		TotalCount func(childComplexity int) int
 	}
 
 	Citation struct {
@@ -341,6 +357,7 @@ type ComplexityRoot struct {
 
 	Resource struct {
 		ChunkCount func(childComplexity int) int
+		Chunks     func(childComplexity int, offset *int, limit *int) int
 		Company    func(childComplexity int) int
 		CompanyID  func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -513,6 +530,9 @@ type QueryResolver interface {
 	Conversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
 	Analytics(ctx context.Context, companyID *uuid.UUID, from *time.Time, to *time.Time) (*model.Analytics, error)
 	WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error)
+}
+type ResourceResolver interface {
+	Chunks(ctx context.Context, obj *ent.Resource, offset *int, limit *int) (*model.ChunkPage, error)
 }
 type SubscriptionResolver interface {
 	CompanyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error)
@@ -848,6 +868,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BusinessHours.TimeZone(childComplexity), true
+
+	case "Chunk.heading":
+		if e.ComplexityRoot.Chunk.Heading == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.Heading(childComplexity), true
+	case "Chunk.id":
+		if e.ComplexityRoot.Chunk.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.ID(childComplexity), true
+	case "Chunk.ordinal":
+		if e.ComplexityRoot.Chunk.Ordinal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.Ordinal(childComplexity), true
+	case "Chunk.page":
+		if e.ComplexityRoot.Chunk.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.Page(childComplexity), true
+	case "Chunk.text":
+		if e.ComplexityRoot.Chunk.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.Text(childComplexity), true
+	case "Chunk.tokenCount":
+		if e.ComplexityRoot.Chunk.TokenCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.TokenCount(childComplexity), true
+	case "Chunk.url":
+		if e.ComplexityRoot.Chunk.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.URL(childComplexity), true
+
+	case "ChunkPage.chunks":
+		if e.ComplexityRoot.ChunkPage.Chunks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChunkPage.Chunks(childComplexity), true
+	case "ChunkPage.totalCount":
+		if e.ComplexityRoot.ChunkPage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChunkPage.TotalCount(childComplexity), true
 
 	case "Citation.page":
 		if e.ComplexityRoot.Citation.Page == nil {
@@ -2011,6 +2087,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.ChunkCount(childComplexity), true
+	case "Resource.chunks":
+		if e.ComplexityRoot.Resource.Chunks == nil {
+			break
+		}
+
+		args, err := ec.field_Resource_chunks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Resource.Chunks(childComplexity, args["offset"].(*int), args["limit"].(*int)), true
 	case "Resource.company":
 		if e.ComplexityRoot.Resource.Company == nil {
 			break
@@ -4881,6 +4968,34 @@ input AddWebsiteInput {
   excludePaths: [String!]
 }
 
+"""A passage of a resource's extracted text, as the assistant searches it."""
+type Chunk {
+  id: ID!
+  """Its place in the resource, from 0."""
+  ordinal: Int!
+  """The section heading it falls under."""
+  heading: String
+  text: String!
+  """The PDF page it starts on."""
+  page: Int
+  """The web page it comes from (websites, Facebook posts)."""
+  url: String
+  """Its length in tokens (about 4 bytes each)."""
+  tokenCount: Int!
+}
+
+"""One page of a resource's chunks."""
+type ChunkPage {
+  """How many chunks the resource has."""
+  totalCount: Int!
+  chunks: [Chunk!]!
+}
+
+extend type Resource {
+  """The resource's extracted chunks in order: limit of them (default 20, at most 100) after the first offset (default 0)."""
+  chunks(offset: Int, limit: Int): ChunkPage!
+}
+
 input UpdateResourceInput {
   title: String
   """An inactive resource is never used in answers."""
@@ -5117,6 +5232,36 @@ func (ec *executionContext) childFields_BusinessHours(ctx context.Context, field
 		return ec.fieldContext_BusinessHours_days(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BusinessHours", field.Name)
+}
+
+func (ec *executionContext) childFields_Chunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Chunk_id(ctx, field)
+	case "ordinal":
+		return ec.fieldContext_Chunk_ordinal(ctx, field)
+	case "heading":
+		return ec.fieldContext_Chunk_heading(ctx, field)
+	case "text":
+		return ec.fieldContext_Chunk_text(ctx, field)
+	case "page":
+		return ec.fieldContext_Chunk_page(ctx, field)
+	case "url":
+		return ec.fieldContext_Chunk_url(ctx, field)
+	case "tokenCount":
+		return ec.fieldContext_Chunk_tokenCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Chunk", field.Name)
+}
+
+func (ec *executionContext) childFields_ChunkPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "totalCount":
+		return ec.fieldContext_ChunkPage_totalCount(ctx, field)
+	case "chunks":
+		return ec.fieldContext_ChunkPage_chunks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChunkPage", field.Name)
 }
 
 func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5483,6 +5628,8 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_progress(ctx, field)
 	case "company":
 		return ec.fieldContext_Resource_company(ctx, field)
+	case "chunks":
+		return ec.fieldContext_Resource_chunks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Resource", field.Name)
 }
@@ -6728,6 +6875,28 @@ func (ec *executionContext) field_Query_widgetConfig_args(ctx context.Context, r
 		return nil, err
 	}
 	args["companyKey"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Resource_chunks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "offset",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["offset"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "limit",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["limit"] = arg1
 	return args, nil
 }
 
@@ -8108,6 +8277,222 @@ func (ec *executionContext) fieldContext_BusinessHours_days(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OpeningHours(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Chunk_id(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Chunk_ordinal(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_ordinal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ordinal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_ordinal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chunk_heading(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_heading(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Heading, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_heading(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _Chunk_text(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _Chunk_page(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chunk_url(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _Chunk_tokenCount(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_tokenCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_tokenCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChunkPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ChunkPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChunkPage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChunkPage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ChunkPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ChunkPage_chunks(ctx context.Context, field graphql.CollectedField, obj *model.ChunkPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChunkPage_chunks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chunks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Chunk) graphql.Marshaler {
+			return ec.marshalNChunk2ᚕᚖconciergeᚋentᚐChunkᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChunkPage_chunks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChunkPage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Chunk(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13192,6 +13577,50 @@ func (ec *executionContext) fieldContext_Resource_company(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Company(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Resource_chunks(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_chunks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Resource().Chunks(ctx, obj, fc.Args["offset"].(*int), fc.Args["limit"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChunkPage) graphql.Marshaler {
+			return ec.marshalNChunkPage2ᚖconciergeᚋgraphᚋmodelᚐChunkPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_chunks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Resource",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChunkPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Resource_chunks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -23762,6 +24191,107 @@ func (ec *executionContext) _BusinessHours(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var chunkImplementors = []string{"Chunk"}
+
+func (ec *executionContext) _Chunk(ctx context.Context, sel ast.SelectionSet, obj *ent.Chunk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chunkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Chunk")
+		case "id":
+			out.Values[i] = ec._Chunk_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ordinal":
+			out.Values[i] = ec._Chunk_ordinal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "heading":
+			out.Values[i] = ec._Chunk_heading(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._Chunk_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "page":
+			out.Values[i] = ec._Chunk_page(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._Chunk_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tokenCount":
+			out.Values[i] = ec._Chunk_tokenCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chunkPageImplementors = []string{"ChunkPage"}
+
+func (ec *executionContext) _ChunkPage(ctx context.Context, sel ast.SelectionSet, obj *model.ChunkPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chunkPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChunkPage")
+		case "totalCount":
+			out.Values[i] = ec._ChunkPage_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chunks":
+			out.Values[i] = ec._ChunkPage_chunks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var citationImplementors = []string{"Citation"}
 
 func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *schematype.Citation) graphql.Marshaler {
@@ -25316,6 +25846,12 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Resource_company(ctx, field, obj)
 				})
+		case "chunks":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_chunks(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26436,6 +26972,38 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNChunk2ᚕᚖconciergeᚋentᚐChunkᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Chunk) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChunk2ᚖconciergeᚋentᚐChunk(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNChunk2ᚖconciergeᚋentᚐChunk(ctx context.Context, sel ast.SelectionSet, v *ent.Chunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Chunk!")
+		return graphql.Null
+	}
+	return ec._Chunk(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNChunkPage2ᚖconciergeᚋgraphᚋmodelᚐChunkPage(ctx context.Context, sel ast.SelectionSet, v *model.ChunkPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChunkPage!")
+		return graphql.Null
+	}
+	return ec._ChunkPage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCitation2conciergeᚋentᚋschemaᚋschematypeᚐCitation(ctx context.Context, sel ast.SelectionSet, v schematype.Citation) graphql.Marshaler {

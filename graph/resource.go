@@ -10,6 +10,7 @@ import (
 	"concierge/auth"
 	"concierge/ent"
 	"concierge/fault"
+	"concierge/graph/model"
 	"concierge/ingest"
 )
 
@@ -19,6 +20,15 @@ func (r *Resolver) resource(ctx context.Context, id uuid.UUID) (*ent.Resource, e
 		return nil, nil
 	}
 	return res, err
+}
+
+// resourceChunks is one page of the resource's chunks, in order.
+func (r *Resolver) resourceChunks(ctx context.Context, res *ent.Resource, offset, limit *int) (*model.ChunkPage, error) {
+	cs, total, err := r.Ingest.Chunks(ctx, res.ID, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ChunkPage{TotalCount: total, Chunks: cs}, nil
 }
 
 // resourceEvents streams status and progress changes of one resource or

@@ -277,6 +277,11 @@ func (r *queryResolver) WidgetConfig(ctx context.Context, companyKey string) (*m
 	return r.widgetConfig(ctx, companyKey)
 }
 
+// Chunks is the resolver for the chunks field.
+func (r *resourceResolver) Chunks(ctx context.Context, obj *ent.Resource, offset *int, limit *int) (*model.ChunkPage, error) {
+	return r.resourceChunks(ctx, obj, offset, limit)
+}
+
 // CompanyEvents is the resolver for the companyEvents field.
 func (r *subscriptionResolver) CompanyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error) {
 	return r.companyEvents(ctx, companyID)

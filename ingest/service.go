@@ -320,6 +320,43 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Resource, error) 
 	return r, err
 }
 
+// Pages of Chunks.
+const (
+	DefaultChunkPage = 20
+	MaxChunkPage     = 100
+)
+
+// Chunks returns a resource's chunks in order, limit of them (default
+// DefaultChunkPage, at most MaxChunkPage) after the first offset (default
+// 0), and how many it has. The viewer reads them as it reads the resource
+// (privacy); a resource it cannot see has none.
+func (s *Service) Chunks(ctx context.Context, resourceID uuid.UUID, offset, limit *int) ([]*ent.Chunk, int, error) {
+	off, lim := 0, DefaultChunkPage
+	if offset != nil {
+		if off = *offset; off < 0 {
+			return nil, 0, fault.Invalid("offset", "offset must be 0 or more")
+		}
+	}
+	if limit != nil {
+		if lim = *limit; lim < 0 || lim > MaxChunkPage {
+			return nil, 0, fault.Invalid("limit", "limit must be between 0 and %d", MaxChunkPage)
+		}
+	}
+	q := s.db.Client.Chunk.Query().Where(entchunk.ResourceID(resourceID))
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if lim == 0 {
+		return []*ent.Chunk{}, total, nil // ent reads Limit(0) as no limit at all
+	}
+	cs, err := q.Order(entchunk.ByOrdinal(), entchunk.ByID()).Offset(off).Limit(lim).All(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return cs, total, nil
+}
+
 // UpdateResource changes a resource's title and active flag. An inactive
 // resource is taken out of the knowledge index, so answers never use it;
 // reactivating puts its stored chunks back.

@@ -4,15 +4,23 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"concierge/account"
 	"concierge/apitest"
 	"concierge/db"
 	"concierge/dbtest"
+	"concierge/ent"
+	entchunk "concierge/ent/chunk"
+	"concierge/ingest"
+	"concierge/ingest/chunk"
+	"concierge/server"
 )
 
 // The fields the dashboard needs beyond DESIGN.md's contract: User.online,
@@ -176,4 +184,147 @@ func TestRotateIdentitySecret(t *testing.T) {
 		require.Equal(t, r.Str("rotateIdentitySecret.identitySecret"), storedSecret(t, e, a))
 		require.Equal(t, "UNAUTHENTICATED", start("user-42", identityHash(fresh, "user-42")).Code())
 	})
+}
+
+const chunksQ = `query($id: ID!, $offset: Int, $limit: Int) { resource(id: $id) { id chunkCount
+	chunks(offset: $offset, limit: $limit) { totalCount chunks { id ordinal heading text page url tokenCount } } } }`
+
+type chunkPage struct {
+	Resource *struct {
+		ChunkCount int
+		Chunks     struct {
+			TotalCount int
+			Chunks     []struct {
+				ID, Heading, Text string
+				Ordinal           int
+				Page              *int
+				URL               *string
+				TokenCount        int
+			}
+		}
+	}
+}
+
+// manualText is a text of three sections of ten sentences each.
+func manualText(product string) string {
+	var b strings.Builder
+	for p := 1; p <= 3; p++ {
+		fmt.Fprintf(&b, "# Part %d\n\n", p)
+		for i := 1; i <= 10; i++ {
+			fmt.Fprintf(&b, "The %s model %d-%d ships with %d spare fuses and a %d year warranty. ", product, p, i, i, p)
+		}
+		b.WriteString("\n\n")
+	}
+	return b.String()
+}
+
+// Resource.chunks pages through a resource's chunks in order; bad pages
+// are BAD_USER_INPUT; nobody of another company reads them.
+func TestResourceChunks(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		// Small chunks: a few sentences each.
+		e := apitest.NewWithConfig(t, d, server.Config{Ingest: ingest.Config{Chunking: chunk.Options{TargetTokens: 30, OverlapTokens: -1}}})
+		a, b := e.Register("alpha"), e.Register("bravo")
+		add := `mutation($in: AddTextInput!) { addText(input: $in) { id } }`
+		id := uuid.MustParse(e.Do(a.AdminToken, add, map[string]any{"in": map[string]any{"title": "Frobnicator manual",
+			"content": manualText("frobnicator")}}).OK(t).Str("addText.id"))
+		waitResource(t, e, a.AdminToken, id, "COMPLETED")
+		bID := uuid.MustParse(e.Do(b.AdminToken, add, map[string]any{"in": map[string]any{"title": "Quux manual",
+			"content": manualText("quux")}}).OK(t).Str("addText.id"))
+		waitResource(t, e, b.AdminToken, bID, "COMPLETED")
+
+		stored, err := d.Client.Chunk.Query().Where(entchunk.ResourceID(id)).Order(ent.Asc(entchunk.FieldOrdinal)).All(apitest.Bypass())
+		require.NoError(t, err)
+		n := len(stored)
+		require.Greater(t, n, 25, "enough chunks for two pages")
+
+		page := func(token string, vars map[string]any) chunkPage {
+			t.Helper()
+			var p chunkPage
+			e.Do(token, chunksQ, with(map[string]any{"id": id}, flatten(vars)...)).OK(t).Decode(t, &p)
+			return p
+		}
+		first := page(a.AdminToken, nil)
+		require.NotNil(t, first.Resource)
+		require.Equal(t, n, first.Resource.ChunkCount)
+		require.Equal(t, n, first.Resource.Chunks.TotalCount)
+		require.Len(t, first.Resource.Chunks.Chunks, ingest.DefaultChunkPage, "20 by default")
+		rest := page(a.AgentToken, map[string]any{"offset": 20, "limit": 100})
+		require.Equal(t, n, rest.Resource.Chunks.TotalCount)
+		require.Len(t, rest.Resource.Chunks.Chunks, n-20, "agents read them too")
+		all := append(first.Resource.Chunks.Chunks, rest.Resource.Chunks.Chunks...)
+		for i, c := range all {
+			require.Equal(t, i, c.Ordinal, "in order")
+			require.Equal(t, stored[i].ID.String(), c.ID)
+			require.Equal(t, stored[i].Text, c.Text)
+			require.Equal(t, stored[i].Heading, c.Heading)
+			require.Equal(t, stored[i].TokenCount, c.TokenCount)
+			require.Positive(t, c.TokenCount)
+			require.Contains(t, c.Text, "frobnicator model")
+			require.Nil(t, c.Page, "a text has no pages")
+		}
+		require.Equal(t, "Part 1", all[0].Heading)
+		require.Equal(t, "Part 3", all[n-1].Heading)
+
+		mid := page(a.APIKey, map[string]any{"offset": 5, "limit": 3})
+		require.Len(t, mid.Resource.Chunks.Chunks, 3, "knowledge:read keys read them")
+		require.Equal(t, []int{5, 6, 7}, []int{mid.Resource.Chunks.Chunks[0].Ordinal, mid.Resource.Chunks.Chunks[1].Ordinal, mid.Resource.Chunks.Chunks[2].Ordinal})
+		require.Empty(t, page(a.AdminToken, map[string]any{"offset": n}).Resource.Chunks.Chunks, "past the end")
+		count := page(a.AdminToken, map[string]any{"limit": 0})
+		require.Empty(t, count.Resource.Chunks.Chunks)
+		require.Equal(t, n, count.Resource.Chunks.TotalCount, "limit 0 counts")
+
+		for _, c := range []struct {
+			field string
+			vars  map[string]any
+		}{
+			{"limit", map[string]any{"limit": 101}},
+			{"limit", map[string]any{"limit": -1}},
+			{"offset", map[string]any{"offset": -1}},
+			{"offset", map[string]any{"offset": -5, "limit": 10}},
+		} {
+			r := e.Do(a.AdminToken, chunksQ, with(map[string]any{"id": id}, flatten(c.vars)...))
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%v: %+v", c.vars, r.Errors)
+			require.Equal(t, c.field, r.Errors[0].Extensions["field"], "%v", c.vars)
+			require.NotContains(t, string(r.Data), "frobnicator")
+		}
+		// Large pages of large pages are priced before they run.
+		requireLimit(t, e.Do(a.AdminToken, `{ resources(first: 500) { edges { node { chunks(limit: 100) { chunks { text } } } } } }`, nil), "complexity")
+		e.Do(a.AdminToken, `{ resources(first: 20) { edges { node { chunks(limit: 100) { totalCount chunks { text } } } } } }`, nil).OK(t)
+
+		// Another company's staff get neither A's resource nor its chunks,
+		// by id, by node or in their own lists.
+		for name, tok := range map[string]string{"B admin": b.AdminToken, "B agent": b.AgentToken, "B API key": b.APIKey} {
+			for _, q := range []string{chunksQ,
+				`query($id: ID!) { node(id: $id) { ... on Resource { chunks(limit: 100) { totalCount chunks { text } } } } }`,
+				`query($id: ID!) { nodes(ids: [$id]) { ... on Resource { chunks { totalCount chunks { text } } } } }`,
+			} {
+				r := e.Do(tok, q, map[string]any{"id": id})
+				require.True(t, r.Code() == "NOT_FOUND" || len(r.Errors) == 0, "%s: %+v", name, r.Errors)
+				require.NotContains(t, string(r.Data), "frobnicator", name)
+				require.NotContains(t, string(r.Data), `"totalCount"`, "%s: %s", name, r.Data)
+			}
+			r := e.Do(tok, `{ resources(first: 50) { edges { node { id chunks(limit: 100) { totalCount chunks { text } } } } } }`, nil).OK(t)
+			require.NotContains(t, string(r.Data), "frobnicator", name)
+			require.Contains(t, string(r.Data), "quux model", "%s reads its own", name)
+		}
+		// Visitors and anonymous callers do not read resources at all.
+		visitor := e.Do("", `mutation($in: StartConversationInput!) { startConversation(input: $in) { token } }`,
+			map[string]any{"in": map[string]any{"companyKey": a.WidgetKey}}).OK(t).Str("startConversation.token")
+		for _, tok := range []string{visitor, ""} {
+			r := e.Do(tok, chunksQ, map[string]any{"id": id})
+			require.NotContains(t, string(r.Data), "frobnicator")
+			require.NotContains(t, string(r.Data), `"totalCount"`)
+		}
+	})
+}
+
+// flatten turns a map into with's key, value list.
+func flatten(m map[string]any) []any {
+	var kv []any
+	for k, v := range m {
+		kv = append(kv, k, v)
+	}
+	return kv
 }

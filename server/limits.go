@@ -232,10 +232,11 @@ func (w *limitWalker) walk(set ast.SelectionSet, depth int, introspection bool) 
 }
 
 // pricedSchema prices a field taking first/last (every entgql connection)
-// at its page size times its selection: `first: 500` costs a hundred times
-// `first: 5`. Page sizes above graph.MaxPageSize are priced at the maximum
-// (the resolver refuses them with a clearer error); a connection without
-// first/last is priced at unpricedPage.
+// or limit (offset pages: Resource.chunks) at its page size times its
+// selection: `first: 500` costs a hundred times `first: 5`. Page sizes
+// above graph.MaxPageSize are priced at the maximum (the resolver refuses
+// them with a clearer error); a list without first/last or limit is
+// priced at unpricedPage.
 type pricedSchema struct {
 	graphql.ExecutableSchema
 }
@@ -249,12 +250,20 @@ func (p pricedSchema) Complexity(ctx context.Context, typeName, field string, ch
 		return 0, false
 	}
 	fd := def.Fields.ForName(field)
-	if fd == nil || (fd.Arguments.ForName("first") == nil && fd.Arguments.ForName("last") == nil) {
+	if fd == nil {
 		return 0, false
 	}
-	n, ok := pageArg(args["first"])
-	if !ok {
-		n, ok = pageArg(args["last"])
+	var n int
+	var ok bool
+	switch {
+	case fd.Arguments.ForName("first") != nil || fd.Arguments.ForName("last") != nil:
+		if n, ok = pageArg(args["first"]); !ok {
+			n, ok = pageArg(args["last"])
+		}
+	case fd.Arguments.ForName("limit") != nil:
+		n, ok = pageArg(args["limit"])
+	default:
+		return 0, false
 	}
 	if !ok {
 		n = unpricedPage

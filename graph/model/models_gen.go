@@ -89,6 +89,13 @@ type BusinessHoursInput struct {
 	Days     []*OpeningHoursInput `json:"days"`
 }
 
+// One page of a resource's chunks.
+type ChunkPage struct {
+	// How many chunks the resource has.
+	TotalCount int          `json:"totalCount"`
+	Chunks     []*ent.Chunk `json:"chunks"`
+}
+
 // A change in the viewer's company: its settings or its team.
 type CompanyEvent struct {
 	Kind    CompanyEventKind `json:"kind"`
