@@ -115,7 +115,7 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 			lines = append(lines, "  Super admin:     superadmin / "+superPass)
 		}
 	}
-	lines = append(lines, "  Log in with the `login` (or `superAdminLogin`) mutation; these credentials are also in "+filepath.Join(a.cfg.DataDir, credentialsFile))
+	lines = append(lines, "  Sign in on the dashboard with these (the super admin at /admin/login); they are also in "+filepath.Join(a.cfg.DataDir, credentialsFile))
 	body := strings.Join(lines, "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(a.cfg.DataDir, credentialsFile), []byte(body), 0o600); err != nil {
 		slog.Warn("saving demo credentials", slog.Any("err", err))

@@ -23,6 +23,7 @@ import (
 	"concierge/retrieval/backend"
 	"concierge/secretbox"
 	"concierge/server"
+	"concierge/web/dashboard"
 )
 
 // testExtractors replace the ingest extractors in tests of this package
@@ -152,12 +153,15 @@ func printBanner(c config, addr net.Addr, creds []string) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nConcierge is running (%s).\n", c.Env)
-	fmt.Fprintf(&b, "  Home:     http://%s/\n", host)
-	fmt.Fprintf(&b, "  API:      http://%s/graphql", host)
-	if !c.production() {
-		b.WriteString("  (open it in a browser for GraphiQL)")
+	fmt.Fprintf(&b, "  Dashboard: http://%s/", host)
+	if dashboard.FS() == nil {
+		b.WriteString("  (not built into this binary: run `make run` to build it; needs Node 20)")
 	}
-	fmt.Fprintf(&b, "\n  Health:   http://%s/healthz  http://%s/readyz  http://%s/metrics\n", host, host, host)
+	fmt.Fprintf(&b, "\n  API:       http://%s/graphql", host)
+	if !c.production() {
+		fmt.Fprintf(&b, "  (GraphiQL: http://%s/graphiql)", host)
+	}
+	fmt.Fprintf(&b, "\n  Health:    http://%s/healthz  http://%s/readyz  http://%s/metrics\n", host, host, host)
 	for _, l := range creds {
 		b.WriteString(l + "\n")
 		if m := widgetKeyInBanner.FindStringSubmatch(l); m != nil {
