@@ -185,18 +185,10 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	if err := ctx.Err(); err != nil {
 		return Answer{}, err
 	}
-	qi := -1
-	for i := len(req.History) - 1; i >= 0; i-- {
-		if req.History[i].Role == RoleVisitor && strings.TrimSpace(req.History[i].Text) != "" {
-			qi = i
-			break
-		}
-	}
-	if qi < 0 {
+	question, prior, ok := lastQuestion(req)
+	if !ok {
 		return Answer{}, ErrNoQuestion
 	}
-	question := strings.TrimSpace(req.History[qi].Text)
-	prior := req.History[:qi]
 	lang := a.language(req, question, prior)
 	ans := Answer{Language: lang}
 	decline := func(reason string) (Answer, error) {
@@ -214,8 +206,7 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	}
 
 	query := searchQuery(question, prior)
-	k := a.cfg.MaxPassages
-	hits, err := a.cfg.Search.Search(ctx, truncate(query, retrieval.MaxQueryBytes-8), k, req.ExcludeResources)
+	hits, err := a.search(ctx, query, a.cfg.MaxPassages, req.ExcludeResources)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -295,6 +286,46 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 }
 
 var errTimeout = errors.New("assistant: the model did not answer in time")
+
+// lastQuestion returns req's question, its last visitor turn with text,
+// and the turns before it; ok is false when there is none.
+func lastQuestion(req Request) (question string, prior []Turn, ok bool) {
+	for i := len(req.History) - 1; i >= 0; i-- {
+		if req.History[i].Role == RoleVisitor && strings.TrimSpace(req.History[i].Text) != "" {
+			return strings.TrimSpace(req.History[i].Text), req.History[:i], true
+		}
+	}
+	return "", nil, false
+}
+
+// search runs the retrieval for query.
+func (a *Assistant) search(ctx context.Context, query string, k int, exclude []uuid.UUID) ([]retrieval.Hit, error) {
+	return a.cfg.Search.Search(ctx, truncate(query, retrieval.MaxQueryBytes-8), k, exclude)
+}
+
+// Search runs the retrieval Answer runs for req (the same query, the same
+// exclusions) and returns up to k hits, best first, relevant or not: what
+// the assistant picks its passages from (those scoring at least
+// Threshold). A question with nothing to search for has no hits. ctx
+// carries the company's viewer, as for Answer.
+func (a *Assistant) Search(ctx context.Context, req Request, k int) ([]retrieval.Hit, error) {
+	question, prior, ok := lastQuestion(req)
+	if !ok {
+		return nil, ErrNoQuestion
+	}
+	hits, err := a.search(ctx, searchQuery(question, prior), k, req.ExcludeResources)
+	if errors.Is(err, retrieval.ErrEmptyQuery) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sortedHits(hits), nil
+}
+
+// Threshold is the score under which a passage is not relevant enough to
+// answer from.
+func (a *Assistant) Threshold() float64 { return a.cfg.Search.Threshold() }
 
 // generate runs the provider under the timeout, filtering its stream into
 // onDelta. It returns the raw text. The provider runs in its own goroutine

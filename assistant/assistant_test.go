@@ -607,3 +607,36 @@ func TestConcurrentAnswers(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// Search shows what Answer searches: the same query (a short follow-up
+// with the previous question), the same exclusions, every hit best first
+// whether relevant or not, and nothing for a question without words.
+func TestSearchIsAnswersRetrieval(t *testing.T) {
+	search := &fakeSearch{hits: []retrieval.Hit{weakHit, refundHit, shippingHit}}
+	a, err := assistant.New(assistant.Config{Search: search})
+	require.NoError(t, err)
+	excluded := []uuid.UUID{uuid.New()}
+	req := assistant.Request{CompanyName: "Acme Cloud", ExcludeResources: excluded, History: []assistant.Turn{
+		{Role: assistant.RoleVisitor, Text: "Can I get a refund on my annual plan?"},
+		{Role: assistant.RoleAssistant, Text: "Yes, within 30 days [1]."},
+		{Role: assistant.RoleVisitor, Text: "and for monthly ones?"},
+	}}
+	hits, err := a.Search(context.Background(), req, 10)
+	require.NoError(t, err)
+	require.Equal(t, []retrieval.Hit{refundHit, shippingHit, weakHit}, hits, "best first, the weak one too")
+	_, err = a.Answer(context.Background(), req, nil)
+	require.NoError(t, err)
+	require.Len(t, search.queries, 2)
+	require.Equal(t, search.queries[0], search.queries[1], "the query Answer searches with")
+	require.Contains(t, search.queries[0], "refund on my annual plan", "a follow-up carries the previous question")
+	require.Equal(t, []int{10, assistant.DefaultMaxPassages}, search.k)
+	require.Equal(t, [][]uuid.UUID{excluded, excluded}, search.exclude)
+	require.Equal(t, retrieval.DefaultThreshold, a.Threshold())
+
+	search.err = retrieval.ErrEmptyQuery
+	hits, err = a.Search(context.Background(), ask("?!"), 10)
+	require.NoError(t, err)
+	require.Empty(t, hits)
+	_, err = a.Search(context.Background(), assistant.Request{}, 10)
+	require.ErrorIs(t, err, assistant.ErrNoQuestion)
+}

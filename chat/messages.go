@@ -97,17 +97,17 @@ func botAnswers(st conversation.Status) bool {
 // botStatuses are the statuses of botAnswers, for queries.
 var botStatuses = []conversation.Status{conversation.StatusBOT, conversation.StatusWAITING_HUMAN}
 
-// cleanBody checks a message's text.
-func cleanBody(body string) (string, error) {
+// cleanBody checks a message's text, the input field.
+func cleanBody(field, body string) (string, error) {
 	if !utf8.ValidString(body) {
-		return "", fault.Invalid("body", "body is not valid UTF-8")
+		return "", fault.Invalid(field, "%s is not valid UTF-8", field)
 	}
 	body = strings.TrimSpace(strings.ReplaceAll(body, "\x00", ""))
 	if body == "" {
-		return "", fault.Invalid("body", "body is empty")
+		return "", fault.Invalid(field, "%s is empty", field)
 	}
 	if n := utf8.RuneCountInString(body); n > MaxBodyRunes {
-		return "", fault.Invalid("body", "body is %d characters long; at most %d are allowed", n, MaxBodyRunes)
+		return "", fault.Invalid(field, "%s is %d characters long; at most %d are allowed", field, n, MaxBodyRunes)
 	}
 	return body, nil
 }
@@ -122,7 +122,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	if err != nil {
 		return nil, err
 	}
-	body, err = cleanBody(body)
+	body, err = cleanBody("body", body)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
+	"concierge/fault"
 	"concierge/observe"
 )
 
@@ -117,17 +118,18 @@ func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uui
 		return err
 	}
 	slices.Reverse(history)
-	req := assistant.Request{CompanyName: co.Name, AssistantName: co.AssistantName, Tone: co.AssistantTone}
+	var turns []assistant.Turn
 	for _, m := range history {
 		switch m.SenderType {
 		case message.SenderTypeVISITOR:
-			req.History = append(req.History, assistant.Turn{Role: assistant.RoleVisitor, Text: m.Body})
+			turns = append(turns, assistant.Turn{Role: assistant.RoleVisitor, Text: m.Body})
 		case message.SenderTypeBOT:
-			req.History = append(req.History, assistant.Turn{Role: assistant.RoleAssistant, Text: m.Body})
+			turns = append(turns, assistant.Turn{Role: assistant.RoleAssistant, Text: m.Body})
 		case message.SenderTypeAGENT:
-			req.History = append(req.History, assistant.Turn{Role: assistant.RoleAgent, Text: m.Body})
+			turns = append(turns, assistant.Turn{Role: assistant.RoleAgent, Text: m.Body})
 		}
 	}
+	req := assistantRequest(co, turns)
 
 	// A takeover (on any replica) cancels the reply being written.
 	gen, cancel := context.WithCancel(sys)
@@ -158,6 +160,30 @@ func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uui
 		return errors.New("the assistant returned an empty answer")
 	}
 	return s.store(sys, conv, co, pending, replyID, ans)
+}
+
+// assistantRequest is what the assistant is asked in a conversation of co
+// with turns (oldest first, the visitor's question last). Inactive
+// resources need no ExcludeResources: they are kept out of the index
+// (ingest.Service.UpdateResource).
+func assistantRequest(co *ent.Company, turns []assistant.Turn) assistant.Request {
+	return assistant.Request{CompanyName: co.Name, AssistantName: co.AssistantName, Tone: co.AssistantTone, History: turns}
+}
+
+// TestRequest is the request the assistant gets when a visitor of co
+// opens a conversation with question, built as a reply's, so that the
+// company's staff see what the bot would answer (testQuestion). question
+// is checked as a visitor's message (field "question"), and counts
+// against the company's message rate: an answer costs the same.
+func (s *Service) TestRequest(ctx context.Context, co *ent.Company, question string) (assistant.Request, error) {
+	q, err := cleanBody("question", question)
+	if err != nil {
+		return assistant.Request{}, err
+	}
+	if ok, wait := s.cfg.CompanyMessages.Allow(ctx, "msg:company:"+co.ID.String()); !ok {
+		return assistant.Request{}, fault.RateLimited(wait)
+	}
+	return assistantRequest(co, []assistant.Turn{{Role: assistant.RoleVisitor, Text: q}}), nil
 }
 
 // fallback answers the pending message with the polite failure note when
