@@ -128,7 +128,13 @@ func (r *Resolver) inboxEvents(ctx context.Context) (<-chan *model.InboxEvent, e
 // citationResource is the cited resource, for viewers the privacy rules let
 // read it (the company's staff); null for others and for deleted ones.
 func (r *Resolver) citationResource(ctx context.Context, c *schematype.Citation) (*ent.Resource, error) {
-	res, err := r.Client.Resource.Get(ctx, c.ResourceID)
+	return r.visibleResource(ctx, c.ResourceID)
+}
+
+// visibleResource is the resource id, when the viewer may read it (privacy);
+// nil when it may not, or when the resource is gone.
+func (r *Resolver) visibleResource(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
+	res, err := r.Client.Resource.Get(ctx, id)
 	if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) {
 		return nil, nil
 	}

@@ -41,6 +41,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Citation() CitationResolver
 	Company() CompanyResolver
+	KnowledgeHit() KnowledgeHitResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Resource() ResourceResolver
@@ -261,6 +262,27 @@ type ComplexityRoot struct {
 		Question    func(childComplexity int) int
 	}
 
+	KnowledgeHit struct {
+		Heading    func(childComplexity int) int
+		Page       func(childComplexity int) int
+		Relevant   func(childComplexity int) int
+		Resource   func(childComplexity int) int
+		ResourceID func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Text       func(childComplexity int) int
+		Title      func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
+	KnowledgeTest struct {
+		Answer    func(childComplexity int) int
+		Citations func(childComplexity int) int
+		Outcome   func(childComplexity int) int
+		Passages  func(childComplexity int) int
+		Question  func(childComplexity int) int
+		Threshold func(childComplexity int) int
+	}
+
 	Message struct {
 		Body            func(childComplexity int) int
 		Citations       func(childComplexity int) int
@@ -352,6 +374,7 @@ type ComplexityRoot struct {
 		Nodes         func(childComplexity int, ids []uuid.UUID) int
 		Resource      func(childComplexity int, id uuid.UUID) int
 		Resources     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy *ent.ResourceOrder, where *ent.ResourceWhereInput) int
+		TestQuestion  func(childComplexity int, question string, companyID *uuid.UUID) int
 		WidgetConfig  func(childComplexity int, companyKey string) int
 	}
 
@@ -483,6 +506,9 @@ type CompanyResolver interface {
 	BusinessHours(ctx context.Context, obj *ent.Company) (*model.BusinessHours, error)
 	IdentitySecret(ctx context.Context, obj *ent.Company) (*string, error)
 }
+type KnowledgeHitResolver interface {
+	Resource(ctx context.Context, obj *model.KnowledgeHit) (*ent.Resource, error)
+}
 type MutationResolver interface {
 	RegisterCompany(ctx context.Context, input model.RegisterCompanyInput) (*model.AuthPayload, error)
 	Login(ctx context.Context, email string, password string) (*model.AuthPayload, error)
@@ -529,6 +555,7 @@ type QueryResolver interface {
 	APIKeys(ctx context.Context) ([]*ent.APIKey, error)
 	Conversation(ctx context.Context, id uuid.UUID) (*ent.Conversation, error)
 	Analytics(ctx context.Context, companyID *uuid.UUID, from *time.Time, to *time.Time) (*model.Analytics, error)
+	TestQuestion(ctx context.Context, question string, companyID *uuid.UUID) (*model.KnowledgeTest, error)
 	WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error)
 }
 type ResourceResolver interface {
@@ -1430,6 +1457,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KnowledgeGap.Question(childComplexity), true
 
+	case "KnowledgeHit.heading":
+		if e.ComplexityRoot.KnowledgeHit.Heading == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Heading(childComplexity), true
+	case "KnowledgeHit.page":
+		if e.ComplexityRoot.KnowledgeHit.Page == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Page(childComplexity), true
+	case "KnowledgeHit.relevant":
+		if e.ComplexityRoot.KnowledgeHit.Relevant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Relevant(childComplexity), true
+	case "KnowledgeHit.resource":
+		if e.ComplexityRoot.KnowledgeHit.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Resource(childComplexity), true
+	case "KnowledgeHit.resourceID":
+		if e.ComplexityRoot.KnowledgeHit.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.ResourceID(childComplexity), true
+	case "KnowledgeHit.score":
+		if e.ComplexityRoot.KnowledgeHit.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Score(childComplexity), true
+	case "KnowledgeHit.text":
+		if e.ComplexityRoot.KnowledgeHit.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Text(childComplexity), true
+	case "KnowledgeHit.title":
+		if e.ComplexityRoot.KnowledgeHit.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.Title(childComplexity), true
+	case "KnowledgeHit.url":
+		if e.ComplexityRoot.KnowledgeHit.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.URL(childComplexity), true
+
+	case "KnowledgeTest.answer":
+		if e.ComplexityRoot.KnowledgeTest.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Answer(childComplexity), true
+	case "KnowledgeTest.citations":
+		if e.ComplexityRoot.KnowledgeTest.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Citations(childComplexity), true
+	case "KnowledgeTest.outcome":
+		if e.ComplexityRoot.KnowledgeTest.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Outcome(childComplexity), true
+	case "KnowledgeTest.passages":
+		if e.ComplexityRoot.KnowledgeTest.Passages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Passages(childComplexity), true
+	case "KnowledgeTest.question":
+		if e.ComplexityRoot.KnowledgeTest.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Question(childComplexity), true
+	case "KnowledgeTest.threshold":
+		if e.ComplexityRoot.KnowledgeTest.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeTest.Threshold(childComplexity), true
+
 	case "Message.body":
 		if e.ComplexityRoot.Message.Body == nil {
 			break
@@ -2069,6 +2188,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Resources(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].(*ent.ResourceOrder), args["where"].(*ent.ResourceWhereInput)), true
+	case "Query.testQuestion":
+		if e.ComplexityRoot.Query.TestQuestion == nil {
+			break
+		}
+
+		args, err := ec.field_Query_testQuestion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TestQuestion(childComplexity, args["question"].(string), args["companyId"].(*uuid.UUID)), true
 	case "Query.widgetConfig":
 		if e.ComplexityRoot.Query.WidgetConfig == nil {
 			break
@@ -4996,6 +5126,40 @@ extend type Resource {
   chunks(offset: Int, limit: Int): ChunkPage!
 }
 
+"""A passage the assistant's retrieval found for a test question."""
+type KnowledgeHit {
+  resourceID: ID!
+  """The resource (null once it is deleted)."""
+  resource: Resource
+  """The resource's title."""
+  title: String!
+  """The section heading the passage falls under."""
+  heading: String
+  url: String
+  page: Int
+  text: String!
+  """In [0, 1]; higher is better."""
+  score: Float!
+  """Whether score reaches the threshold: the assistant answers from relevant passages only."""
+  relevant: Boolean!
+}
+
+"""What the assistant would answer a visitor asking question, and the passages it searched."""
+type KnowledgeTest {
+  """The question as it was searched (trimmed)."""
+  question: String!
+  """The assistant's reply; [n] refers to citations[n-1]."""
+  answer: String!
+  """ANSWERED from the knowledge, DECLINED (nothing relevant enough, or nothing to search for), or FAILED (the model or the index failed)."""
+  outcome: AnswerOutcome!
+  """The passages the answer is based on, one per source."""
+  citations: [Citation!]!
+  """The score a passage must reach to be relevant."""
+  threshold: Float!
+  """The best passages, best first (at most 10), relevant or not."""
+  passages: [KnowledgeHit!]!
+}
+
 input UpdateResourceInput {
   title: String
   """An inactive resource is never used in answers."""
@@ -5014,6 +5178,8 @@ extend type Query {
   conversation(id: ID!): Conversation
   """Company staff: figures of the company; super admins: of companyId, or of the whole platform without it. Default period: the last 30 days."""
   analytics(companyId: ID, from: Time, to: Time): Analytics!
+  """Company staff and knowledge:read keys: searches the company's active knowledge as the assistant would for a visitor's first message, and says what it would answer (nothing is stored). Super admins name the company (companyId)."""
+  testQuestion(question: String!, companyId: ID): KnowledgeTest!
   """Public: what the widget shows before a conversation starts."""
   widgetConfig(companyKey: String!): WidgetConfig!
 }
@@ -5508,6 +5674,48 @@ func (ec *executionContext) childFields_KnowledgeGap(ctx context.Context, field 
 		return ec.fieldContext_KnowledgeGap_lastAskedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type KnowledgeGap", field.Name)
+}
+
+func (ec *executionContext) childFields_KnowledgeHit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "resourceID":
+		return ec.fieldContext_KnowledgeHit_resourceID(ctx, field)
+	case "resource":
+		return ec.fieldContext_KnowledgeHit_resource(ctx, field)
+	case "title":
+		return ec.fieldContext_KnowledgeHit_title(ctx, field)
+	case "heading":
+		return ec.fieldContext_KnowledgeHit_heading(ctx, field)
+	case "url":
+		return ec.fieldContext_KnowledgeHit_url(ctx, field)
+	case "page":
+		return ec.fieldContext_KnowledgeHit_page(ctx, field)
+	case "text":
+		return ec.fieldContext_KnowledgeHit_text(ctx, field)
+	case "score":
+		return ec.fieldContext_KnowledgeHit_score(ctx, field)
+	case "relevant":
+		return ec.fieldContext_KnowledgeHit_relevant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KnowledgeHit", field.Name)
+}
+
+func (ec *executionContext) childFields_KnowledgeTest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_KnowledgeTest_question(ctx, field)
+	case "answer":
+		return ec.fieldContext_KnowledgeTest_answer(ctx, field)
+	case "outcome":
+		return ec.fieldContext_KnowledgeTest_outcome(ctx, field)
+	case "citations":
+		return ec.fieldContext_KnowledgeTest_citations(ctx, field)
+	case "threshold":
+		return ec.fieldContext_KnowledgeTest_threshold(ctx, field)
+	case "passages":
+		return ec.fieldContext_KnowledgeTest_passages(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KnowledgeTest", field.Name)
 }
 
 func (ec *executionContext) childFields_Message(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6861,6 +7069,28 @@ func (ec *executionContext) field_Query_resources_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_testQuestion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "question",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["question"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "companyId",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["companyId"] = arg1
 	return args, nil
 }
 
@@ -10553,6 +10783,378 @@ func (ec *executionContext) fieldContext_KnowledgeGap_lastAskedAt(_ context.Cont
 	return graphql.NewScalarFieldContext("KnowledgeGap", field, false, false, "Time")
 }
 
+func (ec *executionContext) _KnowledgeHit_resourceID(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_resourceID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_resourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "ID")
+}
+
+func (ec *executionContext) _KnowledgeHit_resource(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.KnowledgeHit().Resource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Resource) graphql.Marshaler {
+			return ec.marshalOResource2ᚖconciergeᚋentᚐResource(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KnowledgeHit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Resource(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KnowledgeHit_title(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeHit_heading(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_heading(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Heading, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_heading(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeHit_url(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeHit_page(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_page(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Page, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_page(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _KnowledgeHit_text(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeHit_score(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KnowledgeHit_relevant(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_relevant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Relevant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_relevant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _KnowledgeTest_question(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeTest_answer(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeTest", field, false, false, "String")
+}
+
+func (ec *executionContext) _KnowledgeTest_outcome(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v message.Outcome) graphql.Marshaler {
+			return ec.marshalNAnswerOutcome2conciergeᚋentᚋmessageᚐOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeTest", field, false, false, "AnswerOutcome")
+}
+
+func (ec *executionContext) _KnowledgeTest_citations(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*schematype.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚕᚖconciergeᚋentᚋschemaᚋschematypeᚐCitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KnowledgeTest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KnowledgeTest_threshold(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeTest", field, false, false, "Float")
+}
+
+func (ec *executionContext) _KnowledgeTest_passages(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeTest_passages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.KnowledgeHit) graphql.Marshaler {
+			return ec.marshalNKnowledgeHit2ᚕᚖconciergeᚋgraphᚋmodelᚐKnowledgeHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeTest_passages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KnowledgeTest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KnowledgeHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Message_id(ctx context.Context, field graphql.CollectedField, obj *ent.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13124,6 +13726,50 @@ func (ec *executionContext) fieldContext_Query_analytics(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_analytics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_testQuestion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_testQuestion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TestQuestion(ctx, fc.Args["question"].(string), fc.Args["companyId"].(*uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.KnowledgeTest) graphql.Marshaler {
+			return ec.marshalNKnowledgeTest2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeTest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_testQuestion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KnowledgeTest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_testQuestion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25096,6 +25742,138 @@ func (ec *executionContext) _KnowledgeGap(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var knowledgeHitImplementors = []string{"KnowledgeHit"}
+
+func (ec *executionContext) _KnowledgeHit(ctx context.Context, sel ast.SelectionSet, obj *model.KnowledgeHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, knowledgeHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KnowledgeHit")
+		case "resourceID":
+			out.Values[i] = ec._KnowledgeHit_resourceID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._KnowledgeHit_resource(ctx, field, obj)
+				})
+		case "title":
+			out.Values[i] = ec._KnowledgeHit_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "heading":
+			out.Values[i] = ec._KnowledgeHit_heading(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._KnowledgeHit_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "page":
+			out.Values[i] = ec._KnowledgeHit_page(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._KnowledgeHit_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "score":
+			out.Values[i] = ec._KnowledgeHit_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relevant":
+			out.Values[i] = ec._KnowledgeHit_relevant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var knowledgeTestImplementors = []string{"KnowledgeTest"}
+
+func (ec *executionContext) _KnowledgeTest(ctx context.Context, sel ast.SelectionSet, obj *model.KnowledgeTest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, knowledgeTestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KnowledgeTest")
+		case "question":
+			out.Values[i] = ec._KnowledgeTest_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._KnowledgeTest_answer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._KnowledgeTest_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "citations":
+			out.Values[i] = ec._KnowledgeTest_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._KnowledgeTest_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passages":
+			out.Values[i] = ec._KnowledgeTest_passages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var messageImplementors = []string{"Message", "Node"}
 
 func (ec *executionContext) _Message(ctx context.Context, sel ast.SelectionSet, obj *ent.Message) graphql.Marshaler {
@@ -25726,6 +26504,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_analytics(ctx, field)
+				})
+		case "testQuestion":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_testQuestion(ctx, field)
 				})
 		case "widgetConfig":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -27026,6 +27810,30 @@ func (ec *executionContext) marshalNCitation2ᚕconciergeᚋentᚋschemaᚋschem
 	return ret
 }
 
+func (ec *executionContext) marshalNCitation2ᚕᚖconciergeᚋentᚋschemaᚋschematypeᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*schematype.Citation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCitation2ᚖconciergeᚋentᚋschemaᚋschematypeᚐCitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCitation2ᚖconciergeᚋentᚋschemaᚋschematypeᚐCitation(ctx context.Context, sel ast.SelectionSet, v *schematype.Citation) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Citation!")
+		return graphql.Null
+	}
+	return ec._Citation(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCompany2ᚖconciergeᚋentᚐCompany(ctx context.Context, sel ast.SelectionSet, v *ent.Company) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Company!")
@@ -27329,6 +28137,38 @@ func (ec *executionContext) marshalNKnowledgeGap2ᚖconciergeᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._KnowledgeGap(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNKnowledgeHit2ᚕᚖconciergeᚋgraphᚋmodelᚐKnowledgeHitᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KnowledgeHit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNKnowledgeHit2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeHit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNKnowledgeHit2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeHit(ctx context.Context, sel ast.SelectionSet, v *model.KnowledgeHit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KnowledgeHit!")
+		return graphql.Null
+	}
+	return ec._KnowledgeHit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNKnowledgeTest2ᚖconciergeᚋgraphᚋmodelᚐKnowledgeTest(ctx context.Context, sel ast.SelectionSet, v *model.KnowledgeTest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "KnowledgeTest!")
+		return graphql.Null
+	}
+	return ec._KnowledgeTest(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNMessage2ᚖconciergeᚋentᚐMessage(ctx context.Context, sel ast.SelectionSet, v *ent.Message) graphql.Marshaler {

@@ -7,6 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"concierge/account"
+	"concierge/assistant"
 	"concierge/auth"
 	"concierge/chat"
 	"concierge/ent"
@@ -22,6 +23,9 @@ type Resolver struct {
 	Broker   realtime.Broker
 	Ingest   *ingest.Service
 	Chat     *chat.Service
+	// Assistant answers from the knowledge (nil: no knowledge index is
+	// configured); testQuestion asks it.
+	Assistant *assistant.Assistant
 }
 
 // NewSchema returns the executable schema over r.

@@ -35,6 +35,11 @@ func (r *companyResolver) IdentitySecret(ctx context.Context, obj *ent.Company) 
 	return identitySecret(ctx, obj), nil
 }
 
+// Resource is the resolver for the resource field.
+func (r *knowledgeHitResolver) Resource(ctx context.Context, obj *model.KnowledgeHit) (*ent.Resource, error) {
+	return r.visibleResource(ctx, obj.ResourceID)
+}
+
 // RegisterCompany is the resolver for the registerCompany field.
 func (r *mutationResolver) RegisterCompany(ctx context.Context, input model.RegisterCompanyInput) (*model.AuthPayload, error) {
 	s, err := r.Accounts.Register(ctx, account.RegisterInput{
@@ -272,6 +277,11 @@ func (r *queryResolver) Analytics(ctx context.Context, companyID *uuid.UUID, fro
 	return r.analytics(ctx, companyID, from, to)
 }
 
+// TestQuestion is the resolver for the testQuestion field.
+func (r *queryResolver) TestQuestion(ctx context.Context, question string, companyID *uuid.UUID) (*model.KnowledgeTest, error) {
+	return r.testQuestion(ctx, question, companyID)
+}
+
 // WidgetConfig is the resolver for the widgetConfig field.
 func (r *queryResolver) WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error) {
 	return r.widgetConfig(ctx, companyKey)
@@ -310,6 +320,9 @@ func (r *userResolver) Online(ctx context.Context, obj *ent.User) (bool, error) 
 // Citation returns CitationResolver implementation.
 func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
 
+// KnowledgeHit returns KnowledgeHitResolver implementation.
+func (r *Resolver) KnowledgeHit() KnowledgeHitResolver { return &knowledgeHitResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -318,6 +331,7 @@ func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionRes
 
 type (
 	citationResolver     struct{ *Resolver }
+	knowledgeHitResolver struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }
 )

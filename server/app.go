@@ -55,6 +55,8 @@ type App struct {
 	Ingest *ingest.Service
 	// Chat runs conversations and the assistant's replies.
 	Chat *chat.Service
+	// Assistant answers from the knowledge (nil without Retrieval).
+	Assistant *assistant.Assistant
 	// Limits is the shared rate-limit store.
 	Limits *ratelimit.SQL
 }
@@ -139,7 +141,7 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		if err != nil {
 			return nil, err
 		}
-		ccfg.Assistant = bot
+		a.Assistant, ccfg.Assistant = bot, bot
 	}
 	ccfg.Client, ccfg.Auth, ccfg.Broker = d.Client, a.Auth, a.Broker
 	if shared {
@@ -180,7 +182,8 @@ func (a *App) StartChat(ctx context.Context) {
 
 // Handler returns the HTTP handler of the whole service.
 func (a *App) Handler() http.Handler {
-	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker, Ingest: a.Ingest, Chat: a.Chat})
+	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker,
+		Ingest: a.Ingest, Chat: a.Chat, Assistant: a.Assistant})
 	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready, CompanyOrigins: a.companyOrigins})
 }
 

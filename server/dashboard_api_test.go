@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	entchunk "concierge/ent/chunk"
 	"concierge/ingest"
 	"concierge/ingest/chunk"
+	"concierge/retrieval"
 	"concierge/server"
 )
 
@@ -327,4 +329,196 @@ func flatten(m map[string]any) []any {
 		kv = append(kv, k, v)
 	}
 	return kv
+}
+
+const testQuestionQ = `query($q: String!, $c: ID) { testQuestion(question: $q, companyId: $c) {
+	question answer outcome threshold citations { resourceID title snippet resource { id } }
+	passages { resourceID resource { id title } title heading url page text score relevant } } }`
+
+type knowledgeTest struct {
+	TestQuestion *struct {
+		Question, Answer, Outcome string
+		Threshold                 float64
+		Citations                 []struct {
+			ResourceID, Title, Snippet string
+			Resource                   *struct{ ID string }
+		}
+		Passages []struct {
+			ResourceID string
+			Resource   *struct{ ID, Title string }
+			Title      string
+			Heading    *string
+			URL        *string
+			Page       *int
+			Text       string
+			Score      float64
+			Relevant   bool
+		}
+	}
+}
+
+func askKnowledge(t *testing.T, e *apitest.Env, token, question string, companyID any) knowledgeTest {
+	t.Helper()
+	var k knowledgeTest
+	e.Do(token, testQuestionQ, map[string]any{"q": question, "c": companyID}).OK(t).Decode(t, &k)
+	require.NotNil(t, k.TestQuestion)
+	return k
+}
+
+// passagesOf lists the resource ids of a test's passages.
+func passagesOf(k knowledgeTest) []string {
+	var ids []string
+	for _, p := range k.TestQuestion.Passages {
+		ids = append(ids, p.ResourceID)
+	}
+	return ids
+}
+
+// testQuestion searches the company's active knowledge as the assistant
+// does and says what it would answer; other companies' knowledge never
+// shows; visitors, anonymous callers and keys without knowledge:read are
+// refused.
+func TestTestQuestion(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := apitest.New(t, d)
+		a, b := e.Register("alpha"), e.Register("bravo")
+		root := e.SuperAdmin("root")
+		add := `mutation($in: AddTextInput!) { addText(input: $in) { id } }`
+		kettle := uuid.MustParse(e.Do(a.AdminToken, add, map[string]any{"in": map[string]any{"title": "Refunds", "content": refundText}}).OK(t).Str("addText.id"))
+		waitResource(t, e, a.AdminToken, kettle, "COMPLETED")
+		bDoc := uuid.MustParse(e.Do(b.AdminToken, add, map[string]any{"in": map[string]any{"title": "Bravo shipping",
+			"content": shippingDoc}}).OK(t).Str("addText.id"))
+		waitResource(t, e, b.AdminToken, bDoc, "COMPLETED")
+		const question = "Can I return a zanzibarite kettle for a refund?"
+
+		k := askKnowledge(t, e, a.AdminToken, "  "+question+"  ", nil)
+		q := k.TestQuestion
+		require.Equal(t, question, q.Question, "trimmed")
+		require.Equal(t, "ANSWERED", q.Outcome)
+		require.Equal(t, retrieval.DefaultThreshold, q.Threshold)
+		require.NotEmpty(t, q.Passages)
+		require.LessOrEqual(t, len(q.Passages), 10)
+		best := q.Passages[0]
+		require.Equal(t, kettle.String(), best.ResourceID)
+		require.True(t, best.Relevant)
+		require.GreaterOrEqual(t, best.Score, q.Threshold)
+		require.Equal(t, "Refunds", best.Title)
+		require.Contains(t, best.Text, "zanzibarite kettle")
+		require.NotNil(t, best.Resource)
+		require.Equal(t, kettle.String(), best.Resource.ID)
+		require.Nil(t, best.Page, "a text has no pages")
+		for i, p := range q.Passages {
+			require.Equal(t, p.Score >= q.Threshold, p.Relevant, "relevant means at least the threshold")
+			if i > 0 {
+				require.LessOrEqual(t, p.Score, q.Passages[i-1].Score, "best first")
+			}
+		}
+		require.NotEmpty(t, q.Answer)
+		require.Contains(t, q.Answer, "30 days")
+		require.NotEmpty(t, q.Citations, "the answer cites its source")
+		require.Equal(t, kettle.String(), q.Citations[0].ResourceID)
+		require.Equal(t, kettle.String(), q.Citations[0].Resource.ID)
+
+		// It is what a visitor asking the same gets.
+		start := e.Do("", `mutation($in: StartConversationInput!) { startConversation(input: $in) { token conversation { id } } }`,
+			map[string]any{"in": map[string]any{"companyKey": a.WidgetKey}}).OK(t)
+		visitor, conv := start.Str("startConversation.token"), start.Str("startConversation.conversation.id")
+		e.Do(visitor, `mutation($c: ID!, $b: String!) { sendMessage(conversationId: $c, body: $b) { id } }`,
+			map[string]any{"c": conv, "b": question}).OK(t)
+		var reply *apitest.Response
+		require.Eventually(t, func() bool {
+			reply = e.Do(a.AgentToken, `query($c: ID!) { conversation(id: $c) { messages(first: 10, orderBy: {field: SEQ}) {
+				edges { node { senderType body outcome } } } } }`, map[string]any{"c": conv}).OK(t)
+			return reply.Str("conversation.messages.edges.1.node.senderType") == "BOT"
+		}, 30*time.Second, 20*time.Millisecond)
+		require.Equal(t, q.Answer, reply.Str("conversation.messages.edges.1.node.body"))
+		require.Equal(t, q.Outcome, reply.Str("conversation.messages.edges.1.node.outcome"))
+
+		// Agents and knowledge:read keys test it too, with the same result.
+		require.Equal(t, k, askKnowledge(t, e, a.AgentToken, question, nil))
+		require.Equal(t, k, askKnowledge(t, e, a.APIKey, question, a.CompanyID.String()), "naming its own company")
+
+		// Something the knowledge does not cover: declined, nothing relevant.
+		out := askKnowledge(t, e, a.AdminToken, "What is the capital of Mongolia?", nil).TestQuestion
+		require.Equal(t, "DECLINED", out.Outcome)
+		require.Empty(t, out.Citations)
+		for _, p := range out.Passages {
+			require.False(t, p.Relevant, "%+v", p)
+		}
+
+		// Only active resources are searched.
+		update := `mutation($id: ID!, $on: Boolean!) { updateResource(id: $id, input: {isActive: $on}) { id } }`
+		e.Do(a.AdminToken, update, map[string]any{"id": kettle, "on": false}).OK(t)
+		off := askKnowledge(t, e, a.AdminToken, question, nil).TestQuestion
+		require.Equal(t, "DECLINED", off.Outcome)
+		require.NotContains(t, passagesOf(knowledgeTest{off}), kettle.String(), "an inactive resource is never searched")
+		e.Do(a.AdminToken, update, map[string]any{"id": kettle, "on": true}).OK(t)
+		require.Contains(t, passagesOf(askKnowledge(t, e, a.AdminToken, question, nil)), kettle.String())
+
+		// Bad questions.
+		for name, bad := range map[string]string{"empty": "", "blank": " \n\t ", "too long": strings.Repeat("kettle ", 800)} {
+			r := e.Do(a.AdminToken, testQuestionQ, map[string]any{"q": bad})
+			require.Equal(t, "BAD_USER_INPUT", r.Code(), "%s: %+v", name, r.Errors)
+			require.Equal(t, "question", r.Errors[0].Extensions["field"], name)
+		}
+
+		// Another company's staff get only their own knowledge, and cannot
+		// name A.
+		for name, tok := range map[string]string{"B admin": b.AdminToken, "B agent": b.AgentToken, "B API key": b.APIKey} {
+			theirs := askKnowledge(t, e, tok, question, nil).TestQuestion
+			require.Equal(t, "DECLINED", theirs.Outcome, name)
+			require.Empty(t, theirs.Citations, name)
+			for _, p := range theirs.Passages {
+				require.Equal(t, bDoc.String(), p.ResourceID, name)
+				require.NotContains(t, p.Text, "zanzibarite", name)
+				require.False(t, p.Relevant, name)
+			}
+			own := askKnowledge(t, e, tok, "How long does standard delivery take in the European Union?", nil)
+			require.Equal(t, "ANSWERED", own.TestQuestion.Outcome, name)
+			require.Equal(t, bDoc.String(), own.TestQuestion.Passages[0].ResourceID, "%s finds its own", name)
+
+			r := e.Do(tok, testQuestionQ, map[string]any{"q": question, "c": a.CompanyID})
+			require.Equal(t, "NOT_FOUND", r.Code(), "%s naming A: %+v", name, r.Errors)
+			require.NotContains(t, string(r.Data), "zanzibarite", name)
+		}
+
+		// Visitors, anonymous callers and keys without knowledge:read may not.
+		narrow := e.Do(a.AdminToken, `mutation { createApiKey(input: {name: "inbox", scopes: ["conversations:read"]}) { secret } }`, nil).
+			OK(t).Str("createApiKey.secret")
+		for _, c := range []struct{ name, token, code string }{
+			{"visitor", visitor, "FORBIDDEN"},
+			{"conversations:read key", narrow, "FORBIDDEN"},
+			{"anonymous", "", "UNAUTHENTICATED"},
+		} {
+			r := e.Do(c.token, testQuestionQ, map[string]any{"q": question, "c": a.CompanyID})
+			requireCode(t, r, c.code, "testQuestion")
+			require.NotContains(t, string(r.Data), "zanzibarite", c.name)
+		}
+
+		// A super admin names the company.
+		r := e.Do(root, testQuestionQ, map[string]any{"q": question})
+		requireCode(t, r, "BAD_USER_INPUT", "testQuestion")
+		require.Equal(t, "companyId", r.Errors[0].Extensions["field"])
+		require.Equal(t, k, askKnowledge(t, e, root, question, a.CompanyID.String()))
+		requireCode(t, e.Do(root, testQuestionQ, map[string]any{"q": question, "c": uuid.New()}), "NOT_FOUND", "testQuestion")
+	})
+}
+
+// Without a knowledge index there is nothing to test.
+func TestTestQuestionWithoutIndex(t *testing.T) {
+	t.Parallel()
+	d := dbtest.Open(t, "sqlite3")
+	app, err := server.NewApp(d, []byte(strings.Repeat("k", 40)), t.TempDir(), server.Config{}, nil)
+	require.NoError(t, err)
+	srv := httptest.NewServer(app.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		app.Close()
+	})
+	e := &apitest.Env{T: t, DB: d, App: app, Server: srv, URL: srv.URL + "/graphql"}
+	a := e.Register("alpha")
+	r := e.Do(a.AdminToken, testQuestionQ, map[string]any{"q": "Can I return a kettle?"})
+	requireCode(t, r, "SERVICE_UNAVAILABLE", "testQuestion")
+	require.Contains(t, r.Errors[0].Message, "no knowledge index")
 }

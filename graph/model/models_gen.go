@@ -7,6 +7,7 @@ import (
 	"concierge/ent"
 	"concierge/ent/company"
 	"concierge/ent/message"
+	"concierge/ent/schema/schematype"
 	"concierge/ent/user"
 	"fmt"
 	"io"
@@ -158,6 +159,40 @@ type KnowledgeGap struct {
 	Question    string    `json:"question"`
 	Count       int       `json:"count"`
 	LastAskedAt time.Time `json:"lastAskedAt"`
+}
+
+// A passage the assistant's retrieval found for a test question.
+type KnowledgeHit struct {
+	ResourceID uuid.UUID `json:"resourceID"`
+	// The resource (null once it is deleted).
+	Resource *ent.Resource `json:"resource,omitempty"`
+	// The resource's title.
+	Title string `json:"title"`
+	// The section heading the passage falls under.
+	Heading *string `json:"heading,omitempty"`
+	URL     *string `json:"url,omitempty"`
+	Page    *int    `json:"page,omitempty"`
+	Text    string  `json:"text"`
+	// In [0, 1]; higher is better.
+	Score float64 `json:"score"`
+	// Whether score reaches the threshold: the assistant answers from relevant passages only.
+	Relevant bool `json:"relevant"`
+}
+
+// What the assistant would answer a visitor asking question, and the passages it searched.
+type KnowledgeTest struct {
+	// The question as it was searched (trimmed).
+	Question string `json:"question"`
+	// The assistant's reply; [n] refers to citations[n-1].
+	Answer string `json:"answer"`
+	// ANSWERED from the knowledge, DECLINED (nothing relevant enough, or nothing to search for), or FAILED (the model or the index failed).
+	Outcome message.Outcome `json:"outcome"`
+	// The passages the answer is based on, one per source.
+	Citations []*schematype.Citation `json:"citations"`
+	// The score a passage must reach to be relevant.
+	Threshold float64 `json:"threshold"`
+	// The best passages, best first (at most 10), relevant or not.
+	Passages []*KnowledgeHit `json:"passages"`
 }
 
 type OpeningHours struct {
