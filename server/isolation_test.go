@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"concierge/account"
 	"concierge/apitest"
+	"concierge/auth"
 	"concierge/chat"
 	"concierge/db"
 	"concierge/dbtest"
@@ -26,6 +28,7 @@ import (
 	"concierge/ent/user"
 	"concierge/ent/visitor"
 	"concierge/ingest"
+	"concierge/retrieval"
 )
 
 // The isolation matrix (DESIGN.md §6, issue 2): every caller of company A
@@ -376,6 +379,24 @@ func isolationOps() []isoOp {
 					require.EqualValues(t, 1, r.Get("analytics.conversations"), "A's own conversation only")
 				}
 			}},
+
+		// The dashboard's fields. B's knowledge is indexed (setupIsolation):
+		// a test question never reaches it.
+		{name: "agents(online)", answers: true, okFor: isoStaffOfA, vars: isoNoVars,
+			query: `{ agents(first: 100) { edges { node { id email online } } } }`},
+		{name: "resource(B) chunks", vars: isoVar("resource"),
+			query: `query($id: ID!) { resource(id: $id) { id chunks(limit: 100) { totalCount chunks { id text heading } } } }`},
+		{name: "node(B resource) chunks", vars: isoVar("resource"),
+			query: `query($id: ID!) { node(id: $id) { id ... on Resource { chunks { totalCount chunks { id text } } } } }`},
+		{name: "resources chunks", answers: true, okFor: isoStaffOfA, vars: isoNoVars,
+			query: `{ resources(first: 100) { edges { node { id title chunks(limit: 100) { totalCount chunks { id text } } } } } }`},
+		{name: "testQuestion(B)", vars: isoVar("company"),
+			query: `query($id: ID) { testQuestion(question: "What is the recipe?", companyId: $id) { answer passages { resourceID title text } } }`},
+		{name: "testQuestion(own)", answers: true, okFor: isoStaffOfA, vars: isoNoVars,
+			query: `{ testQuestion(question: "What is the secret recipe of the knowledge?") { answer outcome
+				citations { resourceID title snippet resource { id } } passages { resourceID resource { id title } title text score } } }`},
+		{name: "rotateIdentitySecret(B)", vars: isoVar("company"),
+			query: `mutation($id: ID) { rotateIdentitySecret(id: $id) { id identitySecret } }`},
 	}
 	// node(id) and nodes(ids) for each kind of B's ids.
 	for _, kind := range []string{"company", "admin", "agent", "API key", "visitor", "conversation", "message", "resource"} {
@@ -418,6 +439,9 @@ func setupIsolation(t *testing.T, d *db.DB) (*isoMatrix, []isoCaller) {
 	vis, conv, msg, res := isoSeedChat(t, d, m.b.CompanyID, "bravo")
 	m.b.id = map[string]uuid.UUID{"company": m.b.CompanyID, "admin": m.b.AdminID, "agent": m.b.AgentID,
 		"API key": m.b.APIKeyID, "visitor": vis, "conversation": conv, "message": msg, "resource": res}
+	// B's knowledge is in its index (the seeded resource has no job).
+	require.NoError(t, e.App.Retrieval.IndexResource(auth.SystemContext(context.Background(), m.b.CompanyID), res,
+		[]retrieval.Passage{{Title: "Knowledge of bravo", Text: "The secret recipe of the knowledge of bravo: Knowledge of bravo."}}))
 	visitorToken, _, err := e.App.Auth.IssueVisitorToken(aVisitor, m.a.CompanyID, aConv)
 	require.NoError(t, err)
 	callers := []isoCaller{
@@ -586,6 +610,11 @@ func TestIsolationPositiveControl(t *testing.T) {
 		require.EqualValues(t, 2, r.Get("agents.totalCount"))
 		require.EqualValues(t, 1, r.Get("conversations.totalCount"))
 		require.Equal(t, isoID(m.a.CompanyID), r.Str("company.id"))
+
+		// B's knowledge is indexed: B's own test question finds it.
+		r = m.e.Do(m.b.AgentToken, `{ testQuestion(question: "What is the secret recipe of the knowledge?") { passages { resourceID title text } } }`, nil).OK(t)
+		require.Equal(t, isoID(m.b.id["resource"]), r.Str("testQuestion.passages.0.resourceID"))
+		require.NotEmpty(t, isoLeaks(t, r, m.b.secrets()))
 
 		// B's admin reaching B is caught by the matrix's checks.
 		r = m.e.Do(m.b.AdminToken, `query($id: ID!) { node(id: $id) { `+isoNodeFields+` } }`, vars)
