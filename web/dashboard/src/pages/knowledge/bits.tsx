@@ -1,0 +1,436 @@
+// Pieces shared by the knowledge list, a resource's page and the super
+// admin's All resources: type icons, the status with its live progress, a
+// row's action menu, and the actions themselves (reprocess, activate,
+// delete with a confirmation).
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react'
+import { useMutation } from 'urql'
+import type { KnowledgeResourceFieldsFragment } from '../../gql/graphql'
+import { describeError } from '../../lib/errors'
+import { Badge, ConfirmDialog, ProgressBar } from '../../ui'
+import { useToast } from '../../ui/toast'
+import { KnowledgeDeleteResource, KnowledgeReprocessResource, KnowledgeUpdateResource } from './documents'
+import { asSentence, inProgress, STATUS_LABEL, TYPE_LABEL, type ResourceStatus, type ResourceType } from './knowledgeLogic'
+import './knowledge.css'
+
+export type Res = KnowledgeResourceFieldsFragment
+
+const paths: Record<string, string> = {
+  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h4',
+  globe: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM3 12h18M12 3a14 14 0 0 1 0 18M12 3a14 14 0 0 0 0 18',
+  text: 'M5 6h14M5 10h14M5 14h9M5 18h6',
+  facebook: 'M14 8h2.5V4.5H14A4 4 0 0 0 10 8.5V11H7.5v3.5H10V21h3.5v-6.5H16l.5-3.5h-3V8.7A.7.7 0 0 1 14 8z',
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+  refresh: 'M20 11a8 8 0 0 0-14.9-3.5M4 4v4h4M4 13a8 8 0 0 0 14.9 3.5M20 20v-4h-4',
+  trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1l1-13M9 7V4h6v3',
+  eye: 'M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12zM12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
+  pause: 'M9 5v14M15 5v14',
+  play: 'M7 4l12 8-12 8z',
+  upload: 'M12 16V4M7 9l5-5 5 5M4 16v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3',
+  question: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6v.6M12 17h.01',
+  check: 'M5 12.5l4.5 4.5L19 7.5',
+  alert: 'M12 9v4M12 17h.01M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
+  pencil: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
+  link: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
+  back: 'M15 18l-6-6 6-6',
+  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
+}
+
+export type KIconName = keyof typeof paths
+
+export function KIcon({ name, size = 16 }: { name: KIconName; size?: number }) {
+  if (name === 'more') {
+    return (
+      <svg width={size} height={size} viewBox="0 0 24 24" fill="currentColor" aria-hidden focusable="false">
+        <circle cx="5" cy="12" r="2.5" />
+        <circle cx="12" cy="12" r="2.5" />
+        <circle cx="19" cy="12" r="2.5" />
+      </svg>
+    )
+  }
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={1.8}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden
+      focusable="false"
+    >
+      <path d={paths[name]} />
+    </svg>
+  )
+}
+
+const TYPE_ICON: Record<ResourceType, KIconName> = { PDF: 'file', WEBSITE: 'globe', FACEBOOK: 'facebook', TEXT: 'text' }
+
+export function TypeIcon({ type }: { type: ResourceType }) {
+  return (
+    <span className={`kn-type kn-type-${type.toLowerCase()}`} title={TYPE_LABEL[type]}>
+      <KIcon name={TYPE_ICON[type]} size={17} />
+      <span className="sr-only">{TYPE_LABEL[type]}</span>
+    </span>
+  )
+}
+
+const STATUS_KIND: Record<ResourceStatus, 'ok' | 'warn' | 'danger' | 'info'> = {
+  PENDING: 'warn',
+  PROCESSING: 'info',
+  COMPLETED: 'ok',
+  FAILED: 'danger',
+}
+
+export function StatusBadge({ status }: { status: ResourceStatus }) {
+  return <Badge kind={STATUS_KIND[status]}>{STATUS_LABEL[status]}</Badge>
+}
+
+/** The status badge, and while the resource is worked on a live progress bar with its percentage. */
+export function StatusCell({ r, wide }: { r: Pick<Res, 'status' | 'progress' | 'title' | 'error'>; wide?: boolean }) {
+  const busy = inProgress(r.status)
+  const pct = Math.round(Math.max(0, Math.min(1, r.progress)) * 100)
+  return (
+    <div className={`kn-status ${wide ? 'wide' : ''}`}>
+      <div className="row" style={{ gap: 6, flexWrap: 'nowrap' }}>
+        <StatusBadge status={r.status} />
+        {busy && <span className="kn-pct">{r.status === 'PENDING' && pct === 0 ? 'queued' : `${pct}%`}</span>}
+      </div>
+      {busy && (
+        <ProgressBar
+          value={r.progress}
+          indeterminate={r.status === 'PENDING' && pct === 0}
+          label={`Processing ${r.title}: ${pct}%`}
+        />
+      )}
+      {r.status === 'PENDING' && r.error && <div className="kn-retry">{asSentence(r.error)}</div>}
+    </div>
+  )
+}
+
+// ---------------------------------------------------------------------------
+// A row's menu of actions
+
+export interface MenuItem {
+  label: string
+  icon: KIconName
+  onSelect: () => void
+  danger?: boolean
+  disabled?: boolean
+}
+
+/**
+ * A "⋯" button opening a menu (arrow keys move, Escape closes). The menu
+ * is placed with fixed coordinates so a scrolling table does not clip it.
+ */
+export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) {
+  const [open, setOpen] = useState(false)
+  const [pos, setPos] = useState<{ top: number; left: number; up: boolean } | null>(null)
+  const btn = useRef<HTMLButtonElement>(null)
+  const menu = useRef<HTMLDivElement>(null)
+  const id = useId()
+
+  const close = useCallback((focus = true) => {
+    setOpen(false)
+    if (focus) btn.current?.focus()
+  }, [])
+
+  useLayoutEffect(() => {
+    if (!open || !btn.current) return
+    const b = btn.current.getBoundingClientRect()
+    const h = 44 * items.length + 12
+    const up = b.bottom + h > window.innerHeight - 8 && b.top > h
+    setPos({ top: up ? b.top - 4 : b.bottom + 4, left: Math.max(8, b.right - 200), up })
+  }, [open, items.length])
+
+  useEffect(() => {
+    if (!open) return
+    menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus()
+    const onDown = (e: MouseEvent) => {
+      if (!menu.current?.contains(e.target as Node) && !btn.current?.contains(e.target as Node)) close(false)
+    }
+    const onScroll = () => close(false)
+    document.addEventListener('mousedown', onDown)
+    window.addEventListener('resize', onScroll)
+    window.addEventListener('scroll', onScroll, true)
+    return () => {
+      document.removeEventListener('mousedown', onDown)
+      window.removeEventListener('resize', onScroll)
+      window.removeEventListener('scroll', onScroll, true)
+    }
+  }, [open, close])
+
+  const onKey = (e: React.KeyboardEvent) => {
+    const buttons = [...(menu.current?.querySelectorAll<HTMLButtonElement>('button:not(:disabled)') ?? [])]
+    const i = buttons.indexOf(document.activeElement as HTMLButtonElement)
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      e.stopPropagation()
+      close()
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault()
+      buttons[(i + 1) % buttons.length]?.focus()
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault()
+      buttons[(i - 1 + buttons.length) % buttons.length]?.focus()
+    } else if (e.key === 'Tab') {
+      close(false)
+    }
+  }
+
+  return (
+    <>
+      <button
+        ref={btn}
+        type="button"
+        className="btn ghost small kn-more"
+        aria-label={label}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={open ? id : undefined}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <KIcon name="more" size={18} />
+      </button>
+      {open && (
+        <div
+          ref={menu}
+          id={id}
+          role="menu"
+          aria-label={label}
+          className="kn-menu"
+          style={
+            pos
+              ? { top: pos.top, left: pos.left, transform: pos.up ? 'translateY(-100%)' : undefined }
+              : { visibility: 'hidden' }
+          }
+          onKeyDown={onKey}
+        >
+          {items.map((it) => (
+            <button
+              key={it.label}
+              type="button"
+              role="menuitem"
+              className={it.danger ? 'danger' : ''}
+              disabled={it.disabled}
+              onClick={() => {
+                close()
+                it.onSelect()
+              }}
+            >
+              <KIcon name={it.icon} />
+              {it.label}
+            </button>
+          ))}
+        </div>
+      )}
+    </>
+  )
+}
+
+// ---------------------------------------------------------------------------
+// The actions
+
+export interface ResourceActions {
+  reprocess: (r: Res) => void
+  setActive: (r: Res, active: boolean) => void
+  rename: (r: Res, title: string) => Promise<boolean>
+  askDelete: (r: Pick<Res, 'id' | 'title' | 'chunkCount' | 'isActive'>) => void
+  /** Ids with an action under way. */
+  busy: Record<string, true>
+  /** The delete confirmation, to render once in the page. */
+  dialogs: ReactNode
+}
+
+/**
+ * Reprocess, activate / deactivate, rename and delete, with toasts for
+ * their outcome. onChanged receives the resource a mutation returned,
+ * onDeleted the id of a deleted one.
+ */
+export function useResourceActions({
+  onChanged,
+  onDeleted,
+}: {
+  onChanged?: (r: Res) => void
+  onDeleted?: (id: string) => void
+}): ResourceActions {
+  const toast = useToast()
+  const [, doReprocess] = useMutation(KnowledgeReprocessResource)
+  const [, doUpdate] = useMutation(KnowledgeUpdateResource)
+  const [del, doDelete] = useMutation(KnowledgeDeleteResource)
+  const [busy, setBusy] = useState<Record<string, true>>({})
+  const [confirm, setConfirm] = useState<Pick<Res, 'id' | 'title' | 'chunkCount' | 'isActive'> | null>(null)
+  const [delError, setDelError] = useState<typeof del.error | null>(null)
+
+  const mark = (id: string, on: boolean) =>
+    setBusy((b) => {
+      const n = { ...b }
+      if (on) n[id] = true
+      else delete n[id]
+      return n
+    })
+
+  const reprocess = (r: Res) => {
+    mark(r.id, true)
+    void doReprocess({ id: r.id }).then((res) => {
+      mark(r.id, false)
+      if (res.error) toast(describeError(res.error).message, 'error')
+      else if (res.data) {
+        onChanged?.(res.data.reprocessResource)
+        toast(`Processing “${r.title}” again`)
+      }
+    })
+  }
+
+  const setActive = (r: Res, active: boolean) => {
+    mark(r.id, true)
+    onChanged?.({ ...r, isActive: active })
+    void doUpdate({ id: r.id, input: { isActive: active } }).then((res) => {
+      mark(r.id, false)
+      if (res.error) {
+        onChanged?.(r)
+        toast(describeError(res.error).message, 'error')
+      } else if (res.data) {
+        onChanged?.(res.data.updateResource)
+        toast(active ? `“${r.title}” is used in answers again` : `“${r.title}” is no longer used in answers`)
+      }
+    })
+  }
+
+  const rename = async (r: Res, title: string): Promise<boolean> => {
+    const res = await doUpdate({ id: r.id, input: { title } })
+    if (res.error) {
+      toast(describeError(res.error).fields.title ?? describeError(res.error).message, 'error')
+      return false
+    }
+    if (res.data) onChanged?.(res.data.updateResource)
+    toast('Title saved')
+    return true
+  }
+
+  const askDelete = (r: Pick<Res, 'id' | 'title' | 'chunkCount' | 'isActive'>) => {
+    setDelError(null)
+    setConfirm(r)
+  }
+
+  const dialogs = (
+    <ConfirmDialog
+      open={confirm !== null}
+      title="Delete this knowledge?"
+      confirmLabel="Delete"
+      busy={del.fetching}
+      error={delError}
+      onClose={() => setConfirm(null)}
+      onConfirm={() => {
+        const r = confirm
+        if (!r) return
+        void doDelete({ id: r.id }).then((res) => {
+          if (res.error) {
+            setDelError(res.error)
+            return
+          }
+          setConfirm(null)
+          onDeleted?.(r.id)
+          toast(`“${r.title}” deleted`)
+        })
+      }}
+    >
+      {confirm && (
+        <div className="stack tight">
+          <p style={{ margin: 0 }}>
+            <strong className="kn-break">“{confirm.title}”</strong> will be deleted with its{' '}
+            {confirm.chunkCount === 1 ? '1 extracted passage' : `${confirm.chunkCount.toLocaleString('en-US')} extracted passages`}
+            {' '}and any uploaded file.
+          </p>
+          <p className="muted" style={{ margin: 0 }}>
+            The assistant’s answers will stop using it at once. This cannot be undone
+            {confirm.isActive ? ' — to stop using it for a while, deactivate it instead.' : '.'}
+          </p>
+        </div>
+      )}
+    </ConfirmDialog>
+  )
+
+  return { reprocess, setActive, rename, askDelete, busy, dialogs }
+}
+
+/** The items of a resource's menu, as the viewer may use them. */
+export function menuItems(r: Res, a: ResourceActions, opts: { canWrite: boolean; onView?: () => void }): MenuItem[] {
+  const items: MenuItem[] = []
+  if (opts.onView) items.push({ label: 'View', icon: 'eye', onSelect: opts.onView })
+  if (!opts.canWrite) return items
+  items.push({
+    label: 'Reprocess',
+    icon: 'refresh',
+    onSelect: () => a.reprocess(r),
+    disabled: inProgress(r.status) || !!a.busy[r.id],
+  })
+  items.push(
+    r.isActive
+      ? { label: 'Deactivate', icon: 'pause', onSelect: () => a.setActive(r, false), disabled: !!a.busy[r.id] }
+      : { label: 'Activate', icon: 'play', onSelect: () => a.setActive(r, true), disabled: !!a.busy[r.id] },
+  )
+  items.push({ label: 'Delete', icon: 'trash', danger: true, onSelect: () => a.askDelete(r) })
+  return items
+}
+
+/** An on/off switch for whether a resource is used in answers. */
+export function ActiveSwitch({
+  r,
+  onChange,
+  disabled,
+}: {
+  r: Pick<Res, 'title' | 'isActive'>
+  onChange: (active: boolean) => void
+  disabled?: boolean
+}) {
+  return (
+    <label className="kn-switch" title={r.isActive ? 'Used in answers' : 'Not used in answers'}>
+      <input
+        type="checkbox"
+        role="switch"
+        checked={r.isActive}
+        disabled={disabled}
+        aria-label={`Use “${r.title}” in answers`}
+        onChange={(e) => onChange(e.target.checked)}
+      />
+      <span className="track" aria-hidden>
+        <span className="thumb" />
+      </span>
+      <span className="txt">{r.isActive ? 'Active' : 'Off'}</span>
+    </label>
+  )
+}
+
+/** A search input with its icon and a visually hidden label. */
+export function SearchBox({
+  id,
+  label,
+  value,
+  onChange,
+  placeholder,
+}: {
+  id: string
+  label: string
+  value: string
+  onChange: (v: string) => void
+  placeholder?: string
+}) {
+  return (
+    <div className="kn-search">
+      <label htmlFor={id} className="sr-only">
+        {label}
+      </label>
+      <KIcon name="search" />
+      <input
+        id={id}
+        className="input"
+        type="search"
+        placeholder={placeholder ?? label}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  )
+}
