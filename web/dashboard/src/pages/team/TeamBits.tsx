@@ -46,6 +46,24 @@ export function Presence({
   )
 }
 
+/** A member's status in one cell: online / last seen, or deactivated. */
+export function MemberStatus({
+  member,
+  now,
+}: {
+  member: { online: boolean; isActive: boolean; lastSeenAt?: string | null }
+  now?: number
+}) {
+  if (!member.isActive) {
+    return (
+      <span className="tm-presence">
+        <Badge kind="danger">Deactivated</Badge>
+      </span>
+    )
+  }
+  return <Presence member={member} now={now} />
+}
+
 export function RoleBadge({ role }: { role: Role }) {
   return <Badge kind={role === 'COMPANY_ADMIN' ? 'primary' : undefined}>{ROLE_LABEL[role]}</Badge>
 }

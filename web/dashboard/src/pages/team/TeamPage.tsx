@@ -28,7 +28,7 @@ import {
 import { Icon } from '../../ui/icons'
 import { PasswordRules } from '../../ui/PasswordRules'
 import { useToast } from '../../ui/toast'
-import { Avatar, GuardedButton, Presence, RoleBadge, StatusBadge } from './TeamBits'
+import { Avatar, GuardedButton, MemberStatus, RoleBadge } from './TeamBits'
 import { changedFields, filterMembers, formatDate, generatePassword, ROLE_HELP, ROLE_LABEL, selfGuard } from './teamLogic'
 
 const TeamMembers = graphql(`
@@ -219,8 +219,7 @@ export default function TeamPage() {
                   <tr>
                     <th scope="col">Member</th>
                     <th scope="col">Role</th>
-                    <th scope="col">Presence</th>
-                    <th scope="col">Account</th>
+                    <th scope="col">Status</th>
                     <th scope="col">Added</th>
                     {admin && (
                       <th scope="col">
@@ -248,10 +247,7 @@ export default function TeamPage() {
                         <RoleBadge role={m.role} />
                       </td>
                       <td>
-                        <Presence member={m} now={now} />
-                      </td>
-                      <td className={m.isActive ? 'c-ok' : ''}>
-                        <StatusBadge active={m.isActive} />
+                        <MemberStatus member={m} now={now} />
                       </td>
                       <td className="c-added nowrap muted" data-label="Added">
                         {formatDate(m.createdAt)}
