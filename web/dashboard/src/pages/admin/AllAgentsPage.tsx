@@ -114,7 +114,7 @@ export default function AllAgentsPage() {
               id="aa-search"
               className="input"
               type="search"
-              placeholder="Search by name, email or company"
+              placeholder="Search people or companies"
               value={search}
               onChange={(e) => setSearch(e.target.value)}
             />
