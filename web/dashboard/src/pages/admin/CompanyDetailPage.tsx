@@ -224,7 +224,7 @@ function Detail({ data, company: c, refetch }: { data: CompanyDetailQuery; compa
           <Link className="btn" to={`/admin/analytics?company=${c.id}`}>
             Analytics
           </Link>
-          <Link className="btn" to={`/admin/resources?company=${c.id}`}>
+          <Link className="btn" to={`/admin/resources?company=${encodeURIComponent(c.name)}`}>
             Knowledge
           </Link>
         </div>
