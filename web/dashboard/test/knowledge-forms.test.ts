@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   checkFacebook,
+  displayText,
   checkPdf,
   checkPdfFile,
   checkText,
@@ -136,5 +137,13 @@ describe('test question history', () => {
     h = pushHistory(h, '  C  ')
     expect(h).toEqual(['C', 'f', 'e', 'd', 'b'])
     expect(pushHistory(h, '   ')).toBe(h)
+  })
+})
+
+describe('displayText', () => {
+  it('squeezes blank lines and joins lone bullets to their items', () => {
+    expect(displayText('Welcome.\n\n-\n\nshipping\n\n-\n\nreturns')).toBe('Welcome.\n- shipping\n- returns')
+    expect(displayText('a\r\n\r\n\r\nb')).toBe('a\nb')
+    expect(displayText('Prices - see below\nnext')).toBe('Prices - see below\nnext')
   })
 })

@@ -150,7 +150,7 @@ export default function AllResourcesPage() {
           </div>
         ) : (
           <>
-            <ResourceTable rows={list.items} actions={actions} canWrite showCompany now={now} />
+            <ResourceTable rows={list.items} actions={actions} access="manage" showCompany now={now} />
             <Pager
               page={page}
               pageSize={PAGE_SIZE}

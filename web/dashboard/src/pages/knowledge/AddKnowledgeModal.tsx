@@ -29,11 +29,11 @@ import {
 
 export type AddTab = 'text' | 'pdf' | 'website' | 'facebook'
 
-const TABS: { id: AddTab; label: string; icon: KIconName; submit: string }[] = [
+const TABS: { id: AddTab; label: string; icon: KIconName; submit: string; more?: string }[] = [
   { id: 'text', label: 'Text', icon: 'text', submit: 'Add text' },
   { id: 'pdf', label: 'PDF', icon: 'file', submit: 'Upload PDF' },
   { id: 'website', label: 'Website', icon: 'globe', submit: 'Add website' },
-  { id: 'facebook', label: 'Facebook page', icon: 'facebook', submit: 'Add Facebook page' },
+  { id: 'facebook', label: 'Facebook', more: ' page', icon: 'facebook', submit: 'Add Facebook page' },
 ]
 
 const FORM_FIELDS: Record<AddTab, string[]> = {
@@ -105,8 +105,8 @@ export function AddKnowledgeModal({
       }
     >
       <p className="muted kn-modal-intro">
-        The assistant answers visitors from what you add here, and only from that. Each source is read, cut into passages
-        and indexed in the background; you can follow its progress in the list.
+        The assistant answers visitors only from what you add. Each source is processed in the background; the list shows
+        its progress.
       </p>
       <div className="tabs kn-tabs" role="tablist" aria-label="Kind of knowledge" onKeyDown={onTabKey}>
         {TABS.map((t) => (
@@ -123,6 +123,7 @@ export function AddKnowledgeModal({
           >
             <KIcon name={t.icon} />
             {t.label}
+            {t.more && <span className="kn-tab-more">{t.more}</span>}
           </button>
         ))}
       </div>
@@ -203,10 +204,15 @@ function TextForm({ formId, setBusy, onCreated }: FormProps) {
           p.clear('content')
         }}
         error={p.field('content')}
-        hint="Plain text. Headings on their own line help the assistant cite the right section."
+        hint={
+          <>
+            Plain text or Markdown. Start each section with a heading line such as <code># Returns</code>: answers then
+            cite the right section.
+          </>
+        }
         rows={12}
         className="kn-content"
-        placeholder={'Shipping\nOrders leave our warehouse within two working days…'}
+        placeholder={'# Shipping\nOrders leave our warehouse within two working days…'}
       />
       <div className={`kn-counter ${over ? 'over' : ''}`} aria-live="polite">
         {content.length.toLocaleString('en-US')} characters · {formatBytes(bytes)} of 1 MB
@@ -525,7 +531,7 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
           spellCheck={false}
           hint="A token of the page allowed to read its posts (pages_read_engagement), from Meta for Developers."
         />
-        <Button size="small" variant="ghost" onClick={() => setShow((s) => !s)} aria-pressed={show}>
+        <Button size="small" variant="ghost" onClick={() => setShow((s) => !s)} aria-pressed={show} aria-label="Show the token">
           {show ? 'Hide' : 'Show'}
         </Button>
       </div>

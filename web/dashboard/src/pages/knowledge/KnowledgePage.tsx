@@ -231,7 +231,7 @@ export default function KnowledgePage() {
             </div>
           ) : (
             <>
-              <ResourceTable rows={list.items} actions={actions} canWrite={canWrite} now={now} />
+              <ResourceTable rows={list.items} actions={actions} access={canWrite ? 'all' : 'none'} now={now} />
               <Pager
                 page={page}
                 pageSize={PAGE_SIZE}

@@ -9,7 +9,7 @@ import { useLive, useOnReconnect } from '../../lib/live'
 import { Banner, Button, Empty, ErrorBanner, Loading } from '../../ui'
 import { ActiveSwitch, KIcon, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
 import { KnowledgeResource, KnowledgeResourceChunks, KnowledgeResourceEvents } from './documents'
-import { asSentence, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
+import { asSentence, displayText, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
 
 const CHUNKS_PER_PAGE = 20
 
@@ -108,7 +108,8 @@ function Title({ r, canWrite, onSave }: { r: Res; canWrite: boolean; onSave: (t:
 
 function Chunk({ c }: { c: { ordinal: number; heading: string | null; text: string; page: number | null; url: string | null; tokenCount: number } }) {
   const [more, setMore] = useState(false)
-  const long = c.text.length > 700 || c.text.split('\n').length > 10
+  const text = displayText(c.text)
+  const long = text.length > 700 || text.split('\n').length > 10
   return (
     <li className="kn-chunk">
       <div className="kn-chunk-meta">
@@ -116,9 +117,9 @@ function Chunk({ c }: { c: { ordinal: number; heading: string | null; text: stri
           {c.ordinal + 1}
         </span>
         <div className="grow">
-          {c.heading ? <div className="kn-chunk-heading kn-break">{c.heading}</div> : <div className="muted small">No heading</div>}
+          <div className="kn-chunk-heading kn-break">{c.heading || (c.page ? `Page ${c.page}` : `Passage ${c.ordinal + 1}`)}</div>
           <div className="muted small">
-            {c.page ? `Page ${c.page} · ` : ''}
+            {c.heading && c.page ? `Page ${c.page} · ` : ''}
             {c.tokenCount.toLocaleString('en-US')} tokens
             {c.url && (
               <>
@@ -131,7 +132,9 @@ function Chunk({ c }: { c: { ordinal: number; heading: string | null; text: stri
           </div>
         </div>
       </div>
-      <div className={`kn-chunk-text ${long && !more ? 'clamped' : ''}`}>{c.text}</div>
+      <div className="kn-chunk-text">
+        <div className={long && !more ? 'clamped' : ''}>{text}</div>
+      </div>
       {long && (
         <button type="button" className="kn-link-btn" onClick={() => setMore((m) => !m)} aria-expanded={more}>
           {more ? 'Show less' : 'Show more'}
@@ -233,7 +236,9 @@ export default function ResourcePage() {
   const { id = '' } = useParams()
   const v = useViewer()
   const sup = isSuperAdmin(v)
-  const canWrite = isCompanyAdmin(v) || sup
+  // Company admins change everything; super admins reprocess and delete.
+  const canWrite = isCompanyAdmin(v)
+  const canManage = canWrite || sup
   const navigate = useNavigate()
   const back = sup ? { to: '/admin/resources', label: 'All knowledge' } : { to: '/knowledge', label: 'Knowledge' }
 
@@ -303,14 +308,16 @@ export default function ResourcePage() {
             </p>
           </div>
         </div>
-        {canWrite && (
+        {canManage && (
           <div className="row">
             <Button onClick={() => actions.reprocess(r)} disabled={inProgress(r.status)} loading={busy}>
               <KIcon name="refresh" /> Reprocess
             </Button>
-            <Button onClick={() => actions.setActive(r, !r.isActive)} disabled={busy}>
-              <KIcon name={r.isActive ? 'pause' : 'play'} /> {r.isActive ? 'Deactivate' : 'Activate'}
-            </Button>
+            {canWrite && (
+              <Button onClick={() => actions.setActive(r, !r.isActive)} disabled={busy}>
+                <KIcon name={r.isActive ? 'pause' : 'play'} /> {r.isActive ? 'Deactivate' : 'Activate'}
+              </Button>
+            )}
             <Button variant="danger-soft" onClick={() => actions.askDelete(r)}>
               <KIcon name="trash" /> Delete
             </Button>
@@ -318,7 +325,7 @@ export default function ResourcePage() {
         )}
       </div>
 
-      {!canWrite && (
+      {!canManage && (
         <div className="section">
           <Banner kind="info">Only company admins can rename, reprocess, deactivate or delete knowledge.</Banner>
         </div>
@@ -329,7 +336,7 @@ export default function ResourcePage() {
           <Banner
             kind="error"
             action={
-              canWrite && (
+              canManage && (
                 <Button size="small" onClick={() => actions.reprocess(r)} loading={busy}>
                   Reprocess
                 </Button>

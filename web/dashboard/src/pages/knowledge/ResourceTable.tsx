@@ -4,7 +4,7 @@
 import { Fragment } from 'react'
 import { Link } from 'react-router'
 import { Button } from '../../ui'
-import { ActiveSwitch, KIcon, menuItems, RowMenu, StatusCell, TypeIcon, type Res, type ResourceActions } from './bits'
+import { ActiveSwitch, KIcon, menuItems, RowMenu, StatusCell, TypeIcon, type Access, type Res, type ResourceActions } from './bits'
 import { asSentence, formatAgo, formatDate, sourceOf, TYPE_LABEL } from './knowledgeLogic'
 
 export type Row = Res & { company?: { id: string; name: string } | null }
@@ -12,13 +12,13 @@ export type Row = Res & { company?: { id: string; name: string } | null }
 export function ResourceTable({
   rows,
   actions,
-  canWrite,
+  access,
   showCompany,
   now,
 }: {
   rows: Row[]
   actions: ResourceActions
-  canWrite: boolean
+  access: Access
   showCompany?: boolean
   now: number
 }) {
@@ -70,17 +70,24 @@ export function ResourceTable({
                 <td className="kn-status-td">
                   <StatusCell r={r} />
                 </td>
-                <td className="num kn-chunks" data-label="Passages">
-                  {r.status === 'COMPLETED' || r.chunkCount > 0 ? r.chunkCount.toLocaleString('en-US') : '—'}
+                <td className="num kn-chunks">
+                  {r.status === 'COMPLETED' || r.chunkCount > 0 ? (
+                    <>
+                      {r.chunkCount.toLocaleString('en-US')}
+                      <span className="kn-unit"> {r.chunkCount === 1 ? 'passage' : 'passages'}</span>
+                    </>
+                  ) : (
+                    <span aria-label="No passages yet">—</span>
+                  )}
                 </td>
                 <td className="kn-active">
-                  {canWrite ? (
+                  {access === 'all' ? (
                     <ActiveSwitch r={r} disabled={!!actions.busy[r.id]} onChange={(v) => actions.setActive(r, v)} />
                   ) : (
                     <span className={`kn-active-ro ${r.isActive ? 'on' : ''}`}>{r.isActive ? 'Active' : 'Off'}</span>
                   )}
                 </td>
-                <td className="kn-added" data-label="Added">
+                <td className="kn-added">
                   <time dateTime={r.createdAt} title={formatDate(r.createdAt)}>
                     {formatAgo(r.createdAt, now)}
                   </time>
@@ -90,10 +97,10 @@ export function ResourceTable({
                     <Link className="btn small" to={`/knowledge/${r.id}`} aria-label={`View ${r.title}`}>
                       View
                     </Link>
-                    {canWrite && (
+                    {access !== 'none' && (
                       <RowMenu
                         label={`More actions for ${r.title}`}
-                        items={menuItems(r, actions, { canWrite })}
+                        items={menuItems(r, actions, access)}
                       />
                     )}
                   </div>
@@ -107,7 +114,7 @@ export function ResourceTable({
                       <span className="grow">
                         <strong>Processing failed.</strong> {asSentence(r.error) || 'No reason was given.'}
                       </span>
-                      {canWrite && (
+                      {access !== 'none' && (
                         <Button
                           size="small"
                           onClick={() => actions.reprocess(r)}

@@ -10,7 +10,7 @@ import { describeError, type Problem } from '../../lib/errors'
 import { Badge, Button, ErrorBanner, TextField } from '../../ui'
 import { KIcon } from './bits'
 import { KnowledgeTestQuestion } from './documents'
-import { pushHistory } from './knowledgeLogic'
+import { displayText, pushHistory } from './knowledgeLogic'
 
 type Test = KnowledgeTestQuestionQuery['testQuestion']
 
@@ -99,7 +99,8 @@ function ScoreBar({ score, threshold, relevant }: { score: number; threshold: nu
 
 function Passage({ p, rank, threshold }: { p: Test['passages'][number]; rank: number; threshold: number }) {
   const [more, setMore] = useState(false)
-  const long = p.text.length > 320
+  const text = displayText(p.text)
+  const long = text.length > 420 || text.split('\n').length > 4
   const where = [p.heading, p.page ? `page ${p.page}` : ''].filter(Boolean).join(' · ')
   return (
     <li className={`kn-passage ${p.relevant ? 'relevant' : ''}`}>
@@ -134,7 +135,7 @@ function Passage({ p, rank, threshold }: { p: Test['passages'][number]; rank: nu
         {p.relevant ? <Badge kind="ok">Relevant</Badge> : <Badge>Below threshold</Badge>}
       </div>
       <ScoreBar score={p.score} threshold={threshold} relevant={p.relevant} />
-      <p className={`kn-passage-text ${long && !more ? 'clamped' : ''}`}>{p.text}</p>
+      <p className={`kn-passage-text ${long && !more ? 'clamped' : ''}`}>{text}</p>
       {long && (
         <button type="button" className="kn-link-btn" onClick={() => setMore((m) => !m)} aria-expanded={more}>
           {more ? 'Show less' : 'Show more'}

@@ -41,9 +41,9 @@ export function KIcon({ name, size = 16 }: { name: KIconName; size?: number }) {
   if (name === 'more') {
     return (
       <svg width={size} height={size} viewBox="0 0 24 24" fill="currentColor" aria-hidden focusable="false">
-        <circle cx="5" cy="12" r="2.5" />
-        <circle cx="12" cy="12" r="2.5" />
-        <circle cx="19" cy="12" r="2.5" />
+        <circle cx="5" cy="12" r="2.3" />
+        <circle cx="12" cy="12" r="2.3" />
+        <circle cx="19" cy="12" r="2.3" />
       </svg>
     )
   }
@@ -136,30 +136,40 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
     if (focus) btn.current?.focus()
   }, [])
 
-  useLayoutEffect(() => {
-    if (!open || !btn.current) return
+  const place = useCallback(() => {
+    if (!btn.current) return
     const b = btn.current.getBoundingClientRect()
     const h = 44 * items.length + 12
     const up = b.bottom + h > window.innerHeight - 8 && b.top > h
-    setPos({ top: up ? b.top - 4 : b.bottom + 4, left: Math.max(8, b.right - 200), up })
-  }, [open, items.length])
+    setPos({ top: up ? b.top - 4 : b.bottom + 4, left: Math.max(8, Math.min(b.right - 200, window.innerWidth - 208)), up })
+  }, [items.length])
+
+  useLayoutEffect(() => {
+    if (open) place()
+  }, [open, place])
 
   useEffect(() => {
     if (!open) return
-    menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus()
+    menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus({ preventScroll: true })
     const onDown = (e: MouseEvent) => {
       if (!menu.current?.contains(e.target as Node) && !btn.current?.contains(e.target as Node)) close(false)
     }
-    const onScroll = () => close(false)
-    document.addEventListener('mousedown', onDown)
-    window.addEventListener('resize', onScroll)
-    window.addEventListener('scroll', onScroll, true)
-    return () => {
-      document.removeEventListener('mousedown', onDown)
-      window.removeEventListener('resize', onScroll)
-      window.removeEventListener('scroll', onScroll, true)
+    // The menu stays by its button when the page scrolls or resizes.
+    let frame = 0
+    const onMove = () => {
+      cancelAnimationFrame(frame)
+      frame = requestAnimationFrame(place)
     }
-  }, [open, close])
+    document.addEventListener('mousedown', onDown)
+    window.addEventListener('resize', onMove)
+    window.addEventListener('scroll', onMove, true)
+    return () => {
+      cancelAnimationFrame(frame)
+      document.removeEventListener('mousedown', onDown)
+      window.removeEventListener('resize', onMove)
+      window.removeEventListener('scroll', onMove, true)
+    }
+  }, [open, close, place])
 
   const onKey = (e: React.KeyboardEvent) => {
     const buttons = [...(menu.current?.querySelectorAll<HTMLButtonElement>('button:not(:disabled)') ?? [])]
@@ -191,7 +201,7 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
         aria-controls={open ? id : undefined}
         onClick={() => setOpen((o) => !o)}
       >
-        <KIcon name="more" size={18} />
+        <KIcon name="more" size={20} />
       </button>
       {open && (
         <div
@@ -355,22 +365,30 @@ export function useResourceActions({
   return { reprocess, setActive, rename, askDelete, busy, dialogs }
 }
 
+/**
+ * What the viewer may do with resources: company admins everything
+ * ('all'); super admins reprocess and delete ('manage'), leaving titles
+ * and activation to the company; agents only read ('none').
+ */
+export type Access = 'all' | 'manage' | 'none'
+
 /** The items of a resource's menu, as the viewer may use them. */
-export function menuItems(r: Res, a: ResourceActions, opts: { canWrite: boolean; onView?: () => void }): MenuItem[] {
+export function menuItems(r: Res, a: ResourceActions, access: Access): MenuItem[] {
   const items: MenuItem[] = []
-  if (opts.onView) items.push({ label: 'View', icon: 'eye', onSelect: opts.onView })
-  if (!opts.canWrite) return items
+  if (access === 'none') return items
   items.push({
     label: 'Reprocess',
     icon: 'refresh',
     onSelect: () => a.reprocess(r),
     disabled: inProgress(r.status) || !!a.busy[r.id],
   })
-  items.push(
-    r.isActive
-      ? { label: 'Deactivate', icon: 'pause', onSelect: () => a.setActive(r, false), disabled: !!a.busy[r.id] }
-      : { label: 'Activate', icon: 'play', onSelect: () => a.setActive(r, true), disabled: !!a.busy[r.id] },
-  )
+  if (access === 'all') {
+    items.push(
+      r.isActive
+        ? { label: 'Deactivate', icon: 'pause', onSelect: () => a.setActive(r, false), disabled: !!a.busy[r.id] }
+        : { label: 'Activate', icon: 'play', onSelect: () => a.setActive(r, true), disabled: !!a.busy[r.id] },
+    )
+  }
   items.push({ label: 'Delete', icon: 'trash', danger: true, onSelect: () => a.askDelete(r) })
   return items
 }

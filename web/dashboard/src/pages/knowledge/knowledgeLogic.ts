@@ -416,6 +416,19 @@ export function asSentence(s: string | null | undefined): string {
   return /[.!?)]$/.test(first) ? first : first + '.'
 }
 
+/**
+ * A passage's text for reading: runs of blank lines squeezed to one line
+ * break, and a list bullet alone on its line joined to its item (a crawled
+ * page's menus come out as "-", "", "shipping").
+ */
+export function displayText(t: string): string {
+  return t
+    .replace(/\r\n/g, '\n')
+    .replace(/^([-*•])[ \t]*\n+[ \t]*/gm, '$1 ')
+    .replace(/\n[ \t]*\n+/g, '\n')
+    .trim()
+}
+
 /** Where a resource comes from, for a second line under its title. */
 export function sourceOf(r: { type: ResourceType; sourceURL?: string | null; fileName?: string | null }): string {
   if (r.fileName) return r.fileName
