@@ -100,6 +100,30 @@ describe('conversation thread reducer', () => {
     expect(s.messages).toHaveLength(1)
   })
 
+  it('a reply under way when we joined (or during a break) is marked as maybe missing its start', () => {
+    // Opened while the assistant was writing: deltas are not replayed.
+    let s = run(initialThread, { type: 'loaded', messages: [msg(1)], hasEarlier: false, cursor: null, now: T0 })
+    s = run(s, ev({ kind: 'MESSAGE_DELTA', messageID: 'r1', delta: 'working days.' }, T0 + 300))
+    expect(s.drafts).toEqual([{ id: 'r1', body: 'working days.', partial: true }])
+    s = run(s, ev({ kind: 'MESSAGE_COMPLETED', message: msg(2, { id: 'r1', senderType: 'BOT', body: 'It takes three to five working days.' }) }))
+
+    // A new visitor message, seen live: its reply is seen from its start.
+    s = run(s, created(msg(3)), ev({ kind: 'MESSAGE_DELTA', messageID: 'r2', delta: 'Sure' }, T0 + 1000))
+    expect(s.drafts).toEqual([{ id: 'r2', body: 'Sure' }])
+
+    // A break: what was being written has a gap; what starts right after may too.
+    s = run(s, { type: 'reconnected', now: T0 + 5000 })
+    expect(s.drafts[0].partial).toBe(true)
+    s = run(s, ev({ kind: 'MESSAGE_DELTA', messageID: 'r3', delta: 'later words' }, T0 + 5200))
+    expect(s.drafts[1].partial).toBe(true)
+    // The replay of a message we have is not news.
+    s = run(s, created(msg(3)), ev({ kind: 'MESSAGE_DELTA', messageID: 'r4', delta: 'x' }, T0 + 5300))
+    expect(s.drafts[2].partial).toBe(true)
+    // Long after joining, a first delta is a reply's first.
+    s = run(s, ev({ kind: 'MESSAGE_DELTA', messageID: 'r5', delta: 'Hello' }, T0 + 5000 + 60_000))
+    expect(s.drafts[3].partial).toBeUndefined()
+  })
+
   it('STATUS_CHANGED drops open drafts (a takeover cuts the reply short)', () => {
     let s = run(
       initialThread,

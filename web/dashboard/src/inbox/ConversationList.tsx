@@ -225,7 +225,7 @@ export function ConversationList({
               <Row
                 key={c.id}
                 c={c}
-                unread={unreadCount(state, c.id)}
+                unread={c.status === 'CLOSED' ? 0 : unreadCount(state, c.id)}
                 selected={c.id === selectedId}
                 view={view}
                 me={state.me}

@@ -6,7 +6,7 @@ import { useCallback, useEffect, useMemo, useReducer, useRef, useState, type For
 import { Link } from 'react-router'
 import { useClient } from 'urql'
 import { useViewer } from '../lib/auth'
-import { useLive } from '../lib/live'
+import { useLive, useOnReconnect } from '../lib/live'
 import { describeError, type Problem } from '../lib/errors'
 import { Banner, Button, ConfirmDialog, Empty, ErrorBanner, Loading } from '../ui'
 import { Icon } from '../ui/icons'
@@ -82,7 +82,14 @@ export function ConversationView({
     inbox.upsert(rest as Conv)
     if (company.assistantName) setAssistantName(company.assistantName)
     const ms = (messages.edges ?? []).flatMap((e) => (e?.node ? [e.node as Msg] : []))
-    dispatch({ type: 'loaded', messages: ms, hasEarlier: messages.pageInfo.hasPreviousPage, cursor: messages.pageInfo.startCursor, status: c.status })
+    dispatch({
+      type: 'loaded',
+      messages: ms,
+      hasEarlier: messages.pageInfo.hasPreviousPage,
+      cursor: messages.pageInfo.startCursor,
+      status: c.status,
+      now: Date.now(),
+    })
     setLoad('ok')
     // Follow it from the last message loaded (the server replays anything newer first).
     setAfter((a) => (a === undefined ? (ms[ms.length - 1]?.id ?? null) : a))
@@ -99,6 +106,10 @@ export function ConversationView({
     (d) => dispatch({ type: 'event', event: d.conversationEvents as ThreadEvent, now: Date.now(), myName }),
     { pause: after === undefined },
   )
+
+  // graphql-ws resubscribes with the same `after` by itself: the replay is
+  // merged by id; only the deltas of the break are lost.
+  useOnReconnect(() => dispatch({ type: 'reconnected', now: Date.now() }))
 
   // Someone stops typing without saying so (gone): the indicator goes.
   const anyTyping = Object.keys(thread.typing).length > 0

@@ -299,7 +299,8 @@ export function MessageList({
                 <span className="ib-writing">writing…</span>
               </div>
               <div className="ib-msg">
-                <div className="ib-bubble">
+                <div className="ib-bubble" title={d.partial ? 'You joined while the assistant was writing: the beginning shows when the reply is complete.' : undefined}>
+                  {d.partial && '… '}
                   {d.body}
                   <span className="ib-cursor" aria-hidden />
                 </div>
@@ -341,7 +342,10 @@ export function MessageList({
                     ) : (
                       <>
                         <IbIcon name="alert" size={13} />
-                        <span>Not sent{p.error ? `: ${p.error.replace(/\.$/, '')}` : ''} —</span>
+                        <span title={p.error}>
+                          Not sent
+                          {p.error && <span className="sr-only">: {p.error}</span>} —
+                        </span>
                         <button type="button" className="ib-linkbtn" onClick={() => onRetry(p.clientMessageID)}>
                           Retry
                         </button>

@@ -30,6 +30,8 @@ export interface Msg {
 export interface Draft {
   id: string
   body: string
+  /** Its beginning may be missing: it was under way before we followed the conversation (or during a break). */
+  partial?: boolean
 }
 
 export interface Pending {
@@ -56,6 +58,10 @@ export interface ThreadState {
   earlier: { hasMore: boolean; cursor: string | null }
   loaded: boolean
   status: Status | null
+  /** When we started (or resumed, after a break) following the conversation. */
+  joinedAt: number | null
+  /** Whether a new visitor message arrived since joinedAt (a reply to it is seen from its start). */
+  freshSinceJoin: boolean
 }
 
 export type ThreadEventKind = 'MESSAGE_CREATED' | 'MESSAGE_DELTA' | 'MESSAGE_COMPLETED' | 'TYPING' | 'STATUS_CHANGED'
@@ -70,7 +76,7 @@ export interface ThreadEvent {
 }
 
 export type ThreadAction =
-  | { type: 'loaded'; messages: Msg[]; hasEarlier: boolean; cursor: string | null; status?: Status | null }
+  | { type: 'loaded'; messages: Msg[]; hasEarlier: boolean; cursor: string | null; status?: Status | null; now?: number }
   | { type: 'earlier'; messages: Msg[]; hasEarlier: boolean; cursor: string | null }
   | { type: 'event'; event: ThreadEvent; now: number; myName?: string | null }
   | { type: 'send'; clientMessageID: string; body: string; now: number }
@@ -78,9 +84,16 @@ export type ThreadAction =
   | { type: 'failed'; clientMessageID: string; error: string }
   | { type: 'retry'; clientMessageID: string }
   | { type: 'expireTyping'; now: number }
+  | { type: 'reconnected'; now: number }
 
 /** How long a "typing" lasts without news (the other side may have gone). */
 export const TYPING_TTL = 10_000
+
+/**
+ * Deltas are not replayed: a reply first seen this soon after joining,
+ * with no new visitor message since, may have begun before we listened.
+ */
+export const JOIN_WINDOW = 15_000
 
 export const initialThread: ThreadState = {
   messages: [],
@@ -90,6 +103,8 @@ export const initialThread: ThreadState = {
   earlier: { hasMore: false, cursor: null },
   loaded: false,
   status: null,
+  joinedAt: null,
+  freshSinceJoin: false,
 }
 
 /** messages with ms merged in: one per id (the later copy wins), ordered by seq. */
@@ -121,8 +136,23 @@ export function threadReducer(state: ThreadState, a: ThreadAction): ThreadState 
   switch (a.type) {
     case 'loaded': {
       const s = settle(state, a.messages)
-      return { ...s, earlier: { hasMore: a.hasEarlier, cursor: a.cursor }, loaded: true, status: a.status ?? s.status }
+      return {
+        ...s,
+        earlier: { hasMore: a.hasEarlier, cursor: a.cursor },
+        loaded: true,
+        status: a.status ?? s.status,
+        joinedAt: state.joinedAt ?? a.now ?? null,
+      }
     }
+    case 'reconnected':
+      // Deltas sent during the break are lost: the drafts have gaps.
+      return {
+        ...state,
+        drafts: state.drafts.map((d) => ({ ...d, partial: true })),
+        typing: {},
+        joinedAt: a.now,
+        freshSinceJoin: false,
+      }
     case 'earlier': {
       const s = settle(state, a.messages)
       return { ...s, earlier: { hasMore: a.hasEarlier, cursor: a.cursor } }
@@ -162,17 +192,22 @@ function onEvent(state: ThreadState, e: ThreadEvent, now: number, myName: string
     case 'MESSAGE_CREATED':
     case 'MESSAGE_COMPLETED': {
       if (!e.message) return state
+      const known = state.messages.some((m) => m.id === e.message!.id)
       const s = settle(state, [e.message])
       const who = e.message.senderType
-      return who === 'SYSTEM' ? s : { ...s, typing: withoutTyping(s.typing, who) }
+      const fresh = s.freshSinceJoin || (who === 'VISITOR' && !known)
+      return who === 'SYSTEM' ? { ...s, freshSinceJoin: fresh } : { ...s, typing: withoutTyping(s.typing, who), freshSinceJoin: fresh }
     }
     case 'MESSAGE_DELTA': {
       const id = e.messageID
       if (!id || !e.delta) return state
       if (state.messages.some((m) => m.id === id)) return state // completed already (a late delta)
       const i = state.drafts.findIndex((d) => d.id === id)
+      const partial = !state.freshSinceJoin && state.joinedAt !== null && now - state.joinedAt < JOIN_WINDOW
       const drafts =
-        i < 0 ? [...state.drafts, { id, body: e.delta }] : state.drafts.map((d, j) => (j === i ? { ...d, body: d.body + e.delta } : d))
+        i < 0
+          ? [...state.drafts, partial ? { id, body: e.delta, partial } : { id, body: e.delta }]
+          : state.drafts.map((d, j) => (j === i ? { ...d, body: d.body + e.delta } : d))
       return { ...state, drafts, typing: withoutTyping(state.typing, 'BOT') }
     }
     case 'TYPING': {
