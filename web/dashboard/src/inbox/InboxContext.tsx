@@ -134,7 +134,11 @@ export function InboxProvider({ children }: { children: ReactNode }) {
   const viewer = useViewer()
   const me = viewer.user?.id ?? ''
   const client = useClient()
+  // navigate changes with the location: keep the latest in a ref, so that
+  // nothing here (the first load included) runs again on every page change.
   const navigate = useNavigate()
+  const navRef = useRef(navigate)
+  navRef.current = navigate
 
   // The reducer runs here rather than in useReducer so that each event sees
   // the state its predecessors left (alerts compare before and after).
@@ -161,10 +165,10 @@ export function InboxProvider({ children }: { children: ReactNode }) {
     (a: Alert) => {
       beep()
       if (typeof document !== 'undefined' && (document.hidden || !document.hasFocus())) {
-        showNotification(a, (id) => navigate(`/inbox/${id}`))
+        showNotification(a, (id) => navRef.current(`/inbox/${id}`))
       }
     },
-    [navigate],
+    [],
   )
 
   const visibleViewing = () => (typeof document !== 'undefined' && document.hidden ? null : viewing.current)
