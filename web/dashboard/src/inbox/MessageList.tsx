@@ -5,7 +5,7 @@
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Link } from 'react-router'
 import { Button, Spinner } from '../ui'
-import { Avatar, IbIcon } from './bits'
+import { Avatar, IbIcon, useNow } from './bits'
 import { groupMessages } from './groups'
 import type { Citation, Draft, Msg, Pending } from './thread'
 import { clockTime, fullTime } from './time'
@@ -196,7 +196,7 @@ export function MessageList({
   const atBottom = useRef(true)
   const anchor = useRef<{ height: number; top: number } | null>(null)
   const [unseen, setUnseen] = useState(false)
-  const now = Date.now()
+  const now = useNow(60_000) // times say the day only when it is not today
   const items = useMemo(() => groupMessages(messages), [messages])
 
   const toBottom = useCallback(() => {

@@ -16,6 +16,13 @@ function isFilter(s: string | null): s is Filter {
   return !!s && (FILTERS as string[]).includes(s)
 }
 
+function pickText(state: 'error' | 'loading' | 'ready', waiting: number): string {
+  if (state === 'error') return 'The inbox could not be loaded: see the message on the left.'
+  if (state === 'loading') return 'Loading the inbox…'
+  if (waiting > 0) return `${waiting} ${waiting === 1 ? 'visitor is' : 'visitors are'} waiting for a human.`
+  return 'Nobody is waiting for a human right now. New conversations appear on the left as they start.'
+}
+
 export default function InboxPage() {
   const { id } = useParams()
   const [params, setParams] = useSearchParams()
@@ -79,11 +86,7 @@ export default function InboxPage() {
             </div>
             <h2>Pick a conversation</h2>
             <p className="muted">
-              {!inbox.ready
-                ? 'Loading the inbox…'
-                : waiting > 0
-                  ? `${waiting} ${waiting === 1 ? 'visitor is' : 'visitors are'} waiting for a human.`
-                  : 'Nobody is waiting for a human right now. New conversations appear on the left as they start.'}
+              {pickText(inbox.startError ? 'error' : inbox.ready ? 'ready' : 'loading', waiting)}
             </p>
             {inbox.ready && waiting > 0 && view !== 'waiting' && (
               <Button size="small" onClick={() => setView('waiting')}>
