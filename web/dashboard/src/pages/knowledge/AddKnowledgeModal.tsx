@@ -4,10 +4,9 @@
 // field errors are shown next to their fields.
 import { useEffect, useId, useMemo, useRef, useState, type DragEvent, type FormEvent, type KeyboardEvent } from 'react'
 import { useMutation } from 'urql'
-import { describeError, type Problem } from '../../lib/errors'
 import { uploadRequest } from '../../lib/upload'
-import { Banner, Button, Checkbox, ErrorBanner, Modal, ProgressBar, TextArea, TextField } from '../../ui'
-import { KIcon, type KIconName, type Res } from './bits'
+import { Banner, Button, Checkbox, Modal, ProgressBar, TextArea, TextField } from '../../ui'
+import { describeKnowledgeError, KIcon, KnowledgeErrorBanner, type KIconName, type KProblem, type Res } from './bits'
 import { KnowledgeAddFacebookPage, KnowledgeAddText, KnowledgeAddWebsite, KnowledgeUploadPdf } from './documents'
 import {
   checkFacebook,
@@ -146,7 +145,7 @@ interface FormProps {
 /** Field errors: the form's own checks, else the server's. */
 function useProblems() {
   const [local, setLocal] = useState<FieldErrors>({})
-  const [problem, setProblem] = useState<Problem | null>(null)
+  const [problem, setProblem] = useState<KProblem | null>(null)
   const field = (name: string) => local[name] ?? problem?.fields[name]
   const clear = (name: string) => {
     if (local[name]) setLocal(({ [name]: _gone, ...rest }) => rest)
@@ -176,7 +175,7 @@ function TextForm({ formId, setBusy, onCreated }: FormProps) {
     if (Object.keys(errs).length) return focusFirstError(ref.current)
     const res = await add({ input: { title: title.trim(), content } })
     if (res.error) {
-      p.setProblem(describeError(res.error))
+      p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
     } else if (res.data) onCreated(res.data.addText)
   }
@@ -217,7 +216,7 @@ function TextForm({ formId, setBusy, onCreated }: FormProps) {
       <div className={`kn-counter ${over ? 'over' : ''}`} aria-live="polite">
         {content.length.toLocaleString('en-US')} characters · {formatBytes(bytes)} of 1 MB
       </div>
-      <ErrorBanner error={p.problem} shownFields={FORM_FIELDS.text} />
+      <KnowledgeErrorBanner problem={p.problem} shownFields={FORM_FIELDS.text} />
     </form>
   )
 }
@@ -287,7 +286,7 @@ function PdfForm({ formId, setBusy, onCreated }: FormProps) {
     setProgress(null)
     if (ctl.signal.aborted) return
     if (res.error) {
-      p.setProblem(describeError(res.error))
+      p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
     } else if (res.data) onCreated(res.data.uploadPdf)
   }
@@ -365,7 +364,7 @@ function PdfForm({ formId, setBusy, onCreated }: FormProps) {
           <ProgressBar value={progress} label={`Uploading ${file?.name ?? 'the PDF'}`} />
         </div>
       )}
-      <ErrorBanner error={p.problem} shownFields={FORM_FIELDS.pdf} />
+      <KnowledgeErrorBanner problem={p.problem} shownFields={FORM_FIELDS.pdf} />
     </form>
   )
 }
@@ -391,7 +390,7 @@ function WebsiteForm({ formId, plan, setBusy, onCreated }: FormProps & { plan: s
     if (!input) return focusFirstError(ref.current)
     const res = await add({ input: { ...input, renderJavascript: render } })
     if (res.error) {
-      p.setProblem(describeError(res.error))
+      p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
     } else if (res.data) onCreated(res.data.addWebsite)
   }
@@ -476,7 +475,7 @@ function WebsiteForm({ formId, plan, setBusy, onCreated }: FormProps & { plan: s
           className="kn-mono"
         />
       </div>
-      <ErrorBanner error={p.problem} shownFields={FORM_FIELDS.website} />
+      <KnowledgeErrorBanner problem={p.problem} shownFields={FORM_FIELDS.website} />
     </form>
   )
 }
@@ -498,7 +497,7 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
     if (Object.keys(errs).length) return focusFirstError(ref.current)
     const res = await add({ input: { page: page.trim(), accessToken: token.trim() } })
     if (res.error) {
-      p.setProblem(describeError(res.error))
+      p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
     } else if (res.data) onCreated(res.data.addFacebookPage)
   }
@@ -539,7 +538,7 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
         The token is stored encrypted and is never shown again, to you or anyone. To change it, delete this page and add it
         again.
       </Banner>
-      <ErrorBanner error={p.problem} shownFields={FORM_FIELDS.facebook} />
+      <KnowledgeErrorBanner problem={p.problem} shownFields={FORM_FIELDS.facebook} />
     </form>
   )
 }

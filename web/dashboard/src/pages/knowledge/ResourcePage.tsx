@@ -149,7 +149,8 @@ function Chunks({ r }: { r: Res }) {
   const [res, reexecute] = useQuery({
     query: KnowledgeResourceChunks,
     variables: { id: r.id, offset, limit: CHUNKS_PER_PAGE },
-    pause: inProgress(r.status),
+    // A first run has nothing to show yet; a reprocess shows the passages it will replace.
+    pause: inProgress(r.status) && r.chunkCount === 0,
   })
   // New passages once a processing run completes.
   const done = useRef(r.status)
@@ -170,7 +171,8 @@ function Chunks({ r }: { r: Res }) {
   }
 
   let body
-  if (inProgress(r.status)) {
+  const busy = inProgress(r.status)
+  if (busy && r.chunkCount === 0) {
     body = <div className="card-body muted">The passages appear here when processing completes.</div>
   } else if (res.error && !page) {
     body = (
@@ -191,6 +193,11 @@ function Chunks({ r }: { r: Res }) {
   } else {
     body = (
       <>
+        {busy && (
+          <div className="kn-chunks-note" role="status">
+            Being processed again: these passages are replaced when it completes.
+          </div>
+        )}
         <ol className="kn-chunks">
           {page.chunks.map((c) => (
             <Chunk key={c.id} c={c} />
@@ -222,7 +229,7 @@ function Chunks({ r }: { r: Res }) {
     <section className="card section">
       <div className="card-head">
         <div>
-          <h2>Extracted passages{total > 0 && !inProgress(r.status) ? ` (${total.toLocaleString('en-US')})` : ''}</h2>
+          <h2>Extracted passages{total > 0 && !(busy && r.chunkCount === 0) ? ` (${total.toLocaleString('en-US')})` : ''}</h2>
           <p>What the assistant searches when a visitor asks something, in the order they appear in the source.</p>
         </div>
         {res.fetching && page && <span className="spinner" role="status" aria-label="Loading passages" />}

@@ -2,11 +2,11 @@
 // admin's All resources: type icons, the status with its live progress, a
 // row's action menu, and the actions themselves (reprocess, activate,
 // delete with a confirmation).
-import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent, type ReactNode } from 'react'
 import { useMutation } from 'urql'
 import type { KnowledgeResourceFieldsFragment } from '../../gql/graphql'
-import { describeError } from '../../lib/errors'
-import { Badge, ConfirmDialog, ProgressBar } from '../../ui'
+import { describeError, retryText, type ErrorLike, type Problem } from '../../lib/errors'
+import { Badge, Banner, ConfirmDialog, ErrorBanner, ProgressBar, useCountdown } from '../../ui'
 import { useToast } from '../../ui/toast'
 import { KnowledgeDeleteResource, KnowledgeReprocessResource, KnowledgeUpdateResource } from './documents'
 import { asSentence, inProgress, STATUS_LABEL, TYPE_LABEL, type ResourceStatus, type ResourceType } from './knowledgeLogic'
@@ -110,6 +110,35 @@ export function StatusCell({ r, wide }: { r: Pick<Res, 'status' | 'progress' | '
 }
 
 // ---------------------------------------------------------------------------
+// Errors: the plan's hourly quota of knowledge jobs is said as the server says it
+
+export type KProblem = Problem & { quota?: string }
+
+/** describeError, keeping the server's sentence when the plan's ingestion quota is reached. */
+export function describeKnowledgeError(err: ErrorLike | null | undefined): KProblem {
+  const p: KProblem = describeError(err)
+  const raw = err?.graphQLErrors?.[0]?.message ?? ''
+  if (p.code === 'RATE_LIMITED' && /plan|quota|per hour/i.test(raw)) {
+    p.quota = asSentence(raw.replace(/;\s*try again later\.?$/i, ''))
+    p.message = `${p.quota} ${retryText(p.retryAfterSeconds ?? 60)}`
+  }
+  return p
+}
+
+/** ErrorBanner, with the quota's own sentence and a countdown. */
+export function KnowledgeErrorBanner({ problem, shownFields }: { problem: KProblem | null; shownFields?: string[] }) {
+  const left = useCountdown(problem?.quota ? problem.retryAfterSeconds : undefined)
+  if (problem?.quota) {
+    return (
+      <Banner kind="warn">
+        {problem.quota} {left > 0 ? retryText(left) : 'You can try again now.'}
+      </Banner>
+    )
+  }
+  return <ErrorBanner error={problem} shownFields={shownFields} />
+}
+
+// ---------------------------------------------------------------------------
 // A row's menu of actions
 
 export interface MenuItem {
@@ -133,6 +162,7 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
 
   const close = useCallback((focus = true) => {
     setOpen(false)
+    setPos(null)
     if (focus) btn.current?.focus()
   }, [])
 
@@ -148,9 +178,18 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
     if (open) place()
   }, [open, place])
 
+  // The first item takes the focus once the menu is placed (visible).
+  const placed = pos !== null
+  useEffect(() => {
+    if (open && placed) menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus({ preventScroll: true })
+  }, [open, placed])
+
   useEffect(() => {
     if (!open) return
-    menu.current?.querySelector<HTMLButtonElement>('button:not(:disabled)')?.focus({ preventScroll: true })
+    const onEsc = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') close()
+    }
+    document.addEventListener('keydown', onEsc)
     const onDown = (e: MouseEvent) => {
       if (!menu.current?.contains(e.target as Node) && !btn.current?.contains(e.target as Node)) close(false)
     }
@@ -165,13 +204,14 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
     window.addEventListener('scroll', onMove, true)
     return () => {
       cancelAnimationFrame(frame)
+      document.removeEventListener('keydown', onEsc)
       document.removeEventListener('mousedown', onDown)
       window.removeEventListener('resize', onMove)
       window.removeEventListener('scroll', onMove, true)
     }
   }, [open, close, place])
 
-  const onKey = (e: React.KeyboardEvent) => {
+  const onKey = (e: ReactKeyboardEvent) => {
     const buttons = [...(menu.current?.querySelectorAll<HTMLButtonElement>('button:not(:disabled)') ?? [])]
     const i = buttons.indexOf(document.activeElement as HTMLButtonElement)
     if (e.key === 'Escape') {
@@ -285,7 +325,7 @@ export function useResourceActions({
     mark(r.id, true)
     void doReprocess({ id: r.id }).then((res) => {
       mark(r.id, false)
-      if (res.error) toast(describeError(res.error).message, 'error')
+      if (res.error) toast(describeKnowledgeError(res.error).message, 'error')
       else if (res.data) {
         onChanged?.(res.data.reprocessResource)
         toast(`Processing “${r.title}” again`)
