@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,12 @@ type App struct {
 	Assistant *assistant.Assistant
 	// Limits is the shared rate-limit store.
 	Limits *ratelimit.SQL
+
+	// stopping ends when Close starts: WebSocket clients are told the
+	// server restarts before their streams' sources close.
+	stopping  context.Context
+	stop      context.CancelFunc
+	closeOnce sync.Once
 }
 
 // NewApp wires the services over a migrated database. Files go under
@@ -74,6 +81,7 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: d, Files: files, Broker: cfg.Broker, Retrieval: rs}
+	a.stopping, a.stop = context.WithCancel(context.Background())
 	if a.Broker == nil {
 		a.Broker = realtime.NewMemory(realtime.WithBufferSize(BrokerBuffer))
 	}
@@ -184,7 +192,7 @@ func (a *App) StartChat(ctx context.Context) {
 func (a *App) Handler() http.Handler {
 	schema := graph.NewSchema(&graph.Resolver{Client: a.DB.Client, Auth: a.Auth, Accounts: a.Accounts, Broker: a.Broker,
 		Ingest: a.Ingest, Chat: a.Chat, Assistant: a.Assistant})
-	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready, CompanyOrigins: a.companyOrigins})
+	return New(a.Config, Deps{Schema: schema, Auth: a.Auth, Files: a.Files, Ready: a.ready, CompanyOrigins: a.companyOrigins, Stopping: a.stopping})
 }
 
 // companyOrigins returns the origins the company's widget may run on
@@ -219,7 +227,12 @@ func (a *App) ready(ctx context.Context) error {
 // Close stops the ingestion workers (running jobs get a few seconds to
 // finish, then are cancelled and retried later), the broker and the
 // knowledge index. The database is the caller's to close.
-func (a *App) Close() {
+func (a *App) Close() { a.closeOnce.Do(a.close) }
+
+func (a *App) close() {
+	// WebSocket clients first: they are told to come back (1012), and
+	// their streams, which end when the broker closes, are not completed.
+	a.stop()
 	a.Chat.Close()
 	a.Ingest.Stop(10 * time.Second)
 	_ = a.Broker.Close()

@@ -40,9 +40,22 @@ type graphqlTransportWS struct {
 	closed      transport.WebsocketCloseFunc
 	initTimeout time.Duration
 	readLimit   int64
+	// stopping ends when the server stops: connections then close with
+	// 1012 (service restart) without completing their operations, so
+	// clients reconnect and resubscribe (to this server once it is back,
+	// or to another replica) instead of taking their streams for finished.
+	stopping context.Context
 }
 
+// CloseServiceRestart is the close code of connections ended by the
+// server stopping (RFC 6455's 1012): clients should come back.
+const CloseServiceRestart = 1012
+
 const transportWSProtocol = "graphql-transport-ws"
+
+// isStopping reports whether the server is stopping: streams that end now
+// end with it, and are not completed.
+func (t *graphqlTransportWS) isStopping() bool { return t.stopping != nil && t.stopping.Err() != nil }
 
 func (t *graphqlTransportWS) Supports(r *http.Request) bool {
 	if !isWebSocket(r) {
@@ -124,6 +137,10 @@ func (s *wsSession) run() {
 	// is closed; nothing waits for that but this callback.
 	stop := context.AfterFunc(s.ctx, func() { s.close(websocket.CloseNormalClosure, "terminated") })
 	defer stop()
+	if s.t.stopping != nil {
+		stopRestart := context.AfterFunc(s.t.stopping, func() { s.close(CloseServiceRestart, "server restarting") })
+		defer stopRestart()
+	}
 	for {
 		start := graphql.Now()
 		m, err := s.read(0)
@@ -377,7 +394,7 @@ func (r *opRun) end(failed bool) {
 		delete(s.active, r.id)
 	}
 	s.mu.Unlock()
-	if mine && !failed && s.ctx.Err() == nil {
+	if mine && !failed && s.ctx.Err() == nil && !s.t.isStopping() {
 		s.write(wsMessage{ID: r.id, Type: "complete"})
 	}
 }

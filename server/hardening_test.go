@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
+	"concierge/chat"
 	"concierge/dbtest"
 	"concierge/server"
 )
@@ -718,4 +719,34 @@ func TestGraphQLTransportWSProtocol(t *testing.T) {
 		err = wsjson.Read(ctx, c.conn, &m2)
 		require.ErrorIs(t, err, context.DeadlineExceeded, "nothing arrives, the connection stays: %+v", m2)
 	})
+}
+
+// A server that stops closes its WebSockets with 1012 (service restart)
+// and does not complete their subscriptions: graphql-ws clients then
+// reconnect and resubscribe, where a completed stream would stay finished
+// (a dashboard would stop getting live updates until reloaded).
+func TestStoppingServerAsksClientsToReconnect(t *testing.T) {
+	t.Parallel()
+	e := apitest.NewWithConfig(t, dbtest.Open(t, "sqlite3"), server.Config{})
+	a := e.Register("alpha")
+	c, _, err := wsDial(t, e, "")
+	require.NoError(t, err)
+	typ, err := c.init(a.AgentToken)
+	require.NoError(t, err)
+	require.Equal(t, "connection_ack", typ)
+	require.NoError(t, c.subscribe("inbox", `subscription { inboxEvents { kind } }`, nil))
+	require.NoError(t, c.subscribe("company", companyEventsQ, nil))
+	e.WaitSubscribers(chat.InboxTopic(a.CompanyID), 1)
+
+	e.App.Close()
+	var frames []string
+	for {
+		m, err := c.read()
+		if err != nil {
+			require.EqualValues(t, server.CloseServiceRestart, websocket.CloseStatus(err), "frames before the close: %v", frames)
+			break
+		}
+		frames = append(frames, m.Type+" "+m.ID)
+	}
+	require.Empty(t, frames, "no operation is completed by a stopping server")
 }

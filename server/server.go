@@ -106,6 +106,10 @@ type Deps struct {
 	// Dashboard is the web app served at / (index.html, graphiql.html,
 	// assets/); nil serves the one embedded in the binary, if it was built.
 	Dashboard fs.FS
+	// Stopping ends when the server stops (before the broker and services
+	// close): WebSocket connections then close with 1012, their operations
+	// not completed, and clients reconnect. Nil: never.
+	Stopping context.Context
 }
 
 // New returns the HTTP handler of the whole service.
@@ -169,6 +173,7 @@ func (s *srv) graphqlHandler() http.Handler {
 		closed:      observe.WebSocketClose(nil),
 		initTimeout: s.cfg.WSInitTimeout,
 		readLimit:   wsReadLimit,
+		stopping:    s.deps.Stopping,
 	})
 	// The older graphql-ws subprotocol (subscriptions-transport-ws clients).
 	h.AddTransport(transport.Websocket{
