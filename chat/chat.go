@@ -67,6 +67,11 @@ type Config struct {
 	// Presence is how long an agent stays online after its inbox
 	// subscription last refreshed it (default 90 s; refreshed every third).
 	Presence time.Duration
+	// PresenceGrace is how long an agent stays online after its last inbox
+	// subscription ended (default 15 s): a dashboard reconnecting after a
+	// short break, or a reload, does not make the team look away to a
+	// visitor asking for a human meanwhile. Negative: none.
+	PresenceGrace time.Duration
 	// Limits (defaults in New), kept in LimitStore when set (shared by
 	// every replica).
 	VisitorMessages, CompanyMessages, Conversations *auth.Limiter
@@ -106,6 +111,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Presence <= 0 {
 		cfg.Presence = 90 * time.Second
+	}
+	if cfg.PresenceGrace == 0 {
+		cfg.PresenceGrace = 15 * time.Second
+	}
+	if cfg.PresenceGrace < 0 {
+		cfg.PresenceGrace = 0
 	}
 	if cfg.VisitorMessages == nil {
 		// 10 at once, then one every 2 s (30 a minute).

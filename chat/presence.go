@@ -36,8 +36,9 @@ func (s *Service) nextAgent(sys context.Context) (*ent.User, error) {
 
 // Online marks the staff viewer online while it follows the inbox, and
 // gives waiting, unassigned conversations to the online agents. The
-// returned stop ends it (the agent goes offline when its last inbox
-// subscription in this process ends; others refresh within Presence).
+// returned stop ends it (the agent goes offline PresenceGrace after its
+// last inbox subscription in this process ends, unless one starts again
+// meanwhile; others refresh within Presence).
 func (s *Service) Online(ctx context.Context) (stop func()) {
 	v := auth.FromContext(ctx)
 	if !v.Staff() {
@@ -79,7 +80,7 @@ func (s *Service) Online(ctx context.Context) (stop func()) {
 		}
 		s.mu.Unlock()
 		if last {
-			if err := s.client.User.UpdateOneID(v.ID).SetOnlineUntil(s.now()).Exec(sys); err != nil && !ent.IsNotFound(err) {
+			if err := s.client.User.UpdateOneID(v.ID).SetOnlineUntil(s.now().Add(s.cfg.PresenceGrace)).Exec(sys); err != nil && !ent.IsNotFound(err) {
 				s.log.Warn("chat: agent going offline", slog.Any("err", err))
 			}
 		}
