@@ -7,12 +7,22 @@ import { Client, cacheExchange, fetchExchange, subscriptionExchange, type Operat
 import { authExchange } from '@urql/exchange-auth'
 import { retryExchange } from './retry'
 import { createClient as createWSClient, type Client as WSClient } from 'graphql-ws'
-import { getSession, needsRenewal, renew, SessionEnded, setSession, type Renewed } from './session'
+import { getSession, needsRenewal, renew, SessionEnded, type Renewed } from './session'
 import { describeError } from './errors'
 
 export const GRAPHQL_PATH = '/graphql'
 
 const REFRESH = `mutation Refresh($token: String!) { refreshToken(token: $token) { token refreshToken expiresAt } }`
+
+// The last reason the server gave for refusing the access token ("this
+// account is deactivated"): when the refresh is then refused too, that is
+// why the session ended, and what the login page says.
+let lastRefusal: string | null = null
+
+function endedBecause(reason: string): string {
+  if (lastRefusal && /deactivated|removed|deleted/i.test(lastRefusal)) return lastRefusal
+  return reason
+}
 
 /** Calls refreshToken with plain fetch (it must not carry the old token). */
 async function callRefresh(refreshToken: string): Promise<Renewed> {
@@ -37,9 +47,18 @@ async function callRefresh(refreshToken: string): Promise<Renewed> {
   const err = body.errors?.[0]
   const code = err?.extensions?.code
   if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') {
-    throw new SessionEnded(code === 'FORBIDDEN' ? err!.message : 'expired')
+    throw new SessionEnded(endedBecause(code === 'FORBIDDEN' ? err!.message : 'expired'))
   }
   throw new Error(err?.message ?? `the server answered ${res.status}`)
+}
+
+/** Renews now (the server refused the token); ends the session if the refresh is refused too. */
+async function renewOrEnd(): Promise<void> {
+  try {
+    await renew(callRefresh) // a refused refresh ends the session (renew)
+  } catch {
+    // offline for a moment: what failed may be tried again
+  }
 }
 
 /** A valid access token, renewed first when it is about to expire. */
@@ -69,6 +88,11 @@ export function onConnectionChange(l: ConnectionListener): () => void {
   return () => connectionListeners.delete(l)
 }
 
+/** Tells pages that live updates may have been missed (a stream started again). */
+export function announceReconnect() {
+  for (const l of connectionListeners) l('reconnected')
+}
+
 let ws: WSClient | null = null
 
 function makeWS(): WSClient {
@@ -95,8 +119,17 @@ function makeWS(): WSClient {
         connectedOnce = true
         for (const l of connectionListeners) l(state)
       },
-      closed: () => {
+      closed: (event) => {
         for (const l of connectionListeners) l('closed')
+        // 4403: the server refused the credential (expired, deactivated,
+        // the company deleted). Renew it, or end the session when the
+        // refresh is refused as well; the socket then reconnects with the
+        // new token.
+        const ce = event as { code?: number; reason?: string } | undefined
+        if (ce?.code === 4403 && getSession()) {
+          if (ce.reason) lastRefusal = ce.reason
+          void renewOrEnd()
+        }
       },
     },
   })
@@ -140,16 +173,12 @@ export function makeClient(): Client {
           return !!s && !isAuthOperation(op) && needsRenewal(s)
         },
         didAuthError(error, op) {
-          return !!getSession() && !isAuthOperation(op) && describeError(error).code === 'UNAUTHENTICATED'
+          const p = describeError(error)
+          if (!getSession() || isAuthOperation(op) || p.code !== 'UNAUTHENTICATED') return false
+          lastRefusal = error.graphQLErrors[0]?.message ?? null
+          return true
         },
-        async refreshAuth() {
-          try {
-            await renew(callRefresh)
-          } catch (e) {
-            if (!(e instanceof SessionEnded)) return // offline: the operation fails and may be retried
-            setSession(null, e.reason)
-          }
-        },
+        refreshAuth: renewOrEnd,
       })),
       fetchExchange,
       subscriptionExchange({
