@@ -135,7 +135,14 @@ func (s *wsSession) run() {
 	}
 	// A connection whose context ends (a logout, a deactivated account)
 	// is closed; nothing waits for that but this callback.
-	stop := context.AfterFunc(s.ctx, func() { s.close(websocket.CloseNormalClosure, "terminated") })
+	stop := context.AfterFunc(s.ctx, func() {
+		var refused *wsRefusal
+		if errors.As(context.Cause(s.ctx), &refused) {
+			s.close(refused.code, refused.err.Error())
+			return
+		}
+		s.close(websocket.CloseNormalClosure, "terminated")
+	})
 	defer stop()
 	if s.t.stopping != nil {
 		stopRestart := context.AfterFunc(s.t.stopping, func() { s.close(CloseServiceRestart, "server restarting") })

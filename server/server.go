@@ -336,7 +336,7 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 	if err != nil {
 		return ctx, nil, credentialRefusal(ctx, err)
 	}
-	ctx, cancel := context.WithCancel(auth.NewContext(ctx, v))
+	ctx, cancel := context.WithCancelCause(auth.NewContext(ctx, v))
 	// The credential is checked again every 30 s (a logout, a deactivated
 	// user or company ends the connection). A timer, not a goroutine per
 	// connection: idle connections cost no stack.
@@ -351,7 +351,10 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 		if _, err := s.deps.Auth.Authenticate(ctx, bearer); err != nil {
 			var fe *fault.Error
 			if errors.As(err, &fe) && fe.Code == fault.CodeUnauthenticated {
-				cancel()
+				// The connection closes with 4403 and the reason
+				// ("this account is deactivated"): the client renews its
+				// credential or tells its user why the session ended.
+				cancel(&wsRefusal{4403, err})
 				return
 			}
 		}

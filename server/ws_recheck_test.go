@@ -78,3 +78,31 @@ func TestWebSocketCredentialUncheckable(t *testing.T) {
 	_, err = e.Subscribe(token+"x", q, vars)
 	require.EqualValues(t, 4403, websocket.CloseStatus(err), "a bad token is still refused: %v", err)
 }
+
+// A WebSocket whose credential is refused when checked again closes with
+// 4403 and the reason, so that the client can renew its credential or
+// tell its user why the session ended ("this account is deactivated").
+func TestWebSocketRecheckRefusalSaysWhy(t *testing.T) {
+	defer server.SetWSRecheckInterval(100 * time.Millisecond)()
+	e := apitest.New(t, dbtest.Open(t, "sqlite3"))
+	a := e.Register("alpha")
+	c, _, err := wsDial(t, e, "")
+	require.NoError(t, err)
+	typ, err := c.init(a.AgentToken)
+	require.NoError(t, err)
+	require.Equal(t, "connection_ack", typ)
+	require.NoError(t, c.subscribe("1", companyEventsQ, nil))
+	e.Do(a.AdminToken, `mutation($id: ID!) { updateAgent(id: $id, input: {isActive: false}) { id } }`,
+		map[string]any{"id": a.AgentID}).OK(t)
+	for {
+		m, err := c.read()
+		if err != nil {
+			var ce websocket.CloseError
+			require.ErrorAs(t, err, &ce)
+			require.EqualValues(t, 4403, ce.Code)
+			require.Equal(t, "this account is deactivated", ce.Reason)
+			return
+		}
+		require.NotEqual(t, "complete", m.Type, "a refused connection is closed, not its operations completed")
+	}
+}
