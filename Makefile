@@ -5,21 +5,44 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/concierge
 
-.PHONY: help build run test generate migration lint weaviate-start weaviate-stop
+.PHONY: help build run test generate migration lint weaviate-start weaviate-stop dashboard dashboard-deps test-web test-e2e
+
+DASHBOARD := web/dashboard
+NPM ?= npm
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-build: ## Build the binary into bin/concierge
+build: dashboard ## Build the binary, with the dashboard in it, into bin/concierge
 	$(GO) build -o $(BIN) ./cmd/concierge
 
-run: ## Run the server (embedded defaults: SQLite in ./data)
+run: dashboard ## Build the dashboard and run the server (embedded defaults: SQLite in ./data)
 	$(GO) run ./cmd/concierge serve
 
-test: ## Vet and run all tests (PostgreSQL tests need TEST_DATABASE_URL or a local server; see .ci/run)
+test: ## Vet and run all tests: Go (PostgreSQL tests need TEST_DATABASE_URL or a local server; see .ci/run), then the dashboard's
+	$(MAKE) dashboard REQUIRE_NODE=1
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) test-web
+
+# The dashboard's npm packages, from the lockfile, whenever it changed.
+dashboard-deps:
+	@command -v $(NPM) >/dev/null || { echo "npm not found: install Node 20 (with npm) to build the dashboard" >&2; exit 1; }
+	@if [ ! -f $(DASHBOARD)/node_modules/.package-lock.json ] || [ $(DASHBOARD)/package-lock.json -nt $(DASHBOARD)/node_modules/.package-lock.json ]; then \
+		cd $(DASHBOARD) && $(NPM) ci --no-audit --no-fund; fi
+
+dashboard: ## Build the web dashboard into web/dashboard/dist/app, which the binary embeds (needs Node 20; skipped with a warning without it)
+	@if ! command -v $(NPM) >/dev/null && [ -z "$(REQUIRE_NODE)" ]; then \
+		echo "warning: npm not found, so the dashboard is not built (the API runs without it); install Node 20 to get it" >&2; \
+	else $(MAKE) --no-print-directory dashboard-deps && cd $(DASHBOARD) && $(NPM) run --silent build; fi
+
+test-web: dashboard-deps ## The dashboard's tests: generated types up to date, typecheck, Vitest, then the browser end-to-end test
+	cd $(DASHBOARD) && $(NPM) run --silent codegen:check && $(NPM) run --silent typecheck && $(NPM) test --silent
+	$(MAKE) test-e2e
+
+test-e2e: build ## End-to-end test in Chromium (/usr/bin/chromium) against a real `concierge serve` on a fresh data directory; screenshots in web/dashboard/e2e/screenshots
+	cd $(DASHBOARD) && CONCIERGE_BIN=$(CURDIR)/$(BIN) $(NPM) run --silent e2e
 
 .PHONY: eval
 eval: ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per store+embedder (Weaviate with WEAVIATE_URL; ARGS=-v lists misses)

@@ -301,7 +301,7 @@ export function TestQuestionPanel({ companyId, hasKnowledge }: { companyId: stri
                 <p>
                   {result.passages.length === 0
                     ? 'The search found nothing.'
-                    : `${result.passages.length} best matches, ${relevant} relevant. A passage must score at least ${result.threshold.toFixed(2)} (the line on each bar) to be used.`}
+                    : `${result.passages.length === 1 ? "The best match" : `${result.passages.length} best matches`}, ${relevant} relevant. A passage must score at least ${result.threshold.toFixed(2)} (the line on each bar) to be used.`}
                 </p>
               </div>
             </div>

@@ -1,0 +1,337 @@
+// End-to-end: a real `concierge serve` on a fresh data directory, driven in
+// Debian's Chromium as the people who use it would: a company signs up,
+// adds knowledge and watches it complete, a visitor asks a question in the
+// widget, the answer streams into the agent's inbox, the agent takes over
+// and replies, the visitor sees the reply; the super admin deactivates the
+// company and its admin is signed out. Every page is screenshotted into
+// e2e/screenshots (1280×800, and the inbox at a phone's width too).
+//
+//   CONCIERGE_BIN=../../bin/concierge node e2e/run.mjs      (make test-e2e)
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { deflateSync } from 'node:zlib'
+import { launchBrowser, screenshotter, startServer, watchErrors } from './harness.mjs'
+
+const DESKTOP = { width: 1280, height: 800 }
+const PHONE = { width: 390, height: 844 }
+const T = 20_000 // a step's patience (live updates normally land in well under a second)
+
+let server
+let browser
+const errors = []
+const shot = screenshotter()
+
+before(async () => {
+  server = await startServer()
+  browser = await launchBrowser()
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+})
+
+/** A small PNG logo (32×32, one colour), made here: no file in git. */
+function pngLogo() {
+  const w = 32
+  const h = 32
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (buf) => {
+    let c = 0xffffffff
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const td = Buffer.concat([Buffer.from(type), data])
+    const c = Buffer.alloc(4)
+    c.writeUInt32BE(crc(td))
+    return Buffer.concat([len, td, c])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(w, 0)
+  ihdr.writeUInt32BE(h, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 2 // RGB
+  const rows = Buffer.alloc((w * 3 + 1) * h)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) rows.set([14, 116, 144], y * (w * 3 + 1) + 1 + x * 3)
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
+
+async function newPage(viewport = DESKTOP, label = 'page') {
+  const ctx = await browser.newContext({ viewport })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(T)
+  watchErrors(page, label, errors)
+  return page
+}
+
+const company = {
+  name: 'Globex Support',
+  email: 'hello@globex.test',
+  admin: 'Gina Globex',
+  adminEmail: 'gina@globex.test',
+  password: 'a long secret 42',
+}
+const knowledge = {
+  title: 'Globex delivery and returns',
+  content: [
+    'Delivery',
+    'Orders placed before 2 pm ship the same day. Standard delivery takes 3 to 5 working days within the EU and costs 4.90 EUR; it is free for orders over 50 EUR.',
+    '',
+    'Returns',
+    'You can return any unused item within 30 days of delivery for a full refund. Print the prepaid label from your account page and drop the parcel at any post office. Refunds reach your card within 5 working days after we receive the parcel.',
+  ].join('\n'),
+}
+const question = 'Within how many days can I return an unused item for a refund?'
+
+let admin // the company admin's page (desktop)
+let visitor // the visitor's page (the widget test page)
+let widgetURL
+
+/** A link of the sidebar. */
+const nav = (page, name) => page.getByRole('complementary', { name: 'Main navigation' }).getByRole('link', { name, exact: true })
+
+/** Runs a step; when it fails, every open page is screenshotted as it was. */
+async function step(t, name, fn) {
+  await t.test(name, async () => {
+    try {
+      await fn()
+    } catch (e) {
+      let i = 0
+      for (const ctx of browser.contexts()) for (const p of ctx.pages()) await shot(p, `FAILED-${++i}`, { fullPage: true }).catch(() => {})
+      throw e
+    }
+  })
+}
+
+test('the dashboard journey', async (t) => {
+  await step(t, 'a company signs up with its logo and plan', async () => {
+    admin = await newPage(DESKTOP, 'admin')
+    await admin.goto(server.url + '/')
+    await admin.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await shot(admin, 'login')
+    await admin.getByRole('link', { name: "Create your company's account" }).click()
+    await admin.getByRole('heading', { name: "Create your company's account" }).waitFor()
+    await admin.getByLabel('Company name').fill(company.name)
+    await admin.getByLabel('Contact email').fill(company.email)
+    await admin.getByLabel('Website').fill('https://globex.test')
+    await admin.getByLabel('Plan').selectOption('BASIC')
+    await admin.getByLabel('Logo').setInputFiles({ name: 'globex.png', mimeType: 'image/png', buffer: pngLogo() })
+    await admin.getByLabel('Full name').fill(company.admin)
+    await admin.getByLabel('Your email').fill(company.adminEmail)
+    await admin.getByLabel('Password', { exact: true }).fill('short')
+    // The rules are shown as the password is typed.
+    await admin.getByText('At least 8 characters').waitFor()
+    assert.equal(await admin.getByRole('button', { name: 'Create the account' }).isDisabled(), true, 'a short password cannot be sent')
+    await admin.getByLabel('Password', { exact: true }).fill(company.password)
+    await admin.getByLabel('Repeat the password').fill(company.password)
+    await shot(admin, 'signup', { fullPage: true })
+    await admin.getByRole('button', { name: 'Create the account' }).click()
+    await admin.waitForURL(/\/knowledge/)
+    await admin.getByText('Add your first knowledge').waitFor()
+    // The sidebar shows the company, its plan and its logo.
+    const sidebar = admin.getByRole('complementary', { name: 'Main navigation' })
+    await sidebar.getByText(company.name).waitFor()
+    await sidebar.getByText('basic plan').waitFor()
+    assert.match((await sidebar.locator('.company-chip img').getAttribute('src')) ?? '', /^\/files\/logos\//)
+    await shot(admin, 'knowledge-empty')
+  })
+
+  await step(t, 'the admin adds a text and watches it complete live', async () => {
+    await admin.getByRole('button', { name: 'Add knowledge' }).first().click()
+    const dialog = admin.getByRole('dialog', { name: 'Add knowledge' })
+    await dialog.getByRole('tab', { name: 'Text' }).click()
+    await dialog.getByLabel('Title').fill(knowledge.title)
+    await dialog.getByLabel('Content').fill(knowledge.content)
+    await shot(admin, 'knowledge-add-text')
+    await dialog.getByRole('button', { name: 'Add text' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = admin.getByRole('row').filter({ hasText: knowledge.title })
+    // Its status moves to Completed without a reload (resourceEvents).
+    await row.getByText('Completed', { exact: true }).waitFor()
+    await shot(admin, 'knowledge-list')
+
+    await admin.getByRole('link', { name: `View ${knowledge.title}` }).click()
+    await admin.getByRole('heading', { name: /Extracted passages/ }).waitFor()
+    await admin.getByText('Orders placed before 2 pm ship the same day', { exact: false }).first().waitFor()
+    await shot(admin, 'knowledge-resource')
+  })
+
+  await step(t, 'the admin tests a question as the bot would answer it', async () => {
+    await admin.goto(server.url + '/knowledge?tab=test')
+    await admin.getByLabel('Question').fill(question)
+    await admin.getByRole('button', { name: 'Test', exact: true }).click()
+    await admin.getByText('30 days', { exact: false }).first().waitFor()
+    await shot(admin, 'knowledge-test-question', { fullPage: true })
+  })
+
+  await step(t, 'the widget settings show the embed snippet and a live preview', async () => {
+    await nav(admin, 'Settings & widget').click()
+    await admin.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: 'Widget' }).click()
+    const preview = admin.getByRole('region', { name: 'Widget preview' })
+    await preview.waitFor()
+    await admin.getByLabel('Greeting').fill('Hi! Ask us about delivery and returns.')
+    await preview.getByText('Hi! Ask us about delivery and returns.').waitFor() // before saving
+    await admin.getByRole('button', { name: 'Save' }).click()
+    await admin.getByText('Saved', { exact: false }).first().waitFor()
+    const href = await admin.getByRole('link', { name: 'Open the test page' }).getAttribute('href')
+    assert.match(href ?? '', /\/widget\/test\?key=wk_/)
+    widgetURL = new URL(href, server.url).toString()
+    await shot(admin, 'settings-widget', { fullPage: true })
+    for (const tab of ['Profile', 'Assistant', 'Business hours', 'Security']) {
+      await admin.getByRole('navigation', { name: 'Settings sections' }).getByRole('link', { name: tab }).click()
+      await admin.waitForLoadState('networkidle')
+      await shot(admin, `settings-${tab.toLowerCase().replace(/ /g, '-')}`, { fullPage: true })
+    }
+  })
+
+  let inboxTTI
+  await step(t, 'a visitor asks in the widget; it streams into the inbox', async () => {
+    // The inbox, opened fresh: how long until it can be used.
+    await admin.goto(server.url + '/inbox')
+    await admin.getByRole('group', { name: 'Filter conversations' }).waitFor()
+    inboxTTI = await admin.evaluate(() => Math.round(performance.now()))
+    const nav = await admin.evaluate(() => {
+      const n = performance.getEntriesByType('navigation')[0]
+      return { domInteractive: Math.round(n.domInteractive), load: Math.round(n.loadEventEnd) }
+    })
+    console.log(`# inbox: usable ${inboxTTI} ms after navigation (DOM interactive ${nav.domInteractive} ms, load ${nav.load} ms)`)
+    await shot(admin, 'inbox-empty')
+
+    visitor = await newPage(PHONE, 'visitor')
+    await visitor.goto(widgetURL)
+    await visitor.getByRole('button', { name: `Open chat with ${company.name}` }).click()
+    await visitor.getByText('Hi! Ask us about delivery and returns.').waitFor()
+    await visitor.getByRole('textbox', { name: 'Message' }).fill(question)
+    await visitor.getByRole('button', { name: 'Send message' }).click()
+    // The bot answers the visitor from the knowledge.
+    await visitor.getByRole('log', { name: 'Messages' }).getByText('30 days', { exact: false }).waitFor()
+    await shot(visitor, 'widget-answer')
+
+    // The agent's inbox shows the new conversation live, without a reload.
+    await admin.getByRole('button', { name: /^Open/ }).click()
+    const row = admin.getByRole('link', { name: /Visitor/ }).first()
+    await row.waitFor()
+    await row.click()
+    const messages = admin.getByRole('log', { name: 'Messages' })
+    await messages.getByText(question).waitFor()
+    await messages.getByText('30 days', { exact: false }).first().waitFor()
+    await shot(admin, 'inbox-conversation')
+  })
+
+  await step(t, 'the agent takes over and replies; the visitor sees it', async () => {
+    await admin.getByRole('button', { name: 'Take over', exact: true }).click()
+    await admin.getByRole('button', { name: 'Hand back to bot' }).waitFor()
+    // The visitor types: the agent sees it.
+    await visitor.getByRole('textbox', { name: 'Message' }).pressSequentially('Thanks', { delay: 30 })
+    await admin.getByText(/is typing/).waitFor()
+    const reply = 'Hi, this is Gina: I have sent you a prepaid return label by email.'
+    await admin.getByRole('textbox', { name: 'Reply' }).fill(reply)
+    await admin.getByRole('button', { name: 'Send', exact: true }).click()
+    await visitor.getByRole('log', { name: 'Messages' }).getByText(reply).waitFor()
+    await admin.getByRole('log', { name: 'Messages' }).getByText(reply).waitFor()
+    await shot(admin, 'inbox-taken-over')
+    await shot(visitor, 'widget-agent-reply')
+
+    // The same conversation on a phone.
+    const phone = await newPage(PHONE, 'admin-phone')
+    await phone.goto(server.url + '/login')
+    await phone.evaluate((s) => localStorage.setItem('concierge.session', s), await admin.evaluate(() => localStorage.getItem('concierge.session')))
+    await phone.goto(admin.url())
+    await phone.getByRole('log', { name: 'Messages' }).getByText(reply).waitFor()
+    await shot(phone, 'inbox-conversation-phone')
+    await phone.getByRole('link', { name: 'Back to conversations' }).click()
+    await phone.getByRole('group', { name: 'Filter conversations' }).waitFor()
+    await shot(phone, 'inbox-list-phone')
+    await phone.context().close()
+  })
+
+  await step(t, 'the other pages a company admin uses render', async () => {
+    const pages = [
+      ['Team', 'Team', 'team'],
+      ['Analytics', 'Analytics', 'analytics'],
+      ['API keys', 'API keys', 'api-keys'],
+      ['Audit log', 'Audit log', 'audit'],
+    ]
+    for (const [link, heading, name] of pages) {
+      await nav(admin, link).click()
+      await admin.getByRole('heading', { level: 1, name: heading }).waitFor()
+      await admin.getByRole('status').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' })
+      await admin.waitForLoadState('networkidle')
+      await shot(admin, name, { fullPage: true })
+    }
+  })
+
+  await step(t, 'the super admin deactivates the company; its admin is signed out', async () => {
+    assert.ok(server.superAdmin, 'the demo super admin is in demo-credentials.txt')
+    const sup = await newPage(DESKTOP, 'super')
+    await sup.goto(server.url + '/admin/login')
+    await sup.getByLabel('Username').fill(server.superAdmin.username)
+    await sup.getByLabel('Password').fill(server.superAdmin.password)
+    await sup.getByRole('button', { name: 'Sign in' }).click()
+    await sup.getByRole('heading', { name: 'Companies' }).waitFor()
+    await sup.getByLabel('Search companies').fill('Globex')
+    await sup.getByRole('link', { name: company.name }).click()
+    await sup.getByRole('heading', { name: company.name }).first().waitFor()
+    await shot(sup, 'super-company', { fullPage: true })
+    for (const [link, name] of [
+      ['Knowledge', 'super-resources'],
+      ['Agents', 'super-agents'],
+      ['Analytics', 'super-analytics'],
+    ]) {
+      await nav(sup, link).click()
+      await sup.getByRole('heading', { level: 1 }).first().waitFor()
+      await sup.getByRole('status').filter({ hasText: 'Loading' }).waitFor({ state: 'detached' })
+      await sup.waitForLoadState('networkidle')
+      await shot(sup, name)
+    }
+    await nav(sup, 'Companies').click()
+    await sup.getByLabel('Search companies').fill('Globex')
+    await sup.getByRole('link', { name: company.name }).click()
+    await sup.getByRole('button', { name: 'Deactivate company' }).click()
+    await sup.getByRole('dialog').getByRole('button', { name: 'Deactivate', exact: true }).click()
+    await sup.getByText('Deactivated', { exact: false }).first().waitFor()
+
+    // The company's admin is signed out at once, and told why.
+    await admin.waitForURL(/\/login/)
+    await admin.getByText(/company is deactivated/i).waitFor()
+    await shot(admin, 'signed-out-deactivated')
+    // Signing in again is refused, with the reason.
+    await admin.getByLabel('Email').fill(company.adminEmail)
+    await admin.getByLabel('Password').fill(company.password)
+    await admin.getByRole('button', { name: 'Sign in' }).click()
+    await admin.getByRole('alert').getByText(/deactivated/i).waitFor()
+  })
+
+  await step(t, 'GraphiQL works offline and carries the session', async () => {
+    const sup = browser.contexts().find((c) => c.pages().some((p) => p.url().includes('/admin')))
+    const page = await sup.newPage()
+    watchErrors(page, 'graphiql', errors)
+    const external = []
+    page.on('request', (r) => {
+      if (!r.url().startsWith(server.url) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url())
+    })
+    await page.goto(server.url + '/graphiql')
+    await page.locator('.graphiql-execute-button').click()
+    await page.getByText('"SUPER_ADMIN"').waitFor()
+    await shot(page, 'graphiql')
+    assert.deepEqual(external, [], 'nothing is loaded from elsewhere')
+  })
+
+  await t.test('no page logged an error', () => {
+    assert.deepEqual(errors, [])
+  })
+})
