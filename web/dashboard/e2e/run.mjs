@@ -185,6 +185,13 @@ test('the dashboard journey', async (t) => {
     await preview.waitFor()
     await admin.getByLabel('Greeting').fill('Hi! Ask us about delivery and returns.')
     await preview.getByText('Hi! Ask us about delivery and returns.').waitFor() // before saving
+    // Unsaved: the browser's Back button asks first.
+    await admin.evaluate(() => history.back())
+    const leave = admin.getByRole('dialog', { name: 'Leave without saving?' })
+    await leave.waitFor()
+    await leave.getByRole('button', { name: 'Keep editing' }).click()
+    await leave.waitFor({ state: 'hidden' })
+    assert.match(admin.url(), /\/settings\/widget/)
     await admin.getByRole('button', { name: 'Save' }).click()
     await admin.getByText('Saved', { exact: false }).first().waitFor()
     const href = await admin.getByRole('link', { name: 'Open the test page' }).getAttribute('href')

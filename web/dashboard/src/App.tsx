@@ -1,7 +1,7 @@
 // Routes of the dashboard. Pages load on demand (each is its own chunk), so
 // the first screen only downloads what it shows.
 import { lazy, Suspense, type ReactNode } from 'react'
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router'
+import { createBrowserRouter, createRoutesFromElements, Navigate, Outlet, Route, RouterProvider, useLocation } from 'react-router'
 import { AuthProvider, isCompanyAdmin, isSuperAdmin, useAuth } from './lib/auth'
 import { Layout } from './Layout'
 import { Loading } from './ui'
@@ -50,12 +50,22 @@ function Home() {
   return <Navigate to={isSuperAdmin(viewer) ? '/admin/companies' : '/inbox'} replace />
 }
 
-export function App() {
+/** The providers every page needs, inside the router (pages use its hooks). */
+function Root() {
   return (
-    <BrowserRouter>
-      <ToastProvider>
-        <AuthProvider>
-          <Routes>
+    <ToastProvider>
+      <AuthProvider>
+        <Outlet />
+      </AuthProvider>
+    </ToastProvider>
+  )
+}
+
+// A data router, so that a page with unsaved changes can hold navigation
+// (useBlocker), the browser's Back button included.
+const router = createBrowserRouter(
+  createRoutesFromElements(
+    <Route element={<Root />}>
             <Route path="/login" element={<LoginPage />} />
             <Route path="/admin/login" element={<SuperAdminLoginPage />} />
             <Route
@@ -91,9 +101,10 @@ export function App() {
               <Route path="admin/analytics" element={<RequireRole role="super"><Page><AnalyticsPage /></Page></RequireRole>} />
               <Route path="*" element={<NotFoundPage />} />
             </Route>
-          </Routes>
-        </AuthProvider>
-      </ToastProvider>
-    </BrowserRouter>
-  )
+    </Route>,
+  ),
+)
+
+export function App() {
+  return <RouterProvider router={router} />
 }

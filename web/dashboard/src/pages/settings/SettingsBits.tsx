@@ -2,7 +2,7 @@
 // (with the unsaved-changes notice), a switch, and the guard that asks
 // before leaving a tab with unsaved changes.
 import { createContext, useContext, useEffect, useId, useRef, useState, type ReactNode } from 'react'
-import { useNavigate } from 'react-router'
+import { useBlocker } from 'react-router'
 import { Button, CopyButton, Modal } from '../../ui'
 import { useMutation } from 'urql'
 import type { SettingsCompanyFieldsFragment, UpdateCompanyInput } from '../../gql/graphql'
@@ -180,54 +180,37 @@ export function useObjectURL(file: File | null): string | null {
 
 /**
  * While there are unsaved changes: the browser asks before the page is
- * closed or reloaded, and a click on a link inside the app asks here first
- * (the router has no blocker without a data router, so links are caught on
- * their way down, before React Router sees them).
+ * closed or reloaded, and leaving for another page of the app (a link, a
+ * tab, the Back button) asks here first.
  */
 export function useUnsavedGuard(dirty: boolean): ReactNode {
-  const [pending, setPending] = useState<string | null>(null)
-  const navigate = useNavigate()
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) =>
+      dirty && (currentLocation.pathname !== nextLocation.pathname || currentLocation.search !== nextLocation.search),
+  )
   useEffect(() => {
     if (!dirty) return
     const beforeUnload = (e: BeforeUnloadEvent) => {
       e.preventDefault()
       e.returnValue = ''
     }
-    const click = (e: MouseEvent) => {
-      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return
-      const a = (e.target as Element | null)?.closest?.('a[href]') as HTMLAnchorElement | null
-      if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return
-      const url = new URL(a.href, window.location.href)
-      if (url.origin !== window.location.origin) return // leaving the app: beforeunload asks
-      if (url.pathname === window.location.pathname && url.search === window.location.search) return
-      e.preventDefault()
-      e.stopPropagation()
-      setPending(url.pathname + url.search + url.hash)
-    }
     window.addEventListener('beforeunload', beforeUnload)
-    document.addEventListener('click', click, true)
-    return () => {
-      window.removeEventListener('beforeunload', beforeUnload)
-      document.removeEventListener('click', click, true)
-    }
+    return () => window.removeEventListener('beforeunload', beforeUnload)
   }, [dirty])
+  const pending = blocker.state === 'blocked'
   return (
     <Modal
-      open={pending !== null}
+      open={pending}
       title="Leave without saving?"
-      onClose={() => setPending(null)}
+      onClose={() => blocker.reset?.()}
       footer={
         <>
-          <Button onClick={() => setPending(null)} autoFocus>
+          <Button onClick={() => blocker.reset?.()} autoFocus>
             Keep editing
           </Button>
           <Button
             variant="danger"
-            onClick={() => {
-              const to = pending
-              setPending(null)
-              if (to) navigate(to)
-            }}
+            onClick={() => blocker.proceed?.()}
           >
             Discard changes
           </Button>
