@@ -2,11 +2,15 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"concierge/web/dashboard"
@@ -46,6 +50,9 @@ type dashboardHandler struct {
 	graphiql   []byte
 	production bool
 	started    time.Time
+
+	gzMu sync.Mutex
+	gz   map[string][]byte // gzipped files, made on first request
 }
 
 func newDashboard(app fs.FS, production bool) *dashboardHandler {
@@ -94,6 +101,9 @@ func (d *dashboardHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				} else {
 					w.Header().Set("Cache-Control", "public, max-age=300")
 				}
+				if d.serveGzip(w, r, name) {
+					return
+				}
 				http.ServeFileFS(w, r, d.app, name)
 				return
 			}
@@ -114,6 +124,64 @@ func (d *dashboardHandler) page(w http.ResponseWriter, r *http.Request, body []b
 	// Always revalidated: a new release's index names new assets.
 	h.Set("Cache-Control", "no-cache")
 	http.ServeContent(w, r, "index.html", d.started, bytes.NewReader(body))
+}
+
+// compressible are the kinds of files worth gzipping (scripts, styles,
+// SVG; images and fonts are compressed already).
+var compressible = map[string]bool{".js": true, ".css": true, ".svg": true, ".json": true, ".map": true, ".txt": true}
+
+// serveGzip sends name gzipped when the client takes gzip and the file is
+// worth it; the compressed bytes are made once and kept (the files never
+// change while the binary runs). It reports whether it answered.
+func (d *dashboardHandler) serveGzip(w http.ResponseWriter, r *http.Request, name string) bool {
+	ext := path.Ext(name)
+	if !compressible[ext] || r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return false
+	}
+	d.gzMu.Lock()
+	b, ok := d.gz[name]
+	d.gzMu.Unlock()
+	if !ok {
+		raw, err := fs.ReadFile(d.app, name)
+		if err != nil {
+			return false
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(raw)
+		_ = zw.Close()
+		b = buf.Bytes()
+		d.gzMu.Lock()
+		if d.gz == nil {
+			d.gz = map[string][]byte{}
+		}
+		d.gz[name] = b
+		d.gzMu.Unlock()
+	}
+	h := w.Header()
+	if ct := mime.TypeByExtension(ext); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	h.Set("Content-Encoding", "gzip")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
+	return true
+}
+
+// acceptsGzip reports whether an Accept-Encoding value takes gzip.
+func acceptsGzip(ae string) bool {
+	for _, part := range strings.Split(ae, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			continue
+		}
+		return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
+	}
+	return false
 }
 
 // serveGraphiQL serves the offline GraphiQL page outside production.

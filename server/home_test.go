@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,6 +53,26 @@ func TestDashboardServing(t *testing.T) {
 		res, _ = do(d, http.MethodGet, "/favicon.svg")
 		require.Equal(t, http.StatusOK, res.StatusCode)
 		require.Equal(t, "public, max-age=300", res.Header.Get("Cache-Control"))
+	})
+	t.Run("scripts and styles are sent gzipped to clients that take it", func(t *testing.T) {
+		d := newDashboard(app, false)
+		res, body := do(d, http.MethodGet, "/assets/index-abc.js", "Accept-Encoding", "gzip, deflate, br")
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Equal(t, "gzip", res.Header.Get("Content-Encoding"))
+		require.Contains(t, res.Header.Get("Vary"), "Accept-Encoding")
+		require.Contains(t, res.Header.Get("Content-Type"), "javascript")
+		require.Equal(t, "public, max-age=31536000, immutable", res.Header.Get("Cache-Control"))
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		require.NoError(t, err)
+		plain, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		require.Equal(t, `console.log("app")`, string(plain))
+		// Not to a client that does not take it, or refuses it.
+		for _, ae := range []string{"", "br", "gzip;q=0"} {
+			res, body = do(d, http.MethodGet, "/assets/index-abc.js", "Accept-Encoding", ae)
+			require.Empty(t, res.Header.Get("Content-Encoding"), ae)
+			require.Equal(t, `console.log("app")`, body, ae)
+		}
 	})
 	t.Run("a missing file, an API path or a write is never the app", func(t *testing.T) {
 		d := newDashboard(app, false)
