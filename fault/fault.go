@@ -11,7 +11,10 @@ import (
 
 // Codes reported in GraphQL errors' extensions.code.
 const (
-	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeBadUserInput = "BAD_USER_INPUT"
+	// CodeBadRequest: the request itself is malformed (a body that is not
+	// a GraphQL request in JSON), before any operation could be read.
+	CodeBadRequest      = "BAD_REQUEST"
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeNotFound        = "NOT_FOUND"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -85,11 +86,43 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	if errors.As(err, &gerr) && gerr.Rule != "" {
 		return gqlErr
 	}
+	if msg, ok := malformedRequest(gqlErr.Message); ok {
+		// gqlgen puts the whole body in this message: passwords and
+		// tokens included. Neither the answer nor the log repeats it.
+		slog.InfoContext(ctx, "graphql: malformed request", slog.String("reason", msg))
+		return set(fault.CodeBadRequest, msg)
+	}
 	if isArgumentError(ctx, gqlErr) {
 		return set(fault.CodeBadUserInput, gqlErr.Message)
 	}
 	slog.ErrorContext(ctx, "graphql: internal error", slog.Any("err", err), slog.Any("path", gqlErr.Path))
 	return set(fault.CodeInternal, "internal error")
+}
+
+// malformedRequest recognises gqlgen's errors for a request body it could
+// not read as a GraphQL request (not JSON, or variables or extensions that
+// are no objects), and says what is wrong without the body it quotes.
+func malformedRequest(m string) (string, bool) {
+	const decode = "json request body could not be decoded: "
+	if strings.HasPrefix(m, "could not read request body") {
+		return "the request body could not be read", true
+	}
+	if !strings.HasPrefix(m, decode) {
+		return "", false
+	}
+	reason := strings.TrimPrefix(m, decode)
+	if i := strings.Index(reason, " body:"); i >= 0 {
+		reason = reason[:i]
+	}
+	switch {
+	case strings.Contains(reason, "RawParams.variables"):
+		return "the request's variables must be a JSON object", true
+	case strings.Contains(reason, "RawParams.extensions"):
+		return "the request's extensions must be a JSON object", true
+	case strings.Contains(reason, "RawParams.query"), strings.Contains(reason, "RawParams.operationName"):
+		return "the request's query and operationName must be strings", true
+	}
+	return `the request body must be a JSON object: {"query": "...", "variables": {...}}`, true
 }
 
 // isArgumentError recognises errors of arguments that do not unmarshal (a
