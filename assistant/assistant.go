@@ -103,6 +103,10 @@ type Answer struct {
 	// "prompt_injection", "timeout", "provider_error", "retrieval_error",
 	// "empty_answer".
 	Reason string
+	// Key names Text when it is one of the canned texts (TextDeclined,
+	// TextFailed, TextRephrase), so that the caller can say it otherwise
+	// (TextDeclinedHandedOff when it hands the conversation to the team).
+	Key TextKey
 }
 
 // Defaults of Config.
@@ -192,11 +196,11 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	lang := a.language(req, question, prior)
 	ans := Answer{Language: lang}
 	decline := func(reason string) (Answer, error) {
-		ans.Outcome, ans.Text, ans.Reason, ans.Citations = OutcomeDeclined, Text(lang, TextDeclined), reason, nil
+		ans.Outcome, ans.Text, ans.Reason, ans.Citations, ans.Key = OutcomeDeclined, Text(lang, TextDeclined), reason, nil, TextDeclined
 		return ans, nil
 	}
 	fail := func(reason string) (Answer, error) {
-		ans.Outcome, ans.Text, ans.Reason, ans.Citations = OutcomeFailed, Text(lang, TextFailed), reason, nil
+		ans.Outcome, ans.Text, ans.Reason, ans.Citations, ans.Key = OutcomeFailed, Text(lang, TextFailed), reason, nil, TextFailed
 		return ans, nil
 	}
 
@@ -212,7 +216,7 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	case ctx.Err() != nil:
 		return Answer{}, ctx.Err()
 	case errors.Is(err, retrieval.ErrEmptyQuery):
-		ans.Outcome, ans.Text, ans.Reason = OutcomeDeclined, Text(lang, TextRephrase), "empty_query"
+		ans.Outcome, ans.Text, ans.Reason, ans.Key = OutcomeDeclined, Text(lang, TextRephrase), "empty_query", TextRephrase
 		return ans, nil
 	default:
 		a.log.ErrorContext(ctx, "assistant: retrieval failed", "err", err)

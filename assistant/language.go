@@ -24,6 +24,11 @@ const (
 	TextDeclined TextKey = "declined"
 	// TextFailed: the answer could not be produced (LLM or store down).
 	TextFailed TextKey = "failed"
+	// TextDeclinedHandedOff: as TextDeclined, when the conversation is
+	// being passed to the team (no question asked: it is done).
+	TextDeclinedHandedOff TextKey = "declined_handed_off"
+	// TextFailedHandedOff: as TextFailed, when it is passed to the team.
+	TextFailedHandedOff TextKey = "failed_handed_off"
 	// TextRephrase: the message had nothing to search for ("???").
 	TextRephrase TextKey = "rephrase"
 	// TextHandoffWaiting: a human was asked to join.
@@ -39,7 +44,7 @@ const (
 )
 
 // TextKeys lists every key, for tests and translators.
-var TextKeys = []TextKey{TextDeclined, TextFailed, TextRephrase, TextHandoffWaiting, TextNoAgentOnline,
+var TextKeys = []TextKey{TextDeclined, TextFailed, TextDeclinedHandedOff, TextFailedHandedOff, TextRephrase, TextHandoffWaiting, TextNoAgentOnline,
 	TextAgentJoined, TextBackToBot, TextConversationClosed}
 
 // Languages lists the supported language codes (BCP-47 base), English first.
@@ -52,6 +57,8 @@ var languages = map[string]*language{
 		thank hello hi hey there from by about if my me is it's i'm don't can't`,
 		texts: map[TextKey]string{
 			TextDeclined:           "I couldn't find this in our documentation. Would you like to talk to a person?",
+			TextDeclinedHandedOff:  "I couldn't find this in our documentation, so I've passed your question to our team.",
+			TextFailedHandedOff:    "Sorry, I can't answer right now, so I've passed your question to our team.",
 			TextFailed:             "Sorry, I can't answer right now. Would you like to talk to a person from our team?",
 			TextRephrase:           "Could you tell me a bit more about what you're looking for?",
 			TextHandoffWaiting:     "I've asked a teammate to join; they'll reply here shortly.",
@@ -66,6 +73,8 @@ var languages = map[string]*language{
 		bonjour merci salut oui non s'il plaît puis peux peut faire avez avoir suis c'est j'ai qu'est-ce d'un d'une l'`,
 		texts: map[TextKey]string{
 			TextDeclined:           "Je n'ai pas trouvé cette information dans notre documentation. Voulez-vous parler à une personne ?",
+			TextDeclinedHandedOff:  "Je n'ai pas trouvé cette information dans notre documentation, j'ai donc transmis votre question à notre équipe.",
+			TextFailedHandedOff:    "Désolé, je ne peux pas répondre pour le moment, j'ai donc transmis votre question à notre équipe.",
 			TextFailed:             "Désolé, je ne peux pas répondre pour le moment. Voulez-vous parler à une personne de notre équipe ?",
 			TextRephrase:           "Pouvez-vous m'en dire un peu plus sur ce que vous cherchez ?",
 			TextHandoffWaiting:     "J'ai demandé à un membre de l'équipe de nous rejoindre ; il vous répondra ici très bientôt.",
@@ -80,6 +89,8 @@ var languages = map[string]*language{
 		hola gracias puedo puede hay hacer tengo tiene al muy también pero`,
 		texts: map[TextKey]string{
 			TextDeclined:           "No encontré esta información en nuestra documentación. ¿Quiere hablar con una persona?",
+			TextDeclinedHandedOff:  "No encontré esta información en nuestra documentación, así que he pasado su pregunta a nuestro equipo.",
+			TextFailedHandedOff:    "Lo siento, no puedo responder en este momento, así que he pasado su pregunta a nuestro equipo.",
 			TextFailed:             "Lo siento, no puedo responder en este momento. ¿Quiere hablar con una persona de nuestro equipo?",
 			TextRephrase:           "¿Podría contarme un poco más sobre lo que busca?",
 			TextHandoffWaiting:     "He pedido a un compañero del equipo que se una; le responderá aquí en breve.",
@@ -94,6 +105,8 @@ var languages = map[string]*language{
 		hallo danke bitte ja nein kann können muss habe haben wird werden auch aber den dem des sich`,
 		texts: map[TextKey]string{
 			TextDeclined:           "Ich habe dazu nichts in unserer Dokumentation gefunden. Möchten Sie mit einer Person sprechen?",
+			TextDeclinedHandedOff:  "Ich habe dazu nichts in unserer Dokumentation gefunden und Ihre Frage an unser Team weitergegeben.",
+			TextFailedHandedOff:    "Entschuldigung, ich kann gerade nicht antworten und habe Ihre Frage an unser Team weitergegeben.",
 			TextFailed:             "Entschuldigung, ich kann gerade nicht antworten. Möchten Sie mit einer Person aus unserem Team sprechen?",
 			TextRephrase:           "Können Sie mir etwas genauer sagen, wonach Sie suchen?",
 			TextHandoffWaiting:     "Ich habe eine Kollegin oder einen Kollegen gebeten, dazuzukommen; Sie erhalten hier in Kürze eine Antwort.",
@@ -108,6 +121,8 @@ var languages = map[string]*language{
 		obrigado obrigada posso pode tem fazer também mas ao à`,
 		texts: map[TextKey]string{
 			TextDeclined:           "Não encontrei essa informação na nossa documentação. Quer falar com uma pessoa?",
+			TextDeclinedHandedOff:  "Não encontrei essa informação na nossa documentação, por isso passei a sua pergunta para a nossa equipe.",
+			TextFailedHandedOff:    "Desculpe, não consigo responder agora, por isso passei a sua pergunta para a nossa equipe.",
 			TextFailed:             "Desculpe, não consigo responder agora. Quer falar com uma pessoa da nossa equipe?",
 			TextRephrase:           "Pode me contar um pouco mais sobre o que procura?",
 			TextHandoffWaiting:     "Pedi a um colega da equipe para participar; ele responderá aqui em breve.",
@@ -122,6 +137,8 @@ var languages = map[string]*language{
 		fare ho ha anche ma al alla cosa`,
 		texts: map[TextKey]string{
 			TextDeclined:           "Non ho trovato questa informazione nella nostra documentazione. Vuole parlare con una persona?",
+			TextDeclinedHandedOff:  "Non ho trovato questa informazione nella nostra documentazione, quindi ho inoltrato la sua domanda al nostro team.",
+			TextFailedHandedOff:    "Mi dispiace, al momento non riesco a rispondere, quindi ho inoltrato la sua domanda al nostro team.",
 			TextFailed:             "Mi dispiace, al momento non riesco a rispondere. Vuole parlare con una persona del nostro team?",
 			TextRephrase:           "Può dirmi qualcosa in più su ciò che sta cercando?",
 			TextHandoffWaiting:     "Ho chiesto a un collega di unirsi; le risponderà qui a breve.",
@@ -136,6 +153,8 @@ var languages = map[string]*language{
 		dit dat deze die hallo hoi dank bedankt alstublieft graag`,
 		texts: map[TextKey]string{
 			TextDeclined:           "Ik heb dit niet in onze documentatie gevonden. Wilt u met een medewerker praten?",
+			TextDeclinedHandedOff:  "Ik heb dit niet in onze documentatie gevonden, dus ik heb uw vraag aan ons team doorgegeven.",
+			TextFailedHandedOff:    "Sorry, ik kan nu niet antwoorden, dus ik heb uw vraag aan ons team doorgegeven.",
 			TextFailed:             "Sorry, ik kan nu niet antwoorden. Wilt u met een medewerker van ons team praten?",
 			TextRephrase:           "Kunt u iets meer vertellen over wat u zoekt?",
 			TextHandoffWaiting:     "Ik heb een collega gevraagd om mee te doen; u krijgt hier zo snel mogelijk antwoord.",

@@ -199,6 +199,7 @@ func (s *Service) fallback(sys context.Context, convID, pending uuid.UUID) error
 	}
 	return s.store(sys, conv, co, pending, uuid.New(), assistant.Answer{
 		Text: textFor(conv.Language, assistant.TextFailed), Outcome: assistant.OutcomeFailed, Language: conv.Language,
+		Key: assistant.TextFailed,
 	})
 }
 
@@ -218,6 +219,20 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	outcome := message.Outcome(ans.Outcome)
 	conf := ans.Confidence
 	handoff := ans.Outcome != assistant.OutcomeAnswered && co.AutoHandoff && conv.Status == conversation.StatusBOT
+	if handoff {
+		// The decline says what happens: the team has the question now,
+		// so it does not ask whether the visitor wants a person.
+		lang := ans.Language
+		if lang == "" {
+			lang = conv.Language
+		}
+		switch ans.Key {
+		case assistant.TextDeclined:
+			ans.Text = textFor(lang, assistant.TextDeclinedHandedOff)
+		case assistant.TextFailed:
+			ans.Text = textFor(lang, assistant.TextFailedHandedOff)
+		}
+	}
 	var msg *ent.Message
 	err := db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		var err error

@@ -234,6 +234,10 @@ func TestBotDeclinesAndOffersAHuman(t *testing.T) {
 		// With auto-handoff (the default) the conversation goes to the team.
 		c.Do(c.a.AdminToken, `mutation { updateCompany(input: {autoHandoff: true}) { autoHandoff } }`, nil).OK(t)
 		c.send(t, token, conv, "And what is the capital of Mongolia?", "").OK(t)
+		done = until(t, sub, completed)
+		require.Equal(t, assistant.Text("en", assistant.TextDeclinedHandedOff), done[len(done)-1].Message.Body,
+			"the decline says the question went to the team, and asks nothing")
+		require.NotContains(t, done[len(done)-1].Message.Body, "?")
 		evs := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
 		require.Equal(t, "WAITING_HUMAN", evs[len(evs)-1].Conversation.Status)
 		note := until(t, sub, func(e event) bool { return e.Kind == "MESSAGE_CREATED" })
@@ -246,7 +250,7 @@ func TestBotDeclinesAndOffersAHuman(t *testing.T) {
 		c.send(t, tok2, conv3, "Bonjour, quelle est la capitale de la Mongolie, s'il vous plaît ?", "").OK(t)
 		fr := until(t, fsub, completed)
 		require.Equal(t, "DECLINED", *fr[len(fr)-1].Message.Outcome)
-		require.Equal(t, assistant.Text("fr", assistant.TextDeclined), fr[len(fr)-1].Message.Body, "declined in French")
+		require.Equal(t, assistant.Text("fr", assistant.TextDeclinedHandedOff), fr[len(fr)-1].Message.Body, "declined in French")
 
 		// Questions the bot could not answer are the company's knowledge gaps.
 		r := c.Do(c.a.AdminToken, `{ analytics { conversations handoffRate knowledgeGaps { question count } } }`, nil).OK(t)
@@ -804,7 +808,7 @@ func TestGeminiConversationEndToEnd(t *testing.T) {
 		evs = until(t, sub, completed)
 		m = evs[len(evs)-1].Message
 		require.Equal(t, "FAILED", *m.Outcome)
-		require.Equal(t, assistant.Text("en", assistant.TextFailed), m.Body)
+		require.Equal(t, assistant.Text("en", assistant.TextFailedHandedOff), m.Body, "the team takes over: the fallback says so")
 		st := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
 		require.Equal(t, "WAITING_HUMAN", st[len(st)-1].Conversation.Status)
 		require.NotContains(t, m.Body, "test-key")
@@ -847,7 +851,7 @@ func TestAnswerThatCannotBeStoredGetsTheFallback(t *testing.T) {
 		evs := until(t, sub, completed)
 		m := evs[len(evs)-1].Message
 		require.Equal(t, "FAILED", *m.Outcome)
-		require.Equal(t, assistant.Text("en", assistant.TextFailed), m.Body, "never silence")
+		require.Equal(t, assistant.Text("en", assistant.TextFailedHandedOff), m.Body, "never silence")
 		st := until(t, sub, func(e event) bool { return e.Kind == "STATUS_CHANGED" })
 		require.Equal(t, "WAITING_HUMAN", st[len(st)-1].Conversation.Status)
 		cv, err := d.Client.Conversation.Get(apitest.Bypass(), conv)
