@@ -139,6 +139,11 @@ func (bw *browser) fetch(ctx context.Context, u *url.URL) (*fetched, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	// What the page's styles hide from a person is marked, and parsePage
+	// drops it: it is not knowledge, and it is where injections hide.
+	if _, err := pg.Eval(markHiddenJS); err != nil {
+		return nil, fmt.Errorf("reading the page's styles: %w", err)
+	}
 	h, err := pg.HTML()
 	if err != nil {
 		return nil, err
@@ -164,3 +169,38 @@ func (bw *browser) fetch(ctx context.Context, u *url.URL) (*fetched, error) {
 	}
 	return &fetched{URL: final, Status: resp.Status, HTML: []byte(h)}, nil
 }
+
+// markHiddenJS marks (data-concierge-hidden) the elements of the rendered
+// page a person cannot see: not displayed ("closed": parsePage keeps
+// closed accordion panels), invisible, transparent, text under 2 px, off
+// the page, clipped or shrunk to nothing, or text in its background's
+// colour.
+const markHiddenJS = `() => {
+  const mark = (el, v) => el.setAttribute('data-concierge-hidden', v)
+  const transparent = (c) => !c || c === 'transparent' || /^rgba\(.*,\s*0\)$/.test(c)
+  const bgOf = (el) => {
+    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+      const b = getComputedStyle(n).backgroundColor
+      if (!transparent(b)) return b
+    }
+    return 'rgb(255, 255, 255)'
+  }
+  const ownText = (el) => Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim() !== '')
+  const docW = Math.max(document.documentElement.scrollWidth, window.innerWidth)
+  const docH = Math.max(document.documentElement.scrollHeight, window.innerHeight)
+  for (const el of document.body ? document.body.querySelectorAll('*') : []) {
+    if (el.closest('[data-concierge-hidden]')) continue
+    const cs = getComputedStyle(el)
+    if (cs.display === 'none') { mark(el, 'closed'); continue }
+    if (cs.visibility === 'hidden' || cs.visibility === 'collapse' || parseFloat(cs.opacity) < 0.05) { mark(el, '1'); continue }
+    const r = el.getBoundingClientRect()
+    const left = r.left + window.scrollX, top = r.top + window.scrollY
+    if (r.width > 0 && r.height > 0 && (left + r.width <= 0 || top + r.height <= 0 || left >= docW + 500 || top >= docH + 500)) { mark(el, '1'); continue }
+    if ((r.width <= 1 || r.height <= 1) && (cs.overflow === 'hidden' || cs.clip.startsWith('rect')) && ownText(el)) { mark(el, '1'); continue }
+    if (cs.clipPath && /inset\((50|100)%/.test(cs.clipPath)) { mark(el, '1'); continue }
+    if (ownText(el)) {
+      if (parseFloat(cs.fontSize) < 2) { mark(el, '1'); continue }
+      if (cs.color === bgOf(el)) { mark(el, '1'); continue }
+    }
+  }
+}`

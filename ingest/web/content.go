@@ -26,6 +26,140 @@ const boilerplate = `script, style, noscript, template, svg, canvas, iframe, fra
 	select, textarea, input, nav, aside, footer, dialog, menu, [role=navigation], [role=contentinfo],
 	[role=complementary], [role=search], [role=dialog], [role=alertdialog], [aria-hidden=true], [hidden]`
 
+// Hidden content: what a person reading the page does not see is not
+// knowledge (and is where prompt injections hide). The browser marks what
+// its computed styles hide (markHiddenJS); without a browser, the hidden
+// utility classes and inline styles are what can be told.
+const hiddenMark = "data-concierge-hidden"
+
+// hiddenClass matches the usual "visually hidden" utility classes (not
+// "hidden" or "d-none": frameworks pair them with "md:block" to show the
+// element on wider screens).
+var hiddenClass = regexp.MustCompile(`(?i)(^|\s)(sr-only|visually-hidden|visuallyhidden|screen-reader-text|screen-reader-only|invisible|offscreen|off-screen)(\s|$)`)
+
+// disclosure matches the classes of accordions, tabs and toggles, whose
+// closed panels are display:none until a person opens them: their text is
+// the page's (an FAQ's answers), so it stays.
+var disclosure = regexp.MustCompile(`(?i)accordion|collaps|faq|toggle|tab-?pane|tabpanel|expand|disclosure|dropdown-content|panel`)
+
+// inDisclosure reports whether s is (in) a panel a person can open: one
+// that a control names in aria-controls, or inside an accordion's classes.
+func inDisclosure(s *goquery.Selection, controlled map[string]bool) bool {
+	for n := s; n.Length() > 0; n = n.Parent() {
+		if id := n.AttrOr("id", ""); id != "" && controlled[id] {
+			return true
+		}
+		if r := n.AttrOr("role", ""); r == "tabpanel" || r == "region" {
+			return true
+		}
+		if disclosure.MatchString(n.AttrOr("class", "")) {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenStyle matches inline styles that hide an element: not displayed,
+// invisible, transparent, text too small to read, moved off the screen,
+// clipped or shrunk to nothing.
+var hiddenStyle = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|opacity\s*:\s*0(\.0*)?\s*(;|$)|` +
+	`font-size\s*:\s*(0|0?\.\d+|1)(px|pt|em|rem)?\s*(;|$)|(left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}|` +
+	`clip\s*:\s*rect\(\s*0|clip-path\s*:\s*inset\(\s*(50|100)%|(^|;)\s*(width|height)\s*:\s*[01](px)?\s*(;|$)|transform\s*:\s*scale\(\s*0\s*\)`)
+
+var (
+	displayNone = regexp.MustCompile(`(?i)display\s*:\s*none`)
+	styleColor  = regexp.MustCompile(`(?i)(^|;)\s*color\s*:\s*([^;]+)`)
+	styleBg     = regexp.MustCompile(`(?i)background(-color)?\s*:\s*([^;]+)`)
+	spaces      = regexp.MustCompile(`\s+`)
+)
+
+// normColor folds a CSS colour value for comparison ("#FFF", "white" and
+// "rgb(255, 255, 255)" are one).
+func normColor(c string) string {
+	c = strings.ToLower(spaces.ReplaceAllString(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(c), "!important")), ""))
+	switch c {
+	case "white", "#fff", "#ffffff", "rgb(255,255,255)", "rgba(255,255,255,1)":
+		return "white"
+	case "black", "#000", "#000000", "rgb(0,0,0)", "rgba(0,0,0,1)":
+		return "black"
+	}
+	return c
+}
+
+// cssRule matches one rule of a style sheet: selectors { declarations }.
+var cssRule = regexp.MustCompile(`([^{}]+)\{([^{}]*)\}`)
+
+// sheetStyles reads the page's own <style> sheets for what they give
+// single-class and single-id selectors (".ghost", "#note"): the styles
+// that hide text are most often there. Other selectors and linked sheets
+// are the browser's to apply (RenderJavascript).
+func sheetStyles(doc *goquery.Document) map[string]string {
+	out := map[string]string{}
+	doc.Find("style").Each(func(_ int, s *goquery.Selection) {
+		css := s.Text()
+		for _, m := range cssRule.FindAllStringSubmatch(css, -1) {
+			for _, sel := range strings.Split(m[1], ",") {
+				sel = strings.TrimSpace(sel)
+				if len(sel) < 2 || (sel[0] != '.' && sel[0] != '#') || strings.ContainsAny(sel[1:], " .#:[>+~*") {
+					continue
+				}
+				out[sel] += ";" + m[2]
+			}
+		}
+	})
+	return out
+}
+
+// styleOf is an element's inline style with what the page's sheets give
+// its classes and id (sheets first, so the inline style wins).
+func styleOf(s *goquery.Selection, sheets map[string]string) string {
+	var b strings.Builder
+	if len(sheets) > 0 {
+		for _, c := range strings.Fields(s.AttrOr("class", "")) {
+			b.WriteString(sheets["."+c])
+		}
+		if id := s.AttrOr("id", ""); id != "" {
+			b.WriteString(sheets["#"+id])
+		}
+	}
+	b.WriteString(";")
+	b.WriteString(s.AttrOr("style", ""))
+	return b.String()
+}
+
+// isHidden reports whether an element is hidden by its attributes: the
+// browser's mark, a hidden utility class, an inline style, or text in the
+// colour of its background (its own or an ancestor's; none set is white).
+// A closed disclosure panel is not hidden (see disclosure).
+func isHidden(s *goquery.Selection, controlled map[string]bool, sheets map[string]string) bool {
+	if v, ok := s.Attr(hiddenMark); ok {
+		return v != "closed" || !inDisclosure(s, controlled)
+	}
+	if hiddenClass.MatchString(s.AttrOr("class", "")) {
+		return true
+	}
+	style := styleOf(s, sheets)
+	if strings.Trim(style, "; ") == "" {
+		return false
+	}
+	if hiddenStyle.MatchString(style) {
+		return !(displayNone.MatchString(style) && inDisclosure(s, controlled))
+	}
+	ms := styleColor.FindAllStringSubmatch(style, -1)
+	if ms == nil {
+		return false
+	}
+	color := normColor(ms[len(ms)-1][2])
+	bg := "white"
+	for n := s; n.Length() > 0; n = n.Parent() {
+		if b := styleBg.FindAllStringSubmatch(styleOf(n, sheets), -1); b != nil {
+			bg = normColor(strings.Fields(b[len(b)-1][2] + " ")[0])
+			break
+		}
+	}
+	return color == bg
+}
+
 // cookieish matches ids and classes of cookie and consent banners and of
 // other page furniture.
 var cookieish = regexp.MustCompile(`(?i)(^|[-_ ])(cookie|cookies|consent|gdpr|cc-(window|banner)|onetrust|cookiebar|skip-?link|breadcrumbs?|share-?buttons|social-?share)([-_ ]|$)`)
@@ -92,6 +226,18 @@ func parsePage(u *url.URL, body []byte) page {
 		return pg
 	}
 	root.Find(boilerplate).Remove()
+	controlled := map[string]bool{}
+	doc.Find("[aria-controls]").Each(func(_ int, s *goquery.Selection) {
+		for _, id := range strings.Fields(s.AttrOr("aria-controls", "")) {
+			controlled[id] = true
+		}
+	})
+	sheets := sheetStyles(doc)
+	root.Find("*").Each(func(_ int, s *goquery.Selection) {
+		if isHidden(s, controlled, sheets) {
+			s.Remove()
+		}
+	})
 	root.Find("header, [role=banner]").Each(func(_ int, s *goquery.Selection) {
 		// A page's site header goes; an article's own header (with its
 		// title) stays.
