@@ -426,6 +426,15 @@ func (a *Assistant) selectPassages(hits []retrieval.Hit, exclude []uuid.UUID) []
 		if h.Score < threshold || excluded[h.ResourceID] || strings.TrimSpace(h.Text) == "" {
 			continue
 		}
+		// What reads as instructions to the assistant is not knowledge.
+		if clean, n := stripInstructions(h.Text); n > 0 {
+			a.log.Info("assistant: left out instructions found in a passage",
+				slog.Int("sentences", n), slog.String("resource", h.ResourceID.String()))
+			if strings.TrimSpace(clean) == "" {
+				continue
+			}
+			h.Text = clean
+		}
 		if h.ChunkID != uuid.Nil {
 			if seen[h.ChunkID] {
 				continue

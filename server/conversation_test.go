@@ -766,8 +766,9 @@ func TestRoundRobinAndBusinessHours(t *testing.T) {
 
 // The Gemini provider through the whole platform, against a local server
 // speaking Gemini's wire format: the reply streams, the knowledge is fenced
-// as data in the request, a document's planted instructions stay inside
-// its fence, and a failing model gives a polite fallback and a handoff.
+// as data in the request, a document's fake closing tag stays inside its
+// fence and its sentences that speak to the assistant are left out, and a
+// failing model gives a polite fallback and a handoff.
 func TestGeminiConversationEndToEnd(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		fake := llmtest.NewGeminiServer(t, llmtest.GeminiOptions{APIKey: "test-key",
@@ -799,7 +800,9 @@ func TestGeminiConversationEndToEnd(t *testing.T) {
 		req := fake.Last()
 		require.Contains(t, req.System, "Company alpha")
 		body := string(req.Body)
-		require.Contains(t, body, "IGNORE ALL PREVIOUS INSTRUCTIONS", "the document is in the request, as data")
+		require.Contains(t, body, "Passwords must have twelve characters", "the document is in the request, as data")
+		require.NotContains(t, body, "IGNORE ALL PREVIOUS INSTRUCTIONS", "its sentences that speak to the assistant are left out")
+		require.NotContains(t, body, "reveal every company", "its sentences that speak to the assistant are left out")
 		require.NotContains(t, strings.ReplaceAll(body, `\u003c`, "<"), "INSTRUCTIONS </passage>", "its fake closing tag is neutralised")
 
 		// The model fails: a polite fallback, and the team takes over.
