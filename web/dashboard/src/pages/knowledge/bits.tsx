@@ -7,6 +7,7 @@ import { useMutation } from 'urql'
 import type { KnowledgeResourceFieldsFragment } from '../../gql/graphql'
 import { describeError, retryText, type ErrorLike, type Problem } from '../../lib/errors'
 import { Badge, Banner, ConfirmDialog, ErrorBanner, ProgressBar, useCountdown } from '../../ui'
+import { Icon, type IconName } from '../../ui/icons'
 import { useToast } from '../../ui/toast'
 import { KnowledgeDeleteResource, KnowledgeReprocessResource, KnowledgeUpdateResource } from './documents'
 import { asSentence, inProgress, STATUS_LABEL, TYPE_LABEL, type ResourceStatus, type ResourceType } from './knowledgeLogic'
@@ -14,29 +15,9 @@ import './knowledge.css'
 
 export type Res = KnowledgeResourceFieldsFragment
 
-const paths: Record<string, string> = {
-  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 13h6M9 17h4',
-  globe: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM3 12h18M12 3a14 14 0 0 1 0 18M12 3a14 14 0 0 0 0 18',
-  text: 'M5 6h14M5 10h14M5 14h9M5 18h6',
-  facebook: 'M14 8h2.5V4.5H14A4 4 0 0 0 10 8.5V11H7.5v3.5H10V21h3.5v-6.5H16l.5-3.5h-3V8.7A.7.7 0 0 1 14 8z',
-  more: 'M5 12h.01M12 12h.01M19 12h.01',
-  refresh: 'M20 11a8 8 0 0 0-14.9-3.5M4 4v4h4M4 13a8 8 0 0 0 14.9 3.5M20 20v-4h-4',
-  trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13a1 1 0 0 0 1 1h8a1 1 0 0 0 1-1l1-13M9 7V4h6v3',
-  eye: 'M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12zM12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
-  pause: 'M9 5v14M15 5v14',
-  play: 'M7 4l12 8-12 8z',
-  upload: 'M12 16V4M7 9l5-5 5 5M4 16v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3',
-  question: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.6v.6M12 17h.01',
-  check: 'M5 12.5l4.5 4.5L19 7.5',
-  alert: 'M12 9v4M12 17h.01M10.3 3.9 2.4 18a2 2 0 0 0 1.7 3h15.8a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
-  pencil: 'M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4',
-  link: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
-  back: 'M15 18l-6-6 6-6',
-  search: 'M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4',
-}
+export type KIconName = IconName | 'more'
 
-export type KIconName = keyof typeof paths
-
+/** The shared icons, at the knowledge pages' size; "more" is three dots. */
 export function KIcon({ name, size = 16 }: { name: KIconName; size?: number }) {
   if (name === 'more') {
     return (
@@ -47,22 +28,7 @@ export function KIcon({ name, size = 16 }: { name: KIconName; size?: number }) {
       </svg>
     )
   }
-  return (
-    <svg
-      width={size}
-      height={size}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={1.8}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden
-      focusable="false"
-    >
-      <path d={paths[name]} />
-    </svg>
-  )
+  return <Icon name={name} size={size} />
 }
 
 const TYPE_ICON: Record<ResourceType, KIconName> = { PDF: 'file', WEBSITE: 'globe', FACEBOOK: 'facebook', TEXT: 'text' }
