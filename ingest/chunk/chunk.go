@@ -251,10 +251,22 @@ func (s *splitter) groups(sec Section) []group {
 			pushHeading(7, para[0])
 			continue
 		}
+		// A title line right above its text ("Returns" then "You can
+		// return…"): the heading of what follows, not its first words.
+		if len(para) >= 2 && isPlainHeading(para[0]) && startsSentence(para[1]) {
+			pushHeading(7, para[0])
+			para = para[1:]
+		}
 		addPara(para)
 	}
 	pop(0)
 	return out
+}
+
+// startsSentence: the line begins with a capital letter or a digit.
+func startsSentence(l string) bool {
+	r, _ := utf8.DecodeRuneInString(l)
+	return unicode.IsUpper(r) || unicode.IsDigit(r)
 }
 
 func hasContentAfter(lines []string, i int) bool {

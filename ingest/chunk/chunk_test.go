@@ -258,6 +258,22 @@ func TestPlainTextHeadingsNeedBlankLineAndTitleCase(t *testing.T) {
 	require.Equal(t, "Refunds take five days.\n\nthis is not a heading\n\nIt is a sentence.\n\nNot A Heading.\n\nEnd here.", chunks[0].Text)
 }
 
+// A title line directly above its text (no blank line between, as people
+// paste FAQs) is the heading of that text, not its first words; a short
+// line that continues a sentence is not.
+func TestPlainTextHeadingRightAboveItsText(t *testing.T) {
+	text := "Delivery\nOrders ship the same day.\n\nReturns\nYou can return items within 30 days.\n\nOur Team\nis here to help."
+	chunks := Split(Document{Sections: []Section{{Text: text}}}, Options{})
+	byHeading := map[string]string{}
+	for _, c := range chunks {
+		byHeading[c.Heading] += c.Text
+	}
+	require.Equal(t, map[string]string{
+		"Delivery": "Orders ship the same day.",
+		"Returns":  "You can return items within 30 days.\n\nOur Team is here to help.",
+	}, byHeading)
+}
+
 func TestLongSentenceForcedCutAtWords(t *testing.T) {
 	words := make([]string, 3000)
 	for i := range words {
