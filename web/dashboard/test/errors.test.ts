@@ -43,5 +43,6 @@ describe('describeError', () => {
     expect(describeError(gql('GRAPHQL_VALIDATION_FAILED', 'Cannot query field "x"')).code).toBe('CLIENT_OUTDATED')
     expect(describeError({ networkError: new Error('Failed to fetch') }).code).toBe('NETWORK')
     expect(describeError(gql('SOMETHING_NEW', 'odd')).message).toBe('Odd.')
+    expect(describeError(gql('BAD_REQUEST', "the request's variables must be a JSON object")).message).toMatch(/Reload the page/)
   })
 })

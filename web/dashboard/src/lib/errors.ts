@@ -5,6 +5,7 @@
 import type { CombinedError } from '@urql/core'
 
 export type ErrorCode =
+  | 'BAD_REQUEST'
   | 'BAD_USER_INPUT'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -40,6 +41,7 @@ export interface ErrorLike {
 }
 
 const KNOWN = new Set<string>([
+  'BAD_REQUEST',
   'BAD_USER_INPUT',
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -98,6 +100,10 @@ export function describeError(err: ErrorLike | CombinedError | null | undefined)
   switch (code) {
     case 'BAD_USER_INPUT':
       return { code, message: serverText || 'Some of the values are not valid.', fields }
+    case 'BAD_REQUEST':
+      // The page sent something the server could not read: a bug or an
+      // old page, not the person's input.
+      return { code, message: 'The server could not read this request. Reload the page and try again.', fields }
     case 'UNAUTHENTICATED':
       return { code, message: serverText || 'Your session has ended. Sign in again.', fields }
     case 'FORBIDDEN':
