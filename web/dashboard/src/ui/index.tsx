@@ -442,3 +442,21 @@ export function Segmented<T extends string>({
     </div>
   )
 }
+
+/** The field of a dangerous action's dialog that asks for a name to be typed. */
+export function TypeToConfirm({ name, value, onChange }: { name: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <TextField
+      label={
+        <>
+          Type <b>{name}</b> to confirm
+        </>
+      }
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      autoComplete="off"
+      spellCheck={false}
+      autoFocus
+    />
+  )
+}

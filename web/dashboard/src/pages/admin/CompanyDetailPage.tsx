@@ -9,7 +9,7 @@ import { graphql } from '../../gql'
 import type { CompanyDetailQuery, SubscriptionPlan } from '../../gql/graphql'
 import { describeError } from '../../lib/errors'
 import { useLive, useOnReconnect } from '../../lib/live'
-import { Button, Card, ConfirmDialog, CopyButton, Empty, ErrorBanner, Loading, Modal, SelectField, TextField } from '../../ui'
+import { Button, Card, ConfirmDialog, CopyButton, Empty, ErrorBanner, Loading, Modal, SelectField, TypeToConfirm } from '../../ui'
 import { useToast } from '../../ui/toast'
 import { StatCards } from '../analytics/AnalyticsSummary'
 import { Avatar, MemberStatus, RoleBadge, StatusBadge } from '../team/TeamBits'
@@ -561,18 +561,7 @@ function DeleteCompanyDialog({
           </li>
           <li>its API keys, widget and settings</li>
         </ul>
-        <TextField
-          label={
-            <>
-              Type <b>{c.name}</b> to confirm
-            </>
-          }
-          value={typed}
-          onChange={(e) => setTyped(e.target.value)}
-          autoComplete="off"
-          spellCheck={false}
-          autoFocus
-        />
+        <TypeToConfirm name={c.name} value={typed} onChange={setTyped} />
         <ErrorBanner error={error} />
       </form>
     </Modal>

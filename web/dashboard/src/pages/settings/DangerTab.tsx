@@ -3,7 +3,7 @@
 import { useState } from 'react'
 import { useMutation } from 'urql'
 import { useAuth } from '../../lib/auth'
-import { Button, ErrorBanner, Modal, TextField } from '../../ui'
+import { Button, ErrorBanner, Modal, TypeToConfirm } from '../../ui'
 import { SettingsDeactivateCompany } from './documents'
 import { useSettings } from './SettingsBits'
 import { confirmsName } from './settingsLogic'
@@ -86,18 +86,7 @@ export function DangerTab() {
             <b>{company.name}</b> will be deactivated: your whole team is signed out, the widget and the API keys stop working.
             Only a platform administrator can undo this.
           </p>
-          <TextField
-            label={
-              <>
-                Type <b>{company.name}</b> to confirm
-              </>
-            }
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
-            autoComplete="off"
-            spellCheck={false}
-            autoFocus
-          />
+          <TypeToConfirm name={company.name} value={typed} onChange={setTyped} />
           <ErrorBanner error={error} />
         </form>
       </Modal>
