@@ -7,10 +7,11 @@ import { useQuery } from 'urql'
 import { graphql } from '../../gql'
 import type { OrderDirection, UserOrderField } from '../../gql/graphql'
 import { useOnReconnect } from '../../lib/live'
-import { Button, Card, Empty, ErrorBanner, Loading, PageHeader, SelectField } from '../../ui'
+import { Card, PageHeader, SelectField } from '../../ui'
 import { Avatar, MemberStatus, RoleBadge } from '../team/TeamBits'
 import { formatDate } from '../team/teamLogic'
 import { agentFiltersFrom, agentsWhere } from './adminLogic'
+import { ListStates, SortFilter, StatusFilter } from './CompanyBits'
 import { Pager, useCursorPages, useDebounced } from './Pager'
 import '../team/team.css'
 import './companies.css'
@@ -133,44 +134,24 @@ export default function AllAgentsPage() {
             <option value="AGENT">Agents</option>
             <option value="COMPANY_ADMIN">Company admins</option>
           </SelectField>
-          <SelectField label="Status" value={base.active} onChange={(e) => set('status', e.target.value)}>
-            <option value="">All</option>
-            <option value="active">Active</option>
-            <option value="inactive">Deactivated</option>
-          </SelectField>
-          <SelectField label="Sort" value={sortKey} onChange={(e) => set('sort', e.target.value === 'name' ? '' : e.target.value)}>
-            {Object.entries(SORTS).map(([k, s]) => (
-              <option key={k} value={k}>
-                {s.label}
-              </option>
-            ))}
-          </SelectField>
+          <StatusFilter value={base.active} onChange={(v) => set('status', v)} />
+          <SortFilter sorts={SORTS} value={sortKey} defaultKey="name" onChange={(v) => set('sort', v)} />
         </div>
-        {error && (
-          <div style={{ padding: '12px 16px' }}>
-            <ErrorBanner error={error} onRetry={() => reexecute({ requestPolicy: 'network-only' })} />
-          </div>
-        )}
-        {!data && fetching && <Loading>Loading the agents…</Loading>}
-        {data && rows.length === 0 && (
-          <Empty
-            title={filtered ? 'Nobody matches' : 'No agents yet'}
-            action={
-              filtered && (
-                <Button
-                  onClick={() => {
-                    setSearch('')
-                    setParams(new URLSearchParams(), { replace: true })
-                  }}
-                >
-                  Clear the filters
-                </Button>
-              )
-            }
-          >
-            {filtered ? 'Try another search or filter.' : 'Users appear here when companies sign up and add their team.'}
-          </Empty>
-        )}
+        <ListStates
+          error={error}
+          loading={!data && fetching}
+          empty={!!data && rows.length === 0}
+          filtered={!!filtered}
+          loadingText="Loading the agents…"
+          emptyTitle={['Nobody matches', 'No agents yet']}
+          onRetry={() => reexecute({ requestPolicy: 'network-only' })}
+          onClear={() => {
+            setSearch('')
+            setParams(new URLSearchParams(), { replace: true })
+          }}
+        >
+          {['Try another search or filter.', 'Users appear here when companies sign up and add their team.']}
+        </ListStates>
         {rows.length > 0 && (
           <div className="table-wrap" style={{ opacity: fetching ? 0.6 : 1 }}>
             <table className="table tm-table">

@@ -7,11 +7,11 @@ import { useQuery } from 'urql'
 import { graphql } from '../../gql'
 import type { CompanyOrderField, OrderDirection } from '../../gql/graphql'
 import { useOnReconnect } from '../../lib/live'
-import { Button, Card, Empty, ErrorBanner, Loading, PageHeader, SelectField } from '../../ui'
+import { Card, PageHeader, SelectField } from '../../ui'
 import { formatDate } from '../team/teamLogic'
 import { StatusBadge } from '../team/TeamBits'
 import { companiesWhere, companyFiltersFrom, PLAN_OPTIONS } from './adminLogic'
-import { CompanyMark, PlanBadge } from './CompanyBits'
+import { CompanyMark, ListStates, PlanBadge, SortFilter, StatusFilter } from './CompanyBits'
 import { Pager, useCursorPages, useDebounced } from './Pager'
 import '../team/team.css'
 import './companies.css'
@@ -109,44 +109,24 @@ export default function CompaniesPage() {
               </option>
             ))}
           </SelectField>
-          <SelectField label="Status" value={filters.active} onChange={(e) => set('status', e.target.value)}>
-            <option value="">All</option>
-            <option value="active">Active</option>
-            <option value="inactive">Deactivated</option>
-          </SelectField>
-          <SelectField label="Sort" value={sortKey} onChange={(e) => set('sort', e.target.value === 'new' ? '' : e.target.value)}>
-            {Object.entries(SORTS).map(([k, s]) => (
-              <option key={k} value={k}>
-                {s.label}
-              </option>
-            ))}
-          </SelectField>
+          <StatusFilter value={filters.active} onChange={(v) => set('status', v)} />
+          <SortFilter sorts={SORTS} value={sortKey} defaultKey="new" onChange={(v) => set('sort', v)} />
         </div>
-        {error && (
-          <div style={{ padding: '12px 16px' }}>
-            <ErrorBanner error={error} onRetry={() => reexecute({ requestPolicy: 'network-only' })} />
-          </div>
-        )}
-        {!data && fetching && <Loading>Loading the companies…</Loading>}
-        {data && rows.length === 0 && (
-          <Empty
-            title={filtered ? 'No company matches' : 'No companies yet'}
-            action={
-              filtered && (
-                <Button
-                  onClick={() => {
-                    setSearch('')
-                    setParams(new URLSearchParams(), { replace: true })
-                  }}
-                >
-                  Clear the filters
-                </Button>
-              )
-            }
-          >
-            {filtered ? 'Try another search, plan or status.' : 'Companies appear here when they sign up.'}
-          </Empty>
-        )}
+        <ListStates
+          error={error}
+          loading={!data && fetching}
+          empty={!!data && rows.length === 0}
+          filtered={!!filtered}
+          loadingText="Loading the companies…"
+          emptyTitle={['No company matches', 'No companies yet']}
+          onRetry={() => reexecute({ requestPolicy: 'network-only' })}
+          onClear={() => {
+            setSearch('')
+            setParams(new URLSearchParams(), { replace: true })
+          }}
+        >
+          {['Try another search, plan or status.', 'Companies appear here when they sign up.']}
+        </ListStates>
         {rows.length > 0 && (
           <div className="table-wrap" style={{ opacity: fetching ? 0.6 : 1 }}>
             <table className="table tm-table">
