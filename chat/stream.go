@@ -36,7 +36,7 @@ const replayPage = 200
 
 // gapPatience is how long a subscriber waits for the database to come back
 // after a gap before it ends (the client then resubscribes with after).
-const gapPatience = time.Minute
+var gapPatience = time.Minute // a variable for tests
 
 // retrying runs load until it succeeds, fails for good (the row is gone or
 // not visible to the subscriber, or the subscriber left), or the database
@@ -241,9 +241,14 @@ func (st *eventStream[T]) handle(p []byte) bool {
 		if !ok {
 			var err error
 			if m, err = retrying(ctx, func() (*ent.Message, error) { return s.client.Message.Get(ctx, e.MessageID) }); err != nil {
-				// Gone, or the database is away for long: the next message
-				// (or a resubscription with after) brings what is missing.
-				return ctx.Err() == nil
+				if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) {
+					return true // deleted meanwhile, or not this subscriber's
+				}
+				// The database has been away for long: the stream ends, and
+				// the client's resubscription with after replays what it
+				// missed. Skipping the message would lose it for good when
+				// it is the conversation's last (an assistant's reply).
+				return false
 			}
 		}
 		u.Message, st.last = m, m.Seq

@@ -1,0 +1,95 @@
+package chat
+
+import (
+	"context"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"concierge/auth"
+	"concierge/db"
+	"concierge/dbtest"
+	"concierge/ent"
+	"concierge/ent/message"
+	"concierge/ent/privacy"
+	"concierge/realtime"
+)
+
+// A live message whose row cannot be loaded while the database stays away
+// longer than gapPatience ends the stream, so the client resubscribes with
+// after and replays it. Skipping it would lose it for good when it is the
+// conversation's last message: the assistant's reply a widget waits for.
+// Not parallel: it shortens gapPatience.
+func TestUnloadableMessageEndsTheStream(t *testing.T) {
+	defer func(p time.Duration) { gapPatience = p }(gapPatience)
+	gapPatience = 300 * time.Millisecond
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		sys := privacy.DecisionContext(ctx, privacy.Allow)
+		co := d.Client.Company.Create().SetName("Acme").SetSlug("acme-" + uuid.NewString()[:8]).
+			SetEmail("acme@example.com").SetWidgetKey("wk_" + uuid.NewString()).
+			SetIdentitySecret("s_" + uuid.NewString()).SaveX(sys)
+		vis := d.Client.Visitor.Create().SetCompanyID(co.ID).SaveX(sys)
+		conv := d.Client.Conversation.Create().SetCompanyID(co.ID).SetVisitorID(vis.ID).SaveX(sys)
+
+		broker := realtime.NewMemory()
+		defer broker.Close()
+		signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{Client: d.Client, Auth: auth.NewService(d.Client, signer), Broker: broker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+
+		var away atomic.Bool
+		dbtest.OnQuery(d, func(_ context.Context, q ent.Query) error {
+			if _, ok := q.(*ent.MessageQuery); ok && away.Load() {
+				return &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+			}
+			return nil
+		})
+		vctx := auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindVisitor, ID: vis.ID, CompanyID: co.ID, ConversationID: conv.ID})
+		out, err := Events(s, vctx, conv.ID, nil, func(u *Update) *Update { return u })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The reply is written by another replica (nothing of it is in
+		// this one's row cache), then the database goes away.
+		reply := d.Client.Message.Create().SetCompanyID(co.ID).SetConversationID(conv.ID).
+			SetSenderType(message.SenderTypeBOT).SetBody("Here is your answer.").SetSeq(1).SaveX(sys)
+		away.Store(true)
+		s.publishAll(sys, conversationEvent(co.ID, Event{Kind: MessageCompleted, ConversationID: conv.ID, MessageID: reply.ID, Seq: 1}))
+		select {
+		case u, ok := <-out:
+			if ok {
+				t.Fatalf("got %s while the message could not be loaded", u.Kind)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stream went on without the message it could not load: the reply is lost to this subscriber")
+		}
+
+		// The client's resubscription replays it once the database is back.
+		away.Store(false)
+		out, err = Events(s, vctx, conv.ID, nil, func(u *Update) *Update { return u })
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case u := <-out:
+			if u.Message == nil || u.Message.ID != reply.ID {
+				t.Fatalf("replayed %+v, want the reply", u)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the reply was not replayed")
+		}
+	})
+}
