@@ -161,7 +161,7 @@ test('the dashboard journey', async (t) => {
     await dialog.waitFor({ state: 'hidden' })
     const row = admin.getByRole('row').filter({ hasText: knowledge.title })
     // Its status moves to Completed without a reload (resourceEvents).
-    await row.getByText('Completed', { exact: true }).waitFor()
+    await row.getByText('Completed', { exact: true }).waitFor({ timeout: 45_000 }) // a busy machine's job queue
     await shot(admin, 'knowledge-list')
 
     await admin.getByRole('link', { name: `View ${knowledge.title}` }).click()

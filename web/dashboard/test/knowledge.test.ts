@@ -148,6 +148,17 @@ describe('listReducer', () => {
     expect(s.items.map((r) => r.id)).toEqual(['z', 'new', 'mid', 'old', 'first'])
   })
 
+  it('keeps what the events said when they came before the answer that created the resource', () => {
+    // A fast job: its events reach the page before addText's answer does.
+    let s = loaded([res('y')])
+    const c = res('c', { status: 'PENDING', progress: 0 })
+    s = listReducer(s, { kind: 'event', resource: { ...c, status: 'PROCESSING', progress: 0.5, updatedAt: t(6000) }, insert: false })
+    s = listReducer(s, { kind: 'event', resource: { ...c, status: 'COMPLETED', progress: 1, updatedAt: t(6001) }, insert: false })
+    s = listReducer(s, { kind: 'created', resource: c })
+    expect(s.items[0]).toMatchObject({ id: 'c', status: 'COMPLETED', progress: 1 })
+    expect(s.total).toBe(2)
+  })
+
   it('puts a resource created here at the top, once', () => {
     const x = res('x')
     const y = res('y')

@@ -158,14 +158,16 @@ export function listReducer<T extends ResourceLike>(state: ListState<T>, action:
       return { ...state, items: insertSorted(state.items, live[r.id]), total: state.total + 1, live }
     }
     case 'created': {
-      const r = action.resource
+      // Its events may have come before the answer that created it (a
+      // fast job): what they said wins over the answer's older report.
+      const r = mergeResource(state.live[action.resource.id], action.resource)
       const rest = state.items.filter((x) => x.id !== r.id)
       const added = rest.length === state.items.length ? 1 : 0
       return {
         ...state,
         items: insertSorted(rest, r),
         total: state.total + added,
-        live: { ...state.live, [r.id]: mergeResource(state.live[r.id], r) },
+        live: { ...state.live, [r.id]: r },
       }
     }
     case 'deleted': {
