@@ -107,7 +107,7 @@ function Sidebar({ onNavigate }: { onNavigate: () => void }) {
                   { to: '/settings', label: 'Settings & widget', icon: 'settings' },
                   { to: '/api-keys', label: 'API keys', icon: 'key' },
                   { to: '/audit', label: 'Audit log', icon: 'list' },
-                ],
+                ] satisfies NavItem[],
               },
             ]
           : []),

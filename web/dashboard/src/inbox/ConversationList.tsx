@@ -4,7 +4,8 @@ import { memo, useEffect, useMemo, useState } from 'react'
 import { Link } from 'react-router'
 import { Button, ErrorBanner, Segmented, Spinner } from '../ui'
 import type { Problem } from '../lib/errors'
-import { Avatar, IbIcon, StatusBadge, useNow } from './bits'
+import { Icon } from '../ui/icons'
+import { Avatar, StatusBadge, useNow } from './bits'
 import { pageKey, useInbox } from './InboxContext'
 import { countFor, isComplete, listFor, unreadCount, visitorLabel, type Conv, type Filter } from './reducer'
 import { fullTime, relTime } from './time'
@@ -142,7 +143,7 @@ export function ConversationList({
           <h1>Inbox</h1>
           {inbox.permission === 'default' && (
             <Button size="small" variant="ghost" onClick={inbox.requestPermission} title="Get a system notification when a visitor waits for a human">
-              <IbIcon name="bell" size={15} />
+              <Icon name="bell" size={15} />
               Turn on notifications
             </Button>
           )}
@@ -212,7 +213,7 @@ export function ConversationList({
             !inbox.startError && (
               <div className="empty ib-empty">
                 <div className="ib-empty-icon" aria-hidden>
-                  <IbIcon name="chat" size={22} />
+                  <Icon name="chat" size={22} />
                 </div>
                 <h3>{EMPTY[view].title}</h3>
                 <p>{EMPTY[view].text}</p>

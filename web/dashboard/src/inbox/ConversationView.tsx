@@ -11,7 +11,7 @@ import { describeError, type Problem } from '../lib/errors'
 import { Banner, Button, ConfirmDialog, Empty, ErrorBanner, Loading } from '../ui'
 import { Icon } from '../ui/icons'
 import { useToast } from '../ui/toast'
-import { Avatar, IbIcon, StatusBadge, newClientId, useNow } from './bits'
+import { Avatar, StatusBadge, newClientId, useNow } from './bits'
 import {
   InboxCloseMutation,
   InboxConversationEventsSubscription,
@@ -242,7 +242,7 @@ export function ConversationView({
     <section className="ib-conv" aria-label={`Conversation with ${name}`}>
       <header className="ib-conv-head">
         <Link to={backTo} className="btn ghost small ib-back" aria-label="Back to conversations">
-          <IbIcon name="back" />
+          <Icon name="back" />
         </Link>
         <Avatar name={name} seed={conv.visitorID} size={36} anonymous={!conv.visitor?.name?.trim()} />
         <div className="ib-conv-who">
@@ -251,7 +251,7 @@ export function ConversationView({
             <StatusBadge status={status} />
             {assigneeName && (
               <span className="ib-conv-assignee" title={`Assigned to ${assigneeName}`}>
-                <IbIcon name="user" size={13} />
+                <Icon name="user" size={13} />
                 <span className="sr-only">Assigned to </span>
                 {assigneeName === 'you' ? 'You' : assigneeName}
               </span>
@@ -291,7 +291,7 @@ export function ConversationView({
             title="Visitor details"
             onClick={onToggleDetails}
           >
-            <IbIcon name="panel" />
+            <Icon name="panel" />
           </Button>
         </div>
       </header>
@@ -373,7 +373,7 @@ function ConvHeaderSkeleton({ backTo }: { backTo: string }) {
   return (
     <header className="ib-conv-head">
       <Link to={backTo} className="btn ghost small ib-back" aria-label="Back to conversations">
-        <IbIcon name="back" />
+        <Icon name="back" />
       </Link>
       <span className="ib-skel circle" style={{ width: 36, height: 36 }} />
       <div className="ib-conv-who">

@@ -1,7 +1,8 @@
 // The right pane: who the visitor is and what happened to the conversation.
 import type { ReactNode } from 'react'
 import { CopyButton } from '../ui'
-import { Avatar, IbIcon, StatusBadge, languageName } from './bits'
+import { Icon } from '../ui/icons'
+import { Avatar, StatusBadge, languageName } from './bits'
 import { useInbox } from './InboxContext'
 import { visitorLabel, type Conv } from './reducer'
 import { fullTime } from './time'
@@ -65,7 +66,7 @@ export function DetailsPane({ conv, onClose }: { conv: Conv | undefined; onClose
             {conv.rating ? (
               <span className="ib-rating" aria-label={`${conv.rating} out of 5`}>
                 {[1, 2, 3, 4, 5].map((i) => (
-                  <IbIcon key={i} name="star" size={15} className={i <= conv.rating! ? 'on' : ''} />
+                  <Icon key={i} name="star" size={15} className={i <= conv.rating! ? 'on' : ''} />
                 ))}
                 <span className="small muted">{conv.rating}/5</span>
               </span>

@@ -5,7 +5,8 @@
 import { Fragment, memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Link } from 'react-router'
 import { Button, Spinner } from '../ui'
-import { Avatar, IbIcon, useNow } from './bits'
+import { Icon } from '../ui/icons'
+import { Avatar, useNow } from './bits'
 import { groupMessages } from './groups'
 import type { Citation, Draft, Msg, Pending } from './thread'
 import { clockTime, fullTime } from './time'
@@ -47,7 +48,7 @@ function Sources({ citations }: { citations: Citation[] }) {
                 {c.url ? (
                   <a href={c.url} target="_blank" rel="noreferrer" className="ib-source-title">
                     {c.title}
-                    <IbIcon name="external" size={12} />
+                    <Icon name="external" size={12} />
                   </a>
                 ) : c.resource ? (
                   <Link to={`/knowledge/${c.resource.id}`} className="ib-source-title">
@@ -78,7 +79,7 @@ function OutcomeHint({ m }: { m: Msg }) {
   if (m.outcome === 'DECLINED') {
     return (
       <div className="ib-outcome warn">
-        <IbIcon name="alert" size={13} />
+        <Icon name="alert" size={13} />
         Not answered: nothing relevant enough in the knowledge{pct}.
       </div>
     )
@@ -86,7 +87,7 @@ function OutcomeHint({ m }: { m: Msg }) {
   if (m.outcome === 'FAILED') {
     return (
       <div className="ib-outcome danger">
-        <IbIcon name="alert" size={13} />
+        <Icon name="alert" size={13} />
         The assistant could not answer (model error or timeout); the visitor got a polite fallback.
       </div>
     )
@@ -341,7 +342,7 @@ export function MessageList({
                       </>
                     ) : (
                       <>
-                        <IbIcon name="alert" size={13} />
+                        <Icon name="alert" size={13} />
                         <span title={p.error}>
                           Not sent
                           {p.error && <span className="sr-only">: {p.error}</span>} —
@@ -370,7 +371,7 @@ export function MessageList({
       )}
       {unseen && (
         <button type="button" className="ib-jump" onClick={toBottom}>
-          <IbIcon name="down" size={14} /> New messages
+          <Icon name="down" size={14} /> New messages
         </button>
       )}
     </div>

@@ -1,13 +1,9 @@
-// Small pieces of the inbox's screens: avatars, status badges, a few icons
-// the shared set lacks, and a clock that ticks for relative times.
+// Small pieces of the inbox's screens: avatars, status badges, and a clock
+// that ticks for relative times.
 import { useEffect, useState } from 'react'
 import { Badge } from '../ui'
-import { Icon, type IconName } from '../ui/icons'
+import { Icon } from '../ui/icons'
 import type { Status } from './reducer'
-
-// The inbox draws the shared icons.
-export type IbIconName = IconName
-export const IbIcon = Icon
 
 const PALETTE = ['#4f46e5', '#0891b2', '#059669', '#d97706', '#db2777', '#7c3aed', '#2563eb', '#dc2626']
 
@@ -44,7 +40,7 @@ export function Avatar({
   if (anonymous) {
     return (
       <span className="ib-avatar anon" style={{ width: size, height: size }} aria-hidden>
-        <IbIcon name="user" size={Math.round(size * 0.55)} />
+        <Icon name="user" size={Math.round(size * 0.55)} />
       </span>
     )
   }

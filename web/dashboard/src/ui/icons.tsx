@@ -2,7 +2,7 @@
 // emoji font needed, nothing loaded from elsewhere.
 import type { SVGProps } from 'react'
 
-const paths: Record<string, string> = {
+const paths = {
   inbox: 'M4 13h4l1.5 3h5L16 13h4M4 13l2.5-7.5A2 2 0 0 1 8.4 4h7.2a2 2 0 0 1 1.9 1.5L20 13v5a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2z',
   book: 'M4 5.5A2.5 2.5 0 0 1 6.5 3H20v15H6.5A2.5 2.5 0 0 0 4 20.5zM4 20.5A2.5 2.5 0 0 0 6.5 23H20v-5M8 7h8M8 11h6',
   chart: 'M4 20h16M7 16v-5M12 16V7M17 16v-8',
@@ -43,7 +43,12 @@ const paths: Record<string, string> = {
   star: 'M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z',
   user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4.5 20a7.5 7.5 0 0 1 15 0',
   chat: 'M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z',
-}
+  // Three dots (a menu): round caps of a thick stroke.
+  more: 'M5 12h.01M12 12h.01M19 12h.01',
+} satisfies Record<string, string>
+
+/** Icons drawn with another stroke width than the others. */
+const strokeWidths: Partial<Record<keyof typeof paths, number>> = { more: 4.6 }
 
 export type IconName = keyof typeof paths
 
@@ -55,7 +60,7 @@ export function Icon({ name, size = 18, ...rest }: { name: IconName; size?: numb
       viewBox="0 0 24 24"
       fill="none"
       stroke="currentColor"
-      strokeWidth={1.8}
+      strokeWidth={strokeWidths[name] ?? 1.8}
       strokeLinecap="round"
       strokeLinejoin="round"
       aria-hidden

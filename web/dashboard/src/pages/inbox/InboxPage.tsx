@@ -8,7 +8,7 @@ import { useInbox } from '../../inbox/InboxContext'
 import { ConversationList, FILTER_LABEL } from '../../inbox/ConversationList'
 import { ConversationView } from '../../inbox/ConversationView'
 import { DetailsPane } from '../../inbox/DetailsPane'
-import { IbIcon } from '../../inbox/bits'
+import { Icon } from '../../ui/icons'
 import { countFor, FILTERS, type Filter } from '../../inbox/reducer'
 import './inbox.css'
 
@@ -82,7 +82,7 @@ export default function InboxPage() {
         ) : (
           <div className="ib-pick">
             <div className="ib-empty-icon big" aria-hidden>
-              <IbIcon name="chat" size={28} />
+              <Icon name="chat" size={28} />
             </div>
             <h2>Pick a conversation</h2>
             <p className="muted">

@@ -6,7 +6,8 @@ import { useEffect, useId, useMemo, useRef, useState, type DragEvent, type FormE
 import { useMutation } from 'urql'
 import { uploadRequest } from '../../lib/upload'
 import { Banner, Button, Checkbox, Modal, ProgressBar, TextArea, TextField } from '../../ui'
-import { describeKnowledgeError, KIcon, KnowledgeErrorBanner, type KIconName, type KProblem, type Res } from './bits'
+import { Icon, type IconName } from '../../ui/icons'
+import { describeKnowledgeError, KnowledgeErrorBanner, type KProblem, type Res } from './bits'
 import { KnowledgeAddFacebookPage, KnowledgeAddText, KnowledgeAddWebsite, KnowledgeUploadPdf } from './documents'
 import {
   checkFacebook,
@@ -28,7 +29,7 @@ import {
 
 export type AddTab = 'text' | 'pdf' | 'website' | 'facebook'
 
-const TABS: { id: AddTab; label: string; icon: KIconName; submit: string; more?: string }[] = [
+const TABS: { id: AddTab; label: string; icon: IconName; submit: string; more?: string }[] = [
   { id: 'text', label: 'Text', icon: 'text', submit: 'Add text' },
   { id: 'pdf', label: 'PDF', icon: 'file', submit: 'Upload PDF' },
   { id: 'website', label: 'Website', icon: 'globe', submit: 'Add website' },
@@ -120,7 +121,7 @@ export function AddKnowledgeModal({
             disabled={busy && tab !== t.id}
             onClick={() => setTab(t.id)}
           >
-            <KIcon name={t.icon} />
+            <Icon name={t.icon} size={16} />
             {t.label}
             {t.more && <span className="kn-tab-more">{t.more}</span>}
           </button>
@@ -319,7 +320,7 @@ function PdfForm({ formId, setBusy, onCreated }: FormProps) {
               e.target.value = ''
             }}
           />
-          <KIcon name="upload" size={26} />
+          <Icon name="upload" size={26} />
           {file ? (
             <div className="kn-file">
               <strong className="kn-break">{file.name}</strong>

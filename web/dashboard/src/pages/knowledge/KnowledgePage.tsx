@@ -9,9 +9,10 @@ import type { ResourceStatus, ResourceType } from '../../gql/graphql'
 import { isCompanyAdmin, useViewer } from '../../lib/auth'
 import { useLive, useOnReconnect } from '../../lib/live'
 import { Banner, Button, ErrorBanner, Loading, PageHeader, SelectField } from '../../ui'
+import { Icon } from '../../ui/icons'
 import { useToast } from '../../ui/toast'
 import { AddKnowledgeModal, type AddTab } from './AddKnowledgeModal'
-import { KIcon, SearchBox, useResourceActions, type Res } from './bits'
+import { SearchBox, useResourceActions, type Res } from './bits'
 import { KnowledgeResourceEvents, KnowledgeResources } from './documents'
 import { emptyList, listReducer, matchesFilter, STATUS_LABEL, TYPE_LABEL, type ListFilter } from './knowledgeLogic'
 import { Pager, ResourceTable } from './ResourceTable'
@@ -109,7 +110,7 @@ export default function KnowledgePage() {
         actions={
           canWrite && (
             <Button variant="primary" onClick={() => openAdd()}>
-              <KIcon name="upload" /> Add knowledge
+              <Icon name="upload" size={16} /> Add knowledge
             </Button>
           )
         }
@@ -158,7 +159,7 @@ export default function KnowledgePage() {
         <section className="card section kn-empty">
           <div className="kn-empty-head">
             <span className="kn-empty-icon" aria-hidden>
-              <KIcon name="question" size={26} />
+              <Icon name="question" size={26} />
             </span>
             <h2>No knowledge yet</h2>
             <p>
@@ -171,7 +172,7 @@ export default function KnowledgePage() {
             <div className="kn-add-grid">
               {ADD_OPTIONS.map((o) => (
                 <button key={o.tab} type="button" className="kn-add-option" onClick={() => openAdd(o.tab)}>
-                  <KIcon name={o.icon} size={22} />
+                  <Icon name={o.icon} size={22} />
                   <span className="t">{o.title}</span>
                   <span className="d">{o.text}</span>
                 </button>

@@ -7,7 +7,8 @@ import { useQuery } from 'urql'
 import { isCompanyAdmin, isSuperAdmin, useViewer } from '../../lib/auth'
 import { useLive, useOnReconnect } from '../../lib/live'
 import { Banner, Button, Empty, ErrorBanner, Loading } from '../../ui'
-import { ActiveSwitch, KIcon, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
+import { Icon } from '../../ui/icons'
+import { ActiveSwitch, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
 import { KnowledgeResource, KnowledgeResourceChunks, KnowledgeResourceEvents } from './documents'
 import { asSentence, displayText, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
 
@@ -60,7 +61,7 @@ function Title({ r, canWrite, onSave }: { r: Res; canWrite: boolean; onSave: (t:
         <h1 className="kn-break">{r.title}</h1>
         {canWrite && (
           <Button size="small" variant="ghost" onClick={() => setEditing(true)} aria-label="Rename">
-            <KIcon name="pencil" /> Rename
+            <Icon name="pencil" size={16} /> Rename
           </Button>
         )}
       </div>
@@ -318,15 +319,15 @@ export default function ResourcePage() {
         {canManage && (
           <div className="row">
             <Button onClick={() => actions.reprocess(r)} disabled={inProgress(r.status)} loading={busy}>
-              <KIcon name="refresh" /> Reprocess
+              <Icon name="refresh" size={16} /> Reprocess
             </Button>
             {canWrite && (
               <Button onClick={() => actions.setActive(r, !r.isActive)} disabled={busy}>
-                <KIcon name={r.isActive ? 'pause' : 'play'} /> {r.isActive ? 'Deactivate' : 'Activate'}
+                <Icon name={r.isActive ? 'pause' : 'play'} size={16} /> {r.isActive ? 'Deactivate' : 'Activate'}
               </Button>
             )}
             <Button variant="danger-soft" onClick={() => actions.askDelete(r)}>
-              <KIcon name="trash" /> Delete
+              <Icon name="trash" size={16} /> Delete
             </Button>
           </div>
         )}
@@ -415,7 +416,7 @@ export default function ResourcePage() {
 function BackLink({ to, label }: { to: string; label: string }) {
   return (
     <Link to={to} className="kn-back">
-      <KIcon name="back" /> {label}
+      <Icon name="back" size={16} /> {label}
     </Link>
   )
 }

@@ -4,7 +4,8 @@
 import { Fragment } from 'react'
 import { Link } from 'react-router'
 import { Button } from '../../ui'
-import { ActiveSwitch, KIcon, menuItems, RowMenu, StatusCell, TypeIcon, type Access, type Res, type ResourceActions } from './bits'
+import { Icon } from '../../ui/icons'
+import { ActiveSwitch, menuItems, RowMenu, StatusCell, TypeIcon, type Access, type Res, type ResourceActions } from './bits'
 import { asSentence, formatAgo, formatDate, sourceOf, TYPE_LABEL } from './knowledgeLogic'
 
 export type Row = Res & { company?: { id: string; name: string } | null }
@@ -110,7 +111,7 @@ export function ResourceTable({
                 <tr className="kn-error-row">
                   <td colSpan={cols}>
                     <div className="kn-error" role="note">
-                      <KIcon name="alert" size={15} />
+                      <Icon name="alert" size={15} />
                       <span className="grow">
                         <strong>Processing failed.</strong> {asSentence(r.error) || 'No reason was given.'}
                       </span>

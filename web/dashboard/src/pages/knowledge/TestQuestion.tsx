@@ -8,7 +8,7 @@ import { useClient } from 'urql'
 import type { KnowledgeTestQuestionQuery } from '../../gql/graphql'
 import { describeError, type Problem } from '../../lib/errors'
 import { Badge, Button, ErrorBanner, TextField } from '../../ui'
-import { KIcon } from './bits'
+import { Icon } from '../../ui/icons'
 import { KnowledgeTestQuestion } from './documents'
 import { displayText, pushHistory } from './knowledgeLogic'
 
@@ -269,7 +269,7 @@ export function TestQuestionPanel({ companyId, hasKnowledge }: { companyId: stri
                 </p>
               </div>
               <Button size="small" onClick={() => void ask(result.question)} loading={asking}>
-                <KIcon name="refresh" /> Ask again
+                <Icon name="refresh" size={16} /> Ask again
               </Button>
             </div>
             <div className="card-body stack">

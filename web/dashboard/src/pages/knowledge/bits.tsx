@@ -15,28 +15,12 @@ import './knowledge.css'
 
 export type Res = KnowledgeResourceFieldsFragment
 
-export type KIconName = IconName | 'more'
-
-/** The shared icons, at the knowledge pages' size; "more" is three dots. */
-export function KIcon({ name, size = 16 }: { name: KIconName; size?: number }) {
-  if (name === 'more') {
-    return (
-      <svg width={size} height={size} viewBox="0 0 24 24" fill="currentColor" aria-hidden focusable="false">
-        <circle cx="5" cy="12" r="2.3" />
-        <circle cx="12" cy="12" r="2.3" />
-        <circle cx="19" cy="12" r="2.3" />
-      </svg>
-    )
-  }
-  return <Icon name={name} size={size} />
-}
-
-const TYPE_ICON: Record<ResourceType, KIconName> = { PDF: 'file', WEBSITE: 'globe', FACEBOOK: 'facebook', TEXT: 'text' }
+const TYPE_ICON: Record<ResourceType, IconName> = { PDF: 'file', WEBSITE: 'globe', FACEBOOK: 'facebook', TEXT: 'text' }
 
 export function TypeIcon({ type }: { type: ResourceType }) {
   return (
     <span className={`kn-type kn-type-${type.toLowerCase()}`} title={TYPE_LABEL[type]}>
-      <KIcon name={TYPE_ICON[type]} size={17} />
+      <Icon name={TYPE_ICON[type]} size={17} />
       <span className="sr-only">{TYPE_LABEL[type]}</span>
     </span>
   )
@@ -109,7 +93,7 @@ export function KnowledgeErrorBanner({ problem, shownFields }: { problem: KProbl
 
 export interface MenuItem {
   label: string
-  icon: KIconName
+  icon: IconName
   onSelect: () => void
   danger?: boolean
   disabled?: boolean
@@ -207,7 +191,7 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
         aria-controls={open ? id : undefined}
         onClick={() => setOpen((o) => !o)}
       >
-        <KIcon name="more" size={20} />
+        <Icon name="more" size={20} />
       </button>
       {open && (
         <div
@@ -235,7 +219,7 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
                 it.onSelect()
               }}
             >
-              <KIcon name={it.icon} />
+              <Icon name={it.icon} size={16} />
               {it.label}
             </button>
           ))}
@@ -446,7 +430,7 @@ export function SearchBox({
       <label htmlFor={id} className="sr-only">
         {label}
       </label>
-      <KIcon name="search" />
+      <Icon name="search" size={16} />
       <input
         id={id}
         className="input"
