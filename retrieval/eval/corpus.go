@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -11,7 +12,7 @@ import (
 	"concierge/retrieval"
 )
 
-//go:embed testdata/go_spec.html testdata/go_mem.html testdata/questions.json
+//go:embed testdata/go_spec.html testdata/go_mem.html testdata/questions.json testdata/paraphrase.json
 var testdata embed.FS
 
 // sources are the corpus documents (see testdata/NOTICE).
@@ -129,7 +130,8 @@ func LoadCorpus(granularity string) (*Corpus, error) {
 	return c, nil
 }
 
-// Question is one entry of testdata/questions.json.
+// Question is one entry of a question set (testdata/questions.json,
+// testdata/paraphrase.json).
 type Question struct {
 	Question string `json:"question"`
 	// Type is direct, paraphrase, variant (inflection or typo), needle (a
@@ -138,50 +140,94 @@ type Question struct {
 	// Expected are the relevance keys ("spec: Constant declarations") of
 	// the sections that answer the question; none for out-of-scope.
 	Expected []string `json:"expected"`
+	// Set is the question set (its file name) the question comes from.
+	Set string `json:"-"`
 }
 
 // Question types.
 var questionTypes = []string{"direct", "paraphrase", "variant", "needle", "out-of-scope"}
 
-// LoadQuestions reads the questions and checks them against the corpus:
-// every expected key must name a section, and only out-of-scope questions
-// may expect nothing.
+// Question sets, each reported on its own rows.
+const (
+	// MainSet is the project's questions of every type; the quality bars
+	// of eval_test hold for it.
+	MainSet = "questions.json"
+	// ParaphraseSet is the paraphrase-heavy set of issue 17: everyday
+	// questions that avoid the words of the sections that answer them,
+	// plus newcomers' questions the documents do not answer.
+	ParaphraseSet = "paraphrase.json"
+)
+
+// questionSets are the sets in the order they are reported.
+var questionSets = []string{MainSet, ParaphraseSet}
+
+// LoadQuestions reads every question set and checks it against the corpus
+// (see parseQuestions); a question may not appear twice, in one set or
+// across sets.
 func LoadQuestions(c *Corpus) ([]Question, error) {
-	b, err := testdata.ReadFile("testdata/questions.json")
-	if err != nil {
-		return nil, err
+	known := c.headings()
+	seen := map[string]string{}
+	var all []Question
+	for _, set := range questionSets {
+		b, err := testdata.ReadFile("testdata/" + set)
+		if err != nil {
+			return nil, err
+		}
+		qs, err := parseQuestions(set, b, known, seen)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, qs...)
 	}
+	return all, nil
+}
+
+// parseQuestions decodes one question set and checks it: every expected
+// key must name a section of the corpus (known), only out-of-scope
+// questions may expect nothing, and no question may be in seen (question
+// to set), which it adds to.
+func parseQuestions(set string, b []byte, known map[string]bool, seen map[string]string) ([]Question, error) {
 	var qs []Question
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&qs); err != nil {
-		return nil, fmt.Errorf("questions.json: %w", err)
+		return nil, fmt.Errorf("%s: %w", set, err)
 	}
-	known := c.headings()
-	seen := map[string]bool{}
-	for i, q := range qs {
+	if len(qs) == 0 {
+		return nil, fmt.Errorf("%s: no questions", set)
+	}
+	for i := range qs {
+		q := &qs[i]
+		q.Set = set
 		if strings.TrimSpace(q.Question) == "" {
-			return nil, fmt.Errorf("questions.json #%d: empty question", i+1)
+			return nil, fmt.Errorf("%s #%d: empty question", set, i+1)
 		}
-		if seen[q.Question] {
-			return nil, fmt.Errorf("questions.json #%d: duplicate %q", i+1, q.Question)
+		if other, ok := seen[q.Question]; ok {
+			return nil, fmt.Errorf("%s #%d: duplicate %q (also in %s)", set, i+1, q.Question, other)
 		}
-		seen[q.Question] = true
-		okType := false
-		for _, t := range questionTypes {
-			okType = okType || q.Type == t
-		}
-		if !okType {
-			return nil, fmt.Errorf("questions.json #%d %q: type %q is not one of %v", i+1, q.Question, q.Type, questionTypes)
+		seen[q.Question] = set
+		if !slices.Contains(questionTypes, q.Type) {
+			return nil, fmt.Errorf("%s #%d %q: type %q is not one of %v", set, i+1, q.Question, q.Type, questionTypes)
 		}
 		if (q.Type == "out-of-scope") != (len(q.Expected) == 0) {
-			return nil, fmt.Errorf("questions.json #%d %q: out-of-scope questions, and only they, expect nothing", i+1, q.Question)
+			return nil, fmt.Errorf("%s #%d %q: out-of-scope questions, and only they, expect nothing", set, i+1, q.Question)
 		}
 		for _, e := range q.Expected {
 			if !known[e] {
-				return nil, fmt.Errorf("questions.json #%d %q: expected %q is no section of the corpus", i+1, q.Question, e)
+				return nil, fmt.Errorf("%s #%d %q: expected %q is no section of the corpus", set, i+1, q.Question, e)
 			}
 		}
 	}
 	return qs, nil
+}
+
+// InSet returns the questions of one set.
+func InSet(qs []Question, set string) []Question {
+	var out []Question
+	for _, q := range qs {
+		if q.Set == set {
+			out = append(out, q)
+		}
+	}
+	return out
 }

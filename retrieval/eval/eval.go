@@ -1,9 +1,17 @@
 // Command eval is the retrieval quality check: it indexes a corpus of real
 // documentation (the Go specification and memory model, testdata/NOTICE)
 // into a fresh index for each configured store and embedder, asks the
-// questions of testdata/questions.json and prints recall@1, recall@5,
-// MRR@10, the out-of-scope decline rate and the in-scope false-decline
-// rate against the Service's threshold.
+// questions of every question set and prints, for each set on its own
+// rows, recall@1, recall@5, MRR@10, the out-of-scope decline rate and the
+// in-scope false-decline rate against the Service's threshold, then
+// recall and MRR by question type.
+//
+// The sets: testdata/questions.json, the project's questions of every
+// type (direct, paraphrase, variant, needle, out-of-scope), which
+// eval_test holds to its bars; and testdata/paraphrase.json (issue 17),
+// everyday paraphrases a newcomer to Go might type, which avoid the words
+// of the sections that answer them, plus newcomers' questions the two
+// documents do not answer.
 //
 //	go run ./retrieval/eval [-v] [-threshold T] [-resources chapter|section] [-dump]
 //
@@ -54,9 +62,11 @@ type Pair struct {
 	embed func(ctx context.Context) (retrieval.Embedder, error)
 }
 
-// Result is the evaluation of one pair.
+// Result is the evaluation of one pair, over the questions of every set
+// (Set empty) or of one (see Only).
 type Result struct {
 	Store, Embedder string
+	Set             string
 	Passages        int
 	InScope         int
 	OutOfScope      int
@@ -119,7 +129,8 @@ func (r Result) DeclineRate() float64 { return r.rate(r.Declined, r.OutOfScope) 
 func (r Result) FalseDeclineRate() float64 { return r.rate(r.FalseDeclines, r.InScope) }
 
 // Evaluate indexes the corpus into a fresh index of pair (in a new
-// directory under tmp, for a new company) and asks every question.
+// directory under tmp, for a new company) and asks every question; the
+// counts are over all of qs (Only gives those of one set).
 // threshold > 0 overrides the Service's default.
 func Evaluate(ctx context.Context, c *Corpus, qs []Question, pair Pair, tmp string, threshold float64) (Result, error) {
 	res := Result{Store: pair.Store, Embedder: pair.Embedder, Passages: c.Passages()}
@@ -185,30 +196,73 @@ func Evaluate(ctx context.Context, c *Corpus, qs []Question, pair Pair, tmp stri
 				a.Rank = i + 1
 			}
 		}
-		declined := a.TopScore() < res.Threshold
-		if q.Type == "out-of-scope" {
-			res.OutOfScope++
-			if declined {
-				res.Declined++
-			}
-		} else {
-			res.InScope++
-			if declined {
-				res.FalseDeclines++
-			}
-			if a.Rank == 1 {
-				res.Hits1++
-			}
-			if a.Rank >= 1 && a.Rank <= 5 {
-				res.Hits5++
-			}
-			if a.Rank > 0 {
-				res.RR += 1 / float64(a.Rank)
-			}
-		}
 		res.Answers = append(res.Answers, a)
 	}
+	res.tally()
 	return res, nil
+}
+
+// tally computes the counts from the answers.
+func (r *Result) tally() {
+	r.InScope, r.OutOfScope, r.Hits1, r.Hits5, r.RR, r.Declined, r.FalseDeclines = 0, 0, 0, 0, 0, 0, 0
+	for _, a := range r.Answers {
+		declined := a.TopScore() < r.Threshold
+		if a.Q.Type == "out-of-scope" {
+			r.OutOfScope++
+			if declined {
+				r.Declined++
+			}
+			continue
+		}
+		r.InScope++
+		if declined {
+			r.FalseDeclines++
+		}
+		if a.Rank == 1 {
+			r.Hits1++
+		}
+		if a.Rank >= 1 && a.Rank <= 5 {
+			r.Hits5++
+		}
+		if a.Rank > 0 {
+			r.RR += 1 / float64(a.Rank)
+		}
+	}
+}
+
+// Only is the result for the questions of one set.
+func (r Result) Only(set string) Result {
+	out := r
+	out.Set = set
+	out.Answers = nil
+	for _, a := range r.Answers {
+		if a.Q.Set == set {
+			out.Answers = append(out.Answers, a)
+		}
+	}
+	out.tally()
+	return out
+}
+
+// Sets returns the question sets of the result's answers, in report
+// order.
+func (r Result) Sets() []string {
+	var out []string
+	for _, set := range questionSets {
+		if slices.ContainsFunc(r.Answers, func(a Answer) bool { return a.Q.Set == set }) {
+			out = append(out, set)
+		}
+	}
+	return out
+}
+
+// name is the result's label in headings: store+embedder, and the set
+// when it is for one.
+func (r Result) name() string {
+	if r.Set == "" {
+		return r.Store + "+" + r.Embedder
+	}
+	return r.Store + "+" + r.Embedder + " " + r.Set
 }
 
 // EmbeddedLocal is the pair that always runs.
@@ -310,13 +364,25 @@ func Pairs(getenv func(string) string) (pairs []Pair, skipped []string) {
 	return pairs, skipped
 }
 
-// PrintTable writes the results table.
+// PrintTable writes the results table: a row for each result, or for each
+// set of a result that is over all sets (questions are in-scope +
+// out-of-scope).
 func PrintTable(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "store\tembedder\tpassages\tquestions\trecall@1\trecall@5\tMRR@10\tthreshold\tOOS declined\tin-scope false-declined\tindex time\t")
+	fmt.Fprintln(tw, "store\tembedder\tset\tpassages\tquestions\trecall@1\trecall@5\tMRR@10\tthreshold\tOOS declined\tin-scope false-declined\tindex time\t")
+	var rows []Result
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d+%d\t%.3f\t%.3f\t%.3f\t%.2f\t%.3f (%d/%d)\t%.3f (%d/%d)\t%s\t\n",
-			r.Store, r.Embedder, r.Passages, r.InScope, r.OutOfScope,
+		if r.Set != "" {
+			rows = append(rows, r)
+			continue
+		}
+		for _, set := range r.Sets() {
+			rows = append(rows, r.Only(set))
+		}
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d+%d\t%.3f\t%.3f\t%.3f\t%.2f\t%.3f (%d/%d)\t%.3f (%d/%d)\t%s\t\n",
+			r.Store, r.Embedder, r.Set, r.Passages, r.InScope, r.OutOfScope,
 			r.Recall1(), r.Recall5(), r.MRR10(), r.Threshold,
 			r.DeclineRate(), r.Declined, r.OutOfScope,
 			r.FalseDeclineRate(), r.FalseDeclines, r.InScope,
@@ -325,44 +391,43 @@ func PrintTable(w io.Writer, rs []Result) {
 	tw.Flush()
 }
 
-// PrintByType writes recall@5 and MRR@10 by question type for one result.
+// PrintByType writes recall@1, recall@5 and MRR@10 by question set and
+// in-scope type for one result.
 func PrintByType(w io.Writer, r Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s+%s by type\tquestions\trecall@1\trecall@5\tMRR@10\t\n", r.Store, r.Embedder)
-	for _, t := range questionTypes {
-		if t == "out-of-scope" {
-			continue
-		}
-		var n, h1, h5 int
-		var rr float64
-		for _, a := range r.Answers {
-			if a.Q.Type != t {
-				continue
-			}
-			n++
-			if a.Rank == 1 {
-				h1++
-			}
-			if a.Rank >= 1 && a.Rank <= 5 {
-				h5++
-			}
-			if a.Rank > 0 {
-				rr += 1 / float64(a.Rank)
+	fmt.Fprintf(tw, "%s+%s by type\tset\tquestions\trecall@1\trecall@5\tMRR@10\t\n", r.Store, r.Embedder)
+	for _, set := range r.Sets() {
+		for _, t := range questionTypes {
+			if t != "out-of-scope" {
+				printType(tw, r, set, t)
 			}
 		}
-		if n == 0 {
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\n", t, n, float64(h1)/float64(n), float64(h5)/float64(n), rr/float64(n))
 	}
 	tw.Flush()
+}
+
+// printType writes the row of one set and in-scope type, if it has
+// questions.
+func printType(tw io.Writer, r Result, set, t string) {
+	sub := r
+	sub.Answers = nil
+	for _, a := range r.Answers {
+		if a.Q.Set == set && a.Q.Type == t {
+			sub.Answers = append(sub.Answers, a)
+		}
+	}
+	if len(sub.Answers) == 0 {
+		return
+	}
+	sub.tally()
+	fmt.Fprintf(tw, "%s\t%s\t%d\t%.3f\t%.3f\t%.3f\t\n", t, set, sub.InScope, sub.Recall1(), sub.Recall5(), sub.MRR10())
 }
 
 // PrintMisses writes the in-scope questions without a relevant hit in the
 // top 5, the out-of-scope ones not declined and the in-scope ones
 // declined, with what the search returned.
 func PrintMisses(w io.Writer, r Result) {
-	fmt.Fprintf(w, "%s+%s: questions not answered as expected\n", r.Store, r.Embedder)
+	fmt.Fprintf(w, "%s: questions not answered as expected\n", r.name())
 	n := 0
 	for _, a := range r.Answers {
 		var why string
@@ -412,8 +477,8 @@ func PrintThresholds(w io.Writer, r Result) {
 		}
 		return xs[min(len(xs)-1, int(f*float64(len(xs))))]
 	}
-	fmt.Fprintf(w, "%s+%s top-hit scores (min p10 p50 p90 max): in-scope %.3f %.3f %.3f %.3f %.3f; out-of-scope %.3f %.3f %.3f %.3f %.3f\n",
-		r.Store, r.Embedder, q(in, 0), q(in, 0.1), q(in, 0.5), q(in, 0.9), q(in, 1),
+	fmt.Fprintf(w, "%s top-hit scores (min p10 p50 p90 max): in-scope %.3f %.3f %.3f %.3f %.3f; out-of-scope %.3f %.3f %.3f %.3f %.3f\n",
+		r.name(), q(in, 0), q(in, 0.1), q(in, 0.5), q(in, 0.9), q(in, 1),
 		q(out, 0), q(out, 0.1), q(out, 0.5), q(out, 0.9), q(out, 1))
 	for t := 0.30; t < 0.751; t += 0.05 {
 		var d, fd int
@@ -462,16 +527,22 @@ func run(verbose bool, threshold float64, dump bool, resources string) error {
 	if err != nil {
 		return err
 	}
-	counts := map[string]int{}
-	for _, q := range qs {
-		counts[q.Type]++
-	}
 	fmt.Printf("corpus: %d documents, %d resources (one per %s), %d passages\n", len(c.Docs), len(c.Resources), resources, c.Passages())
-	var parts []string
-	for _, t := range questionTypes {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[t], t))
+	for _, set := range questionSets {
+		counts := map[string]int{}
+		n := 0
+		for _, q := range InSet(qs, set) {
+			counts[q.Type]++
+			n++
+		}
+		var parts []string
+		for _, t := range questionTypes {
+			if counts[t] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", counts[t], t))
+			}
+		}
+		fmt.Printf("questions %s: %d (%s)\n", set, n, strings.Join(parts, ", "))
 	}
-	fmt.Printf("questions: %d (%s)\n", len(qs), strings.Join(parts, ", "))
 	pairs, skipped := Pairs(os.Getenv)
 	for _, s := range skipped {
 		fmt.Println(s)
@@ -494,10 +565,12 @@ func run(verbose bool, threshold float64, dump bool, resources string) error {
 	}
 	if verbose {
 		for _, r := range rs {
-			fmt.Println()
-			PrintMisses(os.Stdout, r)
-			fmt.Println()
-			PrintThresholds(os.Stdout, r)
+			for _, set := range r.Sets() {
+				fmt.Println()
+				PrintMisses(os.Stdout, r.Only(set))
+				fmt.Println()
+				PrintThresholds(os.Stdout, r.Only(set))
+			}
 		}
 	}
 	if len(failed) > 0 {

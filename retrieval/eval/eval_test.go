@@ -24,10 +24,12 @@ var weaviateBars = bars{recall5: 0.85, decline: 0.80, falseDecline: 0.05}
 type bars struct{ recall5, decline, falseDecline float64 }
 
 // TestQuality runs the embedded+local evaluation (and weaviate+local when
-// WEAVIATE_URL is set) and holds it to the bars. On failure it lists the
-// questions answered wrongly, with the top hits.
+// WEAVIATE_URL is set) of the main question set and holds it to the bars.
+// On failure it lists the questions answered wrongly, with the top hits.
+// The paraphrase set has no bars (TestParaphraseSet checks its shape).
 func TestQuality(t *testing.T) {
-	c, qs := load(t)
+	c, all := load(t)
+	qs := InSet(all, MainSet)
 	t.Run("embedded+local", func(t *testing.T) {
 		quality(t, c, qs, EmbeddedLocal(), embeddedBars)
 	})
@@ -125,7 +127,8 @@ func load(t *testing.T) (*Corpus, []Question) {
 }
 
 func TestCorpus(t *testing.T) {
-	c, qs := load(t)
+	c, all := load(t)
+	qs := InSet(all, MainSet)
 	if n := c.Passages(); n < 300 || n > 600 {
 		t.Errorf("%d passages, want 300 to 600", n)
 	}
@@ -151,6 +154,66 @@ func TestCorpus(t *testing.T) {
 		if counts[typ] < min {
 			t.Errorf("%d %s questions, want at least %d", counts[typ], typ, min)
 		}
+	}
+}
+
+// TestParaphraseSet: the paraphrase set of issue 17 loads, every label it
+// expects is a section of the corpus, and it keeps its shape: at least 40
+// paraphrases over sections of both documents, at most 2 per section, and
+// at least 8 out-of-scope questions. It has no quality bars.
+func TestParaphraseSet(t *testing.T) {
+	c, all := load(t)
+	qs := InSet(all, ParaphraseSet)
+	known := c.headings()
+	counts := map[string]int{}
+	perSection := map[string]int{}
+	docs := map[string]bool{}
+	for _, q := range qs {
+		counts[q.Type]++
+		for _, e := range q.Expected {
+			if !known[e] {
+				t.Errorf("%q: expected %q is no section of the corpus", q.Question, e)
+			}
+			perSection[e]++
+			docs[strings.SplitN(e, ":", 2)[0]] = true
+		}
+	}
+	if counts["paraphrase"] < 40 || counts["out-of-scope"] < 8 || counts["paraphrase"]+counts["out-of-scope"] != len(qs) {
+		t.Errorf("%d questions: %v, want at least 40 paraphrase and 8 out-of-scope, nothing else", len(qs), counts)
+	}
+	for e, n := range perSection {
+		if n > 2 {
+			t.Errorf("%d questions expect %q, want at most 2", n, e)
+		}
+	}
+	for _, d := range c.Docs {
+		if !docs[d.Key] {
+			t.Errorf("no question expects a section of %s", d.Key)
+		}
+	}
+}
+
+// TestParseQuestions: a question set naming a section that does not
+// exist, or repeating a question of another set, does not load.
+func TestParseQuestions(t *testing.T) {
+	c, _ := load(t)
+	known := c.headings()
+	for _, tc := range []struct{ name, json, want string }{
+		{"unknown label", `[{"type": "paraphrase", "question": "q?", "expected": ["spec: Defer statement"]}]`, `"spec: Defer statement" is no section`},
+		{"unknown document", `[{"type": "paraphrase", "question": "q?", "expected": ["faq: Locks"]}]`, `"faq: Locks" is no section`},
+		{"repeated", `[{"type": "direct", "question": "How do defer statements work?", "expected": ["spec: Defer statements"]}]`, "duplicate"},
+		{"in scope, no label", `[{"type": "paraphrase", "question": "q?", "expected": []}]`, "expect nothing"},
+		{"unknown type", `[{"type": "paraphrase-new", "question": "q?", "expected": ["spec: Defer statements"]}]`, "not one of"},
+	} {
+		seen := map[string]string{"How do defer statements work?": MainSet}
+		_, err := parseQuestions("test.json", []byte(tc.json), known, seen)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
+		}
+	}
+	qs, err := parseQuestions("test.json", []byte(`[{"type": "paraphrase", "question": "q?", "expected": ["spec: Defer statements"]}]`), known, map[string]string{})
+	if err != nil || len(qs) != 1 || qs[0].Set != "test.json" {
+		t.Errorf("valid set: %v, %+v", err, qs)
 	}
 }
 
