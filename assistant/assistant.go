@@ -5,8 +5,9 @@
 // trimmed history, passages fenced as data), calls the Provider (Gemini,
 // an OpenAI-compatible server, or the offline extractive answerer), streams
 // the visible text, and maps the answer's [n] markers to citations. It
-// declines when the model says the passages do not answer (DeclineMarker),
-// and turns provider failures into a polite fallback offering a human.
+// declines when the model says the passages do not answer (DeclineMarker)
+// or when its reply repeats the system instruction (leakGuard), and turns
+// provider failures into a polite fallback offering a human.
 //
 // It also holds the short texts the conversation service posts in the
 // visitor's language (Text) and the language detection (DetectLanguage).
@@ -100,8 +101,9 @@ type Answer struct {
 	PromptTokens, OutputTokens int
 	// Reason says why it was declined or failed, for logs and analytics:
 	// "no_relevant_passage", "model_declined", "empty_query",
-	// "prompt_injection", "timeout", "provider_error", "retrieval_error",
-	// "empty_answer".
+	// "prompt_injection", "prompt_leak" (the reply repeated the system
+	// instruction: withheld), "timeout", "provider_error",
+	// "retrieval_error", "empty_answer".
 	Reason string
 	// Key names Text when it is one of the canned texts (TextDeclined,
 	// TextFailed, TextRephrase), so that the caller can say it otherwise
@@ -178,8 +180,11 @@ var ErrNoQuestion = errors.New("assistant: no visitor question in the history")
 // Answer retrieves passages for the question (the last visitor turn, with
 // the previous visitor turn for a short follow-up), decides, prompts the
 // provider and returns the final answer. onDelta (may be nil) gets the
-// visible text as it streams, from the provider's goroutine, one call at a
-// time, never after Answer returns.
+// visible text as it streams, from the provider's goroutine (what was held
+// back till the end from Answer's), one call at a time, never after Answer
+// returns. A reply that repeats the system instruction is withheld: it
+// stops streaming where the repetition starts and ends declined (see
+// leakGuard).
 //
 // A cancelled ctx (a human took over) returns ctx.Err() promptly, and
 // onDelta is not called any more. Provider errors and timeouts, and store
@@ -246,7 +251,9 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	ans.Provider = a.cfg.Provider.Name()
 
 	call := observe.StartLLM(ans.Provider)
-	gen, raw, err := a.generate(ctx, p, len(passages), call.Stream(onDelta))
+	// What would repeat the instruction never reaches the visitor.
+	out := &guardedStream{g: newLeakGuard(req.CompanyName, req.AssistantName, req.Tone, lang, passages), emit: call.Stream(onDelta)}
+	gen, raw, err := a.generate(ctx, p, len(passages), out.write)
 	ans.PromptTokens, ans.OutputTokens = gen.PromptTokens, gen.OutputTokens
 	if ans.PromptTokens == 0 {
 		n := len(p.System)
@@ -270,6 +277,15 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 		a.log.WarnContext(ctx, "assistant: provider failed", "provider", ans.Provider, "reason", reason, "err", err)
 		return fail(reason)
 	}
+	withhold := func(what string) (Answer, error) {
+		// What it repeated is not logged: it may be the secret.
+		a.log.InfoContext(ctx, "assistant: withheld a reply that repeats its instructions",
+			slog.String("provider", ans.Provider), slog.String("repeats", what))
+		return decline("prompt_leak")
+	}
+	if out.leaked != "" {
+		return withhold(out.leaked) // seen while streaming
+	}
 	ft := finalize(raw, len(passages))
 	if ft.Declined {
 		return decline("model_declined")
@@ -285,6 +301,19 @@ func (a *Assistant) Answer(ctx context.Context, req Request, onDelta func(string
 	var mapping map[int]int
 	ans.Citations, mapping = citationsFor(passages, cited, query+" "+ft.Text)
 	ans.Text = renumber(ft.Text, len(passages), mapping)
+	// The stream held back what may have been the start of a leak: it is
+	// shown only if the whole reply, as streamed and as stored, leaks
+	// nothing.
+	leaked := out.g.leak(ans.Text)
+	if leaked == "" {
+		if err := ctx.Err(); err != nil {
+			return Answer{}, err
+		}
+		leaked = out.close()
+	}
+	if leaked != "" {
+		return withhold(leaked)
+	}
 	ans.Outcome = OutcomeAnswered
 	return ans, nil
 }

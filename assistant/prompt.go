@@ -13,7 +13,9 @@ import (
 // the last user message with the question. Nothing retrieved or typed by
 // the visitor can close a fence: passage tags inside any text are escaped.
 
-// systemInstruction is the system prompt for a company.
+// systemInstruction is the system prompt for a company. Its first line is
+// the assistant's identity, which it may say; the rest is protected by the
+// output guard (newLeakGuard).
 func systemInstruction(company, assistantName, tone, lang string) string {
 	company = truncate(oneLine(company), 120)
 	if company == "" {
