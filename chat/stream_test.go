@@ -62,6 +62,18 @@ func TestUnloadableMessageEndsTheStream(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The stream has replayed the (empty) conversation and is live
+		// once an event published now comes through; a reply written
+		// before that would be replayed, not live.
+		s.publishAll(sys, conversationEvent(co.ID, Event{Kind: TypingChanged, ConversationID: conv.ID, Typing: &Typing{SenderType: "AGENT", Typing: true}}))
+		select {
+		case u := <-out:
+			if u.Kind != TypingChanged {
+				t.Fatalf("got %s, want the typing event", u.Kind)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stream did not go live")
+		}
 		// The reply is written by another replica (nothing of it is in
 		// this one's row cache), then the database goes away.
 		reply := d.Client.Message.Create().SetCompanyID(co.ID).SetConversationID(conv.ID).
