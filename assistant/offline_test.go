@@ -3,6 +3,7 @@ package assistant_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,7 +25,8 @@ func TestOfflineOnGoSpec(t *testing.T) {
 	for _, tc := range []struct {
 		q, fact, section string
 	}{
-		{"What happens when you send on a closed channel?", "run-time panic", "#Statements"},
+		// Send statements and the built-in close both say it.
+		{"What happens when you send on a closed channel?", "run-time panic", "#Statements|#Built-in_functions"},
 		{"What is the blank identifier?", "underscore character", "#Declarations_and_scope"},
 		{"Can a slice be used as a map key?", "must not be a function, map, or slice", "#Types"},
 		{"What does iota represent?", "successive untyped integer constants", "#Declarations_and_scope"},
@@ -40,7 +42,7 @@ func TestOfflineOnGoSpec(t *testing.T) {
 		require.Equal(t, assistant.OutcomeAnswered, ans.Outcome, tc.q)
 		require.Contains(t, ans.Text, tc.fact, tc.q)
 		require.NotEmpty(t, ans.Citations, tc.q)
-		require.True(t, strings.HasSuffix(ans.Citations[0].URL, tc.section), "%s: cited %s", tc.q, ans.Citations[0].URL)
+		require.True(t, slices.ContainsFunc(strings.Split(tc.section, "|"), func(s string) bool { return strings.HasSuffix(ans.Citations[0].URL, s) }), "%s: cited %s", tc.q, ans.Citations[0].URL)
 		require.Contains(t, ans.Text, "[1]", tc.q)
 		require.LessOrEqual(t, len(ans.Text), 900, tc.q)
 		// The preview numbers passages as the prompt did; the final text

@@ -32,6 +32,7 @@ type Service struct {
 	cache     Cache
 	batch     int
 	threshold float64
+	rerank    Reranker
 }
 
 // Option configures a Service.
@@ -56,6 +57,9 @@ func WithThreshold(t float64) Option { return func(s *Service) { s.threshold = t
 // NewService returns a Service searching store with vectors from emb.
 func NewService(store Store, emb Embedder, opts ...Option) *Service {
 	s := &Service{store: store, emb: emb, batch: DefaultBatchSize, threshold: DefaultThreshold}
+	if r := NewSemanticReranker(); r != nil {
+		s.rerank = r
+	}
 	for _, o := range opts {
 		o(s)
 	}
@@ -265,7 +269,19 @@ func (s *Service) Search(ctx context.Context, text string, k int, exclude []uuid
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Search(ctx, company, Query{Text: text, Vector: vecs[0], K: k, ExcludeResources: exclude})
+	if k <= 0 {
+		k = DefaultK
+	}
+	k = min(k, MaxK)
+	if s.rerank == nil {
+		return s.store.Search(ctx, company, Query{Text: text, Vector: vecs[0], K: k, ExcludeResources: exclude})
+	}
+	hits, err := s.store.Search(ctx, company, Query{Text: text, Vector: vecs[0], K: max(k, rerankCandidates), ExcludeResources: exclude})
+	if err != nil {
+		return nil, err
+	}
+	s.rerank.Rerank(text, hits)
+	return Diversify(hits, k), nil
 }
 
 // Ping reports whether the store can serve.

@@ -73,6 +73,9 @@ func Open(ctx context.Context, cfg Config) (*retrieval.Service, error) {
 func openEmbedder(ctx context.Context, cfg Config) (retrieval.Embedder, error) {
 	switch cfg.Embedder {
 	case "", "local":
+		if ok, err := embed.Semantic(); !ok {
+			slog.WarnContext(ctx, "the local embedder is lexical only: paraphrases without shared words will not be found", slog.Any("reason", err))
+		}
 		return embed.NewLocal(), nil
 	case "gemini":
 		if cfg.Gemini.APIKey == "" {

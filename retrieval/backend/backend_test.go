@@ -13,6 +13,7 @@ import (
 	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/backend"
+	"concierge/retrieval/embed"
 )
 
 func TestEmbeddedDefault(t *testing.T) {
@@ -20,7 +21,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	svc, err := backend.Open(ctx, backend.Config{DataDir: t.TempDir()})
 	require.NoError(t, err)
 	defer svc.Close()
-	require.Equal(t, "local-v2", svc.Embedder().Name()[:len("local-v2")])
+	require.Equal(t, embed.NewLocal().Name(), svc.Embedder().Name())
 	cid := uuid.New()
 	sys := auth.SystemContext(ctx, cid)
 	require.NoError(t, svc.IndexResource(sys, uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Shipping", Text: "Parcels ship within two business days."}}))

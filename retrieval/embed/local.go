@@ -10,40 +10,96 @@ import (
 	"sync"
 
 	"concierge/retrieval"
+	"concierge/retrieval/embed/wordvec"
 	"concierge/retrieval/internal/terms"
 )
 
-// LocalName is the Name of the local embedder; bump the version whenever
-// the features change, so indexes built with the old ones are rebuilt.
-const LocalName = "local-v2"
+// Names of the local embedder; bump a version whenever its features
+// change, so indexes built with the old ones are rebuilt.
+const (
+	// LocalName: lexical and semantic (word vectors built in).
+	LocalName = "local-v3"
+	// LexicalName: lexical only (a binary built without word vectors).
+	LexicalName = "local-v2"
+)
 
-// LocalDimension is the local embedder's vector size.
-const LocalDimension = 384
+// LexicalDimension is the size of the lexical part of a local vector.
+const LexicalDimension = 384
 
-// Local is the default embedder: deterministic, no network, no model.
+// Shares of the two parts in a local vector (squares sum to 1): the
+// cosine of two local vectors is lexicalShare²·lexical cosine +
+// semanticShare²·semantic cosine.
+var (
+	lexicalShare  = float32(math.Sqrt(0.5))
+	semanticShare = float32(math.Sqrt(0.5))
+)
+
+// Local is the default embedder: deterministic, no network, nothing
+// downloaded at run time. Its vector has two parts.
 //
-// It is lexical, not semantic: a vector is a signed feature hash (FNV-1a)
-// of the text's stemmed words, its word pairs (bigrams) and the character
-// 3- to 5-grams of its words, with sub-linear term frequency, stopwords
-// down-weighted, accents folded and the result L2-normalised. Two texts are
-// close when they share words, inflections of words ("refund"/"refunds"),
-// or spellings ("refnd"/"refund" share n-grams); synonyms and paraphrases
-// without shared words ("money back" vs "refund") are not close. Use a
-// model embedder (gemini, openai) for meaning.
-type Local struct{}
+// The lexical part is a signed feature hash (FNV-1a) of the text's stemmed
+// words, its word pairs (bigrams) and the character 3- to 5-grams of its
+// words, with sub-linear term frequency, stopwords down-weighted, accents
+// folded and the result L2-normalised: two texts are close when they share
+// words, inflections of words ("refund"/"refunds"), or spellings
+// ("refnd"/"refund" share n-grams).
+//
+// The semantic part is the text's word-vector embedding (package wordvec:
+// GloVe vectors, SIF-weighted), built into the binary by `make vectors`:
+// texts are close when their words mean alike ("money back" and "refund",
+// "crash" and "panic"). A binary built without the vectors has only the
+// lexical part (LexicalName) and says so when it starts.
+type Local struct{ sem *wordvec.Table }
 
-// NewLocal returns the local embedder.
-func NewLocal() Local { return Local{} }
+// NewLocal returns the local embedder, with the semantic part when the
+// binary has word vectors.
+func NewLocal() Local {
+	t, _ := wordvec.Default()
+	return Local{sem: t}
+}
+
+// NewLexical returns the local embedder without its semantic part.
+func NewLexical() Local { return Local{} }
+
+// Semantic reports whether the embedder has its semantic part, and why not.
+func Semantic() (bool, error) {
+	t, err := wordvec.Default()
+	return t != nil, err
+}
 
 // Name implements retrieval.Embedder.
-func (Local) Name() string { return LocalName }
+func (l Local) Name() string {
+	if l.sem == nil {
+		return LexicalName
+	}
+	return LocalName
+}
 
 // Dimension implements retrieval.Embedder.
-func (Local) Dimension() int { return LocalDimension }
+func (l Local) Dimension() int {
+	if l.sem == nil {
+		return LexicalDimension
+	}
+	return LexicalDimension + l.sem.Dimension()
+}
+
+// Vector embeds one text.
+func (l Local) Vector(text string) []float32 {
+	lex := LexicalVector(text)
+	if l.sem == nil {
+		return lex
+	}
+	v := make([]float32, l.Dimension())
+	for i, x := range lex {
+		v[i] = x * lexicalShare
+	}
+	l.sem.Embed(text, v[LexicalDimension:], semanticShare)
+	return v
+}
 
 // Embed implements retrieval.Embedder. Queries and documents are embedded
 // alike. Large batches are spread over the CPUs.
-func (Local) Embed(ctx context.Context, texts []string, _ retrieval.Kind) ([][]float32, error) {
+func (l Local) Embed(ctx context.Context, texts []string, _ retrieval.Kind) ([][]float32, error) {
 	out := make([][]float32, len(texts))
 	workers := min(runtime.GOMAXPROCS(0), (len(texts)+15)/16)
 	if workers <= 1 {
@@ -53,7 +109,7 @@ func (Local) Embed(ctx context.Context, texts []string, _ retrieval.Kind) ([][]f
 					return nil, err
 				}
 			}
-			out[i] = LocalVector(t)
+			out[i] = l.Vector(t)
 		}
 		return out, nil
 	}
@@ -69,7 +125,7 @@ func (Local) Embed(ctx context.Context, texts []string, _ retrieval.Kind) ([][]f
 				if ctx.Err() != nil {
 					return
 				}
-				out[i] = LocalVector(texts[i])
+				out[i] = l.Vector(texts[i])
 			}
 		})
 	}
@@ -100,8 +156,8 @@ type feature struct {
 	count  float32
 }
 
-// LocalVector embeds one text (see Local).
-func LocalVector(text string) []float32 {
+// LexicalVector is the lexical part of a text's local vector (see Local).
+func LexicalVector(text string) []float32 {
 	feats := make(map[uint64]feature, min(1024, 16+len(text)/3))
 	add := func(h uint64, w float32) {
 		f := feats[h]
@@ -109,11 +165,11 @@ func LocalVector(text string) []float32 {
 		f.count++
 		feats[h] = f
 	}
-	v := make([]float32, LocalDimension)
+	v := make([]float32, LexicalDimension)
 	// Character n-grams go straight into v (linear tf: they are many and
 	// each weighs little); words and bigrams get sub-linear tf.
 	addGram := func(h uint64, w float32) {
-		i := (h >> 1) % LocalDimension
+		i := (h >> 1) % LexicalDimension
 		if h&1 == 1 {
 			w = -w
 		}
@@ -148,7 +204,7 @@ func LocalVector(text string) []float32 {
 	for _, h := range hs {
 		f := feats[h]
 		x := f.weight * (1 + float32(math.Log(float64(f.count))))
-		i := (h >> 1) % LocalDimension
+		i := (h >> 1) % LexicalDimension
 		if h&1 == 1 {
 			x = -x
 		}

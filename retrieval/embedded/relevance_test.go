@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/retrieval"
+	"concierge/retrieval/embed"
 )
 
 // corpus is a small help centre.
@@ -103,7 +104,7 @@ func TestPersistence(t *testing.T) {
 	info, ok, err := st.Info(t.Context(), mustTenant(b))
 	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, "local-v2", info.Embedder)
+	require.Equal(t, embed.NewLocal().Name(), info.Embedder)
 }
 
 // TestLarge indexes 100,000 generated chunks and finds a planted passage.

@@ -200,22 +200,22 @@ func TestVecIndexLocalQueries(t *testing.T) {
 		}
 		return string(b)
 	}
-	x := newVecIndex(embed.LocalDimension)
-	m := &model{dim: embed.LocalDimension, vecs: map[int64][]float32{}, res: map[int64]uuid.UUID{}}
+	x := newVecIndex(embed.LexicalDimension)
+	m := &model{dim: embed.LexicalDimension, vecs: map[int64][]float32{}, res: map[int64]uuid.UUID{}}
 	for r := range 100 {
 		res := uuid.New()
 		rowids := make([]int64, 100)
 		var vecs []float32
 		for i := range rowids {
 			rowids[i] = int64(r*100 + i + 1)
-			v := normalized(embed.LocalVector(text(5 + rng.IntN(40))))
+			v := normalized(embed.LexicalVector(text(5 + rng.IntN(40))))
 			vecs = append(vecs, v...)
 			m.vecs[rowids[i]], m.res[rowids[i]] = v, res
 		}
 		x.add(&segment{resource: res}, rowids, vecs)
 	}
 	for range 50 {
-		q := normalized(embed.LocalVector(text(1 + rng.IntN(6))))
+		q := normalized(embed.LexicalVector(text(1 + rng.IntN(6))))
 		checkNearest(t, x, m, q, 100, nil)
 	}
 }

@@ -8,30 +8,49 @@ import (
 	"strings"
 	"testing"
 
+	"concierge/retrieval/embed"
 	"concierge/retrieval/embed/embedtest"
 )
 
 // The bars of issue 3 for the embedded store with the local embedder
-// (reached: recall@5 0.889, OOS declined 15/15, false declines 2/81).
+// (reached with word vectors and reranking: recall@5 0.901, OOS declined
+// 13/15, false declines 0/81; lexical only it was 0.889, 15/15, 2/81).
 var embeddedBars = bars{recall5: 0.85, decline: 0.80, falseDecline: 0.05}
 
 // The bars for the Weaviate store with the local embedder: what it reaches
-// (recall@5 0.877, OOS declined 15/15, false declines 2/81: its hybrid
+// (recall@5 0.889, OOS declined 13/15, false declines 0/81: its hybrid
 // candidates are re-scored with the embedded store's formula) minus a
 // margin.
 var weaviateBars = bars{recall5: 0.85, decline: 0.80, falseDecline: 0.05}
+
+// The bars of the paraphrase set (issue 17), embedded store: recall@5
+// reached 0.415 and false declines 10/82 with word vectors and
+// reranking; lexical only they were 0.415 and 38/82 (most paraphrases
+// were declined). Its out-of-scope questions (installing Go, IDEs) are
+// too near the documents' subject for the local embedder: no bar.
+var paraphraseBars = bars{recall5: 0.38, decline: 0, falseDecline: 0.20}
 
 type bars struct{ recall5, decline, falseDecline float64 }
 
 // TestQuality runs the embedded+local evaluation (and weaviate+local when
 // WEAVIATE_URL is set) of the main question set and holds it to the bars.
 // On failure it lists the questions answered wrongly, with the top hits.
-// The paraphrase set has no bars (TestParaphraseSet checks its shape).
+// The paraphrase set has its own bars (TestParaphraseSet checks its
+// shape); they need the word vectors (fail in CI, skip elsewhere).
 func TestQuality(t *testing.T) {
 	c, all := load(t)
 	qs := InSet(all, MainSet)
 	t.Run("embedded+local", func(t *testing.T) {
 		quality(t, c, qs, EmbeddedLocal(), embeddedBars)
+	})
+	t.Run("paraphrase set, embedded+local", func(t *testing.T) {
+		if ok, err := embed.Semantic(); !ok {
+			if os.Getenv("CI") != "" {
+				t.Fatal(err)
+			}
+			t.Skip(err)
+		}
+		quality(t, c, InSet(all, ParaphraseSet), EmbeddedLocal(), paraphraseBars)
 	})
 	pairs, _ := Pairs(os.Getenv)
 	for _, p := range pairs {
@@ -76,7 +95,7 @@ func quality(t *testing.T, c *Corpus, qs []Question, p Pair, want bars) {
 }
 
 // TestDeterministic: two fresh indexes give the same answers, with the
-// same scores to 1e-6 (embed.LocalVector sums its features in a fixed
+// same scores to 1e-6 (embed.LexicalVector sums its features in a fixed
 // order since local-v2, so they are in fact bit for bit the same).
 func TestDeterministic(t *testing.T) {
 	c, qs := load(t)
