@@ -18,8 +18,9 @@ import (
 
 var lookPath = exec.LookPath
 
-// Extract reads the text of the PDF at path, page by page. It validates the
-// file first and never panics; every error wraps one of the package's
+// Extract reads the text of the PDF at path, page by page, and repairs it
+// (Repair: ligatures, accents, line-end hyphenation) whichever way it was
+// read. It validates the file first and never panics; every error wraps one of the package's
 // sentinel errors and carries a user-facing message.
 func Extract(ctx context.Context, path string, opts Options) (doc *Document, err error) {
 	defer func() {
@@ -57,6 +58,7 @@ func Extract(ctx context.Context, path string, opts Options) (doc *Document, err
 		doc.Title = titleFromName(path)
 	}
 	if !looksScanned(doc, opts.MinCharsPerPage) {
+		Repair(doc)
 		return doc, nil
 	}
 	// Almost no text: a scanned PDF.
@@ -71,6 +73,7 @@ func Extract(ctx context.Context, path string, opts Options) (doc *Document, err
 	if looksEmpty(ocr) {
 		return nil, newErr(ErrNoText, "the PDF has no text layer and OCR found no readable text", "")
 	}
+	Repair(ocr)
 	return ocr, nil
 }
 
