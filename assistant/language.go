@@ -41,11 +41,14 @@ const (
 	TextBackToBot TextKey = "back_to_bot"
 	// TextConversationClosed: the conversation was closed.
 	TextConversationClosed TextKey = "conversation_closed"
+	// TextUnsure starts an offline answer that only just matches the
+	// question.
+	TextUnsure TextKey = "unsure"
 )
 
 // TextKeys lists every key, for tests and translators.
 var TextKeys = []TextKey{TextDeclined, TextFailed, TextDeclinedHandedOff, TextFailedHandedOff, TextRephrase, TextHandoffWaiting, TextNoAgentOnline,
-	TextAgentJoined, TextBackToBot, TextConversationClosed}
+	TextAgentJoined, TextBackToBot, TextConversationClosed, TextUnsure}
 
 // Languages lists the supported language codes (BCP-47 base), English first.
 var Languages = []string{"en", "fr", "es", "de", "pt", "it", "nl"}
@@ -66,6 +69,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s joined the conversation.",
 			TextBackToBot:          "You're chatting with the assistant again. Ask for a person at any time.",
 			TextConversationClosed: "This conversation is closed. Thanks for reaching out!",
+			TextUnsure:             "I'm not certain, but our documentation says:",
 		}},
 	"fr": {code: "fr", name: "French", letters: "çèêëàâîïôûùœ",
 		stop: `le la les un une des du de et ou est sont était je tu il elle nous vous ils elles ce cette ces que qui quoi
@@ -82,6 +86,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s a rejoint la conversation.",
 			TextBackToBot:          "Vous discutez de nouveau avec l'assistant. Vous pouvez demander une personne à tout moment.",
 			TextConversationClosed: "Cette conversation est terminée. Merci de nous avoir contactés !",
+			TextUnsure:             "Je n'en suis pas certain, mais notre documentation indique :",
 		}},
 	"es": {code: "es", name: "Spanish", letters: "ñ¿¡",
 		stop: `el la los las un una unos unas y o de del en por para con es son está están era que qué quien cómo como
@@ -98,6 +103,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s se ha unido a la conversación.",
 			TextBackToBot:          "Está hablando de nuevo con el asistente. Puede pedir una persona en cualquier momento.",
 			TextConversationClosed: "Esta conversación se ha cerrado. ¡Gracias por contactarnos!",
+			TextUnsure:             "No estoy seguro, pero nuestra documentación dice:",
 		}},
 	"de": {code: "de", name: "German", letters: "äöüß",
 		stop: `der die das ein eine einen einem einer und oder ist sind war waren ich du er sie es wir ihr mein meine dein
@@ -114,6 +120,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s ist dem Gespräch beigetreten.",
 			TextBackToBot:          "Sie chatten wieder mit dem Assistenten. Sie können jederzeit nach einer Person fragen.",
 			TextConversationClosed: "Dieses Gespräch wurde beendet. Danke für Ihre Nachricht!",
+			TextUnsure:             "Ich bin mir nicht sicher, aber in unserer Dokumentation steht:",
 		}},
 	"pt": {code: "pt", name: "Portuguese", letters: "ãõçâêô",
 		stop: `o a os as um uma uns umas e ou de do da dos das em no na nos nas por para com é são está estão era que
@@ -130,6 +137,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s entrou na conversa.",
 			TextBackToBot:          "Você está conversando novamente com o assistente. Peça uma pessoa a qualquer momento.",
 			TextConversationClosed: "Esta conversa foi encerrada. Obrigado pelo contato!",
+			TextUnsure:             "Não tenho certeza, mas a nossa documentação diz:",
 		}},
 	"it": {code: "it", name: "Italian", letters: "àèéìòù",
 		stop: `il lo la i gli le un uno una e o di del della dei delle in nel nella per con è sono era che chi come
@@ -146,6 +154,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s si è unito alla conversazione.",
 			TextBackToBot:          "Sta di nuovo parlando con l'assistente. Può chiedere una persona in qualsiasi momento.",
 			TextConversationClosed: "Questa conversazione è stata chiusa. Grazie per averci contattato!",
+			TextUnsure:             "Non ne sono certo, ma la nostra documentazione dice:",
 		}},
 	"nl": {code: "nl", name: "Dutch", letters: "ĳ",
 		stop: `de het een en of van in op aan voor met is zijn was waren ik jij je hij zij wij jullie mijn mijn uw ons
@@ -162,6 +171,7 @@ var languages = map[string]*language{
 			TextAgentJoined:        "%s neemt deel aan het gesprek.",
 			TextBackToBot:          "U praat weer met de assistent. U kunt op elk moment om een medewerker vragen.",
 			TextConversationClosed: "Dit gesprek is gesloten. Bedankt voor uw bericht!",
+			TextUnsure:             "Ik weet het niet zeker, maar onze documentatie zegt:",
 		}},
 }
 

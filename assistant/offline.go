@@ -69,7 +69,7 @@ func (o *Offline) Generate(ctx context.Context, p Prompt, onDelta func(string) e
 	if strings.TrimSpace(query) == "" {
 		query = p.Question
 	}
-	text := o.Answer(query, p.Passages)
+	text := o.answer(query, p.Language, p.Passages)
 	gen := Generation{Text: text, FinishReason: "STOP", OutputTokens: estimateTokens(text)}
 	in := len(p.Question)
 	for _, ps := range p.Passages {
@@ -141,6 +141,11 @@ type unit struct {
 	section float64  // how much the section's heading and title match
 	viaHead []string // question terms the heading matches
 	matched map[string]bool
+	// question: an FAQ's question ("Q: ...", a sentence ending in "?"),
+	// never quoted; its terms count for the units answering it (asked).
+	question bool
+	asked    map[string]bool
+	afterQ   int // units since the question (0: the first answer unit)
 }
 
 // idfPrior is how many term-less units are added to the IDF statistics.
@@ -213,21 +218,40 @@ func rank(query string, passages []Passage) *ranking {
 		got, rel, head, title := 0.0, 0.0, 0.0, 0.0
 		for _, t := range qTerms {
 			wu := match(t, u.terms)
+			// "Which versions?" is answered by "Android 10", "what
+			// price?" by "$6": the fact stands for the word.
+			if wu == 0 && factTerm(t, u.text) {
+				wu = 0.8
+			}
 			if wu > 0 {
 				got += r.idf[t] * wu
 				u.matched[t] = true
 			}
 			wh := headShare * match(t, headTerms[u.passage])
 			wt := titleShare * match(t, titleTerms[u.passage])
-			if wh > 0 || wt > 0 {
+			// An FAQ's question says what its answer is about, as a
+			// heading does.
+			wq := 0.0
+			if u.asked != nil {
+				wq = match(t, u.asked)
+				if u.afterQ > 0 {
+					wq *= 0.85
+				}
+			}
+			if wh > 0 || wt > 0 || wq > 0 {
 				u.viaHead = append(u.viaHead, t)
 			}
 			head += r.idf[t] * match(t, headTerms[u.passage])
 			title += r.idf[t] * match(t, titleTerms[u.passage])
-			rel += r.idf[t] * max(wu, wh, wt)
+			rel += r.idf[t] * max(wu, wh, wt, wq)
 		}
 		u.cover = got / r.total
 		u.rel = rel / r.total
+		if u.question {
+			// Never quoted: the question is not its answer.
+			u.cover, u.rel, u.score = 0, 0, -1
+			continue
+		}
 		u.section = 0.1*head/r.total + 0.05*title/r.total
 		s := u.rel
 		// Very long sentences say many things; fragments say too little.
@@ -246,6 +270,13 @@ func rank(query string, passages []Passage) *ranking {
 			s += 0.08
 		}
 		s += u.section // ties go to the section about the question
+		s += cues.facts(u)
+		if u.cover > 0 && subjectMatch(u.text, u.matched) {
+			s += 0.03 // the sentence is about the question's subject
+		}
+		if pointer.MatchString(u.text) {
+			s -= 0.1 // "(see "Integrations")" says where the answer is, not what
+		}
 		u.score = s
 	}
 	r.ranked = append([]*unit(nil), r.units...)
@@ -272,8 +303,14 @@ func definition(text string, qTerms []string) bool {
 }
 
 // Answer returns the extractive answer of query from passages (with
-// citation markers), or DeclineMarker.
+// citation markers), or DeclineMarker; in the query's language (see
+// DetectLanguage) when it is unsure.
 func (o *Offline) Answer(query string, passages []Passage) string {
+	return o.answer(query, "", passages)
+}
+
+// answer is Answer for a visitor writing in lang ("": detected).
+func (o *Offline) answer(query, lang string, passages []Passage) string {
 	if looksLikeInjection(query) {
 		return DeclineMarker
 	}
@@ -283,6 +320,16 @@ func (o *Offline) Answer(query string, passages []Passage) string {
 	}
 	units, ranked, idf, total := r.units, r.ranked, r.idf, r.total
 	best := ranked[0]
+	// A cross-reference to another of the passages ("Connect your payroll
+	// provider (see "Integrations")") is answered by that passage.
+	if target := pointedPassage(best, passages); target >= 0 {
+		for _, u := range ranked {
+			if u.passage == target && u.cover > 0 {
+				best = u
+				break
+			}
+		}
+	}
 	// The answer must cover enough of the question, with one of its rarer
 	// terms (not only the most common word of the passages).
 	if best.rel < o.opts.MinCoverage || !hasStrongTerm(best, idf, total, len(r.terms)) {
@@ -298,7 +345,7 @@ func (o *Offline) Answer(query string, passages []Passage) string {
 	used := 0
 	length := 0
 	add := func(u *unit) bool {
-		if chosen[u] || length+len(u.text) > o.opts.MaxChars && used > 0 {
+		if chosen[u] || u.question || length+len(u.text) > o.opts.MaxChars && used > 0 {
 			return false
 		}
 		chosen[u] = true
@@ -324,6 +371,12 @@ func (o *Offline) Answer(query string, passages []Passage) string {
 				group = append(group, in)
 			}
 			group = append(group, u)
+		case u.kind == kindTable:
+			// A row comes after its table's header row.
+			if rows := blockOf(units, u.passage, u.block); len(rows) > 0 && rows[0] != u && rows[0].kind == kindTable {
+				group = append(group, rows[0])
+			}
+			group = append(group, u)
 		default:
 			group = append(group, u)
 		}
@@ -345,6 +398,7 @@ func (o *Offline) Answer(query string, passages []Passage) string {
 	// The sentence after the best one often completes it ("It ...",
 	// "For example ..."), and a short best sentence needs company.
 	if next := unitAfter(units, best); next != nil && next.kind == kindProse && best.kind == kindProse &&
+		(next.block == best.block || endsSentence(best.text)) &&
 		(len(best.text) < 80 || continues(next.text) || next.score >= 0.5*best.score) {
 		addBlock(next)
 	}
@@ -377,13 +431,49 @@ func (o *Offline) Answer(query string, passages []Passage) string {
 		if nearDuplicate(u, chosen) {
 			continue
 		}
+		// "It adds ..." means nothing without the sentence before.
+		if u.kind == kindProse && refersBack(u.text) {
+			if prev := unitBefore(units, u); prev == nil || !chosen[prev] {
+				continue
+			}
+		}
 		for t := range u.matched {
 			covered[t] = true
 		}
 		addBlock(u)
 	}
-	return compose(units, chosen, best, passages)
+	// A short answer takes the rest of its paragraph when it stays on
+	// the question ("Return shipping is free: we email you a prepaid
+	// label.").
+	for _, u := range units {
+		if length >= 200 || used >= o.opts.MaxUnits {
+			break
+		}
+		if u.passage == best.passage && u.block == best.block && u.kind == kindProse && !chosen[u] && !u.question &&
+			u.cover > 0 && u.score >= 0.5*best.score && !nearDuplicate(u, chosen) && length+len(u.text) <= 400 {
+			add(u)
+			used++
+		}
+	}
+	text := compose(units, chosen, best, passages)
+	// Just above the bar: say so.
+	if best.rel < o.opts.MinCoverage+unsureMargin {
+		if lang == "" {
+			lang = DetectLanguage(query)
+		}
+		sep := " "
+		if strings.HasPrefix(text, "- ") || strings.HasPrefix(text, "`") || listMarker.MatchString(text) || best.kind != kindProse {
+			sep = "\n"
+		}
+		text = Text(lang, TextUnsure) + sep + text
+	}
+	return text
 }
+
+// unsureMargin: an answer whose best sentence matches less than
+// MinCoverage+unsureMargin of the question starts with TextUnsure ("I'm
+// not certain, but our documentation says:").
+const unsureMargin = 0.15
 
 // compose writes the chosen units: the best unit's passage first, then
 // the others by rank; within a passage in document order; a citation
@@ -398,7 +488,7 @@ func compose(units []*unit, chosen map[*unit]bool, best *unit, passages []Passag
 	var parts []string
 	for _, pi := range order {
 		var b strings.Builder
-		prevKind := -1
+		prevKind, prevText := -1, ""
 		for _, u := range units {
 			if u.passage != pi || !chosen[u] {
 				continue
@@ -406,16 +496,19 @@ func compose(units []*unit, chosen map[*unit]bool, best *unit, passages []Passag
 			t := u.text
 			switch {
 			case b.Len() == 0:
-			case u.kind != kindProse || prevKind != kindProse:
-				b.WriteString("\n")
+			case u.kind != kindProse || prevKind != kindProse || !endsSentence(prevText):
+				b.WriteString("\n") // a fragment does not run into the next one
 			default:
 				b.WriteString(" ")
 			}
-			if u.kind == kindItem && !listMarker.MatchString(t) {
-				t = "- " + t
+			if u.kind == kindItem {
+				if !listMarker.MatchString(t) {
+					t = "- " + t
+				}
+				t = bulletGlyph.ReplaceAllString(t, "- ")
 			}
 			b.WriteString(t)
-			prevKind = u.kind
+			prevKind, prevText = u.kind, t
 		}
 		if b.Len() == 0 {
 			continue
@@ -490,6 +583,13 @@ func unitAfter(units []*unit, u *unit) *unit {
 var continuation = regexp.MustCompile(`^(?i)(it|this|that|these|they|such|for example|for instance|otherwise|however|in that case|if so|then|also|note|e\.g\.|il|elle|cela|ce|ceci|esto|eso|es|dies|das|es)\b`)
 
 func continues(s string) bool { return continuation.MatchString(s) }
+
+// endsSentence reports whether s ends like a sentence (or an
+// introduction).
+func endsSentence(s string) bool {
+	s = strings.TrimRight(s, "*_\"'”’)»` ")
+	return s != "" && strings.ContainsAny(s[len(s)-1:], ".!?:;…")
+}
 
 // hasStrongTerm: the unit matches a question term that is rarer than the
 // average, or the question has at most two terms.
@@ -567,11 +667,125 @@ func uniq(ts []string) []string {
 // cues are what the question asks for.
 type cues struct {
 	amount, duration, steps, yesno bool
+	// count: a number ("how many", "limit"); version: a version number;
+	// names: which ones ("which providers"); place: where (a menu path,
+	// an address); condition: whether (a yes/no question), best answered
+	// with its conditions.
+	count, version, names, place bool
+}
+
+var (
+	countQ   = regexp.MustCompile(`(?i)\b(how many|number of|limits?|maximum|minimum|at most|at least|up to|combien d[e']|cu[aá]nt[oa]s|wie viele|quant[oi]s?|hoeveel)\b`)
+	versionQ = regexp.MustCompile(`(?i)\b(versions?|releases?|compatib\w*|supported|requirements?|os|ios|android|windows|macos|browsers?)\b`)
+	namesQ   = regexp.MustCompile(`(?i)^\s*(which|what)\s+(\w+\s+)?\w+s\b|\b(which|quels?|quelles?|cu[aá]les|welche|quali|welke)\b`)
+	placeQ   = regexp.MustCompile(`(?i)^\s*(where|o[uù]|d[oó]nde|wo|onde|dove|waar)\b`)
+
+	countU     = regexp.MustCompile(`\b\d+([.,]\d+)?\b`)
+	versionU   = regexp.MustCompile(`(?i)\b(v?\d+(\.\d+)+|(version|ios|android|windows|macos|chrome|firefox|safari|edge|v)\s?\d+)\b`)
+	placeU     = regexp.MustCompile(`›|\s>\s|https?://|\b[\w.+-]+@[\w-]+\.[\w.]+|\b(under|from|in) \*\*`)
+	conditionU = regexp.MustCompile(`(?i)\b(if|unless|only|except|within|as long as|provided|until|after|before|at least|up to|or more|otherwise|si|sauf|seulement|dans les|solo|excepto|nur|wenn|au[sß]er|solo|se|tranne|alleen|tenzij)\b`)
+	// properNames are capitalized words after a sentence's first word.
+	properName = regexp.MustCompile(`\s[A-Z][\pL\d]*[a-z\d][\pL\d]*`)
+	// pointer is a cross-reference.
+	pointer = regexp.MustCompile(`(?i)\((?:see|voir|ver|siehe|vedi|zie)\s[^)]*\)|^(?:see|for more(?: details| information)?, see)\b`)
+)
+
+// facts is the bonus of a sentence carrying the kind of fact the question
+// asks for: a number, a version, names, a place, a condition.
+func (c cues) facts(u *unit) float64 {
+	b := 0.0
+	if c.count && countU.MatchString(u.text) {
+		b += 0.06
+	}
+	if c.version && versionU.MatchString(u.text) {
+		b += 0.08
+	}
+	if c.names && len(properName.FindAllString(u.text, 3)) >= 2 {
+		b += 0.05
+	}
+	if c.place && placeU.MatchString(u.text) {
+		b += 0.05
+	}
+	if c.yesno && conditionU.MatchString(u.text) {
+		b += 0.05
+	}
+	return b
+}
+
+// factTerms are the stems of words that ask for a kind of fact, with what
+// carries it.
+var factTerms = func() map[string]*regexp.Regexp {
+	m := map[string]*regexp.Regexp{}
+	for words, re := range map[string]*regexp.Regexp{
+		"version versions release releases":                          versionU,
+		"price prices cost costs fee fees prix precio preis kosten":  amountU,
+		"number limit limits maximum minimum quantity nombre límite": countU,
+	} {
+		for _, t := range contentTerms(words) {
+			m[t] = re
+		}
+	}
+	return m
+}()
+
+// factTerm reports whether text carries the fact question term t asks
+// for.
+func factTerm(t, text string) bool {
+	re, ok := factTerms[t]
+	return ok && re.MatchString(text)
+}
+
+var pointerTarget = regexp.MustCompile(`(?i)\((?:see|voir|ver|siehe|vedi|zie)\s+(?:the\s+)?["“«]?([^)"”»]+)["”»]?\)`)
+
+// pointedPassage returns the passage u's cross-reference names by its
+// title or section, -1 if none.
+func pointedPassage(u *unit, passages []Passage) int {
+	m := pointerTarget.FindStringSubmatch(u.text)
+	if m == nil {
+		return -1
+	}
+	target := strings.ToLower(strings.TrimSpace(m[1]))
+	for i, p := range passages {
+		if i == u.passage {
+			continue
+		}
+		head := p.Hit.Heading // the last part of a heading path ("Billing > Refunds")
+		if k := strings.LastIndex(head, " > "); k >= 0 {
+			head = head[k+len(" > "):]
+		}
+		if strings.ToLower(strings.TrimSpace(p.Hit.Title)) == target || strings.ToLower(strings.TrimSpace(head)) == target {
+			return i
+		}
+	}
+	return -1
+}
+
+// subjectMatch reports whether a matched question term is among the first
+// three words of text: what the sentence is about ("**Manager**: builds
+// schedules", not "adds a dedicated account manager").
+func subjectMatch(text string, matched map[string]bool) bool {
+	ws := words(strings.TrimLeft(text, "-*•#0123456789.) "))
+	n := 0
+	for _, w := range ws {
+		ts := contentTerms(w)
+		if len(ts) == 0 {
+			continue
+		}
+		for _, t := range ts {
+			if match(t, matched) > 0 {
+				return true
+			}
+		}
+		if n++; n == 3 {
+			break
+		}
+	}
+	return false
 }
 
 var (
 	amountQ   = regexp.MustCompile(`(?i)\b(how much|price|prices|cost|costs|fee|fees|pricing|charge|combien|prix|co[uû]te?|cu[aá]nto|precio|wie viel|kosten|preis|quanto|pre[çc]o|prezzo|hoeveel|prijs)\b`)
-	durationQ = regexp.MustCompile(`(?i)\b(how long|when|how soon|how many days|how fast|deadline|quand|combien de temps|d[ée]lai|cu[aá]ndo|plazo|wann|wie lange|quando|quanto tempo|wanneer|hoe lang)\b`)
+	durationQ = regexp.MustCompile(`(?i)\b(how long|when|how soon|how quickly|how many days|how fast|deadline|arrive|quand|combien de temps|d[ée]lai|cu[aá]ndo|plazo|wann|wie lange|quando|quanto tempo|wanneer|hoe lang)\b`)
 	stepsQ    = regexp.MustCompile(`(?i)\b(how (do|can|should) (i|we|you)|how to|steps?|comment (puis-je|faire|je)|c[oó]mo (puedo|hago)|wie kann ich|como (posso|fa[çc]o)|come (posso|faccio)|hoe kan ik)\b`)
 	yesnoQ    = regexp.MustCompile(`(?i)^\s*(can|do|does|is|are|will|should|may)\b`)
 	amountU   = regexp.MustCompile(`[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d+([.,]\d+)?\s?(%|usd|eur|gbp|dollars?|euros?)\b|\bfree\b|\bgratuit`)
@@ -585,6 +799,10 @@ func questionCues(q string) cues {
 		duration: durationQ.MatchString(q),
 		steps:    stepsQ.MatchString(q),
 		yesno:    yesnoQ.MatchString(q),
+		count:    countQ.MatchString(q),
+		version:  versionQ.MatchString(q),
+		names:    namesQ.MatchString(q),
+		place:    placeQ.MatchString(q),
 	}
 }
 
@@ -611,60 +829,178 @@ var injection = regexp.MustCompile(`(?i)(ignore|disregard|forget|override|bypass
 func looksLikeInjection(s string) bool { return injection.MatchString(s) }
 
 // listMarker starts a list item.
-var listMarker = regexp.MustCompile(`^(\d{1,2}[.)]|[-*•])\s+`)
+var listMarker = regexp.MustCompile(`^(\d{1,2}[.)]|[-*•●▪◦‣∙–])\s+`)
+
+// bulletGlyph is a list mark that is no ASCII: written "- " in answers.
+var bulletGlyph = regexp.MustCompile(`^[*•●▪◦‣∙–]\s+`)
+
+// strayMarks are list marks with nothing to mark: a line of marks, marks
+// glued to the start of a line ("•Item") or left at the end of a sentence.
+var (
+	onlyMarks     = regexp.MustCompile(`^[-*•●▪◦‣∙–·|\s]*$|^\d{1,2}[.)]$`)
+	gluedMark     = regexp.MustCompile(`^[•●▪◦‣∙]\s*`)
+	trailingMarks = regexp.MustCompile(`(?:\s+[-*•●▪◦‣∙–·|])+$`)
+	inlineBullets = regexp.MustCompile(`\s+[•●▪◦‣∙]\s+`)
+)
+
+// faqQuestion and faqAnswer are the labels of an FAQ's question and answer
+// ("Q:", "**A:**", "Question :", "Réponse :").
+var (
+	faqQuestion = regexp.MustCompile(`^(?i:[*_]*(?:Q\d*|Question|Frage|Pregunta|Pergunta|Domanda|Vraag)\s*[:：][*_]*\s*)`)
+	faqAnswer   = regexp.MustCompile(`^(?i:[*_]*(?:A\d*|Answer|R|Réponse|Respuesta|Resposta|Antwort|Risposta|Antwoord)\s*[:：][*_]*\s*)`)
+)
+
+// cleanProse removes what must not be quoted from a sentence: an FAQ
+// label and stray list marks.
+func cleanProse(s string) string {
+	s = faqAnswer.ReplaceAllString(s, "")
+	s = gluedMark.ReplaceAllString(s, "")
+	s = trailingMarks.ReplaceAllString(s, "")
+	return strings.TrimSpace(s)
+}
 
 // segment cuts a passage into units: sentences of prose, list items, code
 // blocks and table rows. Paragraphs are separated by blank lines or line
 // breaks; a paragraph starting with a list marker is a list whose items may
-// be inline ("1. Open Billing. 2. Click Refund.").
+// be inline ("1. Open Billing. 2. Click Refund."). A line of cells joined
+// by " | " is a table row when its cells are short, else prose fragments
+// (a layout table) quoted each on its own. FAQ labels ("Q:", "A:") and
+// stray list marks are dropped; an FAQ's question is kept as context (its
+// terms count for its answer) but never quoted.
 func segment(text string) []*unit {
 	var out []*unit
 	block := 0
-	prevList := false
+	prev := ""   // the previous paragraph's kind: "list", "table" or ""
+	inQ := false // in an FAQ question that has not ended yet ("Q: ... ?")
+	var asked map[string]bool
+	afterQ := 0
+	emit := func(u *unit) {
+		if u.text = strings.TrimSpace(u.text); u.text == "" || onlyMarks.MatchString(u.text) {
+			return
+		}
+		if u.question {
+			asked = termSet(u.text)
+			afterQ = 0
+		} else if asked != nil {
+			u.asked, u.afterQ = asked, afterQ
+			afterQ++
+		}
+		out = append(out, u)
+	}
+	prose := func(para string) {
+		inQ = false // a question without its "?" ends with its line
+		sents := splitSentences(para)
+		for i, s := range sents {
+			q := false
+			if m := faqQuestion.FindString(s); m != "" {
+				s, q, inQ = s[len(m):], true, true
+			} else if faqAnswer.MatchString(s) {
+				inQ = false
+			}
+			s = cleanProse(s)
+			if inQ || strings.HasSuffix(strings.TrimRight(s, "*_\"”’)»"), "?") {
+				q = true
+				if strings.HasSuffix(strings.TrimRight(s, "*_\"”’)»"), "?") {
+					inQ = false
+				}
+			}
+			u := &unit{text: truncate(s, 400), kind: kindProse, block: block, question: q}
+			if i == len(sents)-1 && strings.HasSuffix(s, ":") {
+				u.intro = true
+			}
+			emit(u)
+		}
+	}
 	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		para = strings.TrimSpace(para)
-		if para == "" {
+		if para == "" || onlyMarks.MatchString(para) {
 			continue
 		}
-		// Consecutive list paragraphs ("- a", "- b") are one list.
-		isList := listMarker.MatchString(para)
-		if !isList || !prevList {
+		para = gluedMark.ReplaceAllString(para, "• ")
+		kind := ""
+		cells := tableCells(para)
+		switch {
+		case strings.HasPrefix(para, "|") || cells != nil:
+			kind = "table"
+		case listMarker.MatchString(para):
+			kind = "list"
+		}
+		// Consecutive list paragraphs ("- a", "- b") are one list, and
+		// consecutive rows one table.
+		if kind == "" || kind != prev {
 			block++
 		}
-		prevList = isList
+		prev = kind
 		switch {
 		case strings.HasPrefix(para, "#"):
+			asked = nil
 			continue // a heading: context, not an answer
 		case strings.HasPrefix(para, "```") || strings.HasPrefix(para, "~~~"):
 			code := strings.TrimSpace(strings.Trim(para, "`~"))
 			if code != "" {
-				out = append(out, &unit{text: "`" + truncate(code, 300) + "`", kind: kindCode, block: block})
+				emit(&unit{text: "`" + truncate(code, 300) + "`", kind: kindCode, block: block})
 			}
 		case strings.HasPrefix(para, "|"):
 			if strings.Trim(para, "|-: ") == "" {
 				continue
 			}
 			for _, row := range splitTableRows(para) {
-				out = append(out, &unit{text: row, kind: kindTable, block: block})
+				emit(&unit{text: row, kind: kindTable, block: block})
+			}
+		case cells != nil:
+			emit(&unit{text: strings.Join(cells, " | "), kind: kindTable, block: block})
+		case strings.Contains(para, " | "):
+			// Prose fragments that a layout table put side by side.
+			for _, frag := range strings.Split(para, " | ") {
+				if frag = strings.TrimSpace(frag); frag != "" {
+					block++
+					prose(frag)
+				}
 			}
 		case listMarker.MatchString(para):
 			for _, item := range splitItems(para) {
-				out = append(out, &unit{text: truncate(item, 350), kind: kindItem, block: block})
+				emit(&unit{text: truncate(cleanItem(item), 350), kind: kindItem, block: block})
 			}
 		case codeLike(para):
-			out = append(out, &unit{text: "`" + truncate(para, 300) + "`", kind: kindCode, block: block})
+			emit(&unit{text: "`" + truncate(para, 300) + "`", kind: kindCode, block: block})
 		default:
-			sents := splitSentences(para)
-			for i, s := range sents {
-				u := &unit{text: truncate(s, 400), kind: kindProse, block: block}
-				if i == len(sents)-1 && strings.HasSuffix(s, ":") {
-					u.intro = true
+			// Bullets inside a line of prose (from a PDF) part it into
+			// fragments.
+			for i, part := range inlineBullets.Split(para, -1) {
+				if i > 0 {
+					block++
 				}
-				out = append(out, u)
+				prose(part)
 			}
 		}
 	}
 	return out
+}
+
+// cleanItem drops an FAQ label after the item's marker and marks left at
+// its end.
+func cleanItem(item string) string {
+	m := listMarker.FindString(item)
+	return m + cleanProse(faqQuestion.ReplaceAllString(item[len(m):], ""))
+}
+
+// tableCells returns the cells of a line that is a table row written with
+// " | " between cells ("Business | $6 | Unlimited"): at least two cells,
+// each short (at most 8 words) and none a sentence. nil otherwise.
+func tableCells(line string) []string {
+	if !strings.Contains(line, " | ") || strings.HasPrefix(line, "|") {
+		return nil
+	}
+	cells := strings.Split(line, " | ")
+	for i, c := range cells {
+		c = strings.TrimSpace(c)
+		n := len(strings.Fields(c))
+		if c == "" || n > 8 || n > 3 && strings.ContainsAny(c[len(c)-1:], ".!?:") || strings.Contains(c, ". ") {
+			return nil
+		}
+		cells[i] = c
+	}
+	return cells
 }
 
 // splitTableRows splits "| a | b | | c | d |" (rows joined on one line)
