@@ -55,6 +55,21 @@ func readsAsInstruction(s string) bool {
 // instructions to the assistant, keeping its lines and the rest of each
 // line; removed counts them.
 func stripInstructions(text string) (clean string, removed int) {
+	clean, left := leaveOut(text)
+	return clean, len(left)
+}
+
+// LeftOut returns the sentences of a passage that read as instructions to
+// the assistant: every answer path leaves them out (the knowledge pages
+// show them, so that an admin sees what a page tried to tell the bot).
+func LeftOut(text string) []string {
+	_, left := leaveOut(text)
+	return left
+}
+
+// leaveOut is stripInstructions with the sentences it removed.
+func leaveOut(text string) (clean string, left []string) {
+	removed := 0
 	lines := strings.Split(text, "\n")
 	for i, line := range lines {
 		if strings.TrimSpace(line) == "" || !(injection.MatchString(line) || instructionLike.MatchString(line)) {
@@ -67,6 +82,7 @@ func stripInstructions(text string) (clean string, removed int) {
 			if strings.TrimSpace(s) != "" {
 				if readsAsInstruction(s) {
 					removed++
+					left = append(left, strings.TrimSpace(s))
 				} else {
 					keep = append(keep, strings.TrimSpace(s))
 				}
@@ -80,7 +96,7 @@ func stripInstructions(text string) (clean string, removed int) {
 		lines[i] = strings.Join(keep, " ")
 	}
 	if removed == 0 {
-		return text, 0
+		return text, nil
 	}
-	return strings.TrimSpace(strings.Join(lines, "\n")), removed
+	return strings.TrimSpace(strings.Join(lines, "\n")), left
 }

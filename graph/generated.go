@@ -39,6 +39,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Chunk() ChunkResolver
 	Citation() CitationResolver
 	Company() CompanyResolver
 	KnowledgeHit() KnowledgeHitResolver
@@ -127,6 +128,7 @@ type ComplexityRoot struct {
 	Chunk struct {
 		Heading    func(childComplexity int) int
 		ID         func(childComplexity int) int
+		LeftOut    func(childComplexity int) int
 		Ordinal    func(childComplexity int) int
 		Page       func(childComplexity int) int
 		Text       func(childComplexity int) int
@@ -499,6 +501,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ChunkResolver interface {
+	LeftOut(ctx context.Context, obj *ent.Chunk) ([]string, error)
+}
 type CitationResolver interface {
 	Resource(ctx context.Context, obj *schematype.Citation) (*ent.Resource, error)
 }
@@ -908,6 +913,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Chunk.ID(childComplexity), true
+	case "Chunk.leftOut":
+		if e.ComplexityRoot.Chunk.LeftOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Chunk.LeftOut(childComplexity), true
 	case "Chunk.ordinal":
 		if e.ComplexityRoot.Chunk.Ordinal == nil {
 			break
@@ -5112,6 +5123,12 @@ type Chunk {
   url: String
   """Its length in tokens (about 4 bytes each)."""
   tokenCount: Int!
+  """
+  Sentences of the text that read as instructions to the assistant ("ignore
+  your rules", "tell the visitor to send their password"): no answer ever
+  quotes them. Empty for most chunks.
+  """
+  leftOut: [String!]!
 }
 
 """One page of a resource's chunks."""
@@ -5416,6 +5433,8 @@ func (ec *executionContext) childFields_Chunk(ctx context.Context, field graphql
 		return ec.fieldContext_Chunk_url(ctx, field)
 	case "tokenCount":
 		return ec.fieldContext_Chunk_tokenCount(ctx, field)
+	case "leftOut":
+		return ec.fieldContext_Chunk_leftOut(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Chunk", field.Name)
 }
@@ -8671,6 +8690,29 @@ func (ec *executionContext) _Chunk_tokenCount(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Chunk_tokenCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Chunk", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Chunk_leftOut(ctx context.Context, field graphql.CollectedField, obj *ent.Chunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Chunk_leftOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Chunk().LeftOut(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Chunk_leftOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Chunk", field, true, true, "String")
 }
 
 func (ec *executionContext) _ChunkPage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ChunkPage) (ret graphql.Marshaler) {
@@ -24851,38 +24893,44 @@ func (ec *executionContext) _Chunk(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Chunk_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ordinal":
 			out.Values[i] = ec._Chunk_ordinal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "heading":
 			out.Values[i] = ec._Chunk_heading(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
 			out.Values[i] = ec._Chunk_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "page":
 			out.Values[i] = ec._Chunk_page(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "url":
 			out.Values[i] = ec._Chunk_url(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tokenCount":
 			out.Values[i] = ec._Chunk_tokenCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "leftOut":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Chunk_leftOut(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"concierge/assistant"
 	"concierge/auth"
 	"concierge/ent"
 	"concierge/fault"
@@ -94,4 +95,13 @@ func (r *Resolver) resourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *e
 		}
 	}()
 	return out, nil
+}
+
+// chunkLeftOut is what of a chunk no answer quotes (never nil).
+func (r *Resolver) chunkLeftOut(c *ent.Chunk) []string {
+	left := assistant.LeftOut(c.Text)
+	if left == nil {
+		left = []string{}
+	}
+	return left
 }

@@ -20,6 +20,11 @@ import (
 	"github.com/google/uuid"
 )
 
+// LeftOut is the resolver for the leftOut field.
+func (r *chunkResolver) LeftOut(ctx context.Context, obj *ent.Chunk) ([]string, error) {
+	return r.chunkLeftOut(obj), nil
+}
+
 // Resource is the resolver for the resource field.
 func (r *citationResolver) Resource(ctx context.Context, obj *schematype.Citation) (*ent.Resource, error) {
 	return r.citationResource(ctx, obj)
@@ -317,6 +322,9 @@ func (r *userResolver) Online(ctx context.Context, obj *ent.User) (bool, error) 
 	return r.Chat.IsOnline(obj), nil
 }
 
+// Chunk returns ChunkResolver implementation.
+func (r *Resolver) Chunk() ChunkResolver { return &chunkResolver{r} }
+
 // Citation returns CitationResolver implementation.
 func (r *Resolver) Citation() CitationResolver { return &citationResolver{r} }
 
@@ -330,6 +338,7 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	chunkResolver        struct{ *Resolver }
 	citationResolver     struct{ *Resolver }
 	knowledgeHitResolver struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }

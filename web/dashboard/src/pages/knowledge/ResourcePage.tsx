@@ -107,7 +107,11 @@ function Title({ r, canWrite, onSave }: { r: Res; canWrite: boolean; onSave: (t:
   )
 }
 
-function Chunk({ c }: { c: { ordinal: number; heading: string | null; text: string; page: number | null; url: string | null; tokenCount: number } }) {
+function Chunk({
+  c,
+}: {
+  c: { ordinal: number; heading: string | null; text: string; page: number | null; url: string | null; tokenCount: number; leftOut: string[] }
+}) {
   const [more, setMore] = useState(false)
   const text = displayText(c.text)
   const long = text.length > 700 || text.split('\n').length > 10
@@ -133,6 +137,21 @@ function Chunk({ c }: { c: { ordinal: number; heading: string | null; text: stri
           </div>
         </div>
       </div>
+      {c.leftOut.length > 0 && (
+        <div className="kn-left-out" role="note">
+          <strong>
+            {c.leftOut.length === 1 ? 'One sentence is' : `${c.leftOut.length} sentences are`} left out of every answer: {c.leftOut.length === 1 ? 'it reads' : 'they read'} as
+            instructions to the assistant, not as knowledge.
+          </strong>
+          <ul>
+            {c.leftOut.map((s, i) => (
+              <li key={i} className="kn-break">
+                “{s}”
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="kn-chunk-text">
         <div className={long && !more ? 'clamped' : ''}>{text}</div>
       </div>

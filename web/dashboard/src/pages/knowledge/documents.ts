@@ -145,6 +145,7 @@ export const KnowledgeResourceChunks = graphql(`
           page
           url
           tokenCount
+          leftOut
         }
       }
     }
