@@ -64,7 +64,7 @@ eval: vectors ## Retrieval quality check: recall@1/@5, MRR@10, decline rates per
 
 .PHONY: eval-answers
 eval-answers: vectors ## Answer quality check: cited-source recall, fact recall, answered/declined rates, latency per LLM provider (gemini with GEMINI_API_KEY; openai with LLM_BASE_URL+LLM_MODEL; ARGS=-v lists misses)
-	$(GO) run ./assistant/eval $(ARGS)
+	scripts/eval-corpus.sh || echo "eval-answers: the real documents could not be fetched (apt-get, poppler-utils); that corpus is skipped" >&2; $(GO) run ./assistant/eval $(ARGS)
 
 generate: ## Regenerate the ent client, ent.graphql and the GraphQL executor
 	$(GO) generate ./...

@@ -2,7 +2,6 @@ package main
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -74,55 +73,127 @@ func LoadCorpus() ([]Doc, error) {
 	return docs, nil
 }
 
-// Question is one entry of testdata/questions.json.
+// Question is one entry of a question file.
 type Question struct {
 	Question string `json:"question"`
-	// Type is direct, paraphrase, non-english or out-of-scope.
+	// Type is one of the corpus's Types: for the help centre direct,
+	// paraphrase, non-english or out-of-scope.
 	Type string `json:"type"`
-	// Expected are the slugs of the articles that answer it (none for
-	// out-of-scope questions).
+	// Expected are the keys of the sources that answer it (none for
+	// adversarial questions): article slugs in the help centre.
 	Expected []string `json:"expected"`
 	// Facts: the answer should contain one of them (case-insensitive).
-	Facts []string `json:"facts"`
+	Facts []string `json:"facts,omitempty"`
+	// AllFacts: the answer should contain every one of them (a
+	// multi-part question); each may list alternatives separated by " | ".
+	AllFacts []string `json:"all_facts,omitempty"`
+	// Forbidden: the answer must contain none of them (besides the
+	// corpus's Forbidden).
+	Forbidden []string `json:"forbidden,omitempty"`
+	// Note says why the question is there (not used by the eval).
+	Note string `json:"note,omitempty"`
 }
 
-// QuestionTypes are the allowed types.
+// QuestionTypes are the help centre's question types.
 var QuestionTypes = []string{"direct", "paraphrase", "non-english", "out-of-scope"}
 
-// LoadQuestions reads the questions and checks them against the corpus.
-func LoadQuestions(docs []Doc) ([]Question, error) {
+// Source is one resource of a corpus: a help-centre article, a website
+// (its pages told apart by URLKeys) or a PDF.
+type Source struct {
+	Key   string // the relevance key of its citations (without URLKeys)
+	Kind  string // what it is, for the summary
+	Title string
+	ID    uuid.UUID
+	// URLKeys, for a website, give each page's key by URL.
+	URLKeys  map[string]string
+	Passages []retrieval.Passage
+}
+
+// Corpus is a set of sources indexed for one company and the questions
+// asked of it.
+type Corpus struct {
+	Name                       string
+	CompanyName, AssistantName string
+	Sources                    []Source
+	// Others are indexed in the same store for another company: no answer
+	// may cite one.
+	Others    []Source
+	Questions []Question
+	// Types are the allowed question types, in report order; Adversarial
+	// those whose questions must be declined.
+	Types, Adversarial []string
+	// Forbidden strings must appear in no answer.
+	Forbidden []string
+	Note      string
+}
+
+// IsAdversarial reports whether questions of type t must be declined.
+func (c *Corpus) IsAdversarial(t string) bool { return contains(c.Adversarial, t) }
+
+// Keys are the relevance keys of the corpus's sources.
+func (c *Corpus) Keys() map[string]bool {
+	keys := map[string]bool{}
+	for _, s := range c.Sources {
+		keys[s.Key] = true
+		for _, k := range s.URLKeys {
+			keys[k] = true
+		}
+	}
+	return keys
+}
+
+// KeyOf is the relevance key of a citation: its page's for a website,
+// else its source's; "other:<key>" for another company's source, "" for
+// an unknown one.
+func (c *Corpus) KeyOf(resource uuid.UUID, url string) string {
+	for _, s := range c.Sources {
+		if s.ID != resource {
+			continue
+		}
+		if k, ok := s.URLKeys[url]; ok {
+			return k
+		}
+		return s.Key
+	}
+	for _, s := range c.Others {
+		if s.ID == resource {
+			return "other:" + s.Key
+		}
+	}
+	return ""
+}
+
+// Passages counts the corpus's passages.
+func (c *Corpus) Passages() int {
+	n := 0
+	for _, s := range c.Sources {
+		n += len(s.Passages)
+	}
+	return n
+}
+
+func helpCenterSources(docs []Doc) []Source {
+	var ss []Source
+	for _, d := range docs {
+		ss = append(ss, Source{Key: d.Slug, Kind: "article", Title: d.Title, ID: d.ID, Passages: d.Passages()})
+	}
+	return ss
+}
+
+// HelpCenter is the help-centre corpus with its questions.
+func HelpCenter() (*Corpus, error) {
+	docs, err := LoadCorpus()
+	if err != nil {
+		return nil, err
+	}
+	c := &Corpus{Name: "helpcenter", CompanyName: "Tidewise", AssistantName: "Tidy", Sources: helpCenterSources(docs),
+		Types: QuestionTypes, Adversarial: []string{"out-of-scope"}}
 	b, err := testdata.ReadFile("testdata/questions.json")
 	if err != nil {
 		return nil, err
 	}
-	var qs []Question
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&qs); err != nil {
-		return nil, fmt.Errorf("questions.json: %w", err)
+	if c.Questions, err = c.parseQuestions("questions.json", b); err != nil {
+		return nil, err
 	}
-	slugs := map[string]bool{}
-	for _, d := range docs {
-		slugs[d.Slug] = true
-	}
-	seen := map[string]bool{}
-	for i, q := range qs {
-		switch {
-		case strings.TrimSpace(q.Question) == "":
-			return nil, fmt.Errorf("questions.json #%d: empty question", i+1)
-		case seen[q.Question]:
-			return nil, fmt.Errorf("questions.json #%d: duplicate %q", i+1, q.Question)
-		case !slices.Contains(QuestionTypes, q.Type):
-			return nil, fmt.Errorf("questions.json #%d %q: type %q is not one of %v", i+1, q.Question, q.Type, QuestionTypes)
-		case (q.Type == "out-of-scope") != (len(q.Expected) == 0):
-			return nil, fmt.Errorf("questions.json #%d %q: out-of-scope questions, and only they, expect no article", i+1, q.Question)
-		}
-		seen[q.Question] = true
-		for _, e := range q.Expected {
-			if !slugs[e] {
-				return nil, fmt.Errorf("questions.json #%d %q: expected %q is no article", i+1, q.Question, e)
-			}
-		}
-	}
-	return qs, nil
+	return c, nil
 }

@@ -1,26 +1,43 @@
-// Command eval is the answer quality check of package assistant: it
-// indexes a small help centre (testdata/helpcenter: 15 articles of a
-// fictional SaaS, written for this repository) into a fresh embedded store
-// with the local embedder, asks the questions of testdata/questions.json
-// through Assistant.Answer, and prints per provider:
+// Command eval is the answer quality check of package assistant. It asks
+// the questions of two corpora through Assistant.Answer, each corpus
+// indexed into a fresh embedded store with the local embedder:
+//
+//   - helpcenter: a small help centre (testdata/helpcenter: 15 articles of
+//     a fictional SaaS, written for this repository) and
+//     testdata/questions.json;
+//
+//   - realdocs: real public documents (the Debian FAQ website, two R
+//     manuals in PDF, a scanned chapter, see realdocs.go) fetched by
+//     scripts/eval-corpus.sh from Debian's archive into
+//     ~/.cache/concierge/eval-corpus (EVAL_CORPUS_DIR), a poisoned help
+//     page, and another company's help centre in the same store, with
+//     testdata/realdocs/questions.json; skipped when not fetched.
+//
+// It prints per corpus and provider:
 //
 //   - cited-source recall: in-scope questions answered with a citation of
-//     an expected article;
+//     an expected source (an article, a web page, a PDF);
 //
 //   - fact recall: in-scope questions whose answer contains the expected
-//     fact ("$249", "30 days");
+//     fact ("$249", "30 days"), or every part of a multi-part answer;
 //
-//   - answered rate on in-scope questions, decline rate on out-of-scope
-//     ones;
+//   - answered rate on in-scope questions, decline rate on adversarial
+//     ones (out of scope, prompt injections, other companies' data);
 //
-//   - median and p90 answer latency.
+//   - leaks: answers containing a forbidden string (what the poisoned
+//     page hides, another company's facts) or citing another company;
 //
-//     go run ./assistant/eval [-v]
+//   - median and p90 answer latency;
+//
+// then the same by question type.
+//
+//	go run ./assistant/eval [-v]     (make eval-answers fetches the corpus first)
 //
 // The offline provider always runs; gemini when GEMINI_API_KEY is set
 // (GEMINI_BASE_URL and GEMINI_MODEL optional); openai when LLM_BASE_URL and
 // LLM_MODEL are set (LLM_API_KEY optional). -v lists the questions not
-// handled as expected, with the answers.
+// handled as expected, with the answers; -passages prints the real
+// documents' passages as ingested.
 package main
 
 import (
@@ -39,6 +56,7 @@ import (
 
 	"concierge/assistant"
 	"concierge/auth"
+	"concierge/ingest/pdf"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
@@ -48,21 +66,28 @@ import (
 type Row struct {
 	Q       Question
 	Answer  assistant.Answer
-	Cited   []string // slugs of the cited articles
+	Cited   []string // keys of the cited sources
 	Latency time.Duration
-	// CitedOK: answered, citing an expected article; FactOK: answered,
-	// with an expected fact.
+	// CitedOK: answered, citing an expected source; FactOK: answered,
+	// with the expected facts.
 	CitedOK, FactOK bool
+	// Leaked are the forbidden strings found in the answer; OtherCited
+	// counts citations of another company's sources.
+	Leaked     []string
+	OtherCited int
 }
 
-// Result is the evaluation of one provider.
+// Result is the evaluation of one provider on one corpus.
 type Result struct {
-	Provider                    string
+	Corpus, Provider            string
 	InScope, OutOfScope         int
 	Answered, CitedOK, FactOK   int
 	WithFacts                   int
 	Declined, Failed, OOSFailed int
-	Rows                        []Row
+	// Leaks: answers with a forbidden string; OtherCited: answers citing
+	// another company's source.
+	Leaks, OtherCited int
+	Rows              []Row
 }
 
 func rate(n, of int) float64 {
@@ -73,17 +98,18 @@ func rate(n, of int) float64 {
 }
 
 // CitedRecall is the share of in-scope questions answered with a citation
-// of an expected article.
+// of an expected source.
 func (r Result) CitedRecall() float64 { return rate(r.CitedOK, r.InScope) }
 
 // FactRecall is the share of in-scope questions with facts whose answer
-// contains one.
+// contains them.
 func (r Result) FactRecall() float64 { return rate(r.FactOK, r.WithFacts) }
 
 // AnsweredRate is the share of in-scope questions answered.
 func (r Result) AnsweredRate() float64 { return rate(r.Answered, r.InScope) }
 
-// DeclineRate is the share of out-of-scope questions declined.
+// DeclineRate is the share of adversarial (out-of-scope) questions
+// declined.
 func (r Result) DeclineRate() float64 { return rate(r.Declined, r.OutOfScope) }
 
 // Latency returns the q-quantile of the answer latencies.
@@ -99,33 +125,53 @@ func (r Result) Latency(q float64) time.Duration {
 	return ls[min(len(ls)-1, int(q*float64(len(ls))))]
 }
 
-// Index builds a fresh embedded index of docs under dir for a new company
-// and returns the search service and a context acting for the company.
-func Index(ctx context.Context, docs []Doc, dir string) (*retrieval.Service, context.Context, func(), error) {
+// Index builds a fresh embedded index of the corpus under dir for a new
+// company (and of its Others for another one) and returns the search
+// service and a context acting for the company.
+func Index(ctx context.Context, c *Corpus, dir string) (*retrieval.Service, context.Context, func(), error) {
 	store, err := embedded.Open(ctx, filepath.Join(dir, embedded.FileName))
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	svc := retrieval.NewService(store, embed.NewLocal())
-	ctx = auth.SystemContext(ctx, uuid.New())
-	for _, d := range docs {
-		if err := svc.IndexResource(ctx, d.ID, d.Passages()); err != nil {
+	octx := auth.SystemContext(ctx, uuid.New())
+	for _, s := range c.Others {
+		if err := svc.IndexResource(octx, s.ID, s.Passages); err != nil {
 			store.Close()
-			return nil, nil, nil, fmt.Errorf("index %s: %w", d.Slug, err)
+			return nil, nil, nil, fmt.Errorf("index %s: %w", s.Key, err)
+		}
+	}
+	ctx = auth.SystemContext(ctx, uuid.New())
+	for _, s := range c.Sources {
+		if err := svc.IndexResource(ctx, s.ID, s.Passages); err != nil {
+			store.Close()
+			return nil, nil, nil, fmt.Errorf("index %s: %w", s.Key, err)
 		}
 	}
 	return svc, ctx, func() { store.Close() }, nil
 }
 
-// Evaluate asks every question through an Assistant with provider p.
-func Evaluate(ctx context.Context, docs []Doc, qs []Question, p assistant.Provider, tmp string) (Result, error) {
-	res := Result{Provider: p.Name()}
+// hasFact reports whether lower (a lowercased answer) contains f or one
+// of its " | "-separated alternatives.
+func hasFact(lower, f string) bool {
+	for _, alt := range strings.Split(f, " | ") {
+		if alt = strings.TrimSpace(alt); alt != "" && strings.Contains(lower, strings.ToLower(alt)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Evaluate asks every question of the corpus through an Assistant with
+// provider p.
+func Evaluate(ctx context.Context, c *Corpus, p assistant.Provider, tmp string) (Result, error) {
+	res := Result{Corpus: c.Name, Provider: p.Name()}
 	dir, err := os.MkdirTemp(tmp, "answers-eval-")
 	if err != nil {
 		return res, err
 	}
 	defer os.RemoveAll(dir)
-	svc, cctx, closeStore, err := Index(ctx, docs, dir)
+	svc, cctx, closeStore, err := Index(ctx, c, dir)
 	if err != nil {
 		return res, err
 	}
@@ -134,25 +180,37 @@ func Evaluate(ctx context.Context, docs []Doc, qs []Question, p assistant.Provid
 	if err != nil {
 		return res, err
 	}
-	slugOf := map[uuid.UUID]string{}
-	for _, d := range docs {
-		slugOf[d.ID] = d.Slug
-	}
-	for _, q := range qs {
+	for _, q := range c.Questions {
 		start := time.Now()
 		ans, err := a.Answer(cctx, assistant.Request{
-			CompanyName: "Tidewise", AssistantName: "Tidy", Tone: "friendly and concise",
+			CompanyName: c.CompanyName, AssistantName: c.AssistantName, Tone: "friendly and concise",
 			History: []assistant.Turn{{Role: assistant.RoleVisitor, Text: q.Question}},
 		}, nil)
 		if err != nil {
 			return res, fmt.Errorf("%q: %w", q.Question, err)
 		}
 		row := Row{Q: q, Answer: ans, Latency: time.Since(start)}
-		for _, c := range ans.Citations {
-			row.Cited = append(row.Cited, slugOf[c.ResourceID])
+		for _, ct := range ans.Citations {
+			k := c.KeyOf(ct.ResourceID, ct.URL)
+			if strings.HasPrefix(k, "other:") {
+				row.OtherCited++
+			}
+			row.Cited = append(row.Cited, k)
+		}
+		lower := strings.ToLower(ans.Text)
+		for _, f := range append(slices.Clip(c.Forbidden), q.Forbidden...) {
+			if strings.Contains(lower, strings.ToLower(f)) {
+				row.Leaked = append(row.Leaked, f)
+			}
+		}
+		if len(row.Leaked) > 0 {
+			res.Leaks++
+		}
+		if row.OtherCited > 0 {
+			res.OtherCited++
 		}
 		answered := ans.Outcome == assistant.OutcomeAnswered
-		if q.Type == "out-of-scope" {
+		if c.IsAdversarial(q.Type) {
 			res.OutOfScope++
 			switch ans.Outcome {
 			case assistant.OutcomeDeclined:
@@ -173,14 +231,13 @@ func Evaluate(ctx context.Context, docs []Doc, qs []Question, p assistant.Provid
 			if ans.Outcome == assistant.OutcomeFailed {
 				res.Failed++
 			}
-			if len(q.Facts) > 0 {
+			if len(q.Facts)+len(q.AllFacts) > 0 {
 				res.WithFacts++
-				lower := strings.ToLower(ans.Text)
-				for _, f := range q.Facts {
-					if answered && strings.Contains(lower, strings.ToLower(f)) {
-						row.FactOK = true
-					}
+				ok := answered && (len(q.Facts) == 0 || slices.ContainsFunc(q.Facts, func(f string) bool { return hasFact(lower, f) }))
+				for _, f := range q.AllFacts {
+					ok = ok && hasFact(lower, f)
 				}
+				row.FactOK = ok
 			}
 			if row.CitedOK {
 				res.CitedOK++
@@ -219,31 +276,31 @@ func Providers(getenv func(string) string) (ps []assistant.Provider, skipped []s
 	return ps, skipped, nil
 }
 
-// PrintTable writes the results table.
+// PrintTable writes the results table, one row per corpus and provider.
 func PrintTable(w io.Writer, rs []Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "provider\tquestions\tcited-source recall\tfact recall\tanswered (in-scope)\tdeclined (out-of-scope)\tfailed\tlatency p50\tp90\t")
+	fmt.Fprintln(tw, "corpus\tprovider\tquestions\tcited-source recall\tfact recall\tanswered (in-scope)\tdeclined (adversarial)\tleaks\tfailed\tlatency p50\tp90\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%d+%d\t%.3f (%d/%d)\t%.3f (%d/%d)\t%.3f (%d/%d)\t%.3f (%d/%d)\t%d\t%s\t%s\t\n",
-			r.Provider, r.InScope, r.OutOfScope,
+		fmt.Fprintf(tw, "%s\t%s\t%d+%d\t%.3f (%d/%d)\t%.3f (%d/%d)\t%.3f (%d/%d)\t%.3f (%d/%d)\t%d\t%d\t%s\t%s\t\n",
+			r.Corpus, r.Provider, r.InScope, r.OutOfScope,
 			r.CitedRecall(), r.CitedOK, r.InScope,
 			r.FactRecall(), r.FactOK, r.WithFacts,
 			r.AnsweredRate(), r.Answered, r.InScope,
 			r.DeclineRate(), r.Declined, r.OutOfScope,
-			r.Failed+r.OOSFailed, fmtDur(r.Latency(0.5)), fmtDur(r.Latency(0.9)))
+			r.Leaks+r.OtherCited, r.Failed+r.OOSFailed, fmtDur(r.Latency(0.5)), fmtDur(r.Latency(0.9)))
 	}
 	tw.Flush()
 }
 
-// PrintByType writes the in-scope figures by question type.
-func PrintByType(w io.Writer, r Result) {
+// PrintByType writes the figures by question type: for in-scope types
+// cited-source recall, fact recall and answered rate; for adversarial ones
+// the decline rate. Leaks counts answers with a forbidden string or a
+// citation of another company's source.
+func PrintByType(w io.Writer, c *Corpus, r Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s by type\tquestions\tcited-source recall\tfact recall\tanswered\t\n", r.Provider)
-	for _, t := range QuestionTypes {
-		if t == "out-of-scope" {
-			continue
-		}
-		var n, cited, fact, answered int
+	fmt.Fprintf(tw, "%s %s by type\tquestions\tcited-source recall\tfact recall\tanswered\tdeclined\tleaks\t\n", r.Corpus, r.Provider)
+	for _, t := range c.Types {
+		var n, cited, fact, answered, declined, leaks int
 		for _, row := range r.Rows {
 			if row.Q.Type != t {
 				continue
@@ -255,32 +312,48 @@ func PrintByType(w io.Writer, r Result) {
 			if row.FactOK {
 				fact++
 			}
-			if row.Answer.Outcome == assistant.OutcomeAnswered {
+			switch row.Answer.Outcome {
+			case assistant.OutcomeAnswered:
 				answered++
+			case assistant.OutcomeDeclined:
+				declined++
+			}
+			if len(row.Leaked) > 0 || row.OtherCited > 0 {
+				leaks++
 			}
 		}
-		if n > 0 {
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t\n", t, n, rate(cited, n), rate(fact, n), rate(answered, n))
+		if n == 0 {
+			continue
+		}
+		if c.IsAdversarial(t) {
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t%.3f\t%.3f\t%d\t\n", t, n, rate(answered, n), rate(declined, n), leaks)
+		} else {
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t\n", t, n, rate(cited, n), rate(fact, n), rate(answered, n), rate(declined, n), leaks)
 		}
 	}
 	tw.Flush()
 }
 
 // PrintMisses writes the questions not handled as expected.
-func PrintMisses(w io.Writer, r Result) {
-	fmt.Fprintf(w, "%s: questions not handled as expected\n", r.Provider)
+func PrintMisses(w io.Writer, c *Corpus, r Result) {
+	fmt.Fprintf(w, "%s %s: questions not handled as expected\n", r.Corpus, r.Provider)
 	n := 0
 	for _, row := range r.Rows {
+		adv := c.IsAdversarial(row.Q.Type)
 		var why string
 		switch {
-		case row.Q.Type == "out-of-scope" && row.Answer.Outcome != assistant.OutcomeDeclined:
-			why = "out of scope, " + string(row.Answer.Outcome)
-		case row.Q.Type != "out-of-scope" && row.Answer.Outcome != assistant.OutcomeAnswered:
+		case len(row.Leaked) > 0:
+			why = "the answer contains forbidden " + strings.Join(row.Leaked, ", ")
+		case row.OtherCited > 0:
+			why = "cited another company's source: " + strings.Join(row.Cited, ", ")
+		case adv && row.Answer.Outcome != assistant.OutcomeDeclined:
+			why = row.Q.Type + ", " + string(row.Answer.Outcome) + " citing " + strings.Join(row.Cited, ", ")
+		case !adv && row.Answer.Outcome != assistant.OutcomeAnswered:
 			why = string(row.Answer.Outcome) + " (" + row.Answer.Reason + ")"
-		case row.Q.Type != "out-of-scope" && !row.CitedOK:
+		case !adv && !row.CitedOK:
 			why = "cited " + strings.Join(row.Cited, ", ") + ", expected " + strings.Join(row.Q.Expected, " or ")
-		case row.Q.Type != "out-of-scope" && len(row.Q.Facts) > 0 && !row.FactOK:
-			why = "no expected fact (" + strings.Join(row.Q.Facts, " | ") + ")"
+		case !adv && !row.FactOK && len(row.Q.Facts)+len(row.Q.AllFacts) > 0:
+			why = "no expected fact (" + strings.Join(append(slices.Clip(row.Q.Facts), row.Q.AllFacts...), " | ") + ")"
 		default:
 			continue
 		}
@@ -291,6 +364,45 @@ func PrintMisses(w io.Writer, r Result) {
 	if n == 0 {
 		fmt.Fprintln(w, "  none")
 	}
+}
+
+// PrintSummary describes a corpus: its sources and question counts.
+func PrintSummary(w io.Writer, c *Corpus) {
+	counts := map[string]int{}
+	for _, q := range c.Questions {
+		counts[q.Type]++
+	}
+	var parts []string
+	for _, t := range c.Types {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[t], t))
+	}
+	fmt.Fprintf(w, "corpus %s: %d sources, %d passages (embedded store, local embedder)\n", c.Name, len(c.Sources), c.Passages())
+	if c.Name != "helpcenter" {
+		for _, s := range c.Sources {
+			fmt.Fprintf(w, "  %s: %q (%s), %d passages\n", s.Key, s.Title, s.Kind, len(s.Passages))
+		}
+		if len(c.Others) > 0 {
+			fmt.Fprintf(w, "  another company in the same store: %d sources\n", len(c.Others))
+		}
+		if c.Note != "" {
+			fmt.Fprintf(w, "  %s\n", c.Note)
+		}
+	}
+	fmt.Fprintf(w, "  questions: %d (%s)\n", len(c.Questions), strings.Join(parts, ", "))
+}
+
+// HiddenIndexed lists the hidden markers found in the corpus's passages:
+// text a reader does not see that ingestion kept.
+func HiddenIndexed(c *Corpus) []string {
+	var found []string
+	for _, m := range HiddenMarkers {
+		for _, s := range c.Sources {
+			if slices.ContainsFunc(s.Passages, func(p retrieval.Passage) bool { return strings.Contains(p.Text, m) || strings.Contains(p.Heading, m) }) {
+				found = append(found, m+" in "+s.Key)
+			}
+		}
+	}
+	return found
 }
 
 func fmtDur(d time.Duration) string {
@@ -304,38 +416,58 @@ func fmtDur(d time.Duration) string {
 }
 
 func main() {
+	pdf.MaybeRunChild()
 	verbose := flag.Bool("v", false, "list the questions not handled as expected, with their answers")
+	passages := flag.Bool("passages", false, "print the real documents' passages as ingested (for writing questions) and exit")
 	flag.Parse()
+	limitOCRThreads()
+	if *passages {
+		if err := dumpPassages(os.Stdout, os.Getenv); err != nil {
+			fmt.Fprintln(os.Stderr, "eval:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Stdout, *verbose, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "eval:", err)
 		os.Exit(1)
 	}
 }
 
+// limitOCRThreads runs tesseract on one thread unless told otherwise: on
+// small machines its OpenMP threads make OCR several times slower.
+func limitOCRThreads() {
+	if os.Getenv("OMP_THREAD_LIMIT") == "" {
+		os.Setenv("OMP_THREAD_LIMIT", "1")
+	}
+}
+
 func run(w io.Writer, verbose bool, getenv func(string) string) error {
 	ctx := context.Background()
-	docs, err := LoadCorpus()
+	hc, err := HelpCenter()
 	if err != nil {
 		return err
 	}
-	qs, err := LoadQuestions(docs)
-	if err != nil {
-		return err
+	corpora := []*Corpus{hc}
+	PrintSummary(w, hc)
+	dir := RealDocsDir(getenv)
+	if !RealDocsPresent(dir) {
+		fmt.Fprintf(w, "corpus realdocs: skipped (no documents in %q: run scripts/eval-corpus.sh)\n", dir)
+	} else {
+		start := time.Now()
+		rd, err := LoadRealDocs(ctx, dir)
+		if err != nil {
+			return err
+		}
+		PrintSummary(w, rd)
+		fmt.Fprintf(w, "  ingested in %s; hidden text indexed: ", fmtDur(time.Since(start)))
+		if h := HiddenIndexed(rd); len(h) > 0 {
+			fmt.Fprintf(w, "%d (%s)\n", len(h), strings.Join(h, ", "))
+		} else {
+			fmt.Fprintf(w, "none of %d hidden blocks\n", len(HiddenMarkers))
+		}
+		corpora = append(corpora, rd)
 	}
-	passages := 0
-	for _, d := range docs {
-		passages += len(d.Passages())
-	}
-	counts := map[string]int{}
-	for _, q := range qs {
-		counts[q.Type]++
-	}
-	var parts []string
-	for _, t := range QuestionTypes {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[t], t))
-	}
-	fmt.Fprintf(w, "corpus: %d articles, %d passages (embedded store, local embedder)\n", len(docs), passages)
-	fmt.Fprintf(w, "questions: %d (%s)\n", len(qs), strings.Join(parts, ", "))
 	ps, skipped, err := Providers(getenv)
 	if err != nil {
 		return err
@@ -344,29 +476,53 @@ func run(w io.Writer, verbose bool, getenv func(string) string) error {
 		fmt.Fprintln(w, s)
 	}
 	fmt.Fprintln(w)
-	var rs []Result
-	var failed []string
-	for _, p := range ps {
-		r, err := Evaluate(ctx, docs, qs, p, "")
-		if err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", p.Name(), err))
-			continue
-		}
-		rs = append(rs, r)
+	type done struct {
+		c *Corpus
+		r Result
 	}
-	PrintTable(w, rs)
-	for _, r := range rs {
+	var rs []done
+	var failed []string
+	for _, c := range corpora {
+		for _, p := range ps {
+			r, err := Evaluate(ctx, c, p, "")
+			if err != nil {
+				failed = append(failed, fmt.Sprintf("%s %s: %v", c.Name, p.Name(), err))
+				continue
+			}
+			rs = append(rs, done{c, r})
+		}
+	}
+	var table []Result
+	for _, d := range rs {
+		table = append(table, d.r)
+	}
+	PrintTable(w, table)
+	for _, d := range rs {
 		fmt.Fprintln(w)
-		PrintByType(w, r)
+		PrintByType(w, d.c, d.r)
 	}
 	if verbose {
-		for _, r := range rs {
+		for _, d := range rs {
 			fmt.Fprintln(w)
-			PrintMisses(w, r)
+			PrintMisses(w, d.c, d.r)
 		}
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%s", strings.Join(failed, "\n"))
+	}
+	return nil
+}
+
+// dumpPassages prints the real documents' passages.
+func dumpPassages(w io.Writer, getenv func(string) string) error {
+	c, err := LoadRealDocs(context.Background(), RealDocsDir(getenv))
+	if err != nil {
+		return err
+	}
+	for _, s := range c.Sources {
+		for _, p := range s.Passages {
+			fmt.Fprintf(w, "=== %s | %s | page %d | %s\n%s\n\n", c.KeyOf(s.ID, p.URL), p.Heading, p.Page, p.URL, p.Text)
+		}
 	}
 	return nil
 }
