@@ -75,6 +75,8 @@ type Row struct {
 	// counts citations of another company's sources.
 	Leaked     []string
 	OtherCited int
+	// Parts and PartsOK count the AllFacts and those in the answer.
+	Parts, PartsOK int
 }
 
 // Result is the evaluation of one provider on one corpus.
@@ -235,7 +237,12 @@ func Evaluate(ctx context.Context, c *Corpus, p assistant.Provider, tmp string) 
 				res.WithFacts++
 				ok := answered && (len(q.Facts) == 0 || slices.ContainsFunc(q.Facts, func(f string) bool { return hasFact(lower, f) }))
 				for _, f := range q.AllFacts {
-					ok = ok && hasFact(lower, f)
+					row.Parts++
+					if answered && hasFact(lower, f) {
+						row.PartsOK++
+					} else {
+						ok = false
+					}
 				}
 				row.FactOK = ok
 			}
@@ -293,14 +300,15 @@ func PrintTable(w io.Writer, rs []Result) {
 }
 
 // PrintByType writes the figures by question type: for in-scope types
-// cited-source recall, fact recall and answered rate; for adversarial ones
+// cited-source recall, fact recall, the share of the parts of multi-part
+// answers present, and answered rate; for adversarial ones
 // the decline rate. Leaks counts answers with a forbidden string or a
 // citation of another company's source.
 func PrintByType(w io.Writer, c *Corpus, r Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%s %s by type\tquestions\tcited-source recall\tfact recall\tanswered\tdeclined\tleaks\t\n", r.Corpus, r.Provider)
+	fmt.Fprintf(tw, "%s %s by type\tquestions\tcited-source recall\tfact recall\tparts present\tanswered\tdeclined\tleaks\t\n", r.Corpus, r.Provider)
 	for _, t := range c.Types {
-		var n, cited, fact, answered, declined, leaks int
+		var n, cited, fact, answered, declined, leaks, parts, partsOK int
 		for _, row := range r.Rows {
 			if row.Q.Type != t {
 				continue
@@ -321,14 +329,20 @@ func PrintByType(w io.Writer, c *Corpus, r Result) {
 			if len(row.Leaked) > 0 || row.OtherCited > 0 {
 				leaks++
 			}
+			parts += row.Parts
+			partsOK += row.PartsOK
 		}
 		if n == 0 {
 			continue
 		}
+		ps := "-"
+		if parts > 0 {
+			ps = fmt.Sprintf("%.3f (%d/%d)", rate(partsOK, parts), partsOK, parts)
+		}
 		if c.IsAdversarial(t) {
-			fmt.Fprintf(tw, "%s\t%d\t-\t-\t%.3f\t%.3f\t%d\t\n", t, n, rate(answered, n), rate(declined, n), leaks)
+			fmt.Fprintf(tw, "%s\t%d\t-\t-\t-\t%.3f\t%.3f\t%d\t\n", t, n, rate(answered, n), rate(declined, n), leaks)
 		} else {
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t\n", t, n, rate(cited, n), rate(fact, n), rate(answered, n), rate(declined, n), leaks)
+			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%d\t\n", t, n, rate(cited, n), rate(fact, n), ps, rate(answered, n), rate(declined, n), leaks)
 		}
 	}
 	tw.Flush()
