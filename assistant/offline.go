@@ -843,6 +843,15 @@ var (
 	inlineBullets = regexp.MustCompile(`\s+[•●▪◦‣∙]\s+`)
 )
 
+// footnoteRef is a footnote's number ("[7]"), which an answer would show
+// as a citation marker.
+var footnoteRef = regexp.MustCompile(`(^|[\s.,;:!?)”"'])\[\d{1,3}\]`)
+
+// tocLine is a table of contents' entry: dot leaders ("Refunds . . . . 12"),
+// or a chapter's title and page number ("Chapter 4: Relational databases
+// 18").
+var tocLine = regexp.MustCompile(`(?:\s?\.){5,}|…{2,}|^(?i:chapter|section|appendix|part|chapitre|cap[ií]tulo|kapitel)\s+[\dIVXLC]+[.:]?\s+[^.!?]*\s\d{1,4}$`)
+
 // faqQuestion and faqAnswer are the labels of an FAQ's question and answer
 // ("Q:", "**A:**", "Question :", "Réponse :").
 var (
@@ -875,7 +884,7 @@ func segment(text string) []*unit {
 	var asked map[string]bool
 	afterQ := 0
 	emit := func(u *unit) {
-		if u.text = strings.TrimSpace(u.text); u.text == "" || onlyMarks.MatchString(u.text) {
+		if u.text = strings.TrimSpace(u.text); u.text == "" || onlyMarks.MatchString(u.text) || tocLine.MatchString(u.text) {
 			return
 		}
 		if u.question {
@@ -911,11 +920,22 @@ func segment(text string) []*unit {
 			emit(u)
 		}
 	}
+	pendingMark := "" // a list mark alone on its line marks the next line
 	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		para = strings.TrimSpace(para)
-		if para == "" || onlyMarks.MatchString(para) {
+		para = strings.TrimSpace(footnoteRef.ReplaceAllString(para, "$1"))
+		if para == "" {
 			continue
 		}
+		if onlyMarks.MatchString(para) {
+			if m := strings.TrimSpace(para); listMarker.MatchString(m + " ") {
+				pendingMark = m
+			}
+			continue
+		}
+		if pendingMark != "" && !listMarker.MatchString(para) && !strings.HasPrefix(para, "#") {
+			para = pendingMark + " " + para
+		}
+		pendingMark = ""
 		para = gluedMark.ReplaceAllString(para, "• ")
 		kind := ""
 		cells := tableCells(para)

@@ -82,6 +82,17 @@ func TestOfflineCleanProse(t *testing.T) {
 	require.Equal(t, "- Refunds take 5 to 10 business days\n- Refunds go to the original card [1]", got)
 	got = ask("How long do refunds take?", "Shipping is free from 3 devices • Refunds take 5 to 10 business days • Support answers by email")
 	require.Equal(t, "Refunds take 5 to 10 business days [1]", got)
+	// A mark alone on its line (HTML lists) marks the next line.
+	got = ask("How do I report a bug?", "To report a bug, use one of these ways:\n-\nFrom the web, at https://bugs.example.org.\n-\nWith the reportbug tool.")
+	require.Equal(t, "To report a bug, use one of these ways:\n- From the web, at https://bugs.example.org.\n- With the reportbug tool. [1]", got)
+
+	// Tables of contents are no answer; footnote numbers would look like
+	// citations.
+	got = ask("How can I sort the rows of a data frame?",
+		"7.22 Why do graphics not work? . . . . . . . . 35 7.23 How can I sort the rows of a data frame? . . . . . . . . 35\n"+
+			"Chapter 7: Sorting data frames 35\n"+
+			"7.23 How can I sort the rows of a data frame? To sort the rows of a data frame, use order() on its columns.[3] See DF[order(DF$a), ] for one column.")
+	require.Equal(t, "To sort the rows of a data frame, use order() on its columns. See DF[order(DF$a), ] for one column. [1]", got)
 }
 
 // TestOfflineUnsure: an answer whose best sentence only just matches the
