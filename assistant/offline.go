@@ -284,7 +284,7 @@ func rank(query string, passages []Passage) *ranking {
 	return r
 }
 
-var definitionRE = regexp.MustCompile(`^(?:[-*•]\s+)?[*_\s]*(?:(?:the|a|an|le|la|les|el|los|der|die|das)\s+)?([\pL\pN-]+(?:\s+[\pL\pN-]+)?)[*_\s]*(?::|\s+(?:is|are|means|est|sont|es|son|ist|sind)\b)`)
+var definitionRE = regexp.MustCompile(`^(?:[-*•]\s+)?[*_\s]*(?:(?i:the|a|an|le|la|les|el|los|der|die|das)\s+)?([\pL\pN-]+(?:\s+[\pL\pN-]+){0,2})[*_\s]*(?::|\s+(?:is|are|means|est|sont|es|son|ist|sind)\b)`)
 
 // definition reports whether text defines a question term ("**Manager**:
 // builds schedules", "The blank identifier is ...").
@@ -685,7 +685,7 @@ var (
 	placeU     = regexp.MustCompile(`›|\s>\s|https?://|\b[\w.+-]+@[\w-]+\.[\w.]+|\b(under|from|in) \*\*`)
 	conditionU = regexp.MustCompile(`(?i)\b(if|unless|only|except|within|as long as|provided|until|after|before|at least|up to|or more|otherwise|si|sauf|seulement|dans les|solo|excepto|nur|wenn|au[sß]er|solo|se|tranne|alleen|tenzij)\b`)
 	// properNames are capitalized words after a sentence's first word.
-	properName = regexp.MustCompile(`\s[A-Z][\pL\d]*[a-z\d][\pL\d]*`)
+	properName = regexp.MustCompile(`\s[A-Z][\pL\d]*[a-z\d][\pL\d]*|\s[A-Z]{2,}[\d]*\b`)
 	// pointer is a cross-reference.
 	pointer = regexp.MustCompile(`(?i)\((?:see|voir|ver|siehe|vedi|zie)\s[^)]*\)|^(?:see|for more(?: details| information)?, see)\b`)
 )
@@ -863,6 +863,10 @@ var (
 // label and stray list marks.
 func cleanProse(s string) string {
 	s = faqAnswer.ReplaceAllString(s, "")
+	// A sentence in parentheses: "(The five functions are ...)".
+	if len(s) > 2 && strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && balanced(s[1:len(s)-1]) {
+		s = s[1 : len(s)-1]
+	}
 	s = gluedMark.ReplaceAllString(s, "")
 	s = trailingMarks.ReplaceAllString(s, "")
 	return strings.TrimSpace(s)
@@ -1002,6 +1006,22 @@ func segment(text string) []*unit {
 func cleanItem(item string) string {
 	m := listMarker.FindString(item)
 	return m + cleanProse(faqQuestion.ReplaceAllString(item[len(m):], ""))
+}
+
+// balanced reports whether s closes every parenthesis it opens, in order.
+func balanced(s string) bool {
+	depth := 0
+	for _, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			if depth--; depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0
 }
 
 // tableCells returns the cells of a line that is a table row written with

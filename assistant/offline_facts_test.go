@@ -28,6 +28,9 @@ func TestOfflineChoosesTheFact(t *testing.T) {
 		{"Can I get a refund on the Business plan?",
 			"Refunds on the Business plan are handled by our billing team.",
 			"Business plan refunds are given only within 30 days of the payment."},
+		{"What are the five SQL aggregation functions?",
+			"Groups of rows can be summarized in SQL by one of the five aggregation functions.",
+			"The five aggregation functions are COUNT(*) and SUM, MAX, MIN and AVG."},
 		{"What does the Business plan cost?",
 			"The Business plan is what most of our customers choose, whatever it costs them.",
 			"The Business plan is $6 per employee per month."},
@@ -85,6 +88,10 @@ func TestOfflineCleanProse(t *testing.T) {
 	// A mark alone on its line (HTML lists) marks the next line.
 	got = ask("How do I report a bug?", "To report a bug, use one of these ways:\n-\nFrom the web, at https://bugs.example.org.\n-\nWith the reportbug tool.")
 	require.Equal(t, "To report a bug, use one of these ways:\n- From the web, at https://bugs.example.org.\n- With the reportbug tool. [1]", got)
+
+	// A sentence in parentheses loses them.
+	got = ask("How long is the warranty?", "(The warranty lasts 2 years (24 months).)")
+	require.Equal(t, "The warranty lasts 2 years (24 months). [1]", got)
 
 	// Tables of contents are no answer; footnote numbers would look like
 	// citations.
