@@ -677,7 +677,7 @@ type cues struct {
 var (
 	countQ   = regexp.MustCompile(`(?i)\b(how many|number of|limits?|maximum|minimum|at most|at least|up to|combien d[e']|cu[aá]nt[oa]s|wie viele|quant[oi]s?|hoeveel)\b`)
 	versionQ = regexp.MustCompile(`(?i)\b(versions?|releases?|compatib\w*|supported|requirements?|os|ios|android|windows|macos|browsers?)\b`)
-	namesQ   = regexp.MustCompile(`(?i)^\s*(which|what)\s+(\w+\s+)?\w+s\b|\b(which|quels?|quelles?|cu[aá]les|welche|quali|welke)\b`)
+	namesQ   = regexp.MustCompile(`(?i)^\s*(which|what)\s+(\w+\s+)?\w+s\b|^\s*(which|what)\s+(are|were)\b|\b(which|quels?|quelles?|cu[aá]les|welche|quali|welke)\b`)
 	placeQ   = regexp.MustCompile(`(?i)^\s*(where|o[uù]|d[oó]nde|wo|onde|dove|waar)\b`)
 
 	countU     = regexp.MustCompile(`\b\d+([.,]\d+)?\b`)

@@ -30,7 +30,7 @@ func TestOfflineChoosesTheFact(t *testing.T) {
 			"Business plan refunds are given only within 30 days of the payment."},
 		{"What are the five SQL aggregation functions?",
 			"Groups of rows can be summarized in SQL by one of the five aggregation functions.",
-			"The five aggregation functions are COUNT(*) and SUM, MAX, MIN and AVG."},
+			"The five SQL aggregation functions are COUNT(*) and SUM, MAX, MIN and AVG."},
 		{"What does the Business plan cost?",
 			"The Business plan is what most of our customers choose, whatever it costs them.",
 			"The Business plan is $6 per employee per month."},
