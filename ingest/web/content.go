@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -29,7 +31,9 @@ const boilerplate = `script, style, noscript, template, svg, canvas, iframe, fra
 // Hidden content: what a person reading the page does not see is not
 // knowledge (and is where prompt injections hide). The browser marks what
 // its computed styles hide (markHiddenJS); without a browser, the hidden
-// utility classes and inline styles are what can be told.
+// utility classes, inline styles and the rules of the page's sheets (its
+// <style> elements and linked same-site sheets, see css.go) are what can
+// be told.
 const hiddenMark = "data-concierge-hidden"
 
 // hiddenClass matches the usual "visually hidden" utility classes (not
@@ -59,18 +63,71 @@ func inDisclosure(s *goquery.Selection, controlled map[string]bool) bool {
 	return false
 }
 
-// hiddenStyle matches inline styles that hide an element: not displayed,
-// invisible, transparent, text too small to read, moved off the screen,
-// clipped or shrunk to nothing.
-var hiddenStyle = regexp.MustCompile(`(?i)display\s*:\s*none|visibility\s*:\s*(hidden|collapse)|opacity\s*:\s*0(\.0*)?\s*(;|$)|` +
-	`font-size\s*:\s*(0|0?\.\d+|1)(px|pt|em|rem)?\s*(;|$)|(left|top|right|bottom|text-indent|margin-left|margin-top)\s*:\s*-\d{3,}|` +
-	`clip\s*:\s*rect\(\s*0|clip-path\s*:\s*inset\(\s*(50|100)%|(^|;)\s*(width|height)\s*:\s*[01](px)?\s*(;|$)|transform\s*:\s*scale\(\s*0\s*\)`)
+// styleHides reports whether an element's resolved properties hide it
+// from a person: not displayed, invisible, transparent, moved off the
+// screen, clipped, shrunk to nothing or scaled to nothing. closed is true
+// for what a disclosure panel does when shut (display:none, collapsed to
+// no size), which inDisclosure may keep.
+func styleHides(p map[string]string) (hidden, closed bool) {
+	if len(p) == 0 {
+		return false, false
+	}
+	if p["display"] == "none" {
+		return true, true
+	}
+	if v := p["visibility"]; v == "hidden" || v == "collapse" {
+		return true, false
+	}
+	if v, ok := p["opacity"]; ok {
+		pct := strings.HasSuffix(v, "%")
+		if o, err := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64); err == nil {
+			if pct {
+				o /= 100
+			}
+			if o < 0.05 {
+				return true, false
+			}
+		}
+	}
+	for _, k := range []string{"left", "top", "right", "bottom", "text-indent", "margin-left", "margin-top"} {
+		if n, ok := cssLength(p[k], 16); ok && n <= -500 {
+			return true, false
+		}
+	}
+	if c := spaces.ReplaceAllString(p["clip"], ""); strings.HasPrefix(c, "rect(0") || strings.HasPrefix(c, "rect(1px,1px") {
+		return true, false
+	}
+	if c := p["clip-path"]; strings.HasPrefix(c, "inset(50%") || strings.HasPrefix(c, "inset(100%") {
+		return true, false
+	}
+	if t := spaces.ReplaceAllString(p["transform"], ""); strings.Contains(t, "scale(0)") || strings.Contains(t, "scale(0,") ||
+		strings.Contains(t, "scalex(0)") || strings.Contains(t, "scaley(0)") {
+		return true, false
+	}
+	o := p["overflow"]
+	if o == "hidden" || o == "clip" || p["overflow-x"] == "hidden" || p["overflow-y"] == "hidden" {
+		for _, k := range []string{"width", "height", "max-width", "max-height"} {
+			if n, ok := cssLength(p[k], 16); ok && n <= 1 {
+				return true, true
+			}
+		}
+	}
+	return false, false
+}
+
+// tinyFont reports a font size under 2 px.
+func tinyFont(v string) bool {
+	if n, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(n, 64)
+		return err == nil && f*16/100 < 2
+	}
+	n, ok := cssLength(v, 16)
+	return ok && n < 2
+}
 
 var (
-	displayNone = regexp.MustCompile(`(?i)display\s*:\s*none`)
-	styleColor  = regexp.MustCompile(`(?i)(^|;)\s*color\s*:\s*([^;]+)`)
-	styleBg     = regexp.MustCompile(`(?i)background(-color)?\s*:\s*([^;]+)`)
-	spaces      = regexp.MustCompile(`\s+`)
+	spaces     = regexp.MustCompile(`\s+`)
+	parenSpace = regexp.MustCompile(`\s*([(),/])\s*`)
 )
 
 // normColor folds a CSS colour value for comparison ("#FFF", "white" and
@@ -86,89 +143,162 @@ func normColor(c string) string {
 	return c
 }
 
-// cssRule matches one rule of a style sheet: selectors { declarations }.
-var cssRule = regexp.MustCompile(`([^{}]+)\{([^{}]*)\}`)
-
-// sheetStyles reads the page's own <style> sheets for what they give
-// single-class and single-id selectors (".ghost", "#note"): the styles
-// that hide text are most often there. Other selectors and linked sheets
-// are the browser's to apply (RenderJavascript).
-func sheetStyles(doc *goquery.Document) map[string]string {
-	out := map[string]string{}
-	doc.Find("style").Each(func(_ int, s *goquery.Selection) {
-		css := s.Text()
-		for _, m := range cssRule.FindAllStringSubmatch(css, -1) {
-			for _, sel := range strings.Split(m[1], ",") {
-				sel = strings.TrimSpace(sel)
-				if len(sel) < 2 || (sel[0] != '.' && sel[0] != '#') || strings.ContainsAny(sel[1:], " .#:[>+~*") {
-					continue
-				}
-				out[sel] += ";" + m[2]
-			}
-		}
-	})
-	return out
-}
-
-// styleOf is an element's inline style with what the page's sheets give
-// its classes and id (sheets first, so the inline style wins).
-func styleOf(s *goquery.Selection, sheets map[string]string) string {
-	var b strings.Builder
-	if len(sheets) > 0 {
-		for _, c := range strings.Fields(s.AttrOr("class", "")) {
-			b.WriteString(sheets["."+c])
-		}
-		if id := s.AttrOr("id", ""); id != "" {
-			b.WriteString(sheets["#"+id])
+// bgColor reads the colour of a background value: ok is false when the
+// value shows what is behind it (none, transparent); color is "" when it
+// cannot be told (an image, a gradient, a variable).
+func bgColor(v string) (color string, ok bool) {
+	v = parenSpace.ReplaceAllString(strings.TrimSpace(v), "$1")
+	if v == "" {
+		return "", false
+	}
+	if strings.Contains(v, "url(") || strings.Contains(v, "gradient") || strings.Contains(v, "var(") {
+		return "", true
+	}
+	fields := strings.Fields(v)
+	for _, f := range fields {
+		switch {
+		case f == "transparent" || f == "none" || f == "inherit" || f == "initial" || f == "unset" ||
+			strings.HasPrefix(f, "rgba(") && strings.HasSuffix(f, ",0)"):
+			return "", false
+		case strings.HasPrefix(f, "#") || strings.HasPrefix(f, "rgb") || strings.HasPrefix(f, "hsl"):
+			return normColor(f), true
 		}
 	}
-	b.WriteString(";")
-	b.WriteString(s.AttrOr("style", ""))
-	return b.String()
+	// A named colour, else something this does not read.
+	for _, r := range fields[0] {
+		if r < 'a' || r > 'z' {
+			return "", true
+		}
+	}
+	return normColor(fields[0]), true
 }
 
-// isHidden reports whether an element is hidden by its attributes: the
-// browser's mark, a hidden utility class, an inline style, or text in the
-// colour of its background (its own or an ancestor's; none set is white).
-// A closed disclosure panel is not hidden (see disclosure).
-func isHidden(s *goquery.Selection, controlled map[string]bool, sheets map[string]string) bool {
+// background is the colour behind an element: its own background's or
+// its nearest ancestor's; explicit is false when none sets one (white).
+func background(st *styler, n *html.Node) (color string, explicit bool) {
+	for e := n; e != nil; e = parentElement(e) {
+		p := st.style(e)
+		if v, ok := p["background-image"]; ok && v != "none" && v != "initial" && v != "unset" {
+			return "", true // an image: what colour the text is against is not known
+		}
+		for _, k := range []string{"background-color", "background"} {
+			if v, ok := p[k]; ok {
+				if c, ok := bgColor(v); ok {
+					return c, true
+				}
+			}
+		}
+	}
+	return "white", false
+}
+
+// ownText reports whether an element has text of its own (not only in
+// its children).
+func ownText(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode && strings.TrimSpace(c.Data) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isHidden reports whether an element is hidden: the browser's mark, a
+// hidden utility class, or its styles (inline and from the page's sheets,
+// resolved by styler): not displayed and the like (styleHides), text
+// under 2 px, or text in the colour of its background. A closed
+// disclosure panel is not hidden (see disclosure).
+func isHidden(s *goquery.Selection, controlled map[string]bool, st *styler) bool {
 	if v, ok := s.Attr(hiddenMark); ok {
 		return v != "closed" || !inDisclosure(s, controlled)
 	}
 	if hiddenClass.MatchString(s.AttrOr("class", "")) {
 		return true
 	}
-	style := styleOf(s, sheets)
-	if strings.Trim(style, "; ") == "" {
-		return false
+	n := s.Get(0)
+	p := st.style(n)
+	if hidden, closed := styleHides(p); hidden {
+		return !(closed && inDisclosure(s, controlled))
 	}
-	if hiddenStyle.MatchString(style) {
-		return !(displayNone.MatchString(style) && inDisclosure(s, controlled))
+	// Text too small to read: its own or inherited font size (a parent
+	// with font-size 0 whose children set theirs is a layout trick).
+	own := ownText(n)
+	if own && tinyFont(st.inherited(n, "font-size")) {
+		return true
 	}
-	ms := styleColor.FindAllStringSubmatch(style, -1)
-	if ms == nil {
-		return false
+	// Its own colour against its background (white when none is set), or
+	// the colour its text inherits against a background that is set (a
+	// dark theme whose background this cannot read stays).
+	if c, ok := p["color"]; ok {
+		bg, _ := background(st, n)
+		return normColor(c) == bg
 	}
-	color := normColor(ms[len(ms)-1][2])
-	bg := "white"
-	for n := s; n.Length() > 0; n = n.Parent() {
-		if b := styleBg.FindAllStringSubmatch(styleOf(n, sheets), -1); b != nil {
-			bg = normColor(strings.Fields(b[len(b)-1][2] + " ")[0])
-			break
+	if own {
+		if c := st.inherited(n, "color"); c != "" {
+			if bg, explicit := background(st, n); explicit {
+				return normColor(c) == bg
+			}
 		}
 	}
-	return color == bg
+	return false
 }
 
 // cookieish matches ids and classes of cookie and consent banners and of
 // other page furniture.
 var cookieish = regexp.MustCompile(`(?i)(^|[-_ ])(cookie|cookies|consent|gdpr|cc-(window|banner)|onetrust|cookiebar|skip-?link|breadcrumbs?|share-?buttons|social-?share)([-_ ]|$)`)
 
+// sheetLoader fetches a page's linked style sheets: one result per URL,
+// nil for a sheet not fetched.
+type sheetLoader func(urls []*url.URL) []styleSheet
+
+// pageSheets reads the page's style sheets in document order: its <style>
+// elements and, with load, its linked sheets (rel=stylesheet, not an
+// alternate, disabled or for other media).
+func pageSheets(doc *goquery.Document, base *url.URL, load sheetLoader) []styleSheet {
+	var sheets []styleSheet
+	var links []*url.URL
+	var at []int // index in sheets of each link
+	doc.Find("style, link[rel][href]").Each(func(_ int, s *goquery.Selection) {
+		if !mediaApplies(s.AttrOr("media", "")) {
+			return
+		}
+		if goquery.NodeName(s) == "style" {
+			if s.Closest("template").Length() > 0 {
+				return
+			}
+			if t := strings.ToLower(strings.TrimSpace(s.AttrOr("type", ""))); t == "" || t == "text/css" {
+				sheets = append(sheets, parseCSS(s.Text()))
+			}
+			return
+		}
+		rel := strings.Fields(strings.ToLower(s.AttrOr("rel", "")))
+		if load == nil || !slices.Contains(rel, "stylesheet") || slices.Contains(rel, "alternate") || s.Is("[disabled]") {
+			return
+		}
+		l, err := base.Parse(strings.TrimSpace(s.AttrOr("href", "")))
+		if err != nil || (l.Scheme != "http" && l.Scheme != "https") {
+			return
+		}
+		if v, err := fetch.ValidateURL(l.String()); err == nil {
+			links = append(links, v)
+			at = append(at, len(sheets))
+			sheets = append(sheets, nil)
+		}
+	})
+	if len(links) > 0 {
+		for i, sh := range load(links) {
+			sheets[at[i]] = sh
+		}
+	}
+	return sheets
+}
+
 // parsePage extracts the title, the main content and the links of a page.
 // The main content is <main>, role=main or a single <article> when the
 // page has one, else the body; navigation, headers, footers, asides,
-// scripts, styles, forms and cookie banners are dropped.
-func parsePage(u *url.URL, body []byte) page {
+// scripts, styles, forms, cookie banners and what the page's styles hide
+// (isHidden; linked sheets are read with load, when not nil) are dropped.
+func parsePage(u *url.URL, body []byte, load sheetLoader) page {
 	var pg page
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
@@ -212,6 +342,8 @@ func parsePage(u *url.URL, body []byte) page {
 		pg.title = collapse(doc.Find(`meta[property="og:title"]`).AttrOr("content", ""))
 	}
 
+	st := newStyler(pageSheets(doc, base, load))
+
 	root := doc.Find("main, [role=main]").First()
 	isBody := false
 	if root.Length() == 0 {
@@ -232,9 +364,8 @@ func parsePage(u *url.URL, body []byte) page {
 			controlled[id] = true
 		}
 	})
-	sheets := sheetStyles(doc)
 	root.Find("*").Each(func(_ int, s *goquery.Selection) {
-		if isHidden(s, controlled, sheets) {
+		if isHidden(s, controlled, st) {
 			s.Remove()
 		}
 	})

@@ -73,6 +73,9 @@ type crawler struct {
 	seen  map[string]bool
 	queue []item
 	res   Result
+
+	sheets       map[string]styleSheet // linked style sheets by URL; nil: failed
+	sheetFetches int
 }
 
 // Crawl crawls a site. Errors that retrying cannot fix (a 404 start page,
@@ -140,7 +143,7 @@ func (x *Extractor) Crawl(ctx context.Context, prm Params, p ingest.Progress) (*
 	}
 	c.seen[c.start.String()], c.seen[c.base.String()] = true, true
 	c.res.Found, c.res.Crawled = 1, 1
-	c.take(item{u: c.base}, first, true)
+	c.take(ctx, item{u: c.base}, first, true)
 	if prm.MaxDepth >= 1 {
 		c.readSitemaps(ctx)
 	}
@@ -165,7 +168,7 @@ func (x *Extractor) Crawl(ctx context.Context, prm Params, p ingest.Progress) (*
 		if err != nil {
 			c.log.InfoContext(ctx, "web: page skipped", slog.String("url", it.u.String()), slog.Any("err", err))
 		} else {
-			c.take(it, f, false)
+			c.take(ctx, it, f, false)
 		}
 		c.report(ctx)
 	}
@@ -182,7 +185,7 @@ func (c *crawler) report(ctx context.Context) {
 
 // take reads a fetched page: its content (when the patterns keep it) and
 // its links (when depth allows).
-func (c *crawler) take(it item, f *fetched, isStart bool) {
+func (c *crawler) take(ctx context.Context, it item, f *fetched, isStart bool) {
 	final := normalize(f.URL)
 	if !isStart {
 		if !c.inSite(final) || !c.allowed(final) {
@@ -195,7 +198,13 @@ func (c *crawler) take(it item, f *fetched, isStart bool) {
 			c.seen[k] = true
 		}
 	}
-	pg := parsePage(final, f.HTML)
+	var load sheetLoader
+	if !c.res.Rendered {
+		// Without a browser, the page's linked sheets are read for what
+		// they hide (the browser applied them already).
+		load = func(urls []*url.URL) []styleSheet { return c.stylesheets(ctx, urls) }
+	}
+	pg := parsePage(final, f.HTML, load)
 	if pg.text != "" && !pg.noindex && (isStart && c.keep(final) || !isStart) {
 		c.res.Pages = append(c.res.Pages, Page{URL: final.String(), Title: pg.title, Text: pg.text, Depth: it.depth})
 	}
@@ -570,4 +579,105 @@ func skipExt(p string) bool {
 		return true
 	}
 	return false
+}
+
+// Limits of reading linked style sheets (plain HTTP only).
+const (
+	maxSheetsPerPage  = 8
+	maxSheetsPerCrawl = 64
+	maxSheetBytes     = 512 << 10
+	maxSheetTimeout   = 10 * time.Second
+)
+
+var errOffSite = errors.New("redirected off the site")
+
+// stylesheets returns the linked style sheets of a page (one per URL, nil
+// for those not read): the first maxSheetsPerPage on the site that
+// robots.txt allows, each fetched once per crawl (at most
+// maxSheetsPerCrawl fetches) with the guarded client, in the site's turn
+// but without the polite delay; a sheet that fails is skipped.
+func (c *crawler) stylesheets(ctx context.Context, urls []*url.URL) []styleSheet {
+	out := make([]styleSheet, len(urls))
+	n := 0
+	for i, u := range urls {
+		u = normalize(u)
+		if !c.inSite(u) || !c.allowed(u) {
+			continue
+		}
+		if n++; n > maxSheetsPerPage {
+			break
+		}
+		k := u.String()
+		if sh, ok := c.sheets[k]; ok {
+			out[i] = sh
+			continue
+		}
+		if c.sheetFetches >= maxSheetsPerCrawl || ctx.Err() != nil {
+			continue
+		}
+		c.sheetFetches++
+		var sh styleSheet
+		err := c.site.polite(ctx, 0, func() error {
+			var err error
+			sh, err = c.x.fetchSheet(ctx, u, c.inSite)
+			return err
+		})
+		if err != nil {
+			c.log.DebugContext(ctx, "web: style sheet skipped", slog.String("url", k), slog.Any("err", err))
+		}
+		if c.sheets == nil {
+			c.sheets = map[string]styleSheet{}
+		}
+		c.sheets[k], out[i] = sh, sh
+	}
+	return out
+}
+
+// fetchSheet fetches and parses a style sheet (text/css, at most
+// maxSheetBytes) with the guarded client, following redirects only within
+// the site.
+func (x *Extractor) fetchSheet(ctx context.Context, u *url.URL, inSite func(*url.URL) bool) (styleSheet, error) {
+	ctx, cancel := context.WithTimeout(ctx, min(x.cfg.PageTimeout, maxSheetTimeout))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/css,*/*;q=0.1")
+	cl := *x.client
+	check := cl.CheckRedirect
+	cl.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !inSite(normalize(req.URL)) {
+			return errOffSite
+		}
+		if check != nil {
+			return check(req, via)
+		}
+		return nil
+	}
+	resp, err := cl.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, &statusError{code: resp.StatusCode}
+	}
+	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "text/css" {
+		return nil, fmt.Errorf("not a style sheet (content type %q)", resp.Header.Get("Content-Type"))
+	}
+	body, err := fetch.ReadLimited(resp.Body, maxSheetBytes)
+	if err != nil {
+		return nil, err
+	}
+	if cs := strings.ToLower(params["charset"]); cs != "" && cs != "utf-8" && cs != "utf8" {
+		if r, err := charset.NewReaderLabel(cs, bytes.NewReader(body)); err == nil {
+			if b, err := io.ReadAll(r); err == nil {
+				body = b
+			}
+		}
+	}
+	return parseCSS(strings.TrimPrefix(string(body), "\uFEFF")), nil
 }

@@ -11,6 +11,13 @@
 // with a polite delay, skips non-HTML responses and pages over the size cap,
 // and reports pages crawled / pages found as progress.
 //
+// What a person cannot see on a page is not knowledge (it is where prompt
+// injections hide). Chromium marks what its computed styles hide. Without
+// it, parsePage reads the page's inline styles, its <style> elements and
+// its linked style sheets on the same site (at most 8 a page, 512 KB
+// each, text/css, fetched once per crawl with the guarded client and
+// robots.txt honoured; see css.go for the subset of CSS applied).
+//
 // Every fetch goes through the SSRF guard of package fetch. Plain HTTP uses
 // fetch.NewClient. Chromium (go-rod, never downloaded: CHROME_BIN or
 // /usr/bin/chromium) is started with --proxy-server pointing at a
