@@ -843,6 +843,20 @@ var (
 	inlineBullets = regexp.MustCompile(`\s+[•●▪◦‣∙]\s+`)
 )
 
+// numberedTitle is a numbered section's title ("2.5.3 How can R be
+// installed (Mac)") before the first word of a sentence ("The").
+var numberedTitle = regexp.MustCompile(`^\d{1,2}(?:\.\d{1,2})+\.?\s+((?:\S+\s+){0,9}?\S+)\s+((?:The|A|An|To|If|In|It|Its|This|These|There|You|Your|We|Our|Use|For|On|When|As|By|Since|Some|Most|Many|All|Each|Every|Note|See|Here)\s.*)$`)
+
+// sectionTitle splits a sentence starting with a numbered section's
+// title into the title and the sentence.
+func sectionTitle(s string) (title, rest string, ok bool) {
+	m := numberedTitle.FindStringSubmatch(s)
+	if m == nil || strings.ContainsAny(m[1], ".!?:;") {
+		return "", s, false
+	}
+	return m[1], m[2], true
+}
+
 // footnoteRef is a footnote's number ("[7]"), which an answer would show
 // as a citation marker.
 var footnoteRef = regexp.MustCompile(`(^|[\s.,;:!?)”"'])\[\d{1,3}\]`)
@@ -904,6 +918,12 @@ func segment(text string) []*unit {
 		inQ = false // a question without its "?" ends with its line
 		sents := splitSentences(para)
 		for i, s := range sents {
+			// A numbered section's title run into its first sentence (a
+			// PDF's lines joined): context, as a heading is.
+			if title, rest, ok := sectionTitle(s); ok {
+				emit(&unit{text: title, kind: kindProse, block: block, question: true})
+				s = rest
+			}
 			q := false
 			if m := faqQuestion.FindString(s); m != "" {
 				s, q, inQ = s[len(m):], true, true

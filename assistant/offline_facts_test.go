@@ -89,6 +89,13 @@ func TestOfflineCleanProse(t *testing.T) {
 	got = ask("How do I report a bug?", "To report a bug, use one of these ways:\n-\nFrom the web, at https://bugs.example.org.\n-\nWith the reportbug tool.")
 	require.Equal(t, "To report a bug, use one of these ways:\n- From the web, at https://bugs.example.org.\n- With the reportbug tool. [1]", got)
 
+	// A numbered section's title run into its first sentence (PDF lines
+	// joined) is context, not quoted.
+	got = ask("How can R be installed on a Mac?", "2.5.3 How can R be installed (Mac) The bin/macosx directory of a CRAN site contains the installer for macOS 10.13 or later.")
+	require.Equal(t, "The bin/macosx directory of a CRAN site contains the installer for macOS 10.13 or later. [1]", got)
+	got = ask("Which packages are loaded by default?", "6.1 Default packages The set of packages loaded on startup is datasets, utils and graphics.")
+	require.Equal(t, "The set of packages loaded on startup is datasets, utils and graphics. [1]", got)
+
 	// A sentence in parentheses loses them.
 	got = ask("How long is the warranty?", "(The warranty lasts 2 years (24 months).)")
 	require.Equal(t, "The warranty lasts 2 years (24 months). [1]", got)
