@@ -22,8 +22,9 @@ import (
 //   - words hyphenated at a line end are joined ("informa-\ntion" →
 //     "information", see joinHyphenation), the whole document's words
 //     deciding when the hyphen was a real one ("self-\nservice" →
-//     "self-service"); a compound pdftotext joined ("selfservice") gets
-//     its hyphen back when the document spells it so as often.
+//     "self-service"); in pdftotext's text, a compound it joined
+//     ("selfservice") gets its hyphen back when the document spells it
+//     so as often.
 func Repair(doc *Document) {
 	if doc == nil {
 		return
@@ -37,7 +38,9 @@ func Repair(doc *Document) {
 	for i := range texts {
 		texts[i] = joinHyphenation(texts[i], vocab)
 	}
-	restoreCompounds(texts)
+	if doc.Extractor == "pdftotext" {
+		restoreCompounds(texts)
+	}
 	for i := range doc.Pages {
 		doc.Pages[i].Text = texts[i]
 	}
@@ -47,8 +50,9 @@ var wordRE = regexp.MustCompile(`[\pL\pM]+(?:[-\x{2010}][\pL\pM]+)*`)
 
 // restoreCompounds puts back the hyphen of a compound that pdftotext
 // joined at a line end (it drops every line-end hyphen: "self-\nservice"
-// comes out as "selfservice"): a word the document spells more often with
-// a hyphen at least as often as without it takes the hyphenated spelling.
+// comes out as "selfservice"): a word the document spells with a hyphen
+// at least as often as without it takes the hyphenated spelling (a tie
+// goes to the hyphen: the joined spelling may be pdftotext's own).
 func restoreCompounds(texts []string) {
 	hyphenated := map[string]string{} // joined (lower case) → hyphenated spelling
 	count := map[string]int{}

@@ -106,6 +106,13 @@ func TestRepairDocument(t *testing.T) {
 	require.Equal(t, "Our self-service portal.\nThe effective information.", doc.Pages[0].Text)
 	require.Equal(t, "Use the self-service\nportal for information.", doc.Pages[1].Text)
 	Repair(nil)
+
+	// Only pdftotext joins compounds at line ends.
+	for extractor, want := range map[string]string{"pdftotext": "the self-service desk", "purego": "the selfservice desk", "ocr": "the selfservice desk"} {
+		doc := &Document{Extractor: extractor, Pages: []Page{{Number: 1, Text: "a self-service portal"}, {Number: 2, Text: "the selfservice desk"}}}
+		Repair(doc)
+		require.Equal(t, want, doc.Pages[1].Text, extractor)
+	}
 }
 
 // TestExtractRepairs: every extraction path repairs accents and
