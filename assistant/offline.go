@@ -34,9 +34,13 @@ type OfflineOptions struct {
 // items and code lines by the question's terms (stemmed, stopwords
 // dropped, weighted by IDF over the passages' sentences, with bonuses for
 // top passages, matching section headings and what the question asks for:
-// an amount, a duration, steps), quotes the best one to four with citation
-// markers [n], and streams them word by word. It declines (DeclineMarker)
-// when no sentence matches enough of the question.
+// an amount, a duration, steps, a number, a version, names, a place, a
+// condition), quotes the best one to four with citation markers [n], and
+// streams them word by word. It quotes clean prose: no FAQ labels or
+// questions, no table of contents, no stray list marks, no fragments of a
+// layout table joined by "|". It declines (DeclineMarker) when no sentence
+// matches enough of the question, and starts with TextUnsure when the best
+// one only just does.
 type Offline struct {
 	opts OfflineOptions
 }
