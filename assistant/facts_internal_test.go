@@ -17,3 +17,24 @@ func TestSystemInstructionQuotesFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestSegmentFAQ: FAQ labels go, questions are marked and their terms go
+// with the answer that follows; "R:" is no label.
+func TestSegmentFAQ(t *testing.T) {
+	us := segment("Q: How long is the warranty? A: Two years.\n**Question:** Do you ship abroad?\n**Answer:** Only to the EU.\nR: A Language and Environment for Statistical Computing.")
+	var got []string
+	for _, u := range us {
+		s := u.text
+		if u.question {
+			s = "?" + s
+		}
+		got = append(got, s)
+	}
+	want := []string{"?How long is the warranty?", "Two years.", "?Do you ship abroad?", "Only to the EU.", "R: A Language and Environment for Statistical Computing."}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("segment: %q, want %q", got, want)
+	}
+	if !us[1].asked["warranti"] && !us[1].asked["warranty"] {
+		t.Errorf("the answer does not carry its question's terms: %v", us[1].asked)
+	}
+}

@@ -390,6 +390,16 @@ func (o *Offline) answer(query, lang string, passages []Passage) string {
 		used++
 	}
 	addBlock(best)
+	// An FAQ's answer too short to stand alone ("Yes.", "Two years.")
+	// comes after its question.
+	if best.asked != nil && best.afterQ == 0 && best.nwords < 5 {
+		for i, v := range units {
+			if v == best && i > 0 && units[i-1].question && units[i-1].passage == best.passage {
+				chosen[units[i-1]] = true
+				length += len(units[i-1].text) + 1
+			}
+		}
+	}
 	covered := map[string]bool{}
 	for t := range best.matched {
 		covered[t] = true
@@ -874,7 +884,7 @@ var tocLine = regexp.MustCompile(`(?:\s?\.){5,}|…{2,}|^(?i:chapter|section|app
 // ("Q:", "**A:**", "Question :", "Réponse :").
 var (
 	faqQuestion = regexp.MustCompile(`^(?i:[*_]*(?:Q\d*|Question|Frage|Pregunta|Pergunta|Domanda|Vraag)\s*[:：][*_]*\s*)`)
-	faqAnswer   = regexp.MustCompile(`^(?i:[*_]*(?:A\d*|Answer|R|Réponse|Respuesta|Resposta|Antwort|Risposta|Antwoord)\s*[:：][*_]*\s*)`)
+	faqAnswer   = regexp.MustCompile(`^(?i:[*_]*(?:A\d*|Answer|Réponse|Respuesta|Resposta|Antwort|Risposta|Antwoord)\s*[:：][*_]*\s*)`)
 )
 
 // cleanProse removes what must not be quoted from a sentence: an FAQ

@@ -79,6 +79,11 @@ func TestOfflineCleanProse(t *testing.T) {
 		}
 	}
 
+	// An answer too short to stand alone comes after its question (never
+	// its label).
+	got = ask("Can I pay with PayPal?", "Q: Can I pay with PayPal?\nA: Yes.\nQ: Do you take checks?\nA: No.")
+	require.Equal(t, "Can I pay with PayPal? Yes. [1]", got)
+
 	// Stray list marks: glued, alone, trailing, inside prose; bullets are
 	// written "- ".
 	got = ask("How long do refunds take?", "•Refunds take 5 to 10 business days •\n•\n▪ Refunds go to the original card")
