@@ -734,6 +734,8 @@ var factTerms = func() map[string]*regexp.Regexp {
 		"version versions release releases":                          versionU,
 		"price prices cost costs fee fees prix precio preis kosten":  amountU,
 		"number limit limits maximum minimum quantity nombre límite": countU,
+		// "How long does it take / last?": a duration answers it.
+		"take takes last lasts tarda dure dauert": durationU,
 	} {
 		for _, t := range contentTerms(words) {
 			m[t] = re
@@ -1003,6 +1005,17 @@ func segment(text string) []*unit {
 				continue
 			}
 			for _, row := range splitTableRows(para) {
+				if cells := strings.Split(row, " | "); !shortCells(cells) {
+					// Prose in cells is quoted as prose, each cell its own.
+					for _, c := range cells {
+						if c != "" {
+							block++
+							prose(c)
+						}
+					}
+					block++
+					continue
+				}
 				emit(&unit{text: row, kind: kindTable, block: block})
 			}
 		case cells != nil:
@@ -1067,14 +1080,27 @@ func tableCells(line string) []string {
 	}
 	cells := strings.Split(line, " | ")
 	for i, c := range cells {
-		c = strings.TrimSpace(c)
-		n := len(strings.Fields(c))
-		if c == "" || n > 8 || n > 3 && strings.ContainsAny(c[len(c)-1:], ".!?:") || strings.Contains(c, ". ") {
+		cells[i] = strings.TrimSpace(c)
+		if cells[i] == "" {
 			return nil
 		}
-		cells[i] = c
+	}
+	if !shortCells(cells) {
+		return nil
 	}
 	return cells
+}
+
+// shortCells reports whether cells are a table's, not prose: at most 8
+// words each, none a sentence (empty cells are fine).
+func shortCells(cells []string) bool {
+	for _, c := range cells {
+		n := len(strings.Fields(c))
+		if n > 8 || n > 3 && strings.ContainsAny(c[len(c)-1:], ".!?:") || strings.Contains(c, ". ") {
+			return false
+		}
+	}
+	return true
 }
 
 // splitTableRows splits "| a | b | | c | d |" (rows joined on one line)

@@ -62,6 +62,10 @@ func TestOfflineCleanProse(t *testing.T) {
 	got = ask("How much is the Business plan per month?", "Plan | Price per month | Locations\nFree | $0 | 1\nBusiness | $6 per employee | Unlimited\nStarter | $3 per employee | 3")
 	require.Contains(t, got, "Plan | Price per month | Locations\nBusiness | $6 per employee | Unlimited", got)
 
+	// A Markdown table with prose in its cells: prose.
+	got = ask("How long do refunds take?", "| Topic | Details |\n|---|---|\n| Refunds | Refunds reach your card within 5 to 10 business days after we approve them. |")
+	require.Equal(t, "Refunds reach your card within 5 to 10 business days after we approve them. [1]", got)
+
 	// FAQs: the question is context, the answer is quoted without labels,
 	// even when only the question has the visitor's words.
 	faq := "Q: How long does delivery take? A: Usually 3 to 5 business days from our warehouse.\n" +
