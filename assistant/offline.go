@@ -690,14 +690,17 @@ type cues struct {
 
 var (
 	countQ   = regexp.MustCompile(`(?i)\b(how many|number of|limits?|maximum|minimum|at most|at least|up to|combien d[e']|cu[aá]nt[oa]s|wie viele|quant[oi]s?|hoeveel)\b`)
-	versionQ = regexp.MustCompile(`(?i)\b(versions?|releases?|compatib\w*|supported|requirements?|os|ios|android|windows|macos|browsers?)\b`)
-	namesQ   = regexp.MustCompile(`(?i)^\s*(which|what)\s+(\w+\s+)?\w+s\b|^\s*(which|what)\s+(are|were)\b|\b(which|quels?|quelles?|cu[aá]les|welche|quali|welke)\b`)
-	placeQ   = regexp.MustCompile(`(?i)^\s*(where|o[uù]|d[oó]nde|wo|onde|dove|waar)\b`)
+	versionQ = regexp.MustCompile(`(?i)\b(versions?|releases?|compatib\w*|supported|requirements?|ios|android|windows|macos|linux|browsers?)\b`)
+	// namesQ asks which ones: "which providers", "what payment methods",
+	// "what are the ..." (not "what is", "what does": notWhichQ).
+	namesQ    = regexp.MustCompile(`(?i)^\s*(which|what)\s+(\w+\s+)?\w+s\b|^\s*(which|what)\s+(are|were)\b|\b(which|quels?|quelles?|cu[aá]les|welche|quali|welke)\b`)
+	notWhichQ = regexp.MustCompile(`(?i)^\s*what\s+(is|does|was|has)\b`)
+	placeQ    = regexp.MustCompile(`(?i)^\s*(where|o[uù]|d[oó]nde|wo|onde|dove|waar)\b`)
 
 	countU     = regexp.MustCompile(`\b\d+([.,]\d+)?\b`)
 	versionU   = regexp.MustCompile(`(?i)\b(v?\d+(\.\d+)+|(version|ios|android|windows|macos|chrome|firefox|safari|edge|v)\s?\d+)\b`)
 	placeU     = regexp.MustCompile(`›|\s>\s|https?://|\b[\w.+-]+@[\w-]+\.[\w.]+|\b(under|from|in) \*\*`)
-	conditionU = regexp.MustCompile(`(?i)\b(if|unless|only|except|within|as long as|provided|until|after|before|at least|up to|or more|otherwise|si|sauf|seulement|dans les|solo|excepto|nur|wenn|au[sß]er|solo|se|tranne|alleen|tenzij)\b`)
+	conditionU = regexp.MustCompile(`(?i)\b(if|unless|only|except|within|as long as|provided|until|after|before|at least|up to|or more|otherwise|si|sauf|seulement|dans les|solo|excepto|nur|wenn|au[sß]er|se|tranne|alleen|tenzij)\b`)
 	// properNames are capitalized words after a sentence's first word.
 	properName = regexp.MustCompile(`\s[A-Z][\pL\d]*[a-z\d][\pL\d]*|\s[A-Z]{2,}[\d]*\b`)
 	// pointer is a cross-reference.
@@ -817,7 +820,7 @@ func questionCues(q string) cues {
 		yesno:    yesnoQ.MatchString(q),
 		count:    countQ.MatchString(q),
 		version:  versionQ.MatchString(q),
-		names:    namesQ.MatchString(q),
+		names:    namesQ.MatchString(q) && !notWhichQ.MatchString(q),
 		place:    placeQ.MatchString(q),
 	}
 }
