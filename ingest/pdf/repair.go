@@ -228,6 +228,9 @@ type lineBreak struct {
 	left  string // the word before the hyphen
 	soft  bool   // a soft hyphen: always a hyphenation point
 	right string // the word starting the next line (letters only)
+	// option: the word starts with a hyphen ("--with-\nblas", a
+	// command-line option), whose hyphens are real.
+	option bool
 }
 
 // breakAt returns the hyphenation candidate between line and next.
@@ -253,7 +256,7 @@ func breakAt(line, next string) (lineBreak, bool) {
 	if end < 0 {
 		end = len(rest)
 	}
-	return lineBreak{left: left, soft: h == '\u00AD', right: rest[:end]}, true
+	return lineBreak{left: left, soft: h == '\u00AD', right: rest[:end], option: len(left) < len(body[start:])}, true
 }
 
 // vocabulary counts the words of texts (lower case, hyphenated compounds
@@ -302,9 +305,10 @@ func vocabulary(texts []string) map[string]bool {
 // hyphen stays (and the line break goes) when it looks like a real
 // compound's: the hyphenated spelling is used elsewhere in the document
 // and the joined one is not, or the word before the hyphen already has a
-// hyphen ("state-of-the-\nart"), or both halves are words of the document
-// and the joined word is not ("self-\nservice"). A soft hyphen always
-// joins. The rest of the next line stays on its own line.
+// hyphen ("state-of-the-\nart", "--with-\nblas"), or both halves are
+// words of the document and the joined word is not ("self-\nservice"). A
+// soft hyphen always joins. The rest of the next line stays on its own
+// line.
 func joinHyphenation(text string, vocab map[string]bool) string {
 	if !strings.Contains(text, "-\n") && !strings.Contains(text, "\u2010\n") && !strings.Contains(text, "\u00AD\n") {
 		return text
@@ -351,7 +355,7 @@ func keepHyphen(b lineBreak, vocab map[string]bool) bool {
 	if vocab[joined] {
 		return false
 	}
-	if vocab[left+"-"+right] || strings.IndexFunc(left, isHyphen) >= 0 {
+	if vocab[left+"-"+right] || strings.IndexFunc(left, isHyphen) >= 0 || b.option {
 		return true
 	}
 	return utf8.RuneCountInString(left) >= 2 && utf8.RuneCountInString(right) >= 2 && vocab[left] && vocab[right]

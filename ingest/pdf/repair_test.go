@@ -70,6 +70,8 @@ func TestRepairHyphenation(t *testing.T) {
 		{"some-\nthing new", "something\nnew", "some thing or something"},
 		// The word before already has a hyphen.
 		{"a state-of-the-\nart design", "a state-of-the-art\ndesign", ""},
+		// A command-line option.
+		{"configure --with-\nblas and more", "configure --with-blas\nand more", ""},
 		// Not a hyphenation: capitals, digits, a dash, no letter before.
 		{"COVID-\n19 rules", "COVID-\n19 rules", ""},
 		{"Wirtschafts-\nUniversität", "Wirtschafts-\nUniversität", ""},
