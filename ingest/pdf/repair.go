@@ -229,7 +229,8 @@ type lineBreak struct {
 	soft  bool   // a soft hyphen: always a hyphenation point
 	right string // the word starting the next line (letters only)
 	// option: the word starts with a hyphen ("--with-\nblas", a
-	// command-line option), whose hyphens are real.
+	// command-line option) or is part of a path, address or identifier
+	// ("/usr/lib/r-\nbase"): its hyphens are real.
 	option bool
 }
 
@@ -256,7 +257,14 @@ func breakAt(line, next string) (lineBreak, bool) {
 	if end < 0 {
 		end = len(rest)
 	}
-	return lineBreak{left: left, soft: h == '\u00AD', right: rest[:end], option: len(left) < len(body[start:])}, true
+	token := body[strings.LastIndexFunc(body, unicode.IsSpace)+1:]
+	if j := strings.IndexFunc(rest, unicode.IsSpace); j >= 0 {
+		token += rest[:j]
+	} else {
+		token += rest
+	}
+	return lineBreak{left: left, soft: h == '\u00AD', right: rest[:end],
+		option: len(left) < len(body[start:]) || strings.ContainsAny(token, "/@_")}, true
 }
 
 // vocabulary counts the words of texts (lower case, hyphenated compounds

@@ -70,8 +70,10 @@ func TestRepairHyphenation(t *testing.T) {
 		{"some-\nthing new", "something\nnew", "some thing or something"},
 		// The word before already has a hyphen.
 		{"a state-of-the-\nart design", "a state-of-the-art\ndesign", ""},
-		// A command-line option.
+		// A command-line option, a path, an address.
 		{"configure --with-\nblas and more", "configure --with-blas\nand more", ""},
+		{"see https://cran.example.org/bin/r-\nbase/ for it", "see https://cran.example.org/bin/r-base/\nfor it", ""},
+		{"write to mirror-\nteam@example.org", "write to mirror-team@example.org", ""},
 		// Not a hyphenation: capitals, digits, a dash, no letter before.
 		{"COVID-\n19 rules", "COVID-\n19 rules", ""},
 		{"Wirtschafts-\nUniversität", "Wirtschafts-\nUniversität", ""},
