@@ -23,10 +23,13 @@ type page struct {
 	noindex, nofollow bool
 }
 
-// boilerplate is removed from the main content wherever it is.
+// boilerplate is removed from the main content wherever it is. DocBook's
+// HTML (manuals, FAQs: Debian's, PostgreSQL's, FreeBSD's) puts its
+// previous/next bars in div.navheader and div.navfooter, not <nav>.
 const boilerplate = `script, style, noscript, template, svg, canvas, iframe, frame, object, embed, form, button,
 	select, textarea, input, nav, aside, footer, dialog, menu, [role=navigation], [role=contentinfo],
-	[role=complementary], [role=search], [role=dialog], [role=alertdialog], [aria-hidden=true], [hidden]`
+	[role=complementary], [role=search], [role=dialog], [role=alertdialog], [aria-hidden=true], [hidden],
+	div.navheader, div.navfooter`
 
 // Hidden content: what a person reading the page does not see is not
 // knowledge (and is where prompt injections hide). The browser marks what

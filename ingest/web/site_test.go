@@ -19,7 +19,7 @@ import (
 
 // Boilerplate markers: words that appear only in the site's navigation,
 // header, footer and cookie banner, never in its main content.
-var boilerWords = []string{"Navboilerword", "Headerboilerword", "Footerboilerword", "Cookieboilerword", "Asideboilerword"}
+var boilerWords = []string{"Navboilerword", "Headerboilerword", "Footerboilerword", "Cookieboilerword", "Asideboilerword", "Docbooknavword", "Sphinxnavword"}
 
 // site is a local website on 127.0.0.1 that counts the requests it gets.
 type site struct {
@@ -78,7 +78,12 @@ func newSite(t testing.TB) *site {
 		"/docs/setup": `<article><header><h1>Setup guide</h1></header><h2>Filling</h2>
 			<p>Fill the kettle with fresh water up to the maximum line before switching it on.</p>
 			<a href="/docs/setup/advanced">Advanced setup</a></article>`,
-		"/docs/setup/advanced": `<h1>Advanced setup</h1><h2>Descaling</h2><p>Descale the kettle monthly with citric quokkastone solution.</p>`,
+		// DocBook's and Sphinx's navigation bars are tables and divs, not <nav>.
+		"/docs/setup/advanced": `<div class="navheader"><table width="100%" summary="Navigation header"><tr><th colspan="3">Docbooknavword Acme manual</th></tr>
+			<tr><td><a href="/docs/setup">Prev</a></td><td>Chapter 2</td><td>Next</td></tr></table><hr></div>
+			<div class="related" role="navigation"><ul><li>Sphinxnavword index</li></ul></div>
+			<h1>Advanced setup</h1><h2>Descaling</h2><p>Descale the kettle monthly with citric quokkastone solution.</p>
+			<div class="navfooter"><hr><table width="100%" summary="Navigation footer"><tr><td>Docbooknavword Prev</td><td>Home</td><td>Next</td></tr></table></div>`,
 		"/about":               `<h1>About us</h1><p>Acme employs forty craftspeople in Bristol, version {v}.</p>`,
 		"/orphan":              `<h1>Warranty</h1><p>The orphanage warranty covers marzipanic failures for ten years.</p>`,
 		"/private/secret":      `<h1>Staff</h1><p>Privatissimo salaries are confidential.</p>`,
