@@ -84,9 +84,9 @@ func newSite(t testing.TB) *site {
 			<div class="related" role="navigation"><ul><li>Sphinxnavword index</li></ul></div>
 			<h1>Advanced setup</h1><h2>Descaling</h2><p>Descale the kettle monthly with citric quokkastone solution.</p>
 			<div class="navfooter"><hr><table width="100%" summary="Navigation footer"><tr><td>Docbooknavword Prev</td><td>Home</td><td>Next</td></tr></table></div>`,
-		"/about":               `<h1>About us</h1><p>Acme employs forty craftspeople in Bristol, version {v}.</p>`,
-		"/orphan":              `<h1>Warranty</h1><p>The orphanage warranty covers marzipanic failures for ten years.</p>`,
-		"/private/secret":      `<h1>Staff</h1><p>Privatissimo salaries are confidential.</p>`,
+		"/about":          `<h1>About us</h1><p>Acme employs forty craftspeople in Bristol, version {v}.</p>`,
+		"/orphan":         `<h1>Warranty</h1><p>The orphanage warranty covers marzipanic failures for ten years.</p>`,
+		"/private/secret": `<h1>Staff</h1><p>Privatissimo salaries are confidential.</p>`,
 		"/js": `<h1>Live status</h1><div id="app">Loading…</div>
 			<script>fetch('/api/content').then(r => r.text()).then(t => {
 				document.getElementById('app').innerHTML = '<p>' + t + '</p>'; });</script>`,
