@@ -107,6 +107,10 @@ func serve(ctx context.Context, args []string) error {
 	setupLogger(c)
 	a, err := open(ctx, c)
 	if err != nil {
+		if ctx.Err() != nil { // asked to stop while starting
+			slog.Info("stopped while starting", slog.Any("err", err))
+			return nil
+		}
 		return err
 	}
 	defer a.Close()
@@ -181,6 +185,10 @@ func worker(ctx context.Context, args []string) error {
 	setupLogger(c)
 	a, err := open(ctx, c)
 	if err != nil {
+		if ctx.Err() != nil { // asked to stop while starting
+			slog.Info("stopped while starting", slog.Any("err", err))
+			return nil
+		}
 		return err
 	}
 	defer a.Close()
