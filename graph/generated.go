@@ -266,6 +266,7 @@ type ComplexityRoot struct {
 
 	KnowledgeHit struct {
 		Heading    func(childComplexity int) int
+		LeftOut    func(childComplexity int) int
 		Page       func(childComplexity int) int
 		Relevant   func(childComplexity int) int
 		Resource   func(childComplexity int) int
@@ -1474,6 +1475,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.KnowledgeHit.Heading(childComplexity), true
+	case "KnowledgeHit.leftOut":
+		if e.ComplexityRoot.KnowledgeHit.LeftOut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeHit.LeftOut(childComplexity), true
 	case "KnowledgeHit.page":
 		if e.ComplexityRoot.KnowledgeHit.Page == nil {
 			break
@@ -5159,6 +5166,8 @@ type KnowledgeHit {
   score: Float!
   """Whether score reaches the threshold: the assistant answers from relevant passages only."""
   relevant: Boolean!
+  """Sentences of text that read as instructions to the assistant: the answer leaves them out (see Chunk.leftOut)."""
+  leftOut: [String!]!
 }
 
 """What the assistant would answer a visitor asking question, and the passages it searched."""
@@ -5715,6 +5724,8 @@ func (ec *executionContext) childFields_KnowledgeHit(ctx context.Context, field 
 		return ec.fieldContext_KnowledgeHit_score(ctx, field)
 	case "relevant":
 		return ec.fieldContext_KnowledgeHit_relevant(ctx, field)
+	case "leftOut":
+		return ec.fieldContext_KnowledgeHit_leftOut(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type KnowledgeHit", field.Name)
 }
@@ -11039,6 +11050,29 @@ func (ec *executionContext) _KnowledgeHit_relevant(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_KnowledgeHit_relevant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _KnowledgeHit_leftOut(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KnowledgeHit_leftOut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LeftOut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KnowledgeHit_leftOut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KnowledgeHit", field, false, false, "String")
 }
 
 func (ec *executionContext) _KnowledgeTest_question(ctx context.Context, field graphql.CollectedField, obj *model.KnowledgeTest) (ret graphql.Marshaler) {
@@ -25844,6 +25878,11 @@ func (ec *executionContext) _KnowledgeHit(ctx context.Context, sel ast.Selection
 			}
 		case "relevant":
 			out.Values[i] = ec._KnowledgeHit_relevant(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "leftOut":
+			out.Values[i] = ec._KnowledgeHit_leftOut(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

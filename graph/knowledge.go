@@ -49,7 +49,8 @@ func (r *Resolver) testQuestion(ctx context.Context, question string, companyID 
 		out.Citations[i] = &ans.Citations[i]
 	}
 	for _, h := range hits {
-		kh := &model.KnowledgeHit{ResourceID: h.ResourceID, Title: h.Title, Text: h.Text, Score: h.Score, Relevant: h.Score >= threshold}
+		kh := &model.KnowledgeHit{ResourceID: h.ResourceID, Title: h.Title, Text: h.Text, Score: h.Score, Relevant: h.Score >= threshold,
+			LeftOut: leftOut(h.Text)}
 		if h.Heading != "" {
 			kh.Heading = &h.Heading
 		}

@@ -98,8 +98,11 @@ func (r *Resolver) resourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *e
 }
 
 // chunkLeftOut is what of a chunk no answer quotes (never nil).
-func (r *Resolver) chunkLeftOut(c *ent.Chunk) []string {
-	left := assistant.LeftOut(c.Text)
+func (r *Resolver) chunkLeftOut(c *ent.Chunk) []string { return leftOut(c.Text) }
+
+// leftOut is what of a passage's text no answer quotes (never nil).
+func leftOut(text string) []string {
+	left := assistant.LeftOut(text)
 	if left == nil {
 		left = []string{}
 	}

@@ -268,6 +268,13 @@ func TestChunkLeftOut(t *testing.T) {
 		require.Contains(t, k.TestQuestion.Answer, "15%")
 		require.NotContains(t, k.TestQuestion.Answer, "password")
 		require.NotContains(t, k.TestQuestion.Answer, "evil.example")
+		require.NotEmpty(t, k.TestQuestion.Passages)
+		for _, p := range k.TestQuestion.Passages {
+			require.NotNil(t, p.LeftOut)
+			if strings.Contains(p.Text, "password") {
+				require.Equal(t, []string{poison}, p.LeftOut, "the staff see what the answer left out")
+			}
+		}
 	})
 }
 
@@ -384,7 +391,7 @@ func flatten(m map[string]any) []any {
 
 const testQuestionQ = `query($q: String!, $c: ID) { testQuestion(question: $q, companyId: $c) {
 	question answer outcome threshold citations { resourceID title snippet resource { id } }
-	passages { resourceID resource { id title } title heading url page text score relevant } } }`
+	passages { resourceID resource { id title } title heading url page text score relevant leftOut } } }`
 
 type knowledgeTest struct {
 	TestQuestion *struct {
@@ -404,6 +411,7 @@ type knowledgeTest struct {
 			Text       string
 			Score      float64
 			Relevant   bool
+			LeftOut    []string
 		}
 	}
 }

@@ -177,6 +177,8 @@ type KnowledgeHit struct {
 	Score float64 `json:"score"`
 	// Whether score reaches the threshold: the assistant answers from relevant passages only.
 	Relevant bool `json:"relevant"`
+	// Sentences of text that read as instructions to the assistant: the answer leaves them out (see Chunk.leftOut).
+	LeftOut []string `json:"leftOut"`
 }
 
 // What the assistant would answer a visitor asking question, and the passages it searched.

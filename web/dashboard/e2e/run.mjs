@@ -186,6 +186,8 @@ test('the dashboard journey', async (t) => {
     // The answer (not the passages shown to the admin) never has it.
     const answer = await admin.locator('.kn-answer').innerText()
     assert.ok(!answer.includes(planted), answer)
+    // The passage found shows what the answer left out.
+    await admin.getByRole('note').filter({ hasText: 'left out of every answer' }).first().waitFor()
   })
 
   await step(t, 'the widget settings show the embed snippet and a live preview', async () => {

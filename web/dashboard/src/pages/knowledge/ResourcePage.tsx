@@ -8,7 +8,7 @@ import { isCompanyAdmin, isSuperAdmin, useViewer } from '../../lib/auth'
 import { useLive, useOnReconnect } from '../../lib/live'
 import { Banner, Button, Empty, ErrorBanner, Loading } from '../../ui'
 import { Icon } from '../../ui/icons'
-import { ActiveSwitch, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
+import { ActiveSwitch, LeftOutNote, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
 import { KnowledgeResource, KnowledgeResourceChunks, KnowledgeResourceEvents } from './documents'
 import { asSentence, displayText, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
 
@@ -137,21 +137,7 @@ function Chunk({
           </div>
         </div>
       </div>
-      {c.leftOut.length > 0 && (
-        <div className="kn-left-out" role="note">
-          <strong>
-            {c.leftOut.length === 1 ? 'One sentence is' : `${c.leftOut.length} sentences are`} left out of every answer: {c.leftOut.length === 1 ? 'it reads' : 'they read'} as
-            instructions to the assistant, not as knowledge.
-          </strong>
-          <ul>
-            {c.leftOut.map((s, i) => (
-              <li key={i} className="kn-break">
-                “{s}”
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      <LeftOutNote sentences={c.leftOut} />
       <div className="kn-chunk-text">
         <div className={long && !more ? 'clamped' : ''}>{text}</div>
       </div>

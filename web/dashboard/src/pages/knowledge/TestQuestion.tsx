@@ -10,6 +10,7 @@ import { describeError, type Problem } from '../../lib/errors'
 import { Badge, Button, ErrorBanner, TextField } from '../../ui'
 import { Icon } from '../../ui/icons'
 import { KnowledgeTestQuestion } from './documents'
+import { LeftOutNote } from './bits'
 import { displayText, pushHistory } from './knowledgeLogic'
 
 type Test = KnowledgeTestQuestionQuery['testQuestion']
@@ -135,6 +136,7 @@ function Passage({ p, rank, threshold }: { p: Test['passages'][number]; rank: nu
         {p.relevant ? <Badge kind="ok">Relevant</Badge> : <Badge>Below threshold</Badge>}
       </div>
       <ScoreBar score={p.score} threshold={threshold} relevant={p.relevant} />
+      <LeftOutNote sentences={p.leftOut} />
       <p className={`kn-passage-text ${long && !more ? 'clamped' : ''}`}>{text}</p>
       {long && (
         <button type="button" className="kn-link-btn" onClick={() => setMore((m) => !m)} aria-expanded={more}>

@@ -442,3 +442,24 @@ export function SearchBox({
     </div>
   )
 }
+
+/** The sentences of a passage that every answer leaves out (Chunk.leftOut, KnowledgeHit.leftOut). */
+export function LeftOutNote({ sentences }: { sentences: string[] }) {
+  if (sentences.length === 0) return null
+  const one = sentences.length === 1
+  return (
+    <div className="kn-left-out" role="note">
+      <strong>
+        {one ? 'One sentence is' : `${sentences.length} sentences are`} left out of every answer: {one ? 'it reads' : 'they read'} as instructions
+        to the assistant, not as knowledge.
+      </strong>
+      <ul>
+        {sentences.map((s, i) => (
+          <li key={i} className="kn-break">
+            “{s}”
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}

@@ -179,6 +179,7 @@ export const KnowledgeTestQuestion = graphql(`
         text
         score
         relevant
+        leftOut
       }
     }
   }
