@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"runtime/debug"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,11 +74,17 @@ func runChild(w io.Writer) (code int) {
 		}
 	}()
 	if mem, _ := strconv.ParseInt(os.Getenv(childMemEnv), 10, 64); mem > 0 {
-		// The Go runtime reserves address space up front, so the limit is
-		// the current size plus mem: the extraction may grow by mem at most.
-		as := uint64(mem) + currentVirtualSize()
-		_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: as, Max: as})
+		// The memory limit is one Go respects: the GC works to stay under
+		// half of it, and a watchdog ends the child with a clean report
+		// when the runtime holds more than all of it. (An address-space
+		// rlimit made the runtime crash wherever it next mapped memory:
+		// a thread's stack, a heap arena, under load anywhere.) The
+		// parent kills a child whose resident size still runs away.
 		debug.SetMemoryLimit(mem / 2)
+		go watchMemory(uint64(mem), func() {
+			_ = enc.Encode(childResult{Kind: "corrupt", Msg: msgTooMuchMemory, Error: "over the memory limit"})
+			os.Exit(0)
+		})
 	}
 	if d, err := time.ParseDuration(os.Getenv(childTestSleepEnv)); err == nil {
 		time.Sleep(d)
@@ -134,8 +142,31 @@ func extractChild(ctx context.Context, path string, opts Options) (*Document, er
 	var stderr cappedBuffer
 	stderr.max = 64 << 10
 	cmd.Stderr = &stderr
+	// The parent's watchdog: a child resident in more than 1.5 times its
+	// limit is killed (its own watchdog should have ended it first).
+	var killed atomic.Bool
+	stop := make(chan struct{})
+	defer close(stop)
+	startWatch := func(pid int) {
+		go func() {
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if rss := residentSize(pid); rss > uint64(opts.ChildMemoryLimit)*3/2 {
+						killed.Store(true)
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+						return
+					}
+				}
+			}
+		}()
+	}
 	// JSON escaping can at most ~6x the text; allow headroom over the cap.
-	out, serr, err := readCapped(ctx, cmd, opts.Limits.MaxTextBytes*6+1<<20, &stderr)
+	out, serr, err := readCappedStarted(ctx, cmd, opts.Limits.MaxTextBytes*6+1<<20, &stderr, startWatch)
 	if err != nil {
 		if errors.Is(err, ErrTimeout) || ctx.Err() != nil {
 			return nil, newErr(ErrTimeout, "", "pure-Go extractor: "+serr)
@@ -143,9 +174,9 @@ func extractChild(ctx context.Context, path string, opts Options) (*Document, er
 		if errors.Is(err, ErrTooMuchText) {
 			return nil, tooMuchText(opts.Limits.MaxTextBytes)
 		}
-		// Killed (rlimit, OOM) or crashed without a report.
-		if isOOM(serr) {
-			return nil, newErr(ErrCorrupt, "the PDF needs too much memory to read", "pure-Go extractor: "+serr)
+		// Killed (the watchdog, OOM) or crashed without a report.
+		if killed.Load() || isOOM(serr) {
+			return nil, newErr(ErrCorrupt, msgTooMuchMemory, "pure-Go extractor: "+serr)
 		}
 		return nil, newErr(ErrCorrupt, "", "pure-Go extractor: "+strings.TrimSpace(err.Error()+" "+serr))
 	}
@@ -264,20 +295,39 @@ func pageText(p lpdf.Page) string {
 
 // currentVirtualSize reads this process's virtual size from /proc (Linux);
 // elsewhere it returns a generous guess.
-func currentVirtualSize() uint64 {
-	b, err := os.ReadFile("/proc/self/statm")
+// residentSize is a process's resident set in bytes (0 when unknown:
+// not Linux, or the process is gone).
+func residentSize(pid int) uint64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
 	if err != nil {
-		return 4 << 30
+		return 0
 	}
 	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 4 << 30
+	if len(f) < 2 {
+		return 0
 	}
-	pages, err := strconv.ParseUint(f[0], 10, 64)
+	pages, err := strconv.ParseUint(f[1], 10, 64)
 	if err != nil {
-		return 4 << 30
+		return 0
 	}
 	return pages * uint64(os.Getpagesize())
+}
+
+// msgTooMuchMemory is the error of a PDF whose extraction went over the
+// child's memory limit.
+const msgTooMuchMemory = "the PDF needs too much memory to read"
+
+// watchMemory calls over (which must not return) once the Go runtime
+// holds more than limit bytes of memory; it checks every 5 ms.
+func watchMemory(limit uint64, over func()) {
+	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	for {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() == metrics.KindUint64 && sample[0].Value.Uint64() > limit {
+			over()
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func isOOM(stderr string) bool {

@@ -99,8 +99,10 @@ type Options struct {
 	DisableOCR bool
 	// ForcePureGo skips poppler and uses the pure-Go child extractor.
 	ForcePureGo bool
-	// ChildMemoryLimit is the address-space limit (RLIMIT_AS) of the child
-	// extractor; GOMEMLIMIT is set to half of it.
+	// ChildMemoryLimit bounds the memory of the child extractor: its
+	// GOMEMLIMIT is half of it, it ends itself (a clean "needs too much
+	// memory" error) once its runtime holds more, and the parent kills it
+	// if its resident size passes 1.5 times the limit.
 	ChildMemoryLimit int64
 	// LookPath finds external tools (pdftotext, pdfinfo, pdftoppm,
 	// tesseract); tests override it to simulate missing tools.

@@ -243,12 +243,21 @@ func runCapped(ctx context.Context, opts Options, stdin io.Reader, max int64, na
 }
 
 func readCapped(ctx context.Context, cmd *exec.Cmd, max int64, stderr *cappedBuffer) ([]byte, string, error) {
+	return readCappedStarted(ctx, cmd, max, stderr, nil)
+}
+
+// readCappedStarted is readCapped calling started with the process id once
+// it runs.
+func readCappedStarted(ctx context.Context, cmd *exec.Cmd, max int64, stderr *cappedBuffer, started func(pid int)) ([]byte, string, error) {
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
+	}
+	if started != nil {
+		started(cmd.Process.Pid)
 	}
 	var buf bytes.Buffer
 	n, rerr := io.Copy(&buf, io.LimitReader(stdout, max+1))

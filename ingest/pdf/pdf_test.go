@@ -264,7 +264,7 @@ func TestChildTimeout(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second)
 }
 
-// The child's memory limit is real: with a tiny address-space limit the
+// The child's memory limit is real: with a small limit the
 // child dies, and the parent reports a clean error instead of crashing.
 func TestChildMemoryLimit(t *testing.T) {
 	path := writeFile(t, "ok.pdf", threePages(pdfOpts{compress: true}))
