@@ -44,9 +44,11 @@ const (
 )
 
 func init() {
-	// Operations refused before execution (by the limits below) answer
-	// 422 like gqlgen's own validation failures; resolver errors with the
-	// same code are unaffected (they never go through this status table).
+	// Operations refused before execution (by the limits below) are
+	// request errors like gqlgen's own validation failures: an error
+	// message, not data, over WebSocket (gqlws.go). Over HTTP every
+	// request error is answered alike (graphqlhttp.go). Resolver errors
+	// with the same code are unaffected (they never go through this table).
 	errcode.RegisterErrorType(fault.CodeBadUserInput, errcode.KindProtocol)
 }
 

@@ -141,6 +141,9 @@ func New(cfg Config, deps Deps) http.Handler {
 		gqlRoute = withGraphiQL(app, gql)
 	}
 	mux.Handle("/graphql", s.authenticate(gqlRoute))
+	if deps.Schema != nil {
+		mux.Handle("GET /schema.graphql", sdlHandler(schemaSDL(deps.Schema.Schema())))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
@@ -184,8 +187,9 @@ func (s *srv) graphqlHandler() http.Handler {
 		InitTimeout:      s.cfg.WSInitTimeout,
 	})
 	h.AddTransport(transport.Options{})
-	h.AddTransport(transport.GET{})
-	h.AddTransport(transport.POST{})
+	// GET and POST application/json, answered as GraphQL over HTTP says
+	// (graphqlhttp.go).
+	h.AddTransport(graphqlHTTP{})
 	h.AddTransport(transport.MultipartForm{MaxUploadSize: s.cfg.MaxUploadBytes + 2<<20, MaxMemory: 8 << 20}) // the stricter limit is limitedBody's
 	h.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	h.Use(observe.GraphQL{})
