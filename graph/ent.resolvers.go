@@ -63,6 +63,14 @@ func (r *queryResolver) Agents(ctx context.Context, after *entgql.Cursor[uuid.UU
 	return r.Client.User.Query().Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Error is the resolver for the error field.
+func (r *resourceResolver) Error(ctx context.Context, obj *ent.Resource) (*string, error) {
+	if obj.Error == "" {
+		return nil, nil // no error is null, not ""
+	}
+	return &obj.Error, nil
+}
+
 // Company returns CompanyResolver implementation.
 func (r *Resolver) Company() CompanyResolver { return &companyResolver{r} }
 

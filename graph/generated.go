@@ -565,6 +565,8 @@ type QueryResolver interface {
 	WidgetConfig(ctx context.Context, companyKey string) (*model.WidgetConfig, error)
 }
 type ResourceResolver interface {
+	Error(ctx context.Context, obj *ent.Resource) (*string, error)
+
 	Chunks(ctx context.Context, obj *ent.Resource, offset *int, limit *int) (*model.ChunkPage, error)
 }
 type SubscriptionResolver interface {
@@ -14188,18 +14190,18 @@ func (ec *executionContext) _Resource_error(ctx context.Context, field graphql.C
 			return ec.fieldContext_Resource_error(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Error, nil
+			return ec.Resolvers.Resource().Error(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Resource_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Resource", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Resource", field, true, true, "String")
 }
 
 func (ec *executionContext) _Resource_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
@@ -26692,10 +26694,11 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "error":
-			out.Values[i] = ec._Resource_error(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Resource_error(ctx, field, obj)
+				})
 		case "isActive":
 			out.Values[i] = ec._Resource_isActive(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
