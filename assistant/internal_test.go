@@ -150,6 +150,15 @@ func TestSystemInstruction(t *testing.T) {
 	if strings.Contains(s, "Tone") {
 		t.Error("no tone line without a tone")
 	}
+	for tone, want := range map[string]string{
+		"Friendly and brief":  "Tone chosen by Acme: Friendly and brief.\n",
+		"Friendly and brief.": "Tone chosen by Acme: Friendly and brief.\n",
+		"Be warm!":            "Tone chosen by Acme: Be warm!\n",
+	} {
+		if s := systemInstruction("Acme", "", tone, "en"); !strings.Contains(s, want) {
+			t.Errorf("tone %q: missing %q in\n%s", tone, want, s)
+		}
+	}
 }
 
 func TestSplitSentences(t *testing.T) {
