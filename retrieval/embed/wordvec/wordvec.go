@@ -38,15 +38,14 @@ const magic = "CWV1"
 
 // Table is a packed word-vector table.
 type Table struct {
-	dim      int
-	index    map[string]int32
-	weight   []float32 // SIF weight of each word, from its frequency rank
-	vecs     []float32 // dequantised, row-major
-	common   []float32 // unit common direction, projected out of sentences
-	units    []float32 // vecs normalised, on first use (Align)
-	unitOnce sync.Once
-	words    []string // kept by Build for WriteTo
-	ranks    []uint32
+	dim     int
+	index   map[string]int32
+	weight  []float32 // SIF weight of each word, from its frequency rank
+	vecs    []float32 // dequantised, row-major
+	common  []float32 // unit common direction, projected out of sentences
+	invNorm []float32 // 1/|vec| of each word (0 for a zero vector), for Align
+	words   []string  // kept by Build for WriteTo
+	ranks   []uint32
 }
 
 var (
@@ -129,7 +128,7 @@ func Parse(b []byte) (*Table, error) {
 			row[j] = float32(x) * scale
 		}
 	}
-	t.common = t.commonDirection()
+	t.finish()
 	return t, nil
 }
 
@@ -180,7 +179,7 @@ func Build(words []string, ranks []uint32, vecs [][]float32) (*Table, error) {
 	}
 	t.words = words
 	t.postprocess(abttTop, abttComponents)
-	t.common = t.commonDirection()
+	t.finish()
 	return t, nil
 }
 
@@ -419,17 +418,17 @@ func (t *Table) Align(query []string, text string) float64 {
 		if stems[terms.Stem(qwords[k])] { // the word or an inflection of it
 			best = 1
 		}
-		qr := t.unit(qi)
+		qr := t.row(qi)
 		for _, pi := range ps {
 			if best == 1 {
 				break
 			}
-			pr := t.unit(pi)
+			pr := t.row(pi)
 			var d float32
 			for j := range qr {
 				d += qr[j] * pr[j]
 			}
-			best = max(best, d)
+			best = max(best, d*t.invNorm[qi]*t.invNorm[pi])
 		}
 		w := float64(t.weight[qi])
 		sum += w * float64(best)
@@ -438,25 +437,21 @@ func (t *Table) Align(query []string, text string) float64 {
 	return sum / norm
 }
 
-// unit is word i's vector, normalised (computed once).
-func (t *Table) unit(i int32) []float32 {
-	t.unitOnce.Do(func() {
-		t.units = make([]float32, len(t.vecs))
-		for k := range len(t.weight) {
-			row := t.vecs[k*t.dim : (k+1)*t.dim]
-			var n float64
-			for _, x := range row {
-				n += float64(x) * float64(x)
-			}
-			if n == 0 {
-				continue
-			}
-			inv := float32(1 / math.Sqrt(n))
-			out := t.units[k*t.dim : (k+1)*t.dim]
-			for j, x := range row {
-				out[j] = x * inv
-			}
+// row is word i's vector.
+func (t *Table) row(i int32) []float32 { return t.vecs[int(i)*t.dim : (int(i)+1)*t.dim] }
+
+// finish derives what a built or parsed table computes from its vectors:
+// the common direction and each word's inverse norm.
+func (t *Table) finish() {
+	t.common = t.commonDirection()
+	t.invNorm = make([]float32, len(t.weight))
+	for i := range t.invNorm {
+		var n float64
+		for _, x := range t.row(int32(i)) {
+			n += float64(x) * float64(x)
 		}
-	})
-	return t.units[int(i)*t.dim : (int(i)+1)*t.dim]
+		if n > 0 {
+			t.invNorm[i] = float32(1 / math.Sqrt(n))
+		}
+	}
 }

@@ -127,8 +127,6 @@ func TestBuiltIn(t *testing.T) {
 	require.Less(t, math.Abs(dot(emb("What is the capital of France?"), emb("Refunds are issued within 14 days."))), 0.2)
 }
 
-func (t *Table) row(i int32) []float32 { return t.vecs[int(i)*t.dim : (int(i)+1)*t.dim] }
-
 func maxAbs(v []float32) float32 {
 	var m float32
 	for _, x := range v {
