@@ -45,7 +45,7 @@ func NewSemanticReranker() *SemanticReranker {
 }
 
 // Tuning of the semantic reranker (measured on `make eval`):
-var (
+const (
 	// rerankWeight is the share of the sentence-level evidence in the
 	// new score; the store's score keeps the rest.
 	rerankWeight = 0.5

@@ -29,9 +29,9 @@ const LexicalDimension = 384
 // Shares of the two parts in a local vector (squares sum to 1): the
 // cosine of two local vectors is lexicalShare²·lexical cosine +
 // semanticShare²·semantic cosine.
-var (
-	lexicalShare  = float32(math.Sqrt(0.5))
-	semanticShare = float32(math.Sqrt(0.5))
+const (
+	lexicalShare  = 0.70710678 // √½
+	semanticShare = 0.70710678
 )
 
 // Local is the default embedder: deterministic, no network, nothing
