@@ -16,7 +16,6 @@ import (
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
-	"concierge/realtime"
 )
 
 // An agent's inbox that fell behind loads the rows of the events queued
@@ -27,31 +26,16 @@ func TestInboxCatchesUpInBatches(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		sys := privacy.DecisionContext(ctx, privacy.Allow)
-		co := d.Client.Company.Create().SetName("Acme").SetSlug("acme-" + uuid.NewString()[:8]).
-			SetEmail("acme@example.com").SetWidgetKey("wk_" + uuid.NewString()).
-			SetIdentitySecret("s_" + uuid.NewString()).SaveX(sys)
+		f := newFixture(t, sys, d)
+		co, conv, broker, s := f.co, f.conv, f.broker, f.s
 		agent := d.Client.User.Create().SetCompanyID(co.ID).SetEmail("agent-" + uuid.NewString()[:8] + "@example.com").
 			SetHashedPassword("x").SetFullName("Agent").SaveX(sys)
-		vis := d.Client.Visitor.Create().SetCompanyID(co.ID).SaveX(sys)
-		conv := d.Client.Conversation.Create().SetCompanyID(co.ID).SetVisitorID(vis.ID).SaveX(sys)
 		const n = 40
 		msgs := make([]*ent.Message, n)
 		for i := range n {
 			msgs[i] = d.Client.Message.Create().SetCompanyID(co.ID).SetConversationID(conv.ID).
 				SetSenderType(message.SenderTypeVISITOR).SetBody(fmt.Sprint("message ", i)).SetSeq(i + 1).SaveX(sys)
 		}
-
-		broker := realtime.NewMemory()
-		defer broker.Close()
-		signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Config{Client: d.Client, Auth: auth.NewService(d.Client, signer), Broker: broker})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 
 		var loads atomic.Int32
 		dbtest.OnQuery(d, func(ctx context.Context, q ent.Query) error {

@@ -9,15 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
-	"concierge/realtime"
 )
 
 // A live message whose row cannot be loaded while the database stays away
@@ -32,23 +29,8 @@ func TestUnloadableMessageEndsTheStream(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
 		sys := privacy.DecisionContext(ctx, privacy.Allow)
-		co := d.Client.Company.Create().SetName("Acme").SetSlug("acme-" + uuid.NewString()[:8]).
-			SetEmail("acme@example.com").SetWidgetKey("wk_" + uuid.NewString()).
-			SetIdentitySecret("s_" + uuid.NewString()).SaveX(sys)
-		vis := d.Client.Visitor.Create().SetCompanyID(co.ID).SaveX(sys)
-		conv := d.Client.Conversation.Create().SetCompanyID(co.ID).SetVisitorID(vis.ID).SaveX(sys)
-
-		broker := realtime.NewMemory()
-		defer broker.Close()
-		signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Config{Client: d.Client, Auth: auth.NewService(d.Client, signer), Broker: broker})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		f := newFixture(t, sys, d)
+		co, vis, conv, s := f.co, f.vis, f.conv, f.s
 
 		var away atomic.Bool
 		dbtest.OnQuery(d, func(_ context.Context, q ent.Query) error {
