@@ -72,17 +72,7 @@ func TestWriteParse(t *testing.T) {
 
 func TestEmbedAndAlign(t *testing.T) {
 	tb := small(t)
-	emb := func(s string) []float32 {
-		v := make([]float32, tb.Dimension())
-		tb.Embed(s, v, 1)
-		return v
-	}
-	dot := func(a, b []float32) (s float64) {
-		for i := range a {
-			s += float64(a[i] * b[i])
-		}
-		return
-	}
+	emb := func(s string) []float32 { return embedText(tb, s) }
 	q, r, o := emb("money back?"), emb("a refund"), emb("open hours")
 	require.InDelta(t, 1, math.Sqrt(dot(q, q)), 1e-5)
 	require.Greater(t, dot(q, r), dot(q, o))
@@ -110,17 +100,7 @@ func TestBuiltIn(t *testing.T) {
 	for _, w := range []string{"refund", "password", "shipping", "invoice", "crash", "loop"} {
 		require.True(t, tb.Has(w), w)
 	}
-	emb := func(s string) []float32 {
-		v := make([]float32, tb.Dimension())
-		tb.Embed(s, v, 1)
-		return v
-	}
-	dot := func(a, b []float32) (s float64) {
-		for i := range a {
-			s += float64(a[i] * b[i])
-		}
-		return
-	}
+	emb := func(s string) []float32 { return embedText(tb, s) }
 	q := emb("How do I get my money back?")
 	require.Greater(t, dot(q, emb("Refunds are issued within 14 days.")), dot(q, emb("Our office is open Monday to Friday."))+0.1)
 	// The common directions are gone: unrelated texts are near 0.
@@ -133,4 +113,18 @@ func maxAbs(v []float32) float32 {
 		m = max(m, x, -x)
 	}
 	return m
+}
+
+// embedText is text's unit vector in tb.
+func embedText(tb *Table, text string) []float32 {
+	v := make([]float32, tb.Dimension())
+	tb.Embed(text, v, 1)
+	return v
+}
+
+func dot(a, b []float32) (s float64) {
+	for i := range a {
+		s += float64(a[i] * b[i])
+	}
+	return s
 }
