@@ -35,6 +35,7 @@ import (
 	"concierge/fault"
 	"concierge/filestore"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Service manages accounts.
@@ -206,7 +207,7 @@ func (s *Service) putLogo(companyID uuid.UUID, up *Upload) (string, error) {
 // target resolves the company a company-level operation is about: the
 // given id, or the viewer's own company.
 func target(ctx context.Context, id *uuid.UUID) (uuid.UUID, error) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	if id != nil {
 		return *id, nil
 	}
@@ -222,9 +223,9 @@ func target(ctx context.Context, id *uuid.UUID) (uuid.UUID, error) {
 // requireManager refuses early, with a clear error, viewers that can never
 // change a company; privacy enforces it again on the write.
 func requireManager(ctx context.Context) error {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	switch {
-	case v == nil || v.Kind == auth.KindNone:
+	case v == nil || v.Kind == viewer.KindNone:
 		return fault.Unauthenticated("log in first")
 	case v.SuperAdmin() || v.CompanyAdmin():
 		return nil
@@ -347,7 +348,7 @@ func (s *Service) UpdateCompany(ctx context.Context, id *uuid.UUID, in UpdateCom
 		}
 	}
 	if in.Plan != nil {
-		if !auth.FromContext(ctx).SuperAdmin() {
+		if !viewer.FromContext(ctx).SuperAdmin() {
 			return nil, fault.Forbidden("only super admins change the subscription plan")
 		}
 		if err := company.SubscriptionPlanValidator(*in.Plan); err != nil {
@@ -422,7 +423,7 @@ func (s *Service) SetCompanyActive(ctx context.Context, id *uuid.UUID, active bo
 	if err := requireManager(ctx); err != nil {
 		return nil, err
 	}
-	if active && !auth.FromContext(ctx).SuperAdmin() {
+	if active && !viewer.FromContext(ctx).SuperAdmin() {
 		return nil, fault.Forbidden("only super admins reactivate companies")
 	}
 	cid, err := target(ctx, id)
@@ -451,7 +452,7 @@ func (s *Service) SetCompanyActive(ctx context.Context, id *uuid.UUID, active bo
 // DeleteCompany removes a company with all its rows and files (super
 // admins only).
 func (s *Service) DeleteCompany(ctx context.Context, id uuid.UUID) error {
-	if !auth.FromContext(ctx).SuperAdmin() {
+	if !viewer.FromContext(ctx).SuperAdmin() {
 		if err := requireManager(ctx); err != nil {
 			return err
 		}

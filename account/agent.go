@@ -18,6 +18,7 @@ import (
 	"concierge/ent/user"
 	"concierge/fault"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Event kinds published on a company's "company" topic.
@@ -54,10 +55,10 @@ type AgentInput struct {
 	IsActive                  *bool
 }
 
-func requireCompanyAdmin(ctx context.Context) (*auth.Viewer, error) {
-	v := auth.FromContext(ctx)
+func requireCompanyAdmin(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
 	switch {
-	case v == nil || v.Kind == auth.KindNone:
+	case v == nil || v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
 	case v.CompanyAdmin():
 		return v, nil
@@ -274,8 +275,8 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, scopes []string
 	var clean []string
 	for _, sc := range scopes {
 		sc = strings.TrimSpace(sc)
-		if !slices.Contains(auth.AllScopes, sc) {
-			return nil, "", fault.Invalid("scopes", "unknown scope %q; scopes are %s", sc, strings.Join(auth.AllScopes, ", "))
+		if !slices.Contains(viewer.AllScopes, sc) {
+			return nil, "", fault.Invalid("scopes", "unknown scope %q; scopes are %s", sc, strings.Join(viewer.AllScopes, ", "))
 		}
 		if !slices.Contains(clean, sc) {
 			clean = append(clean, sc)

@@ -19,13 +19,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/company"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/predicate"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 // DefaultPeriod is the period of a report when neither bound is given.
@@ -139,13 +139,13 @@ func Compute(ctx context.Context, client *ent.Client, companyID *uuid.UUID, from
 // (nil for everyone else, whom privacy scopes to their own company, and
 // for a platform-wide report).
 func scopeOf(ctx context.Context, companyID *uuid.UUID) (*uuid.UUID, error) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	switch {
-	case v == nil || v.Kind == auth.KindNone:
+	case v == nil || v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("sign in to see analytics")
 	case v.SuperAdmin():
 		return companyID, nil
-	case v.Staff() || v.System() || v.HasScope(auth.ScopeConversationsRead):
+	case v.Staff() || v.System() || v.HasScope(viewer.ScopeConversationsRead):
 		if own, ok := v.Tenant(); !ok || (companyID != nil && *companyID != own) {
 			return nil, fault.Forbidden("you can only see your own company's analytics")
 		}

@@ -9,13 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/analytics"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 // The seeded world: companies A and B, conversations and messages at known
@@ -183,17 +183,19 @@ func seed(t *testing.T, c *ent.Client) *world {
 
 // Viewers.
 
-func as(v *auth.Viewer) context.Context { return auth.NewContext(context.Background(), v) }
+func as(v *viewer.Viewer) context.Context { return viewer.NewContext(context.Background(), v) }
 
 func staffOf(id uuid.UUID) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindUser, ID: uuid.New(), CompanyID: id, Role: auth.RoleAgent})
+	return as(&viewer.Viewer{Kind: viewer.KindUser, ID: uuid.New(), CompanyID: id, Role: viewer.RoleAgent})
 }
 
 func keyOf(id uuid.UUID, scopes ...string) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindAPIKey, ID: uuid.New(), CompanyID: id, Scopes: scopes})
+	return as(&viewer.Viewer{Kind: viewer.KindAPIKey, ID: uuid.New(), CompanyID: id, Scopes: scopes})
 }
 
-func superAdmin() context.Context { return as(&auth.Viewer{Kind: auth.KindSuperAdmin, ID: uuid.New()}) }
+func superAdmin() context.Context {
+	return as(&viewer.Viewer{Kind: viewer.KindSuperAdmin, ID: uuid.New()})
+}
 
 func f(x float64) *float64 { return &x }
 
@@ -279,7 +281,7 @@ func TestCompute(t *testing.T) {
 		})
 
 		t.Run("API keys with conversations:read", func(t *testing.T) {
-			checkA(t, compute(t, keyOf(w.a, auth.ScopeConversationsRead), w, nil, periodFrom, periodTo))
+			checkA(t, compute(t, keyOf(w.a, viewer.ScopeConversationsRead), w, nil, periodFrom, periodTo))
 		})
 
 		t.Run("super admin per company", func(t *testing.T) {
@@ -385,17 +387,17 @@ func TestViewersAndPeriods(t *testing.T) {
 			require.True(t, ok, "a fault: %v", err)
 			return fe.Code
 		}
-		visitor := as(&auth.Viewer{Kind: auth.KindVisitor, ID: uuid.New(), CompanyID: w.a, ConversationID: uuid.New()})
+		visitor := as(&viewer.Viewer{Kind: viewer.KindVisitor, ID: uuid.New(), CompanyID: w.a, ConversationID: uuid.New()})
 		unknown := uuid.New()
 
 		require.Equal(t, fault.CodeUnauthenticated, code(context.Background(), nil, periodFrom, periodTo))
-		require.Equal(t, fault.CodeUnauthenticated, code(as(&auth.Viewer{}), nil, periodFrom, periodTo))
+		require.Equal(t, fault.CodeUnauthenticated, code(as(&viewer.Viewer{}), nil, periodFrom, periodTo))
 		require.Equal(t, fault.CodeForbidden, code(visitor, nil, periodFrom, periodTo))
 		require.Equal(t, fault.CodeForbidden, code(visitor, &w.a, periodFrom, periodTo))
 		require.Equal(t, fault.CodeForbidden, code(staffOf(w.a), &w.b, periodFrom, periodTo), "staff asking for another company")
 		require.Equal(t, fault.CodeForbidden, code(staffOf(w.a), &unknown, periodFrom, periodTo))
-		require.Equal(t, fault.CodeForbidden, code(keyOf(w.a, auth.ScopeKnowledgeRead, auth.ScopeConversationsWrite), nil, periodFrom, periodTo))
-		require.Equal(t, fault.CodeForbidden, code(keyOf(w.a, auth.ScopeConversationsRead), &w.b, periodFrom, periodTo))
+		require.Equal(t, fault.CodeForbidden, code(keyOf(w.a, viewer.ScopeKnowledgeRead, viewer.ScopeConversationsWrite), nil, periodFrom, periodTo))
+		require.Equal(t, fault.CodeForbidden, code(keyOf(w.a, viewer.ScopeConversationsRead), &w.b, periodFrom, periodTo))
 		require.Equal(t, fault.CodeNotFound, code(superAdmin(), &unknown, periodFrom, periodTo))
 
 		// Bad periods.

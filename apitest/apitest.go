@@ -8,10 +8,6 @@ import (
 	"strconv"
 
 	"bytes"
-	"concierge/ent/resource"
-	"concierge/ingest"
-	"concierge/ingest/facebook"
-	"concierge/secretbox"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,13 +20,18 @@ import (
 	"testing"
 	"time"
 
+	"concierge/ent/resource"
+	"concierge/ingest"
+	"concierge/ingest/facebook"
+	"concierge/secretbox"
+	"concierge/viewer"
+
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"concierge/account"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/ent/privacy"
 	"concierge/retrieval/backend"
@@ -276,7 +277,7 @@ func (e *Env) Register(slug string) *Tenant {
 	t.AgentID = uuid.MustParse(r.Str("createAgent.id"))
 	t.AgentToken = e.Login(t.AgentEmail, Password)
 	r = e.Do(t.AdminToken, `mutation($in: CreateAPIKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
-		map[string]any{"in": map[string]any{"name": "partner", "scopes": auth.AllScopes}}).OK(e.T)
+		map[string]any{"in": map[string]any{"name": "partner", "scopes": viewer.AllScopes}}).OK(e.T)
 	t.APIKey = r.Str("createApiKey.secret")
 	t.APIKeyID = uuid.MustParse(r.Str("createApiKey.apiKey.id"))
 	return t

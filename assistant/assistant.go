@@ -47,7 +47,7 @@ type Turn struct {
 }
 
 // Searcher is what retrieval.Service provides. Search needs ctx to carry
-// a viewer bound to the company (auth.SystemContext).
+// a viewer bound to the company (viewer.SystemContext).
 type Searcher interface {
 	Search(ctx context.Context, text string, k int, exclude []uuid.UUID) ([]retrieval.Hit, error)
 	Threshold() float64

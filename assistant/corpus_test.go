@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ingest/chunk"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
+	"concierge/viewer"
 )
 
 // The Go specification (retrieval/eval/testdata, CC BY 3.0, see NOTICE
@@ -80,7 +80,7 @@ func index(t testing.TB, docs []doc) (*retrieval.Service, context.Context) {
 	}
 	t.Cleanup(func() { store.Close() })
 	svc := retrieval.NewService(store, embed.NewLocal())
-	ctx = auth.SystemContext(ctx, uuid.New())
+	ctx = viewer.SystemContext(ctx, uuid.New())
 	for _, d := range docs {
 		chunks := chunk.Split(chunk.Document{Title: d.title, Sections: []chunk.Section{{Heading: d.heading, URL: d.url, Text: d.text}}}, chunk.Options{})
 		ps := make([]retrieval.Passage, len(chunks))

@@ -15,6 +15,7 @@ import (
 	"concierge/ent"
 	"concierge/ent/auditlog"
 	"concierge/ent/privacy"
+	"concierge/viewer"
 )
 
 // Entry is one admin action.
@@ -32,28 +33,28 @@ type Entry struct {
 // Record writes e with the context's viewer as its actor. A failure is
 // logged, not returned: the action itself has already happened.
 func Record(ctx context.Context, client *ent.Client, e Entry) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	sys := privacy.DecisionContext(context.WithoutCancel(ctx), privacy.Allow)
 	c := client.AuditLog.Create().SetAction(e.Action).SetTargetType(e.TargetType).
 		SetNillableTargetID(e.TargetID).SetNillableCompanyID(e.CompanyID).
 		SetSummary(truncate(e.Summary, 1000)).SetIP(truncate(auth.ClientIP(ctx), 64))
 	switch v.Kind {
-	case auth.KindUser:
+	case viewer.KindUser:
 		c.SetActorType(auditlog.ActorTypeUSER).SetActorID(v.ID)
 		if u, err := client.User.Get(sys, v.ID); err == nil {
 			c.SetActorName(u.Email)
 		}
-	case auth.KindSuperAdmin:
+	case viewer.KindSuperAdmin:
 		c.SetActorType(auditlog.ActorTypeSUPER_ADMIN).SetActorID(v.ID)
 		if a, err := client.SuperAdmin.Get(sys, v.ID); err == nil {
 			c.SetActorName(a.Username)
 		}
-	case auth.KindAPIKey:
+	case viewer.KindAPIKey:
 		c.SetActorType(auditlog.ActorTypeAPI_KEY).SetActorID(v.ID)
 		if k, err := client.APIKey.Get(sys, v.ID); err == nil {
 			c.SetActorName(truncate(k.Name+" ("+k.Prefix+")", 254))
 		}
-	case auth.KindSystem:
+	case viewer.KindSystem:
 		c.SetActorType(auditlog.ActorTypeSYSTEM)
 	default:
 		c.SetActorType(auditlog.ActorTypeANONYMOUS)

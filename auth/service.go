@@ -1,3 +1,6 @@
+// Package auth holds how callers prove who they are (passwords, JWTs,
+// refresh tokens, API keys, visitor tokens) and the login rate limiter. Who
+// is calling, once proven, is a viewer.Viewer (package viewer).
 package auth
 
 import (
@@ -19,6 +22,7 @@ import (
 	"concierge/ent/user"
 	"concierge/ent/visitor"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 // Service logs people in and turns bearer tokens into viewers.
@@ -304,7 +308,7 @@ func (s *Service) revokeFamily(ctx context.Context, family uuid.UUID) error {
 
 // Logout ends the viewer's session: its refresh tokens are revoked and its
 // access tokens stop working.
-func (s *Service) Logout(ctx context.Context, v *Viewer) error {
+func (s *Service) Logout(ctx context.Context, v *viewer.Viewer) error {
 	if v == nil || v.Session == uuid.Nil {
 		return fault.Unauthenticated("not logged in")
 	}
@@ -326,7 +330,7 @@ func (s *Service) RevokeUser(ctx context.Context, client *ent.Client, userID uui
 // Authenticate turns a bearer credential (access JWT or API key) into a
 // viewer, checking that the account and its company are still active and
 // the session was not ended.
-func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, error) {
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*viewer.Viewer, error) {
 	if strings.HasPrefix(bearer, APIKeyPrefix) {
 		return s.authenticateAPIKey(ctx, bearer)
 	}
@@ -368,7 +372,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 		if u.LastSeenAt == nil || s.now().Sub(*u.LastSeenAt) > time.Minute {
 			_ = s.client.User.UpdateOneID(u.ID).SetLastSeenAt(s.now()).Exec(ctx)
 		}
-		return &Viewer{Kind: KindUser, ID: u.ID, CompanyID: u.CompanyID, Role: string(u.Role), Session: sid, Name: u.FullName}, nil
+		return &viewer.Viewer{Kind: viewer.KindUser, ID: u.ID, CompanyID: u.CompanyID, Role: string(u.Role), Session: sid, Name: u.FullName}, nil
 	case SubjectSuperAdmin:
 		a, err := s.client.SuperAdmin.Get(ctx, id)
 		if ent.IsNotFound(err) {
@@ -384,7 +388,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 		if err != nil {
 			return nil, err
 		}
-		return &Viewer{Kind: KindSuperAdmin, ID: a.ID, Session: sid}, nil
+		return &viewer.Viewer{Kind: viewer.KindSuperAdmin, ID: a.ID, Session: sid}, nil
 	case SubjectVisitor:
 		cid, err1 := uuid.Parse(c.CompanyID)
 		conv, err2 := uuid.Parse(c.ConversationID)
@@ -407,7 +411,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Viewer, err
 		if err != nil {
 			return nil, fmt.Errorf("auth: loading the visitor: %w", err)
 		}
-		return &Viewer{Kind: KindVisitor, ID: id, CompanyID: cid, ConversationID: conv, Name: vis.Name}, nil
+		return &viewer.Viewer{Kind: viewer.KindVisitor, ID: id, CompanyID: cid, ConversationID: conv, Name: vis.Name}, nil
 	default:
 		return nil, fault.Unauthenticated("invalid token")
 	}
@@ -443,7 +447,7 @@ func NewAPIKey() (key, prefix, hash string) {
 	return key, prefix, HashToken(key)
 }
 
-func (s *Service) authenticateAPIKey(ctx context.Context, key string) (*Viewer, error) {
+func (s *Service) authenticateAPIKey(ctx context.Context, key string) (*viewer.Viewer, error) {
 	bad := fault.Unauthenticated("invalid API key")
 	rest := strings.TrimPrefix(key, APIKeyPrefix)
 	if len(rest) < 14 || len(key) > 100 || rest[12] != '_' {
@@ -463,7 +467,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, key string) (*Viewer, 
 	if k.LastUsedAt == nil || s.now().Sub(*k.LastUsedAt) > time.Minute {
 		_ = s.client.APIKey.UpdateOneID(k.ID).SetLastUsedAt(s.now()).Exec(ctx)
 	}
-	return &Viewer{Kind: KindAPIKey, ID: k.ID, CompanyID: k.CompanyID, Scopes: k.Scopes}, nil
+	return &viewer.Viewer{Kind: viewer.KindAPIKey, ID: k.ID, CompanyID: k.CompanyID, Scopes: k.Scopes}, nil
 }
 
 // IssueVisitorToken signs a token for one visitor's one conversation.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"concierge/viewer"
+
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -25,7 +27,7 @@ func newTestSigner(t *testing.T, secret []byte) *Signer {
 }
 
 func userClaims() Claims {
-	c := Claims{Type: SubjectUser, CompanyID: uuid.NewString(), Role: RoleAgent, Version: 3, Session: uuid.NewString()}
+	c := Claims{Type: SubjectUser, CompanyID: uuid.NewString(), Role: viewer.RoleAgent, Version: 3, Session: uuid.NewString()}
 	c.Subject = uuid.NewString()
 	return c
 }
@@ -110,7 +112,7 @@ func TestParseRefusesForgedTokens(t *testing.T) {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(payload, &m))
-	m["role"] = RoleCompanyAdmin
+	m["role"] = viewer.RoleCompanyAdmin
 	m["cid"] = uuid.NewString()
 	tampered, err := json.Marshal(m)
 	require.NoError(t, err)

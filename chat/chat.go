@@ -33,6 +33,7 @@ import (
 	"concierge/ent/visitor"
 	"concierge/fault"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Limits of what a caller may send.
@@ -246,7 +247,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 		return nil, fault.Unauthenticated("this company requires a verified visitor identity (externalId and userHash)")
 	}
 
-	sys := auth.SystemContext(ctx, co.ID)
+	sys := viewer.SystemContext(ctx, co.ID)
 	var (
 		vis  *ent.Visitor
 		conv *ent.Conversation
@@ -262,7 +263,7 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 		// conversation unless that was closed. Others are ignored (the
 		// visitor starts afresh), as an expired one would be: another
 		// company's visitor is not found as this company's system viewer.
-		if v, err := s.cfg.Auth.Authenticate(ctx, *in.VisitorToken); err == nil && v.Kind == auth.KindVisitor {
+		if v, err := s.cfg.Auth.Authenticate(ctx, *in.VisitorToken); err == nil && v.Kind == viewer.KindVisitor {
 			if vis, err = s.client.Visitor.Get(sys, v.ID); err != nil && !ent.IsNotFound(err) {
 				return nil, err
 			}
@@ -380,15 +381,15 @@ func (s *Service) conversation(ctx context.Context, id uuid.UUID) (*ent.Conversa
 
 // participant checks that the viewer takes part in conversations: a
 // visitor (its own), company staff, an API key with conversations:write.
-func participant(ctx context.Context) (*auth.Viewer, error) {
-	v := auth.FromContext(ctx)
+func participant(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
 	switch {
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
-	case v.Kind == auth.KindVisitor, v.Staff(), v.System():
+	case v.Kind == viewer.KindVisitor, v.Staff(), v.System():
 		return v, nil
-	case v.Kind == auth.KindAPIKey:
-		if !v.HasScope(auth.ScopeConversationsWrite) {
+	case v.Kind == viewer.KindAPIKey:
+		if !v.HasScope(viewer.ScopeConversationsWrite) {
 			return nil, fault.Forbidden("this API key lacks the conversations:write scope")
 		}
 		return v, nil
@@ -398,10 +399,10 @@ func participant(ctx context.Context) (*auth.Viewer, error) {
 }
 
 // staff checks that the viewer is a company user (an agent or an admin).
-func staff(ctx context.Context) (*auth.Viewer, error) {
-	v := auth.FromContext(ctx)
+func staff(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
 	switch {
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
 	case v.Staff():
 		return v, nil

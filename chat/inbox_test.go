@@ -10,12 +10,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
+	"concierge/viewer"
 )
 
 // An agent's inbox that fell behind loads the rows of the events queued
@@ -39,7 +39,7 @@ func TestInboxCatchesUpInBatches(t *testing.T) {
 
 		var loads atomic.Int32
 		dbtest.OnQuery(d, func(ctx context.Context, q ent.Query) error {
-			if _, ok := q.(*ent.ConversationQuery); ok && auth.FromContext(ctx).Staff() {
+			if _, ok := q.(*ent.ConversationQuery); ok && viewer.FromContext(ctx).Staff() {
 				loads.Add(1)
 			}
 			return nil
@@ -49,8 +49,8 @@ func TestInboxCatchesUpInBatches(t *testing.T) {
 		// while the others are published.
 		stalled, release := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		agentCtx, stop := context.WithCancel(auth.NewContext(ctx,
-			&auth.Viewer{Kind: auth.KindUser, ID: agent.ID, CompanyID: co.ID, Role: "agent"}))
+		agentCtx, stop := context.WithCancel(viewer.NewContext(ctx,
+			&viewer.Viewer{Kind: viewer.KindUser, ID: agent.ID, CompanyID: co.ID, Role: "agent"}))
 		defer stop()
 		out, err := Inbox(s, agentCtx, func(u *InboxUpdate) *InboxUpdate {
 			once.Do(func() { close(stalled); <-release })

@@ -14,6 +14,7 @@ import (
 	"concierge/ent/message"
 	"concierge/ent/schema/schematype"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 // newMessage is a message about to be appended to a conversation.
@@ -155,7 +156,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	// The visitor's and the company's tokens are taken together, or
 	// neither is.
 	takes := []auth.Take{{L: s.cfg.CompanyMessages, Key: "msg:company:" + conv.CompanyID.String()}}
-	if v.Kind == auth.KindVisitor {
+	if v.Kind == viewer.KindVisitor {
 		takes = append(takes, auth.Take{L: s.cfg.VisitorMessages, Key: "msg:visitor:" + v.ID.String()})
 	}
 	if ok, wait := auth.AllowEach(ctx, takes...); !ok {
@@ -164,7 +165,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	m := newMessage{body: body, clientMsgID: cmid}
 	var takeOver bool
 	switch {
-	case v.Kind == auth.KindVisitor:
+	case v.Kind == viewer.KindVisitor:
 		m.senderType, m.senderName = message.SenderTypeVISITOR, v.Name
 	case v.Staff():
 		name, err := s.staffName(ctx, v)
@@ -174,7 +175,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 		id := v.ID
 		m.senderType, m.senderID, m.senderName = message.SenderTypeAGENT, &id, name
 		takeOver = conv.Status == conversation.StatusBOT || conv.Status == conversation.StatusWAITING_HUMAN
-	case v.Kind == auth.KindAPIKey:
+	case v.Kind == viewer.KindAPIKey:
 		m.senderType = message.SenderTypeAGENT
 		if k, err := s.client.APIKey.Get(ctx, v.ID); err == nil {
 			m.senderName = k.Name
@@ -182,7 +183,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	default:
 		m.senderType = message.SenderTypeSYSTEM
 	}
-	sys := auth.SystemContext(ctx, conv.CompanyID)
+	sys := viewer.SystemContext(ctx, conv.CompanyID)
 	id := uuid.New()
 	m.id = id
 	var msg *ent.Message
@@ -237,7 +238,7 @@ func (s *Service) byClientID(ctx context.Context, convID uuid.UUID, cmid string)
 // and posts the system message note (if any) in the same transaction.
 func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status conversation.Status, note string,
 	update func(*ent.ConversationUpdateOne)) (*ent.Conversation, error) {
-	sys := auth.SystemContext(ctx, conv.CompanyID)
+	sys := viewer.SystemContext(ctx, conv.CompanyID)
 	var msg *ent.Message
 	err := db.WithTx(sys, s.client, func(tx *ent.Client) error {
 		set := func(u *ent.ConversationUpdateOne) {
@@ -290,7 +291,7 @@ func (s *Service) RequestHuman(ctx context.Context, convID uuid.UUID) (*ent.Conv
 // handOff moves conv to WAITING_HUMAN, assigned to an online agent if there
 // is one, with a note for the visitor.
 func (s *Service) handOff(ctx context.Context, conv *ent.Conversation) (*ent.Conversation, error) {
-	sys := auth.SystemContext(ctx, conv.CompanyID)
+	sys := viewer.SystemContext(ctx, conv.CompanyID)
 	co, err := s.client.Company.Get(sys, conv.CompanyID)
 	if err != nil {
 		return nil, err
@@ -341,7 +342,7 @@ func (s *Service) TakeOver(ctx context.Context, convID uuid.UUID) (*ent.Conversa
 
 // staffName is the name of the staff viewer v: the one its credential was
 // checked with, or its user's (a viewer not made from a credential).
-func (s *Service) staffName(ctx context.Context, v *auth.Viewer) (string, error) {
+func (s *Service) staffName(ctx context.Context, v *viewer.Viewer) (string, error) {
 	if v.Name != "" {
 		return v.Name, nil
 	}
@@ -412,7 +413,7 @@ func (s *Service) SetTyping(ctx context.Context, convID uuid.UUID, typing bool) 
 	}
 	t := &Typing{Typing: typing}
 	switch {
-	case v.Kind == auth.KindVisitor:
+	case v.Kind == viewer.KindVisitor:
 		t.SenderType = string(message.SenderTypeVISITOR)
 	case v.Staff():
 		t.SenderType = string(message.SenderTypeAGENT)
@@ -426,9 +427,9 @@ func (s *Service) SetTyping(ctx context.Context, convID uuid.UUID, typing bool) 
 
 // Rate records the visitor's rating (1-5) and comment, once.
 func (s *Service) Rate(ctx context.Context, convID uuid.UUID, rating int, comment *string) (*ent.Conversation, error) {
-	v := auth.FromContext(ctx)
-	if v.Kind != auth.KindVisitor {
-		if v.Kind == auth.KindNone {
+	v := viewer.FromContext(ctx)
+	if v.Kind != viewer.KindVisitor {
+		if v.Kind == viewer.KindNone {
 			return nil, fault.Unauthenticated("log in first")
 		}
 		return nil, fault.Forbidden("only the visitor rates a conversation")
@@ -447,7 +448,7 @@ func (s *Service) Rate(ctx context.Context, convID uuid.UUID, rating int, commen
 	if conv.Rating != nil {
 		return nil, fault.Conflict("rating", "this conversation is already rated")
 	}
-	sys := auth.SystemContext(ctx, conv.CompanyID)
+	sys := viewer.SystemContext(ctx, conv.CompanyID)
 	n, err := s.client.Conversation.Update().
 		Where(conversation.ID(convID), conversation.RatingIsNil()).
 		SetRating(rating).SetRatingComment(text).Save(sys)

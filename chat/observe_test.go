@@ -15,6 +15,7 @@ import (
 	"concierge/ent/privacy"
 	"concierge/observe/observetest"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // fixedAnswer answers every question with the same outcome.
@@ -52,7 +53,7 @@ func TestReplyMetrics(t *testing.T) {
 		require.NoError(t, err)
 		v, err := authn.Authenticate(ctx, sess.Token)
 		require.NoError(t, err)
-		_, err = svc.Send(auth.NewContext(ctx, v), sess.Conversation.ID, "Hello?", nil)
+		_, err = svc.Send(viewer.NewContext(ctx, v), sess.Conversation.ID, "Hello?", nil)
 		require.NoError(t, err)
 		require.Eventually(t, done, 10*time.Second, 10*time.Millisecond)
 	}

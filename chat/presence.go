@@ -8,10 +8,10 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/user"
+	"concierge/viewer"
 )
 
 // nextAgent picks the online, active agent who was assigned a conversation
@@ -40,11 +40,11 @@ func (s *Service) nextAgent(sys context.Context) (*ent.User, error) {
 // last inbox subscription in this process ends, unless one starts again
 // meanwhile; others refresh within Presence).
 func (s *Service) Online(ctx context.Context) (stop func()) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	if !v.Staff() {
 		return func() {}
 	}
-	sys := auth.SystemContext(context.WithoutCancel(ctx), v.CompanyID)
+	sys := viewer.SystemContext(context.WithoutCancel(ctx), v.CompanyID)
 	s.mu.Lock()
 	s.online[v.ID]++
 	s.mu.Unlock()

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/assistant"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/conversation"
@@ -19,6 +18,7 @@ import (
 	"concierge/ent/privacy"
 	"concierge/fault"
 	"concierge/observe"
+	"concierge/viewer"
 )
 
 // The assistant's replies. A visitor message in a BOT conversation becomes
@@ -45,7 +45,7 @@ func (s *Service) kick(companyID, convID uuid.UUID) {
 // answer answers the conversation's pending messages until none is left,
 // if it gets the lease.
 func (s *Service) answer(ctx context.Context, companyID, convID uuid.UUID) {
-	sys := auth.SystemContext(ctx, companyID)
+	sys := viewer.SystemContext(ctx, companyID)
 	for ctx.Err() == nil {
 		claimed, err := s.claim(sys, convID)
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
@@ -18,6 +17,7 @@ import (
 	"concierge/fault"
 	"concierge/observe"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Update is one event of a conversation as a subscriber sees it: rows are
@@ -66,8 +66,8 @@ func retrying[R any](ctx context.Context, load func() (R, error)) (R, error) {
 // read from the database, and a subscriber that fell behind the broker is
 // resubscribed and caught up the same way.
 func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uuid.UUID, as func(*Update) T) (<-chan T, error) {
-	v := auth.FromContext(ctx)
-	if v.Kind == auth.KindNone {
+	v := viewer.FromContext(ctx)
+	if v.Kind == viewer.KindNone {
 		return nil, fault.Unauthenticated("log in first")
 	}
 	conv, err := s.conversation(ctx, convID)
@@ -277,11 +277,11 @@ type InboxUpdate struct {
 // converted by as. An agent following it is online: conversations waiting
 // for a human are assigned to it.
 func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-chan T, error) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	switch {
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
-	case v.Staff(), v.HasScope(auth.ScopeConversationsRead):
+	case v.Staff(), v.HasScope(viewer.ScopeConversationsRead):
 	default:
 		return nil, fault.Forbidden("only the company's agents follow its inbox")
 	}

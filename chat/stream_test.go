@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
+	"concierge/viewer"
 )
 
 // A live message whose row cannot be loaded while the database stays away
@@ -39,7 +39,7 @@ func TestUnloadableMessageEndsTheStream(t *testing.T) {
 			}
 			return nil
 		})
-		vctx := auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindVisitor, ID: vis.ID, CompanyID: co.ID, ConversationID: conv.ID})
+		vctx := viewer.NewContext(ctx, &viewer.Viewer{Kind: viewer.KindVisitor, ID: vis.ID, CompanyID: co.ID, ConversationID: conv.ID})
 		out, err := Events(s, vctx, conv.ID, nil, func(u *Update) *Update { return u })
 		if err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"concierge/ent/privacy"
 	"concierge/ent/schema/schematype"
 	"concierge/graph/model"
+	"concierge/viewer"
 )
 
 var weekdays = []model.Weekday{model.WeekdaySunday, model.WeekdayMonday, model.WeekdayTuesday,
@@ -60,7 +61,7 @@ func businessHoursInput(in *model.BusinessHoursInput) *schematype.BusinessHours 
 // identitySecret is shown to company admins and super admins only. Which
 // company's row the viewer may read at all is the privacy rule's business.
 func identitySecret(ctx context.Context, co *ent.Company) *string {
-	if v := auth.FromContext(ctx); v.SuperAdmin() || v.CompanyAdmin() {
+	if v := viewer.FromContext(ctx); v.SuperAdmin() || v.CompanyAdmin() {
 		return &co.IdentitySecret
 	}
 	return nil

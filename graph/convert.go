@@ -19,6 +19,7 @@ import (
 	"concierge/ent/visitor"
 	"concierge/fault"
 	"concierge/graph/model"
+	"concierge/viewer"
 )
 
 func authPayload(s *auth.Session) *model.AuthPayload {
@@ -64,9 +65,9 @@ func (r *Resolver) nodeType(ctx context.Context, id uuid.UUID) (string, error) {
 	return "", fault.NotFound("node")
 }
 
-func viewerOf(ctx context.Context) *auth.Viewer {
-	if v := auth.FromContext(ctx); v != nil {
+func viewerOf(ctx context.Context) *viewer.Viewer {
+	if v := viewer.FromContext(ctx); v != nil {
 		return v
 	}
-	return &auth.Viewer{}
+	return &viewer.Viewer{}
 }

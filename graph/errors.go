@@ -11,11 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"concierge/auth"
 	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/privacy"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 func isDenied(err error) bool { return errors.Is(err, privacy.Deny) }
@@ -60,7 +60,7 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 	case errors.As(err, &nfe):
 		return set(fault.CodeNotFound, "not found")
 	case isDenied(err):
-		if v := auth.FromContext(ctx); v == nil || v.Kind == auth.KindNone {
+		if v := viewer.FromContext(ctx); v == nil || v.Kind == viewer.KindNone {
 			return set(fault.CodeUnauthenticated, "log in first")
 		}
 		return set(fault.CodeForbidden, "not allowed")

@@ -6,13 +6,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/schema/schematype"
 	"concierge/fault"
 	"concierge/graph/model"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
 // maxTestPassages is how many passages testQuestion shows.
@@ -74,9 +74,9 @@ func (r *Resolver) testQuestion(ctx context.Context, question string, companyID 
 func (r *Resolver) knowledgeOf(ctx context.Context, companyID *uuid.UUID) (*ent.Company, context.Context, error) {
 	v := viewerOf(ctx)
 	switch {
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, nil, fault.Unauthenticated("log in first")
-	case v.Kind == auth.KindVisitor:
+	case v.Kind == viewer.KindVisitor:
 		return nil, nil, fault.Forbidden("only the company's staff test its knowledge")
 	case v.SuperAdmin() && companyID == nil:
 		return nil, nil, fault.Invalid("companyId", "companyId is required for super admins")
@@ -98,7 +98,7 @@ func (r *Resolver) knowledgeOf(ctx context.Context, companyID *uuid.UUID) (*ent.
 		return nil, nil, err // the viewer may not read knowledge at all
 	}
 	if v.SuperAdmin() {
-		return co, auth.SystemContext(ctx, co.ID), nil
+		return co, viewer.SystemContext(ctx, co.ID), nil
 	}
 	return co, ctx, nil
 }

@@ -8,11 +8,11 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/assistant"
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/fault"
 	"concierge/graph/model"
 	"concierge/ingest"
+	"concierge/viewer"
 )
 
 func (r *Resolver) resource(ctx context.Context, id uuid.UUID) (*ent.Resource, error) {
@@ -40,9 +40,9 @@ func (r *Resolver) resourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *e
 	v := viewerOf(ctx)
 	var cid uuid.UUID
 	switch {
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
-	case v.Kind == auth.KindVisitor:
+	case v.Kind == viewer.KindVisitor:
 		return nil, fault.Forbidden("visitors do not follow resources")
 	case v.SuperAdmin():
 		if id == nil {

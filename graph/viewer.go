@@ -8,11 +8,11 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/account"
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/fault"
 	"concierge/graph/model"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 func (r *Resolver) me(ctx context.Context) (*model.Viewer, error) {
@@ -20,23 +20,23 @@ func (r *Resolver) me(ctx context.Context) (*model.Viewer, error) {
 	out := &model.Viewer{Kind: "ANONYMOUS"}
 	var err error
 	switch v.Kind {
-	case auth.KindUser:
+	case viewer.KindUser:
 		out.Kind = "USER"
 		out.User, err = r.Client.User.Get(ctx, v.ID)
-	case auth.KindSuperAdmin:
+	case viewer.KindSuperAdmin:
 		out.Kind = "SUPER_ADMIN"
 		out.SuperAdmin, err = r.Client.SuperAdmin.Get(ctx, v.ID)
-	case auth.KindVisitor:
+	case viewer.KindVisitor:
 		out.Kind = "VISITOR"
 		out.Visitor, err = r.Client.Visitor.Get(ctx, v.ID)
-	case auth.KindAPIKey:
+	case viewer.KindAPIKey:
 		out.Kind = "API_KEY"
 		out.APIKey, err = r.Client.APIKey.Get(ctx, v.ID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if cid, ok := v.Tenant(); ok && v.Kind != auth.KindSystem {
+	if cid, ok := v.Tenant(); ok && v.Kind != viewer.KindSystem {
 		if out.Company, err = r.Client.Company.Get(ctx, cid); err != nil {
 			return nil, err
 		}
@@ -83,7 +83,7 @@ func (r *Resolver) companyEvents(ctx context.Context, companyID *uuid.UUID) (<-c
 			return nil, err
 		}
 		cid = *companyID
-	case v.Kind == auth.KindNone:
+	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
 	default:
 		return nil, fault.Forbidden("only company users follow company events")

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -22,6 +21,7 @@ import (
 	ichunk "concierge/ingest/chunk"
 	"concierge/retrieval"
 	"concierge/server"
+	"concierge/viewer"
 )
 
 const addText = `mutation($in: AddTextInput!) { addText(input: $in) { id } }`
@@ -176,7 +176,7 @@ func TestEmbedderChangeRebuildsIndex(t *testing.T) {
 		require.Equal(t, resource.StatusCOMPLETED, wait(t, d, first).Status)
 
 		// The index as an older model left it.
-		sys := auth.SystemContext(context.Background(), a.CompanyID)
+		sys := viewer.SystemContext(context.Background(), a.CompanyID)
 		old := retrieval.NewService(e.App.Retrieval.Store(), oldEmbedder{})
 		require.NoError(t, old.ResetCompany(sys))
 		require.NoError(t, old.IndexResource(sys, uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Stale", Text: "stale passage"}}))

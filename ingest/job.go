@@ -13,12 +13,12 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"concierge/auth"
 	"concierge/ent"
 	entchunk "concierge/ent/chunk"
 	"concierge/ent/resource"
 	"concierge/ingest/chunk"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
 // IngestResourceArgs is the job that extracts, chunks and indexes one
@@ -63,7 +63,7 @@ func (w *worker) Timeout(*river.Job[IngestResourceArgs]) time.Duration { return 
 // are retried with River's backoff until the attempts run out, then the
 // resource fails.
 func (w *worker) Work(ctx context.Context, job *river.Job[IngestResourceArgs]) (err error) {
-	ctx = auth.SystemContext(ctx, job.Args.CompanyID)
+	ctx = viewer.SystemContext(ctx, job.Args.CompanyID)
 	log := w.s.log.With(slog.String("resource", job.Args.ResourceID.String()),
 		slog.String("company", job.Args.CompanyID.String()), slog.Int("attempt", job.Attempt))
 	defer func() {

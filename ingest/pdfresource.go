@@ -12,12 +12,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/resource"
 	"concierge/fault"
 	"concierge/ingest/chunk"
 	"concierge/ingest/pdf"
+	"concierge/viewer"
 )
 
 // MaxPDFBytes is the largest PDF accepted (50 MB).
@@ -37,7 +37,7 @@ func (s *Service) UploadPDF(ctx context.Context, file io.Reader, fileName string
 	}
 	// Refuse early those who may never add knowledge, before storing
 	// anything; privacy decides again on the insert.
-	if v := auth.FromContext(ctx); !v.CompanyAdmin() && !v.HasScope(auth.ScopeKnowledgeWrite) {
+	if v := viewer.FromContext(ctx); !v.CompanyAdmin() && !v.HasScope(viewer.ScopeKnowledgeWrite) {
 		return nil, fault.Forbidden("only company admins and knowledge:write keys add knowledge")
 	}
 	name := cleanFileName(fileName)

@@ -10,7 +10,6 @@
 package ingest
 
 import (
-	"concierge/audit"
 	"context"
 	"database/sql"
 	"errors"
@@ -21,6 +20,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"concierge/audit"
+	"concierge/viewer"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
@@ -258,8 +260,8 @@ func (s *Service) enqueue(ctx context.Context, tx *sql.Tx, r *ent.Resource) erro
 // tenant returns the viewer's company, or the error for a viewer without
 // one.
 func tenant(ctx context.Context) (uuid.UUID, error) {
-	v := auth.FromContext(ctx)
-	if v == nil || v.Kind == auth.KindNone {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Kind == viewer.KindNone {
 		return uuid.Nil, fault.Unauthenticated("log in first")
 	}
 	id, ok := v.Tenant()

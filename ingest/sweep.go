@@ -11,9 +11,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"concierge/auth"
 	"concierge/ent/privacy"
 	"concierge/ent/resource"
+	"concierge/viewer"
 )
 
 // InterruptedMessage is the error of a resource whose processing was lost:
@@ -111,7 +111,7 @@ func (s *Service) SweepInterrupted(ctx context.Context) (int, error) {
 		if live[r.ID] {
 			continue
 		}
-		sys := auth.SystemContext(ctx, r.CompanyID)
+		sys := viewer.SystemContext(ctx, r.CompanyID)
 		changed, err := s.db.Client.Resource.Update().
 			Where(resource.ID(r.ID), resource.StatusIn(resource.StatusPENDING, resource.StatusPROCESSING),
 				resource.UpdatedAtLT(cutoff)).

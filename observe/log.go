@@ -10,9 +10,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/uuid"
+	"concierge/viewer"
 
-	"concierge/auth"
+	"github.com/google/uuid"
 )
 
 // RequestIDHeader carries the request id, in requests and responses.
@@ -90,7 +90,7 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 		if id := RequestIDFrom(ctx); id != "" {
 			nr.AddAttrs(slog.String("request_id", id))
 		}
-		if v := auth.FromContext(ctx); v != nil && v.Kind != auth.KindNone {
+		if v := viewer.FromContext(ctx); v != nil && v.Kind != viewer.KindNone {
 			nr.AddAttrs(slog.String("viewer", v.Kind.String()))
 			if v.CompanyID != uuid.Nil {
 				nr.AddAttrs(slog.String("company_id", v.CompanyID.String()))

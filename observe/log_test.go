@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/observe"
+	"concierge/viewer"
 )
 
 func TestRequestID(t *testing.T) {
@@ -70,12 +70,12 @@ func TestLogHandlerAddsRequestAndViewer(t *testing.T) {
 	log := slog.New(observe.NewLogHandler(slog.NewJSONHandler(&buf, nil)))
 	company := uuid.New()
 	ctx := observe.WithRequestID(context.Background(), "req-1")
-	ctx = auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindUser, ID: uuid.New(), CompanyID: company, Role: auth.RoleAgent, Session: uuid.New()})
+	ctx = viewer.NewContext(ctx, &viewer.Viewer{Kind: viewer.KindUser, ID: uuid.New(), CompanyID: company, Role: viewer.RoleAgent, Session: uuid.New()})
 
 	log.InfoContext(ctx, "hello", slog.Int("n", 1))
 	log.Info("no context")
 	log.With(slog.String("component", "x")).WarnContext(observe.WithRequestID(context.Background(), "req-2"), "anonymous")
-	log.InfoContext(auth.SystemContext(context.Background(), company), "worker")
+	log.InfoContext(viewer.SystemContext(context.Background(), company), "worker")
 
 	lines := decodeLines(t, &buf)
 	require.Len(t, lines, 4)
@@ -141,8 +141,8 @@ func TestNoSecretsInLogs(t *testing.T) {
 			// Like the server's authenticate: the viewer in the context.
 			withViewer := func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					v := &auth.Viewer{Kind: auth.KindAPIKey, ID: uuid.New(), CompanyID: uuid.New(), Scopes: auth.AllScopes}
-					next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), v)))
+					v := &viewer.Viewer{Kind: viewer.KindAPIKey, ID: uuid.New(), CompanyID: uuid.New(), Scopes: viewer.AllScopes}
+					next.ServeHTTP(w, r.WithContext(viewer.NewContext(r.Context(), v)))
 				})
 			}
 			h := observe.RequestID(withViewer(app))

@@ -7,10 +7,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
+	"concierge/viewer"
 )
 
 func semanticReranker(t *testing.T) *retrieval.SemanticReranker {
@@ -58,7 +58,7 @@ func TestSearchReranks(t *testing.T) {
 	st, err := embedded.Open(t.Context(), t.TempDir()+"/index.db")
 	require.NoError(t, err)
 	defer st.Close()
-	ctx := auth.SystemContext(t.Context(), uuid.New())
+	ctx := viewer.SystemContext(t.Context(), uuid.New())
 	svc := retrieval.NewService(st, embed.NewLocal())
 	texts := []string{
 		"The warranty covers manufacturing defects for two years from the date of purchase.",

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/observe"
+	"concierge/viewer"
 )
 
 // DefaultThreshold is the score under which a hit is not relevant enough
@@ -25,7 +25,7 @@ const DefaultThreshold = 0.4
 const DefaultBatchSize = 64
 
 // Service indexes and searches the knowledge of the company of the
-// caller's viewer (auth.FromContext): there is no call without a company.
+// caller's viewer (viewer.FromContext): there is no call without a company.
 type Service struct {
 	store     Store
 	emb       Embedder
@@ -91,7 +91,7 @@ func (s *Service) Relevant(hits []Hit) []Hit {
 }
 
 func tenant(ctx context.Context) (uuid.UUID, error) {
-	id, ok := auth.FromContext(ctx).Tenant()
+	id, ok := viewer.FromContext(ctx).Tenant()
 	if !ok {
 		return uuid.Nil, ErrNoCompany
 	}
@@ -218,7 +218,7 @@ func (s *Service) DeleteResource(ctx context.Context, resourceID uuid.UUID) erro
 // DeleteCompany removes a company's index and cached embeddings. The
 // viewer is a super admin, or acts for that company (a worker).
 func (s *Service) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	if id, ok := v.Tenant(); !v.SuperAdmin() && (!ok || id != companyID) {
 		return ErrForbidden
 	}

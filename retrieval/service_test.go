@@ -9,10 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/embedded"
 	"concierge/retrieval/storetest"
+	"concierge/viewer"
 )
 
 // hashEmbedder embeds with storetest.Vector and counts texts embedded.
@@ -38,7 +38,7 @@ func setup(t *testing.T) (*retrieval.Service, *hashEmbedder, retrieval.Store, co
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	emb := &hashEmbedder{name: "hash-v1"}
-	return retrieval.NewService(st, emb), emb, st, auth.SystemContext(t.Context(), uuid.New())
+	return retrieval.NewService(st, emb), emb, st, viewer.SystemContext(t.Context(), uuid.New())
 }
 
 var passages = []retrieval.Passage{
@@ -49,7 +49,7 @@ var passages = []retrieval.Passage{
 func TestServiceNeedsCompany(t *testing.T) {
 	t.Parallel()
 	svc, _, _, _ := setup(t)
-	for _, ctx := range []context.Context{t.Context(), auth.NewContext(t.Context(), &auth.Viewer{Kind: auth.KindSuperAdmin, ID: uuid.New()})} {
+	for _, ctx := range []context.Context{t.Context(), viewer.NewContext(t.Context(), &viewer.Viewer{Kind: viewer.KindSuperAdmin, ID: uuid.New()})} {
 		_, err := svc.Search(ctx, "refund", 5, nil)
 		require.ErrorIs(t, err, retrieval.ErrNoCompany)
 		require.ErrorIs(t, svc.IndexResource(ctx, uuid.New(), passages), retrieval.ErrNoCompany)
@@ -72,7 +72,7 @@ func TestServiceQueryValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)
 	// A company without an index has no hits.
-	hits, err = svc.Search(auth.SystemContext(t.Context(), uuid.New()), "refund", 5, nil)
+	hits, err = svc.Search(viewer.SystemContext(t.Context(), uuid.New()), "refund", 5, nil)
 	require.NoError(t, err)
 	require.Empty(t, hits)
 }
@@ -86,7 +86,7 @@ func TestServiceCache(t *testing.T) {
 	require.NoError(t, svc.IndexResource(ctx, r, passages))
 	require.EqualValues(t, 2, emb.texts.Load(), "unchanged text is not embedded again")
 	// Same text in another company is embedded for it (keys are per company).
-	require.NoError(t, svc.IndexResource(auth.SystemContext(t.Context(), uuid.New()), r, passages))
+	require.NoError(t, svc.IndexResource(viewer.SystemContext(t.Context(), uuid.New()), r, passages))
 	require.EqualValues(t, 4, emb.texts.Load())
 }
 
@@ -141,12 +141,12 @@ func TestServiceEmbedderChanged(t *testing.T) {
 func TestServiceDeleteCompany(t *testing.T) {
 	t.Parallel()
 	svc, _, st, ctx := setup(t)
-	company, _ := auth.FromContext(ctx).Tenant()
+	company, _ := viewer.FromContext(ctx).Tenant()
 	require.NoError(t, svc.IndexResource(ctx, uuid.New(), passages))
 	// Another company's viewer may not.
-	require.ErrorIs(t, svc.DeleteCompany(auth.SystemContext(t.Context(), uuid.New()), company), retrieval.ErrForbidden)
+	require.ErrorIs(t, svc.DeleteCompany(viewer.SystemContext(t.Context(), uuid.New()), company), retrieval.ErrForbidden)
 	require.ErrorIs(t, svc.DeleteCompany(t.Context(), company), retrieval.ErrForbidden)
-	admin := auth.NewContext(t.Context(), &auth.Viewer{Kind: auth.KindSuperAdmin, ID: uuid.New()})
+	admin := viewer.NewContext(t.Context(), &viewer.Viewer{Kind: viewer.KindSuperAdmin, ID: uuid.New()})
 	require.NoError(t, svc.DeleteCompany(admin, company))
 	_, ok, err := st.Info(t.Context(), company)
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"entgo.io/ent/dialect"
 	"errors"
 	"log/slog"
 	"maps"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/google/uuid"
 
@@ -32,6 +33,7 @@ import (
 	"concierge/realtime"
 	"concierge/retrieval"
 	"concierge/secretbox"
+	"concierge/viewer"
 )
 
 // BrokerBuffer is how many events a subscriber may have unread before the
@@ -201,7 +203,7 @@ func (a *App) companyOrigins(ctx context.Context, companyID uuid.UUID) ([]string
 	co, err := a.DB.Client.Company.Query().
 		Where(company.ID(companyID)).
 		Select(company.FieldAllowedOrigins).
-		Only(auth.SystemContext(ctx, companyID))
+		Only(viewer.SystemContext(ctx, companyID))
 	if err != nil {
 		if ent.IsNotFound(err) {
 			return nil, fault.Unauthenticated("the credential's company no longer exists")

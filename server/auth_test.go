@@ -20,6 +20,7 @@ import (
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
+	"concierge/viewer"
 )
 
 // Shared helpers of the server tests.
@@ -363,7 +364,7 @@ func TestExpiredAndForgedTokens(t *testing.T) {
 		// Claims as the server would issue them for the agent, but claiming
 		// to be a company admin.
 		agent := getUser(t, e, a.AgentID)
-		claims := auth.Claims{Type: auth.SubjectUser, CompanyID: a.CompanyID.String(), Role: auth.RoleCompanyAdmin,
+		claims := auth.Claims{Type: auth.SubjectUser, CompanyID: a.CompanyID.String(), Role: viewer.RoleCompanyAdmin,
 			Version: agent.SessionVersion, Session: uuid.NewString()}
 		claims.Subject = a.AgentID.String()
 		signer := e.App.Auth.Signer()
@@ -390,7 +391,7 @@ func TestExpiredAndForgedTokens(t *testing.T) {
 		require.NoError(t, err)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(payload, &m))
-		m["role"] = auth.RoleCompanyAdmin
+		m["role"] = viewer.RoleCompanyAdmin
 		tp, err := json.Marshal(m)
 		require.NoError(t, err)
 		tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString(tp) + "." + parts[2]
@@ -490,7 +491,7 @@ func TestMe(t *testing.T) {
 		r = e.Do(a.APIKey, meQ, nil).OK(t)
 		require.Equal(t, "API_KEY", r.Str("me.kind"))
 		require.Equal(t, a.APIKeyID.String(), r.Str("me.apiKey.id"))
-		require.ElementsMatch(t, toAny(auth.AllScopes), r.Get("me.apiKey.scopes"))
+		require.ElementsMatch(t, toAny(viewer.AllScopes), r.Get("me.apiKey.scopes"))
 		require.Equal(t, a.CompanyID.String(), r.Str("me.company.id"))
 		require.Nil(t, r.Get("me.user"))
 

@@ -21,6 +21,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/retrieval"
 	"concierge/server"
+	"concierge/viewer"
 )
 
 // Benchmarks of issue 5, over real WebSockets on SQLite (the embedded
@@ -193,7 +194,7 @@ func indexSynthetic(b *testing.B, rs *retrieval.Service, company uuid.UUID, n in
 		}
 		vocab[i] = w.String()
 	}
-	ctx := auth.SystemContext(context.Background(), company)
+	ctx := viewer.SystemContext(context.Background(), company)
 	var questions []string
 	for start := 0; start < n; start += 250 {
 		res := uuid.New()

@@ -30,6 +30,7 @@ import (
 	"concierge/ent/user"
 	"concierge/realtime"
 	"concierge/server"
+	"concierge/viewer"
 )
 
 // The knowledge every conversation test starts from.
@@ -1009,7 +1010,7 @@ func TestSlowConversationSubscriberIsCaughtUp(t *testing.T) {
 		defer cancel()
 		v, err := c.App.Auth.Authenticate(ctx, tok)
 		require.NoError(t, err)
-		events, err := chat.Events(c.App.Chat, auth.NewContext(ctx, v), conv, nil, func(u *chat.Update) *chat.Update { return u })
+		events, err := chat.Events(c.App.Chat, viewer.NewContext(ctx, v), conv, nil, func(u *chat.Update) *chat.Update { return u })
 		require.NoError(t, err)
 		c.WaitSubscribers(chat.Topic(c.a.CompanyID, conv), 1)
 		const n = 60 // far more than the broker's and the stream's buffers
@@ -1133,12 +1134,12 @@ func TestSubscribersRideOutFailedLoads(t *testing.T) {
 		var failStaff, failVisitor, failed atomic.Int32
 		dbtest.OnQuery(d, func(ctx context.Context, q ent.Query) error {
 			if _, ok := q.(*ent.ConversationQuery); ok {
-				v := auth.FromContext(ctx)
+				v := viewer.FromContext(ctx)
 				n := &failVisitor
 				if v.Staff() {
 					n = &failStaff
 				}
-				if (v.Staff() || v.Kind == auth.KindVisitor) && n.Add(-1) >= 0 {
+				if (v.Staff() || v.Kind == viewer.KindVisitor) && n.Add(-1) >= 0 {
 					failed.Add(1)
 					return errors.New("injected: connection reset by peer")
 				}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/chat"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 // The content security policy of pages (the dashboard, GraphiQL, files):
@@ -58,8 +58,8 @@ func setPageHeaders(h http.Header, csp string) {
 // always do on cross-origin requests and WebSocket handshakes; a request
 // without one is a non-browser client, which could forge any Origin, so
 // it is not refused.
-func (s *srv) checkVisitorOrigin(ctx context.Context, v *auth.Viewer, origin string) error {
-	if v == nil || v.Kind != auth.KindVisitor || origin == "" || s.origins == nil {
+func (s *srv) checkVisitorOrigin(ctx context.Context, v *viewer.Viewer, origin string) error {
+	if v == nil || v.Kind != viewer.KindVisitor || origin == "" || s.origins == nil {
 		return nil
 	}
 	allowed, err := s.origins.get(ctx, v.CompanyID)

@@ -15,7 +15,6 @@ import (
 
 	"concierge/account"
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/chat"
 	"concierge/db"
 	"concierge/dbtest"
@@ -29,6 +28,7 @@ import (
 	"concierge/ent/visitor"
 	"concierge/ingest"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
 // The isolation matrix (DESIGN.md §6, issue 2): every caller of company A
@@ -440,7 +440,7 @@ func setupIsolation(t *testing.T, d *db.DB) (*isoMatrix, []isoCaller) {
 	m.b.id = map[string]uuid.UUID{"company": m.b.CompanyID, "admin": m.b.AdminID, "agent": m.b.AgentID,
 		"API key": m.b.APIKeyID, "visitor": vis, "conversation": conv, "message": msg, "resource": res}
 	// B's knowledge is in its index (the seeded resource has no job).
-	require.NoError(t, e.App.Retrieval.IndexResource(auth.SystemContext(context.Background(), m.b.CompanyID), res,
+	require.NoError(t, e.App.Retrieval.IndexResource(viewer.SystemContext(context.Background(), m.b.CompanyID), res,
 		[]retrieval.Passage{{Title: "Knowledge of bravo", Text: "The secret recipe of the knowledge of bravo: Knowledge of bravo."}}))
 	visitorToken, _, err := e.App.Auth.IssueVisitorToken(aVisitor, m.a.CompanyID, aConv)
 	require.NoError(t, err)

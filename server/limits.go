@@ -19,9 +19,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
-	"concierge/auth"
 	"concierge/fault"
 	"concierge/graph"
+	"concierge/viewer"
 )
 
 // Default limits; every one can be changed in Config.
@@ -440,7 +440,7 @@ func (s subscriptionLimits) InterceptOperation(ctx context.Context, next graphql
 	}
 	conn, _ := ctx.Value(wsConnKey{}).(*wsConn)
 	var company uuid.UUID
-	if v := auth.FromContext(ctx); v != nil && v.Kind != auth.KindSuperAdmin {
+	if v := viewer.FromContext(ctx); v != nil && v.Kind != viewer.KindSuperAdmin {
 		company = v.CompanyID
 	}
 	release, ferr := s.l.acquireSub(conn, company)

@@ -10,11 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent/chunk"
 	"concierge/ent/resource"
+	"concierge/viewer"
 )
 
 const uploadPDF = `mutation($f: Upload!, $t: String) { uploadPdf(file: $f, title: $t) { id type title fileName status companyID } }`
@@ -41,7 +41,7 @@ func TestUploadPDF(t *testing.T) {
 		id := uuid.MustParse(r.Str("uploadPdf.id"))
 		waitResource(t, e, a.AdminToken, id, "COMPLETED")
 
-		hits, err := e.App.Retrieval.Search(auth.SystemContext(context.Background(), a.CompanyID), "which day do orders ship", 5, nil)
+		hits, err := e.App.Retrieval.Search(viewer.SystemContext(context.Background(), a.CompanyID), "which day do orders ship", 5, nil)
 		require.NoError(t, err)
 		require.NotEmpty(t, hits)
 		require.Equal(t, id, hits[0].ResourceID)

@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent/chunk"
 	"concierge/ent/resource"
 	"concierge/ingest"
+	"concierge/viewer"
 )
 
 const (
@@ -48,7 +48,7 @@ func waitResource(t *testing.T, e *apitest.Env, token string, id uuid.UUID, want
 // passage of resource id.
 func found(t *testing.T, e *apitest.Env, companyID, id uuid.UUID, query string) bool {
 	t.Helper()
-	hits, err := e.App.Retrieval.Search(auth.SystemContext(context.Background(), companyID), query, 10, nil)
+	hits, err := e.App.Retrieval.Search(viewer.SystemContext(context.Background(), companyID), query, 10, nil)
 	require.NoError(t, err)
 	for _, h := range hits {
 		if h.ResourceID == id {

@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
 // Deleting a company drops its knowledge index too; other companies' stay.
@@ -22,7 +22,7 @@ func TestDeleteCompanyDropsIndex(t *testing.T) {
 		a, b := e.Register("alpha"), e.Register("bravo")
 		super := e.SuperAdmin("root")
 		for _, tn := range []*apitest.Tenant{a, b} {
-			ctx := auth.SystemContext(context.Background(), tn.CompanyID)
+			ctx := viewer.SystemContext(context.Background(), tn.CompanyID)
 			require.NoError(t, e.App.Retrieval.IndexResource(ctx, uuid.New(), []retrieval.Passage{
 				{ChunkID: uuid.New(), Title: "Refunds", Text: "Refunds are paid within 14 days of a return."},
 			}))
@@ -33,7 +33,7 @@ func TestDeleteCompanyDropsIndex(t *testing.T) {
 		_, ok, err := store.Info(context.Background(), b.CompanyID)
 		require.NoError(t, err)
 		require.False(t, ok, "the deleted company's index is gone")
-		hits, err := e.App.Retrieval.Search(auth.SystemContext(context.Background(), a.CompanyID), "refund", 5, nil)
+		hits, err := e.App.Retrieval.Search(viewer.SystemContext(context.Background(), a.CompanyID), "refund", 5, nil)
 		require.NoError(t, err)
 		require.NotEmpty(t, hits, "the other company's index is untouched")
 	})

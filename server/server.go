@@ -41,6 +41,7 @@ import (
 	"concierge/ingest"
 	"concierge/observe"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Config tunes the server.
@@ -331,7 +332,7 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 	ctx = context.WithValue(ctx, wsConnKey{}, &wsConn{})
 	bearer := bearerToken(p.Authorization())
 	if bearer == "" {
-		return auth.NewContext(ctx, &auth.Viewer{}), nil, nil
+		return viewer.NewContext(ctx, &viewer.Viewer{}), nil, nil
 	}
 	v, err := s.deps.Auth.Authenticate(ctx, bearer)
 	if err == nil {
@@ -340,7 +341,7 @@ func (s *srv) wsInit(ctx context.Context, p transport.InitPayload) (context.Cont
 	if err != nil {
 		return ctx, nil, credentialRefusal(ctx, err)
 	}
-	ctx, cancel := context.WithCancelCause(auth.NewContext(ctx, v))
+	ctx, cancel := context.WithCancelCause(viewer.NewContext(ctx, v))
 	// The credential is checked again every 30 s (a logout, a deactivated
 	// user or company ends the connection). A timer, not a goroutine per
 	// connection: idle connections cost no stack.
@@ -450,7 +451,7 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 			origin = ""
 		}
 		ctx := auth.WithSameOrigin(auth.WithOrigin(auth.WithClientIP(r.Context(), s.clientIP(r)), origin), same)
-		v := &auth.Viewer{}
+		v := &viewer.Viewer{}
 		if h := r.Header.Get("Authorization"); h != "" {
 			tok := bearerToken(h)
 			if tok == "" {
@@ -467,7 +468,7 @@ func (s *srv) authenticate(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(auth.NewContext(ctx, v)))
+		next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, v)))
 	})
 }
 

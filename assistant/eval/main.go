@@ -55,11 +55,11 @@ import (
 	"github.com/google/uuid"
 
 	"concierge/assistant"
-	"concierge/auth"
 	"concierge/ingest/pdf"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
+	"concierge/viewer"
 )
 
 // Row is one question's outcome.
@@ -136,14 +136,14 @@ func Index(ctx context.Context, c *Corpus, dir string) (*retrieval.Service, cont
 		return nil, nil, nil, err
 	}
 	svc := retrieval.NewService(store, embed.NewLocal())
-	octx := auth.SystemContext(ctx, uuid.New())
+	octx := viewer.SystemContext(ctx, uuid.New())
 	for _, s := range c.Others {
 		if err := svc.IndexResource(octx, s.ID, s.Passages); err != nil {
 			store.Close()
 			return nil, nil, nil, fmt.Errorf("index %s: %w", s.Key, err)
 		}
 	}
-	ctx = auth.SystemContext(ctx, uuid.New())
+	ctx = viewer.SystemContext(ctx, uuid.New())
 	for _, s := range c.Sources {
 		if err := svc.IndexResource(ctx, s.ID, s.Passages); err != nil {
 			store.Close()

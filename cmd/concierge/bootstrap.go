@@ -15,6 +15,7 @@ import (
 	"concierge/ent/privacy"
 	"concierge/ent/user"
 	"concierge/fault"
+	"concierge/viewer"
 )
 
 const credentialsFile = "demo-credentials.txt"
@@ -92,7 +93,7 @@ func (a *app) createDemo(ctx context.Context, withSuper bool) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("creating demo company: %w", err)
 	}
-	adminCtx := auth.NewContext(ctx, &auth.Viewer{Kind: auth.KindUser, ID: sess.User.ID, CompanyID: sess.User.CompanyID, Role: auth.RoleCompanyAdmin})
+	adminCtx := viewer.NewContext(ctx, &viewer.Viewer{Kind: viewer.KindUser, ID: sess.User.ID, CompanyID: sess.User.CompanyID, Role: viewer.RoleCompanyAdmin})
 	role := user.RoleAGENT
 	name := "Sam Agent"
 	if _, err := a.Accounts.CreateAgent(adminCtx, account.AgentInput{Email: &agentEmail, FullName: &name, Password: &agentPass, Role: &role}); err != nil {

@@ -3,9 +3,9 @@ package schema
 import (
 	"entgo.io/ent"
 
-	"concierge/auth"
 	"concierge/ent/privacy"
 	"concierge/ent/schema/rule"
+	"concierge/viewer"
 )
 
 // Access in one place. Every entity lists BaseMixin (no viewer: denied;
@@ -71,7 +71,7 @@ func (RefreshToken) Policy() ent.Policy {
 func (User) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			rule.AllowQueryIf(rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeAgentsRead))),
+			rule.AllowQueryIf(rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeAgentsRead))),
 			privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
@@ -90,10 +90,10 @@ func (APIKey) Policy() ent.Policy {
 }
 
 var (
-	conversationsRead  = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeConversationsRead))
-	conversationsWrite = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeConversationsWrite))
-	knowledgeRead      = rule.Or(rule.StaffOrSystem, rule.Scope(auth.ScopeKnowledgeRead))
-	knowledgeWrite     = rule.Or(rule.AdminOrSystem, rule.Scope(auth.ScopeKnowledgeWrite))
+	conversationsRead  = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeConversationsRead))
+	conversationsWrite = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeConversationsWrite))
+	knowledgeRead      = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeKnowledgeRead))
+	knowledgeWrite     = rule.Or(rule.AdminOrSystem, rule.Scope(viewer.ScopeKnowledgeWrite))
 )
 
 // Policy of the Visitor: staff read and write; a visitor sees and edits only

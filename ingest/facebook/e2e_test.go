@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -22,6 +21,7 @@ import (
 	"concierge/ingest/facebook"
 	"concierge/secretbox"
 	"concierge/server"
+	"concierge/viewer"
 )
 
 const addPage = `mutation($in: AddFacebookPageInput!) { addFacebookPage(input: $in) { id type status title sourceURL } }`
@@ -90,7 +90,7 @@ func TestAddFacebookPageEndToEnd(t *testing.T) {
 		require.Equal(t, 3, r.ChunkCount, "about and two posts")
 		require.Equal(t, "https://www.facebook.com/profile.php?id=1234567890", r.SourceURL)
 		find := func(q string) []string {
-			hits, err := e.App.Retrieval.Search(auth.SystemContext(context.Background(), a.CompanyID), q, 5, nil)
+			hits, err := e.App.Retrieval.Search(viewer.SystemContext(context.Background(), a.CompanyID), q, 5, nil)
 			require.NoError(t, err)
 			var urls []string
 			for _, h := range hits {

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/dbtest"
 	"concierge/ent/resource"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
 // newBigSite serves a 30-page site: a home page linking 29 pages of a few
@@ -74,7 +74,7 @@ func BenchmarkWebsiteToSearchable(b *testing.B) {
 			d := dbtest.Open(b, "sqlite")
 			e := env(b, d, extractor(b, strings.TrimPrefix(srv.URL, "http://")))
 			a := e.Register("bench")
-			ctx := auth.SystemContext(context.Background(), a.CompanyID)
+			ctx := viewer.SystemContext(context.Background(), a.CompanyID)
 			b.ResetTimer()
 			for range b.N {
 				r := e.Do(a.AdminToken, addWebsite, map[string]any{"in": map[string]any{"url": srv.URL,

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/apitest"
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -22,6 +21,7 @@ import (
 	"concierge/ingest"
 	"concierge/ingest/web"
 	"concierge/server"
+	"concierge/viewer"
 )
 
 const addWebsite = `mutation($in: AddWebsiteInput!) { addWebsite(input: $in) { id type status title sourceURL } }`
@@ -95,7 +95,7 @@ func TestAddWebsiteEndToEnd(t *testing.T) {
 		}
 		require.GreaterOrEqual(t, partial, 3, "pages crawled / pages found reported as progress: %v", progress)
 
-		hits, err := e.App.Retrieval.Search(auth.SystemContext(context.Background(), a.CompanyID),
+		hits, err := e.App.Retrieval.Search(viewer.SystemContext(context.Background(), a.CompanyID),
 			"how often should I descale the kettle with citric quokkastone?", 5, nil)
 		require.NoError(t, err)
 		require.NotEmpty(t, hits)
@@ -154,7 +154,7 @@ func TestRecrawlIsAtomic(t *testing.T) {
 		id := uuid.MustParse(r.Str("addWebsite.id"))
 		require.Equal(t, resource.StatusCOMPLETED, waitFinal(t, d, id).Status)
 
-		ctx := auth.SystemContext(context.Background(), a.CompanyID)
+		ctx := viewer.SystemContext(context.Background(), a.CompanyID)
 		editions := func() map[string]int {
 			hits, err := e.App.Retrieval.Search(ctx, "which edition of the site is this", 50, nil)
 			require.NoError(t, err)

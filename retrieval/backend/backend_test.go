@@ -10,10 +10,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/backend"
 	"concierge/retrieval/embed"
+	"concierge/viewer"
 )
 
 func TestEmbeddedDefault(t *testing.T) {
@@ -23,7 +23,7 @@ func TestEmbeddedDefault(t *testing.T) {
 	defer svc.Close()
 	require.Equal(t, embed.NewLocal().Name(), svc.Embedder().Name())
 	cid := uuid.New()
-	sys := auth.SystemContext(ctx, cid)
+	sys := viewer.SystemContext(ctx, cid)
 	require.NoError(t, svc.IndexResource(sys, uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Shipping", Text: "Parcels ship within two business days."}}))
 	hits, err := svc.Search(sys, "when do parcels ship", 5, nil)
 	require.NoError(t, err)
@@ -68,12 +68,12 @@ func TestWeaviate(t *testing.T) {
 	require.NoError(t, svc.Ping(ctx))
 	a, b := uuid.New(), uuid.New()
 	t.Cleanup(func() {
-		_ = svc.DeleteCompany(auth.SystemContext(ctx, a), a)
-		_ = svc.DeleteCompany(auth.SystemContext(ctx, b), b)
+		_ = svc.DeleteCompany(viewer.SystemContext(ctx, a), a)
+		_ = svc.DeleteCompany(viewer.SystemContext(ctx, b), b)
 	})
-	require.NoError(t, svc.IndexResource(auth.SystemContext(ctx, a), uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Refunds", Text: "Refunds are paid within 14 days."}}))
-	require.NoError(t, svc.IndexResource(auth.SystemContext(ctx, b), uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Secrets", Text: "Bravo's refund secret is 42."}}))
-	hits, err := svc.Search(auth.SystemContext(ctx, a), "refund", 5, nil)
+	require.NoError(t, svc.IndexResource(viewer.SystemContext(ctx, a), uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Refunds", Text: "Refunds are paid within 14 days."}}))
+	require.NoError(t, svc.IndexResource(viewer.SystemContext(ctx, b), uuid.New(), []retrieval.Passage{{ChunkID: uuid.New(), Title: "Secrets", Text: "Bravo's refund secret is 42."}}))
+	hits, err := svc.Search(viewer.SystemContext(ctx, a), "refund", 5, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)
 	for _, h := range hits {

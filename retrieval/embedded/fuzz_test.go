@@ -4,11 +4,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"concierge/auth"
 	"concierge/retrieval"
+	"concierge/viewer"
 )
 
-func authTenant(b *bundle) (id [16]byte, ok bool) { return auth.FromContext(b.ctx).Tenant() }
+func authTenant(b *bundle) (id [16]byte, ok bool) { return viewer.FromContext(b.ctx).Tenant() }
 
 // FuzzSearchText: no user text makes a search fail (FTS5 syntax is never
 // interpreted). Seeds are in testdata/fuzz/FuzzSearchText.

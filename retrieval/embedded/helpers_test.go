@@ -10,9 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
+	"concierge/viewer"
 )
 
 // bundle is a Service on a fresh embedded store with the local embedder,
@@ -29,7 +29,7 @@ func setup(tb testing.TB) *bundle {
 	st := open(tb, dir)
 	return &bundle{
 		svc: retrieval.NewService(st, embed.NewLocal()),
-		ctx: auth.SystemContext(tb.Context(), uuid.New()),
+		ctx: viewer.SystemContext(tb.Context(), uuid.New()),
 		dir: dir,
 	}
 }

@@ -44,11 +44,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
 	"concierge/retrieval/embedded"
 	"concierge/retrieval/weaviate"
+	"concierge/viewer"
 )
 
 // searchK is how many hits each question asks for (MRR@10).
@@ -155,7 +155,7 @@ func Evaluate(ctx context.Context, c *Corpus, qs []Question, pair Pair, tmp stri
 	}
 	svc := retrieval.NewService(store, emb, opts...)
 	res.Threshold = svc.Threshold()
-	ctx = auth.SystemContext(ctx, company)
+	ctx = viewer.SystemContext(ctx, company)
 
 	start := time.Now()
 	for _, r := range c.Resources {

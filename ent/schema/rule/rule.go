@@ -11,19 +11,19 @@ import (
 	"entgo.io/ent/entql"
 	"github.com/google/uuid"
 
-	"concierge/auth"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/privacy"
 	"concierge/ent/resource"
 	"concierge/ent/user"
 	"concierge/ent/visitor"
+	"concierge/viewer"
 )
 
 // DenyIfNoViewer denies every query and mutation made without a viewer.
 func DenyIfNoViewer() privacy.QueryMutationRule {
 	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
-		if v := auth.FromContext(ctx); v == nil || v.Kind == auth.KindNone {
+		if v := viewer.FromContext(ctx); v == nil || v.Kind == viewer.KindNone {
 			return privacy.Denyf("no viewer in context")
 		}
 		return privacy.Skip
@@ -33,7 +33,7 @@ func DenyIfNoViewer() privacy.QueryMutationRule {
 // AllowIfSuperAdmin allows everything to a super admin.
 func AllowIfSuperAdmin() privacy.QueryMutationRule {
 	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
-		if auth.FromContext(ctx).SuperAdmin() {
+		if viewer.FromContext(ctx).SuperAdmin() {
 			return privacy.Allow
 		}
 		return privacy.Skip
@@ -45,7 +45,7 @@ func AllowIfSuperAdmin() privacy.QueryMutationRule {
 func FilterTenant() privacy.QueryMutationRule {
 	type tenantFilter interface{ WhereCompanyID(entql.ValueP) }
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		tid, ok := auth.FromContext(ctx).Tenant()
+		tid, ok := viewer.FromContext(ctx).Tenant()
 		if !ok {
 			return privacy.Denyf("viewer has no company")
 		}
@@ -62,7 +62,7 @@ func FilterTenant() privacy.QueryMutationRule {
 // own company row.
 func FilterOwnCompany() privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		tid, ok := auth.FromContext(ctx).Tenant()
+		tid, ok := viewer.FromContext(ctx).Tenant()
 		if !ok {
 			return privacy.Denyf("viewer has no company")
 		}
@@ -85,7 +85,7 @@ func DenyMismatchedTenant() privacy.MutationRule {
 		if !m.Op().Is(ent.OpCreate) {
 			return privacy.Skip
 		}
-		tid, ok := auth.FromContext(ctx).Tenant()
+		tid, ok := viewer.FromContext(ctx).Tenant()
 		if !ok {
 			return privacy.Denyf("viewer has no company")
 		}
@@ -102,9 +102,9 @@ func DenyMismatchedTenant() privacy.MutationRule {
 }
 
 // AllowQueryIf allows queries of viewers for which pred holds.
-func AllowQueryIf(pred func(*auth.Viewer) bool) privacy.QueryRule {
+func AllowQueryIf(pred func(*viewer.Viewer) bool) privacy.QueryRule {
 	return privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
-		if pred(auth.FromContext(ctx)) {
+		if pred(viewer.FromContext(ctx)) {
 			return privacy.Allow
 		}
 		return privacy.Skip
@@ -112,9 +112,9 @@ func AllowQueryIf(pred func(*auth.Viewer) bool) privacy.QueryRule {
 }
 
 // AllowMutationIf allows mutations of viewers for which pred holds.
-func AllowMutationIf(pred func(*auth.Viewer) bool) privacy.MutationRule {
+func AllowMutationIf(pred func(*viewer.Viewer) bool) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
-		if pred(auth.FromContext(ctx)) {
+		if pred(viewer.FromContext(ctx)) {
 			return privacy.Allow
 		}
 		return privacy.Skip
@@ -123,10 +123,10 @@ func AllowMutationIf(pred func(*auth.Viewer) bool) privacy.MutationRule {
 
 // allowVisitorFiltered lets a visitor viewer through after narrowing the
 // query or mutation with filter; other viewers skip.
-func allowVisitorFiltered(filter func(v *auth.Viewer, f privacy.Filter) error) privacy.QueryMutationRule {
+func allowVisitorFiltered(filter func(v *viewer.Viewer, f privacy.Filter) error) privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		v := auth.FromContext(ctx)
-		if v == nil || v.Kind != auth.KindVisitor {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.Kind != viewer.KindVisitor {
 			return privacy.Skip
 		}
 		if err := filter(v, f); err != nil {
@@ -139,8 +139,8 @@ func allowVisitorFiltered(filter func(v *auth.Viewer, f privacy.Filter) error) p
 // APIKeyOwnRow lets an API key viewer read its own key row only.
 func APIKeyOwnRow() privacy.QueryRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		v := auth.FromContext(ctx)
-		if v == nil || v.Kind != auth.KindAPIKey {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.Kind != viewer.KindAPIKey {
 			return privacy.Skip
 		}
 		kf, ok := f.(*ent.APIKeyFilter)
@@ -154,7 +154,7 @@ func APIKeyOwnRow() privacy.QueryRule {
 
 // VisitorOwnRow lets a visitor read and update its own Visitor row only.
 func VisitorOwnRow() privacy.QueryMutationRule {
-	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+	return allowVisitorFiltered(func(v *viewer.Viewer, f privacy.Filter) error {
 		vf, ok := f.(*ent.VisitorFilter)
 		if !ok {
 			return privacy.Denyf("unexpected filter type %T", f)
@@ -167,7 +167,7 @@ func VisitorOwnRow() privacy.QueryMutationRule {
 // VisitorOwnConversation lets a visitor read and update its own
 // conversation only.
 func VisitorOwnConversation() privacy.QueryMutationRule {
-	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+	return allowVisitorFiltered(func(v *viewer.Viewer, f privacy.Filter) error {
 		cf, ok := f.(*ent.ConversationFilter)
 		if !ok {
 			return privacy.Denyf("unexpected filter type %T", f)
@@ -180,7 +180,7 @@ func VisitorOwnConversation() privacy.QueryMutationRule {
 // VisitorOwnMessages lets a visitor read the messages of its own
 // conversation only.
 func VisitorOwnMessages() privacy.QueryRule {
-	return allowVisitorFiltered(func(v *auth.Viewer, f privacy.Filter) error {
+	return allowVisitorFiltered(func(v *viewer.Viewer, f privacy.Filter) error {
 		mf, ok := f.(*ent.MessageFilter)
 		if !ok {
 			return privacy.Denyf("unexpected filter type %T", f)
@@ -194,8 +194,8 @@ func VisitorOwnMessages() privacy.QueryRule {
 // conversation, and nothing else.
 func AllowVisitorMessageCreate() privacy.MutationRule {
 	return privacy.MessageMutationRuleFunc(func(ctx context.Context, m *ent.MessageMutation) error {
-		v := auth.FromContext(ctx)
-		if v == nil || v.Kind != auth.KindVisitor || !m.Op().Is(ent.OpCreate) {
+		v := viewer.FromContext(ctx)
+		if v == nil || v.Kind != viewer.KindVisitor || !m.Op().Is(ent.OpCreate) {
 			return privacy.Skip
 		}
 		cid, _ := m.ConversationID()
@@ -210,7 +210,7 @@ func AllowVisitorMessageCreate() privacy.MutationRule {
 // DenyVisitorOps denies a visitor viewer the given mutation operations.
 func DenyVisitorOps(op ent.Op) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		if v := auth.FromContext(ctx); v != nil && v.Kind == auth.KindVisitor && m.Op().Is(op) {
+		if v := viewer.FromContext(ctx); v != nil && v.Kind == viewer.KindVisitor && m.Op().Is(op) {
 			return privacy.Denyf("visitors cannot %s %s", m.Op(), m.Type())
 		}
 		return privacy.Skip
@@ -220,14 +220,14 @@ func DenyVisitorOps(op ent.Op) privacy.MutationRule {
 // Staff, System and the scope helpers are the predicates entity policies use.
 
 // StaffOrSystem holds for company users and workers.
-func StaffOrSystem(v *auth.Viewer) bool { return v.Staff() || v.System() }
+func StaffOrSystem(v *viewer.Viewer) bool { return v.Staff() || v.System() }
 
 // AdminOrSystem holds for company admins and workers.
-func AdminOrSystem(v *auth.Viewer) bool { return v.CompanyAdmin() || v.System() }
+func AdminOrSystem(v *viewer.Viewer) bool { return v.CompanyAdmin() || v.System() }
 
 // Or combines predicates.
-func Or(preds ...func(*auth.Viewer) bool) func(*auth.Viewer) bool {
-	return func(v *auth.Viewer) bool {
+func Or(preds ...func(*viewer.Viewer) bool) func(*viewer.Viewer) bool {
+	return func(v *viewer.Viewer) bool {
 		for _, p := range preds {
 			if p(v) {
 				return true
@@ -238,8 +238,8 @@ func Or(preds ...func(*auth.Viewer) bool) func(*auth.Viewer) bool {
 }
 
 // Scope holds for API keys carrying scope.
-func Scope(scope string) func(*auth.Viewer) bool {
-	return func(v *auth.Viewer) bool { return v.HasScope(scope) }
+func Scope(scope string) func(*viewer.Viewer) bool {
+	return func(v *viewer.Viewer) bool { return v.HasScope(scope) }
 }
 
 // owners remembers the company of the rows that writes pointed at, so that
@@ -310,7 +310,7 @@ func DenyForeignReferences() privacy.MutationRule {
 		}
 		cid, set := tm.CompanyID()
 		if !set {
-			if t, ok := auth.FromContext(ctx).Tenant(); ok {
+			if t, ok := viewer.FromContext(ctx).Tenant(); ok {
 				cid = t
 			} else if m.Op().Is(ent.OpUpdateOne) {
 				var err error

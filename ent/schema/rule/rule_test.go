@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"concierge/auth"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
@@ -17,6 +16,7 @@ import (
 	"concierge/ent/message"
 	"concierge/ent/privacy"
 	"concierge/ent/user"
+	"concierge/viewer"
 )
 
 // These tests document the privacy rules of ent/schema/policy.go: what each
@@ -79,7 +79,7 @@ func seed(t *testing.T, c *ent.Client, slug string) *tenant {
 		SetOrdinal(0).SetText("knowledge of " + slug).Save(ctx)
 	require.NoError(t, err)
 	tn.key, err = c.APIKey.Create().SetCompanyID(cid).SetName("partner").SetPrefix("pfx" + slug).
-		SetHash("hash-" + slug).SetScopes(auth.AllScopes).Save(ctx)
+		SetHash("hash-" + slug).SetScopes(viewer.AllScopes).Save(ctx)
 	require.NoError(t, err)
 	tn.userCount, tn.visitorCount, tn.convCount, tn.messageCount, tn.resourceCount, tn.chunkCount = 2, 2, 2, 2, 1, 1
 	return tn
@@ -107,26 +107,26 @@ func setup(t *testing.T, d *db.DB) *world {
 
 // Viewers.
 
-func as(v *auth.Viewer) context.Context { return auth.NewContext(context.Background(), v) }
+func as(v *viewer.Viewer) context.Context { return viewer.NewContext(context.Background(), v) }
 
 func agentOf(tn *tenant) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindUser, ID: tn.agent.ID, CompanyID: tn.company.ID, Role: auth.RoleAgent})
+	return as(&viewer.Viewer{Kind: viewer.KindUser, ID: tn.agent.ID, CompanyID: tn.company.ID, Role: viewer.RoleAgent})
 }
 
 func adminOf(tn *tenant) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindUser, ID: tn.admin.ID, CompanyID: tn.company.ID, Role: auth.RoleCompanyAdmin})
+	return as(&viewer.Viewer{Kind: viewer.KindUser, ID: tn.admin.ID, CompanyID: tn.company.ID, Role: viewer.RoleCompanyAdmin})
 }
 
 func keyOf(tn *tenant, scopes ...string) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindAPIKey, ID: tn.key.ID, CompanyID: tn.company.ID, Scopes: scopes})
+	return as(&viewer.Viewer{Kind: viewer.KindAPIKey, ID: tn.key.ID, CompanyID: tn.company.ID, Scopes: scopes})
 }
 
 func visitorOf(tn *tenant) context.Context {
-	return as(&auth.Viewer{Kind: auth.KindVisitor, ID: tn.visitor.ID, CompanyID: tn.company.ID, ConversationID: tn.conv.ID})
+	return as(&viewer.Viewer{Kind: viewer.KindVisitor, ID: tn.visitor.ID, CompanyID: tn.company.ID, ConversationID: tn.conv.ID})
 }
 
 func (w *world) superAdmin() context.Context {
-	return as(&auth.Viewer{Kind: auth.KindSuperAdmin, ID: w.super.ID})
+	return as(&viewer.Viewer{Kind: viewer.KindSuperAdmin, ID: w.super.ID})
 }
 
 // entity reads one tenant-owned entity: count all visible rows, get one by id.
@@ -186,7 +186,7 @@ func TestRuleNoViewerIsDenied(t *testing.T) {
 	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
-		for _, ctx := range []context.Context{context.Background(), as(&auth.Viewer{})} {
+		for _, ctx := range []context.Context{context.Background(), as(&viewer.Viewer{})} {
 			for _, e := range allEntities(w) {
 				_, err := e.count(ctx, w.c)
 				require.ErrorIs(t, err, privacy.Deny, e.name)
@@ -246,7 +246,7 @@ func TestRuleAgentCannotManageUsersOrKeys(t *testing.T) {
 		require.ErrorIs(t, w.c.User.DeleteOneID(w.a.admin.ID).Exec(ctx), privacy.Deny)
 
 		_, err = w.c.APIKey.Create().SetCompanyID(w.a.company.ID).SetName("k").SetPrefix("pfxnew").
-			SetHash("h").SetScopes([]string{auth.ScopeAgentsRead}).Save(ctx)
+			SetHash("h").SetScopes([]string{viewer.ScopeAgentsRead}).Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
 		_, err = w.c.APIKey.UpdateOneID(w.a.key.ID).SetName("renamed").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
@@ -267,7 +267,7 @@ func TestRuleAdminManagesOnlyItsCompany(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.c.User.DeleteOneID(u.ID).Exec(ctx))
 		k, err := w.c.APIKey.Create().SetCompanyID(w.a.company.ID).SetName("k").SetPrefix("pfxnew").
-			SetHash("h").SetScopes([]string{auth.ScopeAgentsRead}).Save(ctx)
+			SetHash("h").SetScopes([]string{viewer.ScopeAgentsRead}).Save(ctx)
 		require.NoError(t, err)
 		require.NoError(t, w.c.APIKey.DeleteOneID(k.ID).Exec(ctx))
 
@@ -286,7 +286,7 @@ func TestRuleAdminManagesOnlyItsCompany(t *testing.T) {
 		require.True(t, ent.IsNotFound(w.c.User.DeleteOneID(w.b.agent.ID).Exec(ctx)))
 
 		_, err = w.c.APIKey.Create().SetCompanyID(w.b.company.ID).SetName("k").SetPrefix("pfxmole").
-			SetHash("h").SetScopes(auth.AllScopes).Save(ctx)
+			SetHash("h").SetScopes(viewer.AllScopes).Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
 		_, err = w.c.APIKey.UpdateOneID(w.b.key.ID).SetRevokedAt(w.b.key.CreatedAt).Save(ctx)
 		require.True(t, ent.IsNotFound(err), "got %v", err)
@@ -364,7 +364,7 @@ func TestRuleSystemViewerActsForOneCompany(t *testing.T) {
 	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
-		ctx := auth.SystemContext(context.Background(), w.a.company.ID)
+		ctx := viewer.SystemContext(context.Background(), w.a.company.ID)
 		for _, e := range entities {
 			n, err := e.count(ctx, w.c)
 			require.NoError(t, err, e.name)
@@ -391,7 +391,7 @@ func TestRuleAPIKeyReadsByScope(t *testing.T) {
 	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
-		ctx := keyOf(w.a, auth.ScopeConversationsRead)
+		ctx := keyOf(w.a, viewer.ScopeConversationsRead)
 		n, err := w.c.Conversation.Query().Count(ctx)
 		require.NoError(t, err)
 		require.Equal(t, w.a.convCount, n)
@@ -416,7 +416,7 @@ func TestRuleAPIKeyReadsByScope(t *testing.T) {
 		require.ErrorIs(t, err, privacy.Deny, "reading is not writing")
 
 		// conversations:write does write, in its own company only.
-		ctx = keyOf(w.a, auth.ScopeConversationsWrite)
+		ctx = keyOf(w.a, viewer.ScopeConversationsWrite)
 		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("BOT").SetBody("hi").Save(ctx)
 		require.NoError(t, err)
@@ -478,8 +478,8 @@ func TestRuleSuperAdminRowsAreForSuperAdmins(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
 		others := map[string]context.Context{
-			"agent": agentOf(w.a), "admin": adminOf(w.a), "key": keyOf(w.a, auth.AllScopes...),
-			"visitor": visitorOf(w.a), "system": auth.SystemContext(context.Background(), w.a.company.ID),
+			"agent": agentOf(w.a), "admin": adminOf(w.a), "key": keyOf(w.a, viewer.AllScopes...),
+			"visitor": visitorOf(w.a), "system": viewer.SystemContext(context.Background(), w.a.company.ID),
 		}
 		for name, ctx := range others {
 			_, err := w.c.SuperAdmin.Query().Count(ctx)
@@ -498,8 +498,8 @@ func TestRuleRefreshTokensOnlyThroughTheBypass(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
 		viewers := map[string]context.Context{
-			"agent": agentOf(w.a), "admin": adminOf(w.a), "key": keyOf(w.a, auth.AllScopes...),
-			"visitor": visitorOf(w.a), "system": auth.SystemContext(context.Background(), w.a.company.ID),
+			"agent": agentOf(w.a), "admin": adminOf(w.a), "key": keyOf(w.a, viewer.AllScopes...),
+			"visitor": visitorOf(w.a), "system": viewer.SystemContext(context.Background(), w.a.company.ID),
 			"super admin": w.superAdmin(),
 		}
 		for name, ctx := range viewers {
@@ -551,7 +551,7 @@ func TestRuleCompanyRows(t *testing.T) {
 			return err
 		}
 		for name, ctx := range map[string]context.Context{
-			"admin": adminOf(w.a), "system": auth.SystemContext(context.Background(), w.a.company.ID),
+			"admin": adminOf(w.a), "system": viewer.SystemContext(context.Background(), w.a.company.ID),
 		} {
 			require.ErrorIs(t, create(ctx, "new-"+name), privacy.Deny, name)
 			require.ErrorIs(t, w.c.Company.DeleteOneID(w.a.company.ID).Exec(ctx), privacy.Deny, name)
@@ -570,7 +570,7 @@ func TestRuleForeignReferences(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := setup(t, d)
 		for name, ctx := range map[string]context.Context{
-			"admin": adminOf(w.a), "agent": agentOf(w.a), "system": auth.SystemContext(context.Background(), w.a.company.ID),
+			"admin": adminOf(w.a), "agent": agentOf(w.a), "system": viewer.SystemContext(context.Background(), w.a.company.ID),
 		} {
 			_, err := w.c.Conversation.Create().SetCompanyID(w.a.company.ID).SetVisitorID(w.b.visitor.ID).Save(ctx)
 			require.ErrorIs(t, err, privacy.Deny, name+": conversation with B's visitor")

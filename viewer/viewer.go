@@ -1,8 +1,10 @@
-// Package auth holds who is calling (the viewer), how callers prove it
-// (passwords, JWTs, refresh tokens, API keys, visitor tokens) and the login
-// rate limiter. It does not import the data layer: ent's privacy rules import
-// this package to read the viewer.
-package auth
+// Package viewer says who is calling: the principal of one request or job
+// (its kind, company, role and scopes) and how it rides on a context. It is a
+// leaf: it imports nothing of this module, so that the data layer's privacy
+// rules (ent/schema) and everything above them (auth, the resolvers, the
+// workers) can all read the same viewer, as ent's privacytenant example
+// does. How a caller proves who it is lives in package auth.
+package viewer
 
 import (
 	"context"
@@ -125,44 +127,4 @@ func FromContext(ctx context.Context) *Viewer {
 // visitor starting a conversation through a widget key) use it; grep for it.
 func SystemContext(ctx context.Context, companyID uuid.UUID) context.Context {
 	return NewContext(ctx, &Viewer{Kind: KindSystem, CompanyID: companyID})
-}
-
-type ipKey struct{}
-
-// WithClientIP returns ctx carrying the caller's IP address (for rate limits).
-func WithClientIP(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, ipKey{}, ip)
-}
-
-// ClientIP returns the caller's IP address, or "".
-func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(ipKey{}).(string)
-	return ip
-}
-
-type originKey struct{}
-
-// WithOrigin returns ctx carrying the request's Origin header (the site a
-// browser calls from; empty for other clients).
-func WithOrigin(ctx context.Context, origin string) context.Context {
-	return context.WithValue(ctx, originKey{}, origin)
-}
-
-// Origin returns the request's Origin header, or "".
-func Origin(ctx context.Context) string {
-	o, _ := ctx.Value(originKey{}).(string)
-	return o
-}
-
-type sameOriginKey struct{}
-
-// WithSameOrigin marks a request sent by a page of this server itself.
-func WithSameOrigin(ctx context.Context, same bool) context.Context {
-	return context.WithValue(ctx, sameOriginKey{}, same)
-}
-
-// SameOrigin reports whether the request came from a page of this server.
-func SameOrigin(ctx context.Context) bool {
-	same, _ := ctx.Value(sameOriginKey{}).(bool)
-	return same
 }
