@@ -169,6 +169,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*auth.Session
 		}
 		return nil, err
 	}
+	// Bound to the finished transaction until unwrapped.
+	admin = admin.Unwrap()
+	admin.Edges.Company = admin.Edges.Company.Unwrap()
 	slog.InfoContext(ctx, "company registered", slog.String("company", companyID.String()), slog.String("slug", slug))
 	return s.auth.StartUserSession(ctx, admin)
 }

@@ -207,6 +207,7 @@ func (s *Service) UpdateAgent(ctx context.Context, id uuid.UUID, in AgentInput) 
 	if err != nil {
 		return nil, err
 	}
+	u = u.Unwrap() // from the finished transaction: its edges load on the pool
 	s.publish(ctx, u.CompanyID, Event{Kind: EventAgentUpdated, CompanyID: u.CompanyID, AgentID: &u.ID})
 	s.audit(ctx, u.CompanyID, "agent.update", "user", u.ID, audit.Fields(set(in.Email, "email"), set(in.FullName, "fullName"),
 		set(in.Password, "password"), set(in.Role, "role"), set(in.IsActive, "isActive")))

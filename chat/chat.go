@@ -315,6 +315,12 @@ func (s *Service) Start(ctx context.Context, in StartInput) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Written in the finished transaction (the visitor always, the
+	// conversation when new): unwrapped, their edges load on the pool.
+	vis = vis.Unwrap()
+	if !resumed {
+		conv = conv.Unwrap()
+	}
 	token, exp, err := s.cfg.Auth.IssueVisitorToken(vis.ID, co.ID, conv.ID)
 	if err != nil {
 		return nil, err

@@ -212,6 +212,7 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	if err != nil {
 		return nil, fmtErr("sending a message", err)
 	}
+	msg, conv = msg.Unwrap(), conv.Unwrap() // written in the finished transaction
 	events := []outgoing{s.messageEvent(MessageCreated, msg), s.writtenInboxEvent(InboxMessageCreated, conv, msg)}
 	if takeOver {
 		events = append(events,
@@ -259,6 +260,10 @@ func (s *Service) setStatus(ctx context.Context, conv *ent.Conversation, status 
 	})
 	if err != nil {
 		return nil, fmtErr("changing a conversation", err)
+	}
+	conv = conv.Unwrap() // written in the finished transaction, like msg
+	if msg != nil {
+		msg = msg.Unwrap()
 	}
 	events := []outgoing{conversationEvent(conv.CompanyID, Event{Kind: StatusChanged, ConversationID: conv.ID, Status: string(status)})}
 	if msg != nil {

@@ -261,6 +261,7 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	if err != nil {
 		return err
 	}
+	msg, conv = msg.Unwrap(), conv.Unwrap() // written in the finished transaction
 	s.publishAll(sys, s.messageEvent(MessageCompleted, msg), inboxEvent(conv.CompanyID, InboxMessageCreated, convID, msg.ID))
 	observe.AssistantReply(string(ans.Outcome))
 	if handoff {

@@ -43,7 +43,6 @@ type DB struct {
 	// or privacy.DecisionContext(ctx, privacy.Allow) for system work.
 	Client *ent.Client
 
-	driver *entsql.Driver // Client's, outside transactions
 	ckpt   *checkpointer  // SQLite's; nil with PostgreSQL
 }
 
@@ -104,8 +103,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	d := &DB{
 		SQL:     sqlDB,
 		Dialect: dialectName,
-		Client:  ent.NewClient(ent.Driver(lateDriver{drv})),
-		driver:  drv,
+		Client:  ent.NewClient(ent.Driver(drv)),
 	}
 	if dialectName == dialect.SQLite {
 		d.ckpt = startCheckpointer(sqlDB, checkpointEvery)

@@ -232,10 +232,11 @@ func TestDeleteCompanyCascades(t *testing.T) {
 	})
 }
 
-// Rows read or written in a transaction load their edges after it has
-// ended (a mutation's answer is resolved after its commit), through ent's
-// transactions and through TxClient.
-func TestRowsOutliveTheirTransaction(t *testing.T) {
+// Rows read or written in a transaction stay bound to it: once it has
+// ended, their edges and updates fail rather than run outside it; the
+// rows a caller unwraps (ent's Unwrap) or loads again after the commit
+// run on the pool. Through ent's transactions and through TxClient.
+func TestRowsOfAFinishedTransaction(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := testCtx(t)
 		newUser := func(c *ent.Client, slug string) (*ent.User, error) {
@@ -255,26 +256,39 @@ func TestRowsOutliveTheirTransaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if co, err := u.QueryCompany().Only(ctx); err != nil || co.Slug != "late" {
-			t.Fatalf("company of a user written in a committed transaction: %v", err)
+		if _, err := u.QueryCompany().Only(ctx); !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("edge of a row bound to a committed transaction: %v, want sql.ErrTxDone", err)
+		}
+		if co, err := u.Unwrap().QueryCompany().Only(ctx); err != nil || co.Slug != "late" {
+			t.Fatalf("company of an unwrapped user: %v", err)
 		}
 
 		sqlTx, err := d.SQL.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		other, err := newUser(d.TxClient(ctx, sqlTx), "late2")
+		other, err := newUser(d.TxClient(sqlTx), "late2")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := sqlTx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		if co, err := other.QueryCompany().Only(ctx); err != nil || co.Slug != "late2" {
-			t.Fatalf("company of a user written through TxClient: %v", err)
+		if _, err := other.QueryCompany().Only(ctx); !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("edge of a row written through TxClient after the commit: %v, want sql.ErrTxDone", err)
 		}
-		if got, err := other.Update().SetFullName("Renamed").Save(ctx); err != nil || got.FullName != "Renamed" {
-			t.Fatalf("updating it after the commit: %v", err)
+		if _, err := other.Update().SetFullName("Renamed").Save(ctx); !errors.Is(err, sql.ErrTxDone) {
+			t.Fatalf("updating it after the commit: %v, want sql.ErrTxDone", err)
+		}
+		again, err := d.Client.User.Get(ctx, other.ID)
+		if err != nil || again.FullName != "A" {
+			t.Fatalf("the user loaded again after the commit: %+v, %v (an update ran outside its transaction?)", again, err)
+		}
+		if co, err := again.QueryCompany().Only(ctx); err != nil || co.Slug != "late2" {
+			t.Fatalf("company of the user loaded again: %v", err)
+		}
+		if got, err := again.Update().SetFullName("Renamed").Save(ctx); err != nil || got.FullName != "Renamed" {
+			t.Fatalf("updating the user loaded again: %v", err)
 		}
 
 		// Inside a transaction, statements still run in it: what it wrote
@@ -317,7 +331,7 @@ func TestRowsOutliveTheirTransaction(t *testing.T) {
 		}
 		cancel()
 		time.Sleep(100 * time.Millisecond)
-		if _, err := createCompany(live, d.TxClient(cctx, sqlTx), "late5"); !errors.Is(err, sql.ErrTxDone) {
+		if _, err := createCompany(live, d.TxClient(sqlTx), "late5"); !errors.Is(err, sql.ErrTxDone) {
 			t.Fatalf("writing through TxClient after its context ended: %v, want sql.ErrTxDone", err)
 		}
 		for _, slug := range []string{"late4", "late5"} {

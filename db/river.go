@@ -73,23 +73,17 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 
 // TxClient returns an ent client that runs on tx, so that ent writes and
 // other statements on tx (a River InsertTx) commit or roll back together.
-// Privacy policies and hooks apply as on Client. ctx is the context tx
-// began with: once tx has been committed or rolled back while ctx is
-// live, rows read or written through the client load their edges outside
-// it (see lateTx).
-func (d *DB) TxClient(ctx context.Context, tx *sql.Tx) *ent.Client {
-	drv := entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})
-	live := func() bool { return ctx.Err() == nil }
-	return ent.NewClient(ent.Driver(txDriver{drv, late{tx: drv, base: d.driver, over: live}}))
+// Privacy policies and hooks apply as on Client. The rows it reads or
+// writes stay bound to tx: once tx has ended, their edges and updates fail
+// with sql.ErrTxDone, so callers load what they return after the commit
+// on Client.
+func (d *DB) TxClient(tx *sql.Tx) *ent.Client {
+	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})}))
 }
 
-// txDriver runs on an open transaction, and outside it once it has ended
-// while the context it began with is live (late): the transactions ent
-// opens for multi-statement writes nest in it (no-op commit and rollback).
-type txDriver struct {
-	*entsql.Driver
-	late // its Exec and Query, shallower than the Driver's
-}
+// txDriver runs on an open transaction: the transactions ent opens for
+// multi-statement writes nest in it (no-op commit and rollback).
+type txDriver struct{ *entsql.Driver }
 
 func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
 

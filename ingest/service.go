@@ -215,7 +215,7 @@ func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client) error) err
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; also on panic
-	if err := fn(s.db.TxClient(ctx, tx)); err != nil {
+	if err := fn(s.db.TxClient(tx)); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -231,7 +231,7 @@ func (s *Service) create(ctx context.Context, build func(tx *ent.Client) *ent.Re
 		return nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	r, err := build(s.db.TxClient(ctx, tx)).Save(ctx)
+	r, err := build(s.db.TxClient(tx)).Save(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -523,7 +523,7 @@ func (s *Service) reprocess(ctx context.Context, id uuid.UUID) (r *ent.Resource,
 		return nil, false, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	c := s.db.TxClient(ctx, tx)
+	c := s.db.TxClient(tx)
 	old, err := c.Resource.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, false, fault.NotFound("resource")
