@@ -30,6 +30,19 @@ DEST="$1"
 DATA="${CONCIERGE_DATA_DIR:-./data}"
 DB_URL="${DATABASE_URL:-}"
 
+case "$DB_URL" in
+postgres://* | postgresql://* | sqlite://* | file:*) ;;
+"")
+	[[ -f "$DATA/concierge.db" ]] || {
+		log "no database at $DATA/concierge.db: set CONCIERGE_DATA_DIR (or DATABASE_URL) as the servers have it"
+		exit 1
+	}
+	;;
+*)
+	log "unsupported DATABASE_URL (postgres://..., sqlite://... or empty)"
+	exit 1
+	;;
+esac
 if [[ -e "$DEST" && -n "$(ls -A "$DEST" 2>/dev/null)" ]]; then
 	log "$DEST is not empty"
 	exit 1
@@ -44,11 +57,6 @@ postgres://* | postgresql://*)
 	}
 	log "dumping PostgreSQL into $DEST/postgres.dump"
 	pg_dump --format=custom --no-owner --no-privileges --file="$DEST/postgres.dump" --dbname="$DB_URL"
-	;;
-"" | sqlite://* | file:*) ;;
-*)
-	log "unsupported DATABASE_URL (postgres://..., sqlite://... or empty)"
-	exit 1
 	;;
 esac
 
