@@ -182,6 +182,30 @@ func TestNoFieldSuggestionsInProduction(t *testing.T) {
 	}
 }
 
+// Production answers a request for the schema with a clear refusal that
+// points to the published SDL, however the request is dressed; development
+// answers it.
+func TestIntrospectionIsRefusedInProduction(t *testing.T) {
+	t.Parallel()
+	dev := apitest.New(t, dbtest.Open(t, "sqlite3"))
+	dev.Do("", `{ __schema { queryType { name } } }`, nil).OK(t)
+
+	prod := apitest.NewWithConfig(t, dbtest.Open(t, "sqlite3"), server.Config{Production: true})
+	for _, q := range []string{
+		`{ __schema { queryType { name } } }`,
+		`query { __type(name: "Company") { name } }`,
+		`query Q { ...F } fragment F on Query { __schema { types { name } } }`,
+		`{ ... on Query { __type(name: "Query") { name } } }`,
+	} {
+		r := prod.Do("", q, nil)
+		require.Len(t, r.Errors, 1, q)
+		require.Equal(t, "FORBIDDEN", r.Errors[0].Extensions["code"], q)
+		require.Contains(t, r.Errors[0].Message, "/schema.graphql", q)
+		require.Nil(t, r.Data, q)
+	}
+	prod.Do("", `{ __typename }`, nil).OK(t)
+}
+
 // wsClient is a bare graphql-transport-ws client.
 type wsClient struct {
 	t    *testing.T

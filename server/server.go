@@ -196,6 +196,8 @@ func (s *srv) graphqlHandler() http.Handler {
 	h.Use(observe.GraphQL{})
 	if !s.cfg.Production {
 		h.Use(extension.Introspection{})
+	} else {
+		h.Use(introspectionOff{})
 	}
 	h.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	// After APQ, which fills in the query: limits apply before parsing
