@@ -40,6 +40,13 @@ describe('SyncControl', () => {
     expect((screen.getByRole('combobox') as HTMLSelectElement).disabled).toBe(true)
   })
 
+  it('leaves out its own word where a heading says Re-sync', () => {
+    const { container } = render(<SyncControl r={site} now={now} editable labelled onChange={() => {}} />)
+    expect(screen.getByRole('combobox', { name: 'Re-sync “docs.acme.test”' })).toBeTruthy()
+    expect(container.textContent).not.toContain('Re-sync')
+    expect(container.querySelector('svg')).toBeNull()
+  })
+
   it('shows nothing for PDFs and texts', () => {
     const { container } = render(
       <SyncControl r={{ ...site, type: 'PDF', syncInterval: 'NEVER', nextSyncAt: null }} now={now} editable onChange={() => {}} />,

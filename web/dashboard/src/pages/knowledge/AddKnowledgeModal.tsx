@@ -563,18 +563,20 @@ function SyncSelect({
   what: string
 }) {
   return (
-    <SelectField
-      label="Re-sync"
-      value={value}
-      onChange={(e) => onChange(e.target.value as SyncIntervalValue)}
-      error={error}
-      hint={`How often the ${what} again to pick up changes; you can change it later in the list.`}
-    >
-      {SYNC_OPTIONS.map((o) => (
-        <option key={o.value} value={o.value}>
-          {o.label}
-        </option>
-      ))}
-    </SelectField>
+    <div className="grid2">
+      <SelectField
+        label="Re-sync"
+        value={value}
+        onChange={(e) => onChange(e.target.value as SyncIntervalValue)}
+        error={error}
+        hint={`How often the ${what} again to pick up changes; you can change it later in the list.`}
+      >
+        {SYNC_OPTIONS.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </SelectField>
+    </div>
   )
 }

@@ -406,6 +406,7 @@ export default function ResourcePage() {
                   now={Date.now()}
                   editable={canWrite}
                   disabled={busy}
+                  labelled
                   onChange={(iv) => actions.setSyncInterval(r, iv)}
                 />
               </dd>

@@ -422,12 +422,15 @@ export function SyncControl({
   now,
   editable,
   disabled,
+  labelled,
   onChange,
 }: {
   r: Pick<Res, 'title' | 'type' | 'isActive' | 'syncInterval' | 'nextSyncAt' | 'lastSyncedAt'>
   now: number
   editable: boolean
   disabled?: boolean
+  /** Set where a heading already says "Re-sync" (a resource's page): no word and icon of its own. */
+  labelled?: boolean
   onChange: (interval: SyncIntervalValue) => void
 }) {
   if (!canResync(r.type)) return null
@@ -435,10 +438,10 @@ export function SyncControl({
   const label = SYNC_OPTIONS.find((o) => o.value === r.syncInterval)?.label ?? r.syncInterval
   return (
     <div className="kn-sync">
-      <Icon name="refresh" size={13} />
+      {!labelled && <Icon name="refresh" size={13} />}
       {editable ? (
         <label className="kn-sync-pick">
-          <span aria-hidden>Re-sync</span>
+          {!labelled && <span aria-hidden>Re-sync</span>}
           <select
             value={r.syncInterval}
             disabled={disabled}
@@ -453,7 +456,7 @@ export function SyncControl({
           </select>
         </label>
       ) : (
-        <span>Re-sync: {label.toLowerCase()}</span>
+        <span>{labelled ? label : `Re-sync: ${label.toLowerCase()}`}</span>
       )}
       <span className="kn-sync-when">
         <span>{next}</span>
