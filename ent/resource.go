@@ -50,11 +50,11 @@ type Resource struct {
 	ChunkCount int `json:"chunk_count,omitempty"`
 	// Progress holds the value of the "progress" field.
 	Progress float64 `json:"progress,omitempty"`
-	// SyncInterval holds the value of the "sync_interval" field.
+	// How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.
 	SyncInterval resource.SyncInterval `json:"sync_interval,omitempty"`
-	// LastSyncedAt holds the value of the "last_synced_at" field.
+	// When its source was last ingested successfully (null: not yet).
 	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
-	// NextSyncAt holds the value of the "next_sync_at" field.
+	// When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later.
 	NextSyncAt *time.Time `json:"next_sync_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResourceQuery when eager-loading is set.

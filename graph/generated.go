@@ -4258,8 +4258,17 @@ type Resource implements Node {
   isActive: Boolean!
   chunkCount: Int!
   progress: Float!
+  """
+  How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.
+  """
   syncInterval: SyncInterval!
+  """
+  When its source was last ingested successfully (null: not yet).
+  """
   lastSyncedAt: Time
+  """
+  When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later.
+  """
   nextSyncAt: Time
   company: Company!
 }

@@ -39,9 +39,12 @@ func (Resource) Fields() []ent.Field {
 		// the source is fetched again, when it last was successfully, and
 		// when it is due next (nil: never).
 		field.Enum("sync_interval").Values("NEVER", "DAILY", "WEEKLY", "MONTHLY").Default("NEVER").
+			Comment("How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.").
 			Annotations(entgql.Type("SyncInterval")),
-		field.Time("last_synced_at").Optional().Nillable(),
-		field.Time("next_sync_at").Optional().Nillable(),
+		field.Time("last_synced_at").Optional().Nillable().
+			Comment("When its source was last ingested successfully (null: not yet)."),
+		field.Time("next_sync_at").Optional().Nillable().
+			Comment("When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later."),
 	}
 }
 
