@@ -244,6 +244,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			resource.FieldIsActive:         {Type: field.TypeBool, Column: resource.FieldIsActive},
 			resource.FieldChunkCount:       {Type: field.TypeInt, Column: resource.FieldChunkCount},
 			resource.FieldProgress:         {Type: field.TypeFloat64, Column: resource.FieldProgress},
+			resource.FieldSyncInterval:     {Type: field.TypeEnum, Column: resource.FieldSyncInterval},
+			resource.FieldLastSyncedAt:     {Type: field.TypeTime, Column: resource.FieldLastSyncedAt},
+			resource.FieldNextSyncAt:       {Type: field.TypeTime, Column: resource.FieldNextSyncAt},
 		},
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
@@ -1528,6 +1531,21 @@ func (f *ResourceFilter) WhereChunkCount(p entql.IntP) {
 // WhereProgress applies the entql float64 predicate on the progress field.
 func (f *ResourceFilter) WhereProgress(p entql.Float64P) {
 	f.Where(p.Field(resource.FieldProgress))
+}
+
+// WhereSyncInterval applies the entql string predicate on the sync_interval field.
+func (f *ResourceFilter) WhereSyncInterval(p entql.StringP) {
+	f.Where(p.Field(resource.FieldSyncInterval))
+}
+
+// WhereLastSyncedAt applies the entql time.Time predicate on the last_synced_at field.
+func (f *ResourceFilter) WhereLastSyncedAt(p entql.TimeP) {
+	f.Where(p.Field(resource.FieldLastSyncedAt))
+}
+
+// WhereNextSyncAt applies the entql time.Time predicate on the next_sync_at field.
+func (f *ResourceFilter) WhereNextSyncAt(p entql.TimeP) {
+	f.Where(p.Field(resource.FieldNextSyncAt))
 }
 
 // WhereHasCompany applies a predicate to check if query has an edge company.

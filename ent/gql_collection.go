@@ -1037,6 +1037,21 @@ func (_q *ResourceQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, resource.FieldProgress)
 				fieldSeen[resource.FieldProgress] = struct{}{}
 			}
+		case "syncInterval":
+			if _, ok := fieldSeen[resource.FieldSyncInterval]; !ok {
+				selectedFields = append(selectedFields, resource.FieldSyncInterval)
+				fieldSeen[resource.FieldSyncInterval] = struct{}{}
+			}
+		case "lastSyncedAt":
+			if _, ok := fieldSeen[resource.FieldLastSyncedAt]; !ok {
+				selectedFields = append(selectedFields, resource.FieldLastSyncedAt)
+				fieldSeen[resource.FieldLastSyncedAt] = struct{}{}
+			}
+		case "nextSyncAt":
+			if _, ok := fieldSeen[resource.FieldNextSyncAt]; !ok {
+				selectedFields = append(selectedFields, resource.FieldNextSyncAt)
+				fieldSeen[resource.FieldNextSyncAt] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

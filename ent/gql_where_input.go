@@ -3007,6 +3007,36 @@ type ResourceWhereInput struct {
 	ProgressLT    *float64  `json:"progressLT,omitempty"`
 	ProgressLTE   *float64  `json:"progressLTE,omitempty"`
 
+	// "sync_interval" field predicates.
+	SyncInterval      *resource.SyncInterval  `json:"syncInterval,omitempty"`
+	SyncIntervalNEQ   *resource.SyncInterval  `json:"syncIntervalNEQ,omitempty"`
+	SyncIntervalIn    []resource.SyncInterval `json:"syncIntervalIn,omitempty"`
+	SyncIntervalNotIn []resource.SyncInterval `json:"syncIntervalNotIn,omitempty"`
+
+	// "last_synced_at" field predicates.
+	LastSyncedAt       *time.Time  `json:"lastSyncedAt,omitempty"`
+	LastSyncedAtNEQ    *time.Time  `json:"lastSyncedAtNEQ,omitempty"`
+	LastSyncedAtIn     []time.Time `json:"lastSyncedAtIn,omitempty"`
+	LastSyncedAtNotIn  []time.Time `json:"lastSyncedAtNotIn,omitempty"`
+	LastSyncedAtGT     *time.Time  `json:"lastSyncedAtGT,omitempty"`
+	LastSyncedAtGTE    *time.Time  `json:"lastSyncedAtGTE,omitempty"`
+	LastSyncedAtLT     *time.Time  `json:"lastSyncedAtLT,omitempty"`
+	LastSyncedAtLTE    *time.Time  `json:"lastSyncedAtLTE,omitempty"`
+	LastSyncedAtIsNil  bool        `json:"lastSyncedAtIsNil,omitempty"`
+	LastSyncedAtNotNil bool        `json:"lastSyncedAtNotNil,omitempty"`
+
+	// "next_sync_at" field predicates.
+	NextSyncAt       *time.Time  `json:"nextSyncAt,omitempty"`
+	NextSyncAtNEQ    *time.Time  `json:"nextSyncAtNEQ,omitempty"`
+	NextSyncAtIn     []time.Time `json:"nextSyncAtIn,omitempty"`
+	NextSyncAtNotIn  []time.Time `json:"nextSyncAtNotIn,omitempty"`
+	NextSyncAtGT     *time.Time  `json:"nextSyncAtGT,omitempty"`
+	NextSyncAtGTE    *time.Time  `json:"nextSyncAtGTE,omitempty"`
+	NextSyncAtLT     *time.Time  `json:"nextSyncAtLT,omitempty"`
+	NextSyncAtLTE    *time.Time  `json:"nextSyncAtLTE,omitempty"`
+	NextSyncAtIsNil  bool        `json:"nextSyncAtIsNil,omitempty"`
+	NextSyncAtNotNil bool        `json:"nextSyncAtNotNil,omitempty"`
+
 	// "company" edge predicates.
 	HasCompany     *bool                `json:"hasCompany,omitempty"`
 	HasCompanyWith []*CompanyWhereInput `json:"hasCompanyWith,omitempty"`
@@ -3418,6 +3448,78 @@ func (i *ResourceWhereInput) P() (predicate.Resource, error) {
 	}
 	if i.ProgressLTE != nil {
 		predicates = append(predicates, resource.ProgressLTE(*i.ProgressLTE))
+	}
+	if i.SyncInterval != nil {
+		predicates = append(predicates, resource.SyncIntervalEQ(*i.SyncInterval))
+	}
+	if i.SyncIntervalNEQ != nil {
+		predicates = append(predicates, resource.SyncIntervalNEQ(*i.SyncIntervalNEQ))
+	}
+	if len(i.SyncIntervalIn) > 0 {
+		predicates = append(predicates, resource.SyncIntervalIn(i.SyncIntervalIn...))
+	}
+	if len(i.SyncIntervalNotIn) > 0 {
+		predicates = append(predicates, resource.SyncIntervalNotIn(i.SyncIntervalNotIn...))
+	}
+	if i.LastSyncedAt != nil {
+		predicates = append(predicates, resource.LastSyncedAtEQ(*i.LastSyncedAt))
+	}
+	if i.LastSyncedAtNEQ != nil {
+		predicates = append(predicates, resource.LastSyncedAtNEQ(*i.LastSyncedAtNEQ))
+	}
+	if len(i.LastSyncedAtIn) > 0 {
+		predicates = append(predicates, resource.LastSyncedAtIn(i.LastSyncedAtIn...))
+	}
+	if len(i.LastSyncedAtNotIn) > 0 {
+		predicates = append(predicates, resource.LastSyncedAtNotIn(i.LastSyncedAtNotIn...))
+	}
+	if i.LastSyncedAtGT != nil {
+		predicates = append(predicates, resource.LastSyncedAtGT(*i.LastSyncedAtGT))
+	}
+	if i.LastSyncedAtGTE != nil {
+		predicates = append(predicates, resource.LastSyncedAtGTE(*i.LastSyncedAtGTE))
+	}
+	if i.LastSyncedAtLT != nil {
+		predicates = append(predicates, resource.LastSyncedAtLT(*i.LastSyncedAtLT))
+	}
+	if i.LastSyncedAtLTE != nil {
+		predicates = append(predicates, resource.LastSyncedAtLTE(*i.LastSyncedAtLTE))
+	}
+	if i.LastSyncedAtIsNil {
+		predicates = append(predicates, resource.LastSyncedAtIsNil())
+	}
+	if i.LastSyncedAtNotNil {
+		predicates = append(predicates, resource.LastSyncedAtNotNil())
+	}
+	if i.NextSyncAt != nil {
+		predicates = append(predicates, resource.NextSyncAtEQ(*i.NextSyncAt))
+	}
+	if i.NextSyncAtNEQ != nil {
+		predicates = append(predicates, resource.NextSyncAtNEQ(*i.NextSyncAtNEQ))
+	}
+	if len(i.NextSyncAtIn) > 0 {
+		predicates = append(predicates, resource.NextSyncAtIn(i.NextSyncAtIn...))
+	}
+	if len(i.NextSyncAtNotIn) > 0 {
+		predicates = append(predicates, resource.NextSyncAtNotIn(i.NextSyncAtNotIn...))
+	}
+	if i.NextSyncAtGT != nil {
+		predicates = append(predicates, resource.NextSyncAtGT(*i.NextSyncAtGT))
+	}
+	if i.NextSyncAtGTE != nil {
+		predicates = append(predicates, resource.NextSyncAtGTE(*i.NextSyncAtGTE))
+	}
+	if i.NextSyncAtLT != nil {
+		predicates = append(predicates, resource.NextSyncAtLT(*i.NextSyncAtLT))
+	}
+	if i.NextSyncAtLTE != nil {
+		predicates = append(predicates, resource.NextSyncAtLTE(*i.NextSyncAtLTE))
+	}
+	if i.NextSyncAtIsNil {
+		predicates = append(predicates, resource.NextSyncAtIsNil())
+	}
+	if i.NextSyncAtNotNil {
+		predicates = append(predicates, resource.NextSyncAtNotNil())
 	}
 
 	if i.HasCompany != nil {

@@ -8769,6 +8769,9 @@ type ResourceMutation struct {
 	addchunk_count    *int
 	progress          *float64
 	addprogress       *float64
+	sync_interval     *resource.SyncInterval
+	last_synced_at    *time.Time
+	next_sync_at      *time.Time
 	clearedFields     map[string]struct{}
 	company           *uuid.UUID
 	clearedcompany    bool
@@ -9542,6 +9545,140 @@ func (m *ResourceMutation) ResetProgress() {
 	m.addprogress = nil
 }
 
+// SetSyncInterval sets the "sync_interval" field.
+func (m *ResourceMutation) SetSyncInterval(ri resource.SyncInterval) {
+	m.sync_interval = &ri
+}
+
+// SyncInterval returns the value of the "sync_interval" field in the mutation.
+func (m *ResourceMutation) SyncInterval() (r resource.SyncInterval, exists bool) {
+	v := m.sync_interval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncInterval returns the old "sync_interval" field's value of the Resource entity.
+// If the Resource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResourceMutation) OldSyncInterval(ctx context.Context) (v resource.SyncInterval, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncInterval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncInterval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncInterval: %w", err)
+	}
+	return oldValue.SyncInterval, nil
+}
+
+// ResetSyncInterval resets all changes to the "sync_interval" field.
+func (m *ResourceMutation) ResetSyncInterval() {
+	m.sync_interval = nil
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (m *ResourceMutation) SetLastSyncedAt(t time.Time) {
+	m.last_synced_at = &t
+}
+
+// LastSyncedAt returns the value of the "last_synced_at" field in the mutation.
+func (m *ResourceMutation) LastSyncedAt() (r time.Time, exists bool) {
+	v := m.last_synced_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSyncedAt returns the old "last_synced_at" field's value of the Resource entity.
+// If the Resource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResourceMutation) OldLastSyncedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSyncedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSyncedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSyncedAt: %w", err)
+	}
+	return oldValue.LastSyncedAt, nil
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (m *ResourceMutation) ClearLastSyncedAt() {
+	m.last_synced_at = nil
+	m.clearedFields[resource.FieldLastSyncedAt] = struct{}{}
+}
+
+// LastSyncedAtCleared returns if the "last_synced_at" field was cleared in this mutation.
+func (m *ResourceMutation) LastSyncedAtCleared() bool {
+	_, ok := m.clearedFields[resource.FieldLastSyncedAt]
+	return ok
+}
+
+// ResetLastSyncedAt resets all changes to the "last_synced_at" field.
+func (m *ResourceMutation) ResetLastSyncedAt() {
+	m.last_synced_at = nil
+	delete(m.clearedFields, resource.FieldLastSyncedAt)
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (m *ResourceMutation) SetNextSyncAt(t time.Time) {
+	m.next_sync_at = &t
+}
+
+// NextSyncAt returns the value of the "next_sync_at" field in the mutation.
+func (m *ResourceMutation) NextSyncAt() (r time.Time, exists bool) {
+	v := m.next_sync_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextSyncAt returns the old "next_sync_at" field's value of the Resource entity.
+// If the Resource object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ResourceMutation) OldNextSyncAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextSyncAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextSyncAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextSyncAt: %w", err)
+	}
+	return oldValue.NextSyncAt, nil
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (m *ResourceMutation) ClearNextSyncAt() {
+	m.next_sync_at = nil
+	m.clearedFields[resource.FieldNextSyncAt] = struct{}{}
+}
+
+// NextSyncAtCleared returns if the "next_sync_at" field was cleared in this mutation.
+func (m *ResourceMutation) NextSyncAtCleared() bool {
+	_, ok := m.clearedFields[resource.FieldNextSyncAt]
+	return ok
+}
+
+// ResetNextSyncAt resets all changes to the "next_sync_at" field.
+func (m *ResourceMutation) ResetNextSyncAt() {
+	m.next_sync_at = nil
+	delete(m.clearedFields, resource.FieldNextSyncAt)
+}
+
 // ClearCompany clears the "company" edge to the Company entity.
 func (m *ResourceMutation) ClearCompany() {
 	m.clearedcompany = true
@@ -9657,7 +9794,7 @@ func (m *ResourceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ResourceMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 18)
 	if m.company != nil {
 		fields = append(fields, resource.FieldCompanyID)
 	}
@@ -9703,6 +9840,15 @@ func (m *ResourceMutation) Fields() []string {
 	if m.progress != nil {
 		fields = append(fields, resource.FieldProgress)
 	}
+	if m.sync_interval != nil {
+		fields = append(fields, resource.FieldSyncInterval)
+	}
+	if m.last_synced_at != nil {
+		fields = append(fields, resource.FieldLastSyncedAt)
+	}
+	if m.next_sync_at != nil {
+		fields = append(fields, resource.FieldNextSyncAt)
+	}
 	return fields
 }
 
@@ -9741,6 +9887,12 @@ func (m *ResourceMutation) Field(name string) (ent.Value, bool) {
 		return m.ChunkCount()
 	case resource.FieldProgress:
 		return m.Progress()
+	case resource.FieldSyncInterval:
+		return m.SyncInterval()
+	case resource.FieldLastSyncedAt:
+		return m.LastSyncedAt()
+	case resource.FieldNextSyncAt:
+		return m.NextSyncAt()
 	}
 	return nil, false
 }
@@ -9780,6 +9932,12 @@ func (m *ResourceMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldChunkCount(ctx)
 	case resource.FieldProgress:
 		return m.OldProgress(ctx)
+	case resource.FieldSyncInterval:
+		return m.OldSyncInterval(ctx)
+	case resource.FieldLastSyncedAt:
+		return m.OldLastSyncedAt(ctx)
+	case resource.FieldNextSyncAt:
+		return m.OldNextSyncAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Resource field %s", name)
 }
@@ -9894,6 +10052,27 @@ func (m *ResourceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetProgress(v)
 		return nil
+	case resource.FieldSyncInterval:
+		v, ok := value.(resource.SyncInterval)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncInterval(v)
+		return nil
+	case resource.FieldLastSyncedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSyncedAt(v)
+		return nil
+	case resource.FieldNextSyncAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextSyncAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Resource field %s", name)
 }
@@ -9969,6 +10148,12 @@ func (m *ResourceMutation) ClearedFields() []string {
 	if m.FieldCleared(resource.FieldError) {
 		fields = append(fields, resource.FieldError)
 	}
+	if m.FieldCleared(resource.FieldLastSyncedAt) {
+		fields = append(fields, resource.FieldLastSyncedAt)
+	}
+	if m.FieldCleared(resource.FieldNextSyncAt) {
+		fields = append(fields, resource.FieldNextSyncAt)
+	}
 	return fields
 }
 
@@ -10000,6 +10185,12 @@ func (m *ResourceMutation) ClearField(name string) error {
 		return nil
 	case resource.FieldError:
 		m.ClearError()
+		return nil
+	case resource.FieldLastSyncedAt:
+		m.ClearLastSyncedAt()
+		return nil
+	case resource.FieldNextSyncAt:
+		m.ClearNextSyncAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Resource nullable field %s", name)
@@ -10053,6 +10244,15 @@ func (m *ResourceMutation) ResetField(name string) error {
 		return nil
 	case resource.FieldProgress:
 		m.ResetProgress()
+		return nil
+	case resource.FieldSyncInterval:
+		m.ResetSyncInterval()
+		return nil
+	case resource.FieldLastSyncedAt:
+		m.ResetLastSyncedAt()
+		return nil
+	case resource.FieldNextSyncAt:
+		m.ResetNextSyncAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Resource field %s", name)

@@ -50,6 +50,12 @@ type Resource struct {
 	ChunkCount int `json:"chunk_count,omitempty"`
 	// Progress holds the value of the "progress" field.
 	Progress float64 `json:"progress,omitempty"`
+	// How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.
+	SyncInterval resource.SyncInterval `json:"sync_interval,omitempty"`
+	// When its source was last ingested successfully (null: not yet).
+	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
+	// When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later.
+	NextSyncAt *time.Time `json:"next_sync_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ResourceQuery when eager-loading is set.
 	Edges        ResourceEdges `json:"edges"`
@@ -104,9 +110,9 @@ func (*Resource) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case resource.FieldChunkCount:
 			values[i] = new(sql.NullInt64)
-		case resource.FieldType, resource.FieldTitle, resource.FieldSourceURL, resource.FieldFilePath, resource.FieldFileName, resource.FieldExtractedContent, resource.FieldStatus, resource.FieldError:
+		case resource.FieldType, resource.FieldTitle, resource.FieldSourceURL, resource.FieldFilePath, resource.FieldFileName, resource.FieldExtractedContent, resource.FieldStatus, resource.FieldError, resource.FieldSyncInterval:
 			values[i] = new(sql.NullString)
-		case resource.FieldCreatedAt, resource.FieldUpdatedAt:
+		case resource.FieldCreatedAt, resource.FieldUpdatedAt, resource.FieldLastSyncedAt, resource.FieldNextSyncAt:
 			values[i] = new(sql.NullTime)
 		case resource.FieldID, resource.FieldCompanyID:
 			values[i] = new(uuid.UUID)
@@ -223,6 +229,26 @@ func (_m *Resource) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Progress = value.Float64
 			}
+		case resource.FieldSyncInterval:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sync_interval", values[i])
+			} else if value.Valid {
+				_m.SyncInterval = resource.SyncInterval(value.String)
+			}
+		case resource.FieldLastSyncedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_synced_at", values[i])
+			} else if value.Valid {
+				_m.LastSyncedAt = new(time.Time)
+				*_m.LastSyncedAt = value.Time
+			}
+		case resource.FieldNextSyncAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field next_sync_at", values[i])
+			} else if value.Valid {
+				_m.NextSyncAt = new(time.Time)
+				*_m.NextSyncAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -313,6 +339,19 @@ func (_m *Resource) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("progress=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Progress))
+	builder.WriteString(", ")
+	builder.WriteString("sync_interval=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SyncInterval))
+	builder.WriteString(", ")
+	if v := _m.LastSyncedAt; v != nil {
+		builder.WriteString("last_synced_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.NextSyncAt; v != nil {
+		builder.WriteString("next_sync_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

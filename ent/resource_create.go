@@ -204,6 +204,48 @@ func (_c *ResourceCreate) SetNillableProgress(v *float64) *ResourceCreate {
 	return _c
 }
 
+// SetSyncInterval sets the "sync_interval" field.
+func (_c *ResourceCreate) SetSyncInterval(v resource.SyncInterval) *ResourceCreate {
+	_c.mutation.SetSyncInterval(v)
+	return _c
+}
+
+// SetNillableSyncInterval sets the "sync_interval" field if the given value is not nil.
+func (_c *ResourceCreate) SetNillableSyncInterval(v *resource.SyncInterval) *ResourceCreate {
+	if v != nil {
+		_c.SetSyncInterval(*v)
+	}
+	return _c
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (_c *ResourceCreate) SetLastSyncedAt(v time.Time) *ResourceCreate {
+	_c.mutation.SetLastSyncedAt(v)
+	return _c
+}
+
+// SetNillableLastSyncedAt sets the "last_synced_at" field if the given value is not nil.
+func (_c *ResourceCreate) SetNillableLastSyncedAt(v *time.Time) *ResourceCreate {
+	if v != nil {
+		_c.SetLastSyncedAt(*v)
+	}
+	return _c
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (_c *ResourceCreate) SetNextSyncAt(v time.Time) *ResourceCreate {
+	_c.mutation.SetNextSyncAt(v)
+	return _c
+}
+
+// SetNillableNextSyncAt sets the "next_sync_at" field if the given value is not nil.
+func (_c *ResourceCreate) SetNillableNextSyncAt(v *time.Time) *ResourceCreate {
+	if v != nil {
+		_c.SetNextSyncAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ResourceCreate) SetID(v uuid.UUID) *ResourceCreate {
 	_c.mutation.SetID(v)
@@ -305,6 +347,10 @@ func (_c *ResourceCreate) defaults() error {
 		v := resource.DefaultProgress
 		_c.mutation.SetProgress(v)
 	}
+	if _, ok := _c.mutation.SyncInterval(); !ok {
+		v := resource.DefaultSyncInterval
+		_c.mutation.SetSyncInterval(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if resource.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized resource.DefaultID (forgotten import ent/runtime?)")
@@ -373,6 +419,14 @@ func (_c *ResourceCreate) check() error {
 	}
 	if _, ok := _c.mutation.Progress(); !ok {
 		return &ValidationError{Name: "progress", err: errors.New(`ent: missing required field "Resource.progress"`)}
+	}
+	if _, ok := _c.mutation.SyncInterval(); !ok {
+		return &ValidationError{Name: "sync_interval", err: errors.New(`ent: missing required field "Resource.sync_interval"`)}
+	}
+	if v, ok := _c.mutation.SyncInterval(); ok {
+		if err := resource.SyncIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "sync_interval", err: fmt.Errorf(`ent: validator failed for field "Resource.sync_interval": %w`, err)}
+		}
 	}
 	if len(_c.mutation.CompanyIDs()) == 0 {
 		return &ValidationError{Name: "company", err: errors.New(`ent: missing required edge "Resource.company"`)}
@@ -468,6 +522,18 @@ func (_c *ResourceCreate) createSpec() (*Resource, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Progress(); ok {
 		_spec.SetField(resource.FieldProgress, field.TypeFloat64, value)
 		_node.Progress = value
+	}
+	if value, ok := _c.mutation.SyncInterval(); ok {
+		_spec.SetField(resource.FieldSyncInterval, field.TypeEnum, value)
+		_node.SyncInterval = value
+	}
+	if value, ok := _c.mutation.LastSyncedAt(); ok {
+		_spec.SetField(resource.FieldLastSyncedAt, field.TypeTime, value)
+		_node.LastSyncedAt = &value
+	}
+	if value, ok := _c.mutation.NextSyncAt(); ok {
+		_spec.SetField(resource.FieldNextSyncAt, field.TypeTime, value)
+		_node.NextSyncAt = &value
 	}
 	if nodes := _c.mutation.CompanyIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -743,6 +809,54 @@ func (u *ResourceUpsert) UpdateProgress() *ResourceUpsert {
 // AddProgress adds v to the "progress" field.
 func (u *ResourceUpsert) AddProgress(v float64) *ResourceUpsert {
 	u.Add(resource.FieldProgress, v)
+	return u
+}
+
+// SetSyncInterval sets the "sync_interval" field.
+func (u *ResourceUpsert) SetSyncInterval(v resource.SyncInterval) *ResourceUpsert {
+	u.Set(resource.FieldSyncInterval, v)
+	return u
+}
+
+// UpdateSyncInterval sets the "sync_interval" field to the value that was provided on create.
+func (u *ResourceUpsert) UpdateSyncInterval() *ResourceUpsert {
+	u.SetExcluded(resource.FieldSyncInterval)
+	return u
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (u *ResourceUpsert) SetLastSyncedAt(v time.Time) *ResourceUpsert {
+	u.Set(resource.FieldLastSyncedAt, v)
+	return u
+}
+
+// UpdateLastSyncedAt sets the "last_synced_at" field to the value that was provided on create.
+func (u *ResourceUpsert) UpdateLastSyncedAt() *ResourceUpsert {
+	u.SetExcluded(resource.FieldLastSyncedAt)
+	return u
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (u *ResourceUpsert) ClearLastSyncedAt() *ResourceUpsert {
+	u.SetNull(resource.FieldLastSyncedAt)
+	return u
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (u *ResourceUpsert) SetNextSyncAt(v time.Time) *ResourceUpsert {
+	u.Set(resource.FieldNextSyncAt, v)
+	return u
+}
+
+// UpdateNextSyncAt sets the "next_sync_at" field to the value that was provided on create.
+func (u *ResourceUpsert) UpdateNextSyncAt() *ResourceUpsert {
+	u.SetExcluded(resource.FieldNextSyncAt)
+	return u
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (u *ResourceUpsert) ClearNextSyncAt() *ResourceUpsert {
+	u.SetNull(resource.FieldNextSyncAt)
 	return u
 }
 
@@ -1024,6 +1138,62 @@ func (u *ResourceUpsertOne) AddProgress(v float64) *ResourceUpsertOne {
 func (u *ResourceUpsertOne) UpdateProgress() *ResourceUpsertOne {
 	return u.Update(func(s *ResourceUpsert) {
 		s.UpdateProgress()
+	})
+}
+
+// SetSyncInterval sets the "sync_interval" field.
+func (u *ResourceUpsertOne) SetSyncInterval(v resource.SyncInterval) *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetSyncInterval(v)
+	})
+}
+
+// UpdateSyncInterval sets the "sync_interval" field to the value that was provided on create.
+func (u *ResourceUpsertOne) UpdateSyncInterval() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateSyncInterval()
+	})
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (u *ResourceUpsertOne) SetLastSyncedAt(v time.Time) *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetLastSyncedAt(v)
+	})
+}
+
+// UpdateLastSyncedAt sets the "last_synced_at" field to the value that was provided on create.
+func (u *ResourceUpsertOne) UpdateLastSyncedAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateLastSyncedAt()
+	})
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (u *ResourceUpsertOne) ClearLastSyncedAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearLastSyncedAt()
+	})
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (u *ResourceUpsertOne) SetNextSyncAt(v time.Time) *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetNextSyncAt(v)
+	})
+}
+
+// UpdateNextSyncAt sets the "next_sync_at" field to the value that was provided on create.
+func (u *ResourceUpsertOne) UpdateNextSyncAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateNextSyncAt()
+	})
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (u *ResourceUpsertOne) ClearNextSyncAt() *ResourceUpsertOne {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearNextSyncAt()
 	})
 }
 
@@ -1472,6 +1642,62 @@ func (u *ResourceUpsertBulk) AddProgress(v float64) *ResourceUpsertBulk {
 func (u *ResourceUpsertBulk) UpdateProgress() *ResourceUpsertBulk {
 	return u.Update(func(s *ResourceUpsert) {
 		s.UpdateProgress()
+	})
+}
+
+// SetSyncInterval sets the "sync_interval" field.
+func (u *ResourceUpsertBulk) SetSyncInterval(v resource.SyncInterval) *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetSyncInterval(v)
+	})
+}
+
+// UpdateSyncInterval sets the "sync_interval" field to the value that was provided on create.
+func (u *ResourceUpsertBulk) UpdateSyncInterval() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateSyncInterval()
+	})
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (u *ResourceUpsertBulk) SetLastSyncedAt(v time.Time) *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetLastSyncedAt(v)
+	})
+}
+
+// UpdateLastSyncedAt sets the "last_synced_at" field to the value that was provided on create.
+func (u *ResourceUpsertBulk) UpdateLastSyncedAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateLastSyncedAt()
+	})
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (u *ResourceUpsertBulk) ClearLastSyncedAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearLastSyncedAt()
+	})
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (u *ResourceUpsertBulk) SetNextSyncAt(v time.Time) *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.SetNextSyncAt(v)
+	})
+}
+
+// UpdateNextSyncAt sets the "next_sync_at" field to the value that was provided on create.
+func (u *ResourceUpsertBulk) UpdateNextSyncAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.UpdateNextSyncAt()
+	})
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (u *ResourceUpsertBulk) ClearNextSyncAt() *ResourceUpsertBulk {
+	return u.Update(func(s *ResourceUpsert) {
+		s.ClearNextSyncAt()
 	})
 }
 

@@ -232,6 +232,60 @@ func (_u *ResourceUpdate) AddProgress(v float64) *ResourceUpdate {
 	return _u
 }
 
+// SetSyncInterval sets the "sync_interval" field.
+func (_u *ResourceUpdate) SetSyncInterval(v resource.SyncInterval) *ResourceUpdate {
+	_u.mutation.SetSyncInterval(v)
+	return _u
+}
+
+// SetNillableSyncInterval sets the "sync_interval" field if the given value is not nil.
+func (_u *ResourceUpdate) SetNillableSyncInterval(v *resource.SyncInterval) *ResourceUpdate {
+	if v != nil {
+		_u.SetSyncInterval(*v)
+	}
+	return _u
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (_u *ResourceUpdate) SetLastSyncedAt(v time.Time) *ResourceUpdate {
+	_u.mutation.SetLastSyncedAt(v)
+	return _u
+}
+
+// SetNillableLastSyncedAt sets the "last_synced_at" field if the given value is not nil.
+func (_u *ResourceUpdate) SetNillableLastSyncedAt(v *time.Time) *ResourceUpdate {
+	if v != nil {
+		_u.SetLastSyncedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (_u *ResourceUpdate) ClearLastSyncedAt() *ResourceUpdate {
+	_u.mutation.ClearLastSyncedAt()
+	return _u
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (_u *ResourceUpdate) SetNextSyncAt(v time.Time) *ResourceUpdate {
+	_u.mutation.SetNextSyncAt(v)
+	return _u
+}
+
+// SetNillableNextSyncAt sets the "next_sync_at" field if the given value is not nil.
+func (_u *ResourceUpdate) SetNillableNextSyncAt(v *time.Time) *ResourceUpdate {
+	if v != nil {
+		_u.SetNextSyncAt(*v)
+	}
+	return _u
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (_u *ResourceUpdate) ClearNextSyncAt() *ResourceUpdate {
+	_u.mutation.ClearNextSyncAt()
+	return _u
+}
+
 // AddChunkIDs adds the "chunks" edge to the Chunk entity by IDs.
 func (_u *ResourceUpdate) AddChunkIDs(ids ...uuid.UUID) *ResourceUpdate {
 	_u.mutation.AddChunkIDs(ids...)
@@ -342,6 +396,11 @@ func (_u *ResourceUpdate) check() error {
 			return &ValidationError{Name: "error", err: fmt.Errorf(`ent: validator failed for field "Resource.error": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SyncInterval(); ok {
+		if err := resource.SyncIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "sync_interval", err: fmt.Errorf(`ent: validator failed for field "Resource.sync_interval": %w`, err)}
+		}
+	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Resource.company"`)
 	}
@@ -419,6 +478,21 @@ func (_u *ResourceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedProgress(); ok {
 		_spec.AddField(resource.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.SyncInterval(); ok {
+		_spec.SetField(resource.FieldSyncInterval, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastSyncedAt(); ok {
+		_spec.SetField(resource.FieldLastSyncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSyncedAtCleared() {
+		_spec.ClearField(resource.FieldLastSyncedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.NextSyncAt(); ok {
+		_spec.SetField(resource.FieldNextSyncAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextSyncAtCleared() {
+		_spec.ClearField(resource.FieldNextSyncAt, field.TypeTime)
 	}
 	if _u.mutation.ChunksCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -687,6 +761,60 @@ func (_u *ResourceUpdateOne) AddProgress(v float64) *ResourceUpdateOne {
 	return _u
 }
 
+// SetSyncInterval sets the "sync_interval" field.
+func (_u *ResourceUpdateOne) SetSyncInterval(v resource.SyncInterval) *ResourceUpdateOne {
+	_u.mutation.SetSyncInterval(v)
+	return _u
+}
+
+// SetNillableSyncInterval sets the "sync_interval" field if the given value is not nil.
+func (_u *ResourceUpdateOne) SetNillableSyncInterval(v *resource.SyncInterval) *ResourceUpdateOne {
+	if v != nil {
+		_u.SetSyncInterval(*v)
+	}
+	return _u
+}
+
+// SetLastSyncedAt sets the "last_synced_at" field.
+func (_u *ResourceUpdateOne) SetLastSyncedAt(v time.Time) *ResourceUpdateOne {
+	_u.mutation.SetLastSyncedAt(v)
+	return _u
+}
+
+// SetNillableLastSyncedAt sets the "last_synced_at" field if the given value is not nil.
+func (_u *ResourceUpdateOne) SetNillableLastSyncedAt(v *time.Time) *ResourceUpdateOne {
+	if v != nil {
+		_u.SetLastSyncedAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSyncedAt clears the value of the "last_synced_at" field.
+func (_u *ResourceUpdateOne) ClearLastSyncedAt() *ResourceUpdateOne {
+	_u.mutation.ClearLastSyncedAt()
+	return _u
+}
+
+// SetNextSyncAt sets the "next_sync_at" field.
+func (_u *ResourceUpdateOne) SetNextSyncAt(v time.Time) *ResourceUpdateOne {
+	_u.mutation.SetNextSyncAt(v)
+	return _u
+}
+
+// SetNillableNextSyncAt sets the "next_sync_at" field if the given value is not nil.
+func (_u *ResourceUpdateOne) SetNillableNextSyncAt(v *time.Time) *ResourceUpdateOne {
+	if v != nil {
+		_u.SetNextSyncAt(*v)
+	}
+	return _u
+}
+
+// ClearNextSyncAt clears the value of the "next_sync_at" field.
+func (_u *ResourceUpdateOne) ClearNextSyncAt() *ResourceUpdateOne {
+	_u.mutation.ClearNextSyncAt()
+	return _u
+}
+
 // AddChunkIDs adds the "chunks" edge to the Chunk entity by IDs.
 func (_u *ResourceUpdateOne) AddChunkIDs(ids ...uuid.UUID) *ResourceUpdateOne {
 	_u.mutation.AddChunkIDs(ids...)
@@ -810,6 +938,11 @@ func (_u *ResourceUpdateOne) check() error {
 			return &ValidationError{Name: "error", err: fmt.Errorf(`ent: validator failed for field "Resource.error": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.SyncInterval(); ok {
+		if err := resource.SyncIntervalValidator(v); err != nil {
+			return &ValidationError{Name: "sync_interval", err: fmt.Errorf(`ent: validator failed for field "Resource.sync_interval": %w`, err)}
+		}
+	}
 	if _u.mutation.CompanyCleared() && len(_u.mutation.CompanyIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Resource.company"`)
 	}
@@ -904,6 +1037,21 @@ func (_u *ResourceUpdateOne) sqlSave(ctx context.Context) (_node *Resource, err 
 	}
 	if value, ok := _u.mutation.AddedProgress(); ok {
 		_spec.AddField(resource.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.SyncInterval(); ok {
+		_spec.SetField(resource.FieldSyncInterval, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.LastSyncedAt(); ok {
+		_spec.SetField(resource.FieldLastSyncedAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSyncedAtCleared() {
+		_spec.ClearField(resource.FieldLastSyncedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.NextSyncAt(); ok {
+		_spec.SetField(resource.FieldNextSyncAt, field.TypeTime, value)
+	}
+	if _u.mutation.NextSyncAtCleared() {
+		_spec.ClearField(resource.FieldNextSyncAt, field.TypeTime)
 	}
 	if _u.mutation.ChunksCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -382,21 +382,24 @@ type ComplexityRoot struct {
 	}
 
 	Resource struct {
-		ChunkCount func(childComplexity int) int
-		Chunks     func(childComplexity int, offset *int, limit *int) int
-		Company    func(childComplexity int) int
-		CompanyID  func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		Error      func(childComplexity int) int
-		FileName   func(childComplexity int) int
-		ID         func(childComplexity int) int
-		IsActive   func(childComplexity int) int
-		Progress   func(childComplexity int) int
-		SourceURL  func(childComplexity int) int
-		Status     func(childComplexity int) int
-		Title      func(childComplexity int) int
-		Type       func(childComplexity int) int
-		UpdatedAt  func(childComplexity int) int
+		ChunkCount   func(childComplexity int) int
+		Chunks       func(childComplexity int, offset *int, limit *int) int
+		Company      func(childComplexity int) int
+		CompanyID    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FileName     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsActive     func(childComplexity int) int
+		LastSyncedAt func(childComplexity int) int
+		NextSyncAt   func(childComplexity int) int
+		Progress     func(childComplexity int) int
+		SourceURL    func(childComplexity int) int
+		Status       func(childComplexity int) int
+		SyncInterval func(childComplexity int) int
+		Title        func(childComplexity int) int
+		Type         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 	}
 
 	ResourceConnection struct {
@@ -2290,6 +2293,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.IsActive(childComplexity), true
+	case "Resource.lastSyncedAt":
+		if e.ComplexityRoot.Resource.LastSyncedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.LastSyncedAt(childComplexity), true
+	case "Resource.nextSyncAt":
+		if e.ComplexityRoot.Resource.NextSyncAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.NextSyncAt(childComplexity), true
 	case "Resource.progress":
 		if e.ComplexityRoot.Resource.Progress == nil {
 			break
@@ -2308,6 +2323,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Resource.Status(childComplexity), true
+	case "Resource.syncInterval":
+		if e.ComplexityRoot.Resource.SyncInterval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resource.SyncInterval(childComplexity), true
 	case "Resource.title":
 		if e.ComplexityRoot.Resource.Title == nil {
 			break
@@ -4237,6 +4258,18 @@ type Resource implements Node {
   isActive: Boolean!
   chunkCount: Int!
   progress: Float!
+  """
+  How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.
+  """
+  syncInterval: SyncInterval!
+  """
+  When its source was last ingested successfully (null: not yet).
+  """
+  lastSyncedAt: Time
+  """
+  When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later.
+  """
+  nextSyncAt: Time
   company: Company!
 }
 """
@@ -4469,6 +4502,39 @@ input ResourceWhereInput {
   progressLT: Float
   progressLTE: Float
   """
+  sync_interval field predicates
+  """
+  syncInterval: SyncInterval
+  syncIntervalNEQ: SyncInterval
+  syncIntervalIn: [SyncInterval!]
+  syncIntervalNotIn: [SyncInterval!]
+  """
+  last_synced_at field predicates
+  """
+  lastSyncedAt: Time
+  lastSyncedAtNEQ: Time
+  lastSyncedAtIn: [Time!]
+  lastSyncedAtNotIn: [Time!]
+  lastSyncedAtGT: Time
+  lastSyncedAtGTE: Time
+  lastSyncedAtLT: Time
+  lastSyncedAtLTE: Time
+  lastSyncedAtIsNil: Boolean
+  lastSyncedAtNotNil: Boolean
+  """
+  next_sync_at field predicates
+  """
+  nextSyncAt: Time
+  nextSyncAtNEQ: Time
+  nextSyncAtIn: [Time!]
+  nextSyncAtNotIn: [Time!]
+  nextSyncAtGT: Time
+  nextSyncAtGTE: Time
+  nextSyncAtLT: Time
+  nextSyncAtLTE: Time
+  nextSyncAtIsNil: Boolean
+  nextSyncAtNotNil: Boolean
+  """
   company edge predicates
   """
   hasCompany: Boolean
@@ -4507,6 +4573,15 @@ type SuperAdmin implements Node {
   isActive: Boolean!
   lastLoginAt: Time
   createdAt: Time!
+}
+"""
+SyncInterval is enum for the field sync_interval
+"""
+enum SyncInterval @goModel(model: "concierge/ent/resource.SyncInterval") {
+  NEVER
+  DAILY
+  WEEKLY
+  MONTHLY
 }
 """
 The builtin Time type
@@ -5101,6 +5176,8 @@ input AddFacebookPageInput {
   page: String!
   """A page access token allowed to read the page's posts. It is stored encrypted and never returned."""
   accessToken: String!
+  """How often the page is read again to pick up new posts (default WEEKLY)."""
+  syncInterval: SyncInterval
 }
 
 input AddWebsiteInput {
@@ -5116,6 +5193,8 @@ input AddWebsiteInput {
   includePaths: [String!]
   """Pages whose path matches one of these patterns are skipped, e.g. /blog/*."""
   excludePaths: [String!]
+  """How often the site is crawled again to pick up changes (default WEEKLY)."""
+  syncInterval: SyncInterval
 }
 
 """A passage of a resource's extracted text, as the assistant searches it."""
@@ -5190,8 +5269,10 @@ type KnowledgeTest {
 
 input UpdateResourceInput {
   title: String
-  """An inactive resource is never used in answers."""
+  """An inactive resource is never used in answers (nor re-synced)."""
   isActive: Boolean
+  """How often a website or Facebook page is fetched again (PDFs and texts have no source to re-sync: NEVER only)."""
+  syncInterval: SyncInterval
 }
 
 extend type Query {
@@ -5866,6 +5947,12 @@ func (ec *executionContext) childFields_Resource(ctx context.Context, field grap
 		return ec.fieldContext_Resource_chunkCount(ctx, field)
 	case "progress":
 		return ec.fieldContext_Resource_progress(ctx, field)
+	case "syncInterval":
+		return ec.fieldContext_Resource_syncInterval(ctx, field)
+	case "lastSyncedAt":
+		return ec.fieldContext_Resource_lastSyncedAt(ctx, field)
+	case "nextSyncAt":
+		return ec.fieldContext_Resource_nextSyncAt(ctx, field)
 	case "company":
 		return ec.fieldContext_Resource_company(ctx, field)
 	case "chunks":
@@ -14273,6 +14360,75 @@ func (ec *executionContext) fieldContext_Resource_progress(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Resource", field, false, false, "Float")
 }
 
+func (ec *executionContext) _Resource_syncInterval(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_syncInterval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncInterval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v resource.SyncInterval) graphql.Marshaler {
+			return ec.marshalNSyncInterval2conciergeᚋentᚋresourceᚐSyncInterval(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_syncInterval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "SyncInterval")
+}
+
+func (ec *executionContext) _Resource_lastSyncedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_lastSyncedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSyncedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_lastSyncedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Resource_nextSyncAt(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Resource_nextSyncAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextSyncAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Resource_nextSyncAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Resource", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Resource_company(ctx context.Context, field graphql.CollectedField, obj *ent.Resource) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17066,7 +17222,7 @@ func (ec *executionContext) unmarshalInputAddFacebookPageInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"page", "accessToken"}
+	fieldsInOrder := [...]string{"page", "accessToken", "syncInterval"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17087,6 +17243,13 @@ func (ec *executionContext) unmarshalInputAddFacebookPageInput(ctx context.Conte
 				return it, err
 			}
 			it.AccessToken = data
+		case "syncInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncInterval"))
+			data, err := ec.unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncInterval = data
 		}
 	}
 	return it, nil
@@ -17164,7 +17327,7 @@ func (ec *executionContext) unmarshalInputAddWebsiteInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"url", "maxPages", "maxDepth", "renderJavascript", "includePaths", "excludePaths"}
+	fieldsInOrder := [...]string{"url", "maxPages", "maxDepth", "renderJavascript", "includePaths", "excludePaths", "syncInterval"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17213,6 +17376,13 @@ func (ec *executionContext) unmarshalInputAddWebsiteInput(ctx context.Context, o
 				return it, err
 			}
 			it.ExcludePaths = data
+		case "syncInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncInterval"))
+			data, err := ec.unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncInterval = data
 		}
 	}
 	return it, nil
@@ -22028,7 +22198,7 @@ func (ec *executionContext) unmarshalInputResourceWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "type", "typeNEQ", "typeIn", "typeNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "sourceURL", "sourceURLNEQ", "sourceURLIn", "sourceURLNotIn", "sourceURLGT", "sourceURLGTE", "sourceURLLT", "sourceURLLTE", "sourceURLContains", "sourceURLHasPrefix", "sourceURLHasSuffix", "sourceURLIsNil", "sourceURLNotNil", "sourceURLEqualFold", "sourceURLContainsFold", "fileName", "fileNameNEQ", "fileNameIn", "fileNameNotIn", "fileNameGT", "fileNameGTE", "fileNameLT", "fileNameLTE", "fileNameContains", "fileNameHasPrefix", "fileNameHasSuffix", "fileNameIsNil", "fileNameNotNil", "fileNameEqualFold", "fileNameContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "isActive", "isActiveNEQ", "chunkCount", "chunkCountNEQ", "chunkCountIn", "chunkCountNotIn", "chunkCountGT", "chunkCountGTE", "chunkCountLT", "chunkCountLTE", "progress", "progressNEQ", "progressIn", "progressNotIn", "progressGT", "progressGTE", "progressLT", "progressLTE", "hasCompany", "hasCompanyWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "companyID", "companyIDNEQ", "companyIDIn", "companyIDNotIn", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "type", "typeNEQ", "typeIn", "typeNotIn", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "sourceURL", "sourceURLNEQ", "sourceURLIn", "sourceURLNotIn", "sourceURLGT", "sourceURLGTE", "sourceURLLT", "sourceURLLTE", "sourceURLContains", "sourceURLHasPrefix", "sourceURLHasSuffix", "sourceURLIsNil", "sourceURLNotNil", "sourceURLEqualFold", "sourceURLContainsFold", "fileName", "fileNameNEQ", "fileNameIn", "fileNameNotIn", "fileNameGT", "fileNameGTE", "fileNameLT", "fileNameLTE", "fileNameContains", "fileNameHasPrefix", "fileNameHasSuffix", "fileNameIsNil", "fileNameNotNil", "fileNameEqualFold", "fileNameContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "error", "errorNEQ", "errorIn", "errorNotIn", "errorGT", "errorGTE", "errorLT", "errorLTE", "errorContains", "errorHasPrefix", "errorHasSuffix", "errorIsNil", "errorNotNil", "errorEqualFold", "errorContainsFold", "isActive", "isActiveNEQ", "chunkCount", "chunkCountNEQ", "chunkCountIn", "chunkCountNotIn", "chunkCountGT", "chunkCountGTE", "chunkCountLT", "chunkCountLTE", "progress", "progressNEQ", "progressIn", "progressNotIn", "progressGT", "progressGTE", "progressLT", "progressLTE", "syncInterval", "syncIntervalNEQ", "syncIntervalIn", "syncIntervalNotIn", "lastSyncedAt", "lastSyncedAtNEQ", "lastSyncedAtIn", "lastSyncedAtNotIn", "lastSyncedAtGT", "lastSyncedAtGTE", "lastSyncedAtLT", "lastSyncedAtLTE", "lastSyncedAtIsNil", "lastSyncedAtNotNil", "nextSyncAt", "nextSyncAtNEQ", "nextSyncAtIn", "nextSyncAtNotIn", "nextSyncAtGT", "nextSyncAtGTE", "nextSyncAtLT", "nextSyncAtLTE", "nextSyncAtIsNil", "nextSyncAtNotNil", "hasCompany", "hasCompanyWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22840,6 +23010,174 @@ func (ec *executionContext) unmarshalInputResourceWhereInput(ctx context.Context
 				return it, err
 			}
 			it.ProgressLTE = data
+		case "syncInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncInterval"))
+			data, err := ec.unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncInterval = data
+		case "syncIntervalNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncIntervalNEQ"))
+			data, err := ec.unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncIntervalNEQ = data
+		case "syncIntervalIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncIntervalIn"))
+			data, err := ec.unmarshalOSyncInterval2ᚕconciergeᚋentᚋresourceᚐSyncIntervalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncIntervalIn = data
+		case "syncIntervalNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncIntervalNotIn"))
+			data, err := ec.unmarshalOSyncInterval2ᚕconciergeᚋentᚋresourceᚐSyncIntervalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncIntervalNotIn = data
+		case "lastSyncedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAt = data
+		case "lastSyncedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtNEQ = data
+		case "lastSyncedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtIn = data
+		case "lastSyncedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtNotIn = data
+		case "lastSyncedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtGT = data
+		case "lastSyncedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtGTE = data
+		case "lastSyncedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtLT = data
+		case "lastSyncedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtLTE = data
+		case "lastSyncedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtIsNil = data
+		case "lastSyncedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastSyncedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastSyncedAtNotNil = data
+		case "nextSyncAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAt = data
+		case "nextSyncAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtNEQ = data
+		case "nextSyncAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtIn = data
+		case "nextSyncAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtNotIn = data
+		case "nextSyncAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtGT = data
+		case "nextSyncAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtGTE = data
+		case "nextSyncAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtLT = data
+		case "nextSyncAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtLTE = data
+		case "nextSyncAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtIsNil = data
+		case "nextSyncAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nextSyncAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NextSyncAtNotNil = data
 		case "hasCompany":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCompany"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -23169,7 +23507,7 @@ func (ec *executionContext) unmarshalInputUpdateResourceInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"title", "isActive"}
+	fieldsInOrder := [...]string{"title", "isActive", "syncInterval"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -23190,6 +23528,13 @@ func (ec *executionContext) unmarshalInputUpdateResourceInput(ctx context.Contex
 				return it, err
 			}
 			it.IsActive = data
+		case "syncInterval":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncInterval"))
+			data, err := ec.unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncInterval = data
 		}
 	}
 	return it, nil
@@ -26714,6 +27059,21 @@ func (ec *executionContext) _Resource(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "syncInterval":
+			out.Values[i] = ec._Resource_syncInterval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSyncedAt":
+			out.Values[i] = ec._Resource_lastSyncedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextSyncAt":
+			out.Values[i] = ec._Resource_nextSyncAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "company":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28501,6 +28861,16 @@ func (ec *executionContext) marshalNSubscriptionPlan2conciergeᚋentᚋcompany�
 	return v
 }
 
+func (ec *executionContext) unmarshalNSyncInterval2conciergeᚋentᚋresourceᚐSyncInterval(ctx context.Context, v any) (resource.SyncInterval, error) {
+	var res resource.SyncInterval
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSyncInterval2conciergeᚋentᚋresourceᚐSyncInterval(ctx context.Context, sel ast.SelectionSet, v resource.SyncInterval) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -29799,6 +30169,58 @@ func (ec *executionContext) marshalOSuperAdmin2ᚖconciergeᚋentᚐSuperAdmin(c
 		return graphql.Null
 	}
 	return ec._SuperAdmin(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSyncInterval2ᚕconciergeᚋentᚋresourceᚐSyncIntervalᚄ(ctx context.Context, v any) ([]resource.SyncInterval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]resource.SyncInterval, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncInterval2conciergeᚋentᚋresourceᚐSyncInterval(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncInterval2ᚕconciergeᚋentᚋresourceᚐSyncIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []resource.SyncInterval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncInterval2conciergeᚋentᚋresourceᚐSyncInterval(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx context.Context, v any) (*resource.SyncInterval, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(resource.SyncInterval)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSyncInterval2ᚖconciergeᚋentᚋresourceᚐSyncInterval(ctx context.Context, sel ast.SelectionSet, v *resource.SyncInterval) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

@@ -177,13 +177,13 @@ func (r *mutationResolver) UploadPDF(ctx context.Context, file graphql.Upload, t
 
 // AddFacebookPage is the resolver for the addFacebookPage field.
 func (r *mutationResolver) AddFacebookPage(ctx context.Context, input model.AddFacebookPageInput) (*ent.Resource, error) {
-	return r.Ingest.AddFacebookPage(ctx, input.Page, input.AccessToken)
+	return r.Ingest.AddFacebookPage(ctx, input.Page, input.AccessToken, input.SyncInterval)
 }
 
 // AddWebsite is the resolver for the addWebsite field.
 func (r *mutationResolver) AddWebsite(ctx context.Context, input model.AddWebsiteInput) (*ent.Resource, error) {
 	opts := ingest.WebsiteOptions{URL: input.URL, MaxDepth: input.MaxDepth, RenderJavascript: input.RenderJavascript,
-		IncludePaths: input.IncludePaths, ExcludePaths: input.ExcludePaths}
+		IncludePaths: input.IncludePaths, ExcludePaths: input.ExcludePaths, SyncInterval: input.SyncInterval}
 	if input.MaxPages != nil {
 		if *input.MaxPages < 1 {
 			return nil, fault.Invalid("maxPages", "maxPages must be between 1 and %d", ingest.MaxWebsiteMaxPages)
@@ -195,7 +195,8 @@ func (r *mutationResolver) AddWebsite(ctx context.Context, input model.AddWebsit
 
 // UpdateResource is the resolver for the updateResource field.
 func (r *mutationResolver) UpdateResource(ctx context.Context, id uuid.UUID, input model.UpdateResourceInput) (*ent.Resource, error) {
-	return r.Ingest.UpdateResource(ctx, id, input.Title, input.IsActive)
+	return r.Ingest.UpdateResource(ctx, id, ingest.ResourceChanges{Title: input.Title, IsActive: input.IsActive,
+		SyncInterval: input.SyncInterval})
 }
 
 // DeleteResource is the resolver for the deleteResource field.

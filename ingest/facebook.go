@@ -117,9 +117,10 @@ func checkFacebookToken(token string) (string, error) {
 
 // AddFacebookPage adds a FACEBOOK resource for a page (id, username or
 // facebook.com address) read with a page access token, and enqueues its
-// ingestion. The token is stored sealed; it is never returned. Company
-// admins and knowledge:write keys may.
-func (s *Service) AddFacebookPage(ctx context.Context, page, accessToken string) (*ent.Resource, error) {
+// ingestion; it is read again every syncInterval (nil:
+// DefaultSyncInterval). The token is stored sealed; it is never returned.
+// Company admins and knowledge:write keys may.
+func (s *Service) AddFacebookPage(ctx context.Context, page, accessToken string, syncIv *resource.SyncInterval) (*ent.Resource, error) {
 	cid, err := tenant(ctx)
 	if err != nil {
 		return nil, err
@@ -132,6 +133,10 @@ func (s *Service) AddFacebookPage(ctx context.Context, page, accessToken string)
 	if err != nil {
 		return nil, err
 	}
+	iv, err := syncInterval(resource.TypeFACEBOOK, syncIv)
+	if err != nil {
+		return nil, err
+	}
 	if s.cfg.Secrets == nil {
 		return nil, errors.New("ingest: no encryption key is configured for access tokens")
 	}
@@ -141,7 +146,7 @@ func (s *Service) AddFacebookPage(ctx context.Context, page, accessToken string)
 		return tx.Resource.Create().SetID(id).SetCompanyID(cid).SetType(resource.TypeFACEBOOK).
 			SetTitle(truncate("Facebook page "+pageID, MaxTitleRunes)).SetSourceURL(FacebookPageURL(pageID)).
 			SetMetadata(map[string]any{MetaFacebookPage: pageID, MetaFacebookToken: sealed}).
-			SetStatus(resource.StatusPENDING)
+			SetStatus(resource.StatusPENDING).SetSyncInterval(iv).SetNillableNextSyncAt(nextSync(iv, s.now()))
 	})
 }
 

@@ -221,8 +221,17 @@ func (s *Service) process(ctx context.Context, id uuid.UUID) error {
 	if err := s.syncIndex(ctx, id, passages); err != nil {
 		return err
 	}
+	// Synced: the next scheduled sync is one interval from now, unless the
+	// interval was changed meanwhile (that change set its own).
+	now := s.now()
+	if next := nextSync(r.SyncInterval, now); next != nil {
+		if err := s.db.Client.Resource.Update().Where(resource.ID(id), resource.SyncIntervalEQ(r.SyncInterval)).
+			SetNextSyncAt(*next).Exec(ctx); err != nil {
+			return notFound(err, id)
+		}
+	}
 	r, err = s.db.Client.Resource.UpdateOneID(id).SetStatus(resource.StatusCOMPLETED).
-		SetProgress(1).ClearError().Save(ctx)
+		SetProgress(1).ClearError().SetLastSyncedAt(now).Save(ctx)
 	if err != nil {
 		return notFound(err, id)
 	}

@@ -89,7 +89,12 @@ type Config struct {
 	// PollInterval is how often workers look for jobs inserted by other
 	// processes (default 1s).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// ResyncScanInterval is how often the leader looks for websites and
+	// Facebook pages due for their scheduled re-sync (default 1 minute).
+	ResyncScanInterval time.Duration
+	// Now is the clock of the re-sync schedule (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service manages resources and runs their ingestion jobs.
@@ -131,6 +136,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.InterruptedAfter <= 0 {
 		cfg.InterruptedAfter = cfg.JobTimeout + cfg.RescueAfter
 	}
+	if cfg.ResyncScanInterval <= 0 {
+		cfg.ResyncScanInterval = DefaultResyncScanInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -149,10 +160,13 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &resyncWorker{s: s}); err != nil {
+		return nil, err
+	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
 		Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers},
 			QueueMaintenance: {MaxWorkers: 1}},
-		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval)},
+		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval), resyncPeriodicJob(cfg.ResyncScanInterval)},
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -185,6 +199,8 @@ func (s *Service) Stop(grace time.Duration) {
 	defer cancel2()
 	_ = s.river.StopAndCancel(hard)
 }
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
 
 // River returns the job-queue client (for tests and operations).
 func (s *Service) River() *river.Client[*sql.Tx] { return s.river }
@@ -359,10 +375,21 @@ func (s *Service) Chunks(ctx context.Context, resourceID uuid.UUID, offset, limi
 	return cs, total, nil
 }
 
-// UpdateResource changes a resource's title and active flag. An inactive
-// resource is taken out of the knowledge index, so answers never use it;
-// reactivating puts its stored chunks back.
-func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, title *string, isActive *bool) (*ent.Resource, error) {
+// ResourceChanges are the fields updateResource may change (nil: kept).
+type ResourceChanges struct {
+	Title    *string
+	IsActive *bool
+	// SyncInterval is how often a website or Facebook page is re-synced;
+	// PDFs and texts accept NEVER only. The next sync is one interval after
+	// the last successful one (or from now, if it never synced); if that
+	// time has passed, the resource is due at once.
+	SyncInterval *resource.SyncInterval
+}
+
+// UpdateResource changes a resource's title, active flag and re-sync
+// interval. An inactive resource is taken out of the knowledge index, so
+// answers never use it; reactivating puts its stored chunks back.
+func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, in ResourceChanges) (*ent.Resource, error) {
 	if _, err := tenant(ctx); err != nil {
 		return nil, err
 	}
@@ -371,15 +398,31 @@ func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, title *strin
 		return nil, err
 	}
 	upd := s.db.Client.Resource.UpdateOneID(id)
-	if title != nil {
-		t, err := cleanTitle(*title)
+	if in.Title != nil {
+		t, err := cleanTitle(*in.Title)
 		if err != nil {
 			return nil, err
 		}
 		upd.SetTitle(t)
 	}
-	if isActive != nil {
-		upd.SetIsActive(*isActive)
+	if in.IsActive != nil {
+		upd.SetIsActive(*in.IsActive)
+	}
+	if in.SyncInterval != nil {
+		iv, err := syncInterval(old.Type, in.SyncInterval)
+		if err != nil {
+			return nil, err
+		}
+		if iv != old.SyncInterval {
+			from := s.now()
+			if old.LastSyncedAt != nil {
+				from = *old.LastSyncedAt
+			}
+			upd.SetSyncInterval(iv).SetNillableNextSyncAt(nextSync(iv, from))
+			if iv == resource.SyncIntervalNEVER {
+				upd.ClearNextSyncAt()
+			}
+		}
 	}
 	r, err := upd.Save(ctx)
 	if ent.IsNotFound(err) {
@@ -388,15 +431,15 @@ func (s *Service) UpdateResource(ctx context.Context, id uuid.UUID, title *strin
 	if err != nil {
 		return nil, err
 	}
-	retitled := title != nil && r.Title != old.Title
+	retitled := in.Title != nil && r.Title != old.Title
 	if r.IsActive != old.IsActive || (retitled && r.IsActive) {
 		if err := s.reindexFromChunks(ctx, r); err != nil {
 			return nil, err
 		}
 	}
 	s.publish(ctx, r, false)
-	s.audit(ctx, r, "resource.update", audit.Fields(map[bool]string{true: "title"}[title != nil],
-		map[bool]string{true: "isActive"}[isActive != nil]))
+	s.audit(ctx, r, "resource.update", audit.Fields(map[bool]string{true: "title"}[in.Title != nil],
+		map[bool]string{true: "isActive"}[in.IsActive != nil], map[bool]string{true: "syncInterval"}[in.SyncInterval != nil]))
 	return r, nil
 }
 
@@ -491,7 +534,7 @@ func (s *Service) ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Res
 		return nil, err
 	}
 	for range 40 {
-		r, dup, err := s.reprocess(ctx, id)
+		r, dup, err := s.reprocess(ctx, id, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -516,14 +559,21 @@ func (s *Service) ReprocessResource(ctx context.Context, id uuid.UUID) (*ent.Res
 
 // reprocess sets the resource PENDING and enqueues its job in one
 // transaction; dup reports that a job for it already exists (nothing was
-// changed then, and r is the resource as it is).
-func (s *Service) reprocess(ctx context.Context, id uuid.UUID) (r *ent.Resource, dup bool, err error) {
+// changed then, and r is the resource as it is). claim, if set, runs
+// first in the transaction (the scheduler's: it moves the next sync time
+// on); when it returns false, nothing is changed and r is nil.
+func (s *Service) reprocess(ctx context.Context, id uuid.UUID, claim func(context.Context, *ent.Client) (bool, error)) (r *ent.Resource, dup bool, err error) {
 	tx, err := s.db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	c := s.db.TxClient(tx)
+	if claim != nil {
+		if ok, err := claim(ctx, c); err != nil || !ok {
+			return nil, false, err
+		}
+	}
 	old, err := c.Resource.Get(ctx, id)
 	if ent.IsNotFound(err) {
 		return nil, false, fault.NotFound("resource")

@@ -37,6 +37,10 @@ type WebsiteOptions struct {
 	RenderJavascript *bool    `json:"render_javascript,omitempty"`
 	IncludePaths     []string `json:"include_paths,omitempty"`
 	ExcludePaths     []string `json:"exclude_paths,omitempty"`
+	// SyncInterval is how often the site is crawled again (nil:
+	// DefaultSyncInterval). It is a column of the resource, not a crawl
+	// option.
+	SyncInterval *resource.SyncInterval `json:"-"`
 }
 
 // PlanPageLimit is the most pages one website resource may crawl under a
@@ -139,6 +143,10 @@ func (s *Service) AddWebsite(ctx context.Context, in WebsiteOptions) (*ent.Resou
 	if opts.ExcludePaths, err = checkPatterns("excludePaths", in.ExcludePaths); err != nil {
 		return nil, err
 	}
+	iv, err := syncInterval(resource.TypeWEBSITE, in.SyncInterval)
+	if err != nil {
+		return nil, err
+	}
 	var meta map[string]any
 	b, _ := json.Marshal(opts)
 	if err := json.Unmarshal(b, &meta); err != nil {
@@ -148,6 +156,7 @@ func (s *Service) AddWebsite(ctx context.Context, in WebsiteOptions) (*ent.Resou
 	return s.create(ctx, func(tx *ent.Client) *ent.ResourceCreate {
 		return tx.Resource.Create().SetCompanyID(cid).SetType(resource.TypeWEBSITE).
 			SetTitle(truncate(title, MaxTitleRunes)).SetSourceURL(opts.URL).
-			SetMetadata(map[string]any{MetaWebsite: meta}).SetStatus(resource.StatusPENDING)
+			SetMetadata(map[string]any{MetaWebsite: meta}).SetStatus(resource.StatusPENDING).
+			SetSyncInterval(iv).SetNillableNextSyncAt(nextSync(iv, s.now()))
 	})
 }

@@ -24,6 +24,11 @@ const (
 	KindAPIKey
 	KindVisitor
 	KindSystem
+	// KindScheduler is the re-sync scheduler scanning every company for
+	// resources whose re-sync is due. It belongs to no company: privacy
+	// lets it read only those resources (id, company, schedule) and write
+	// nothing; it acts on each one as the system viewer of its company.
+	KindScheduler
 )
 
 func (k Kind) String() string {
@@ -38,6 +43,8 @@ func (k Kind) String() string {
 		return "visitor"
 	case KindSystem:
 		return "system"
+	case KindScheduler:
+		return "scheduler"
 	default:
 		return "none"
 	}
@@ -127,4 +134,10 @@ func FromContext(ctx context.Context) *Viewer {
 // visitor starting a conversation through a widget key) use it; grep for it.
 func SystemContext(ctx context.Context, companyID uuid.UUID) context.Context {
 	return NewContext(ctx, &Viewer{Kind: KindSystem, CompanyID: companyID})
+}
+
+// SchedulerContext returns ctx acting as the re-sync scheduler (see
+// KindScheduler). Only the ingest service's periodic scan uses it.
+func SchedulerContext(ctx context.Context) context.Context {
+	return NewContext(ctx, &Viewer{Kind: KindScheduler})
 }

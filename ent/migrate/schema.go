@@ -363,6 +363,9 @@ var (
 		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "chunk_count", Type: field.TypeInt, Default: 0},
 		{Name: "progress", Type: field.TypeFloat64, Default: 0},
+		{Name: "sync_interval", Type: field.TypeEnum, Enums: []string{"NEVER", "DAILY", "WEEKLY", "MONTHLY"}, Default: "NEVER"},
+		{Name: "last_synced_at", Type: field.TypeTime, Nullable: true},
+		{Name: "next_sync_at", Type: field.TypeTime, Nullable: true},
 		{Name: "company_id", Type: field.TypeUUID},
 	}
 	// ResourcesTable holds the schema information for the "resources" table.
@@ -373,7 +376,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "resources_companies_company",
-				Columns:    []*schema.Column{ResourcesColumns[15]},
+				Columns:    []*schema.Column{ResourcesColumns[18]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -382,12 +385,17 @@ var (
 			{
 				Name:    "resource_company_id",
 				Unique:  false,
-				Columns: []*schema.Column{ResourcesColumns[15]},
+				Columns: []*schema.Column{ResourcesColumns[18]},
 			},
 			{
 				Name:    "resource_company_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ResourcesColumns[15], ResourcesColumns[10]},
+				Columns: []*schema.Column{ResourcesColumns[18], ResourcesColumns[10]},
+			},
+			{
+				Name:    "resource_next_sync_at",
+				Unique:  false,
+				Columns: []*schema.Column{ResourcesColumns[17]},
 			},
 		},
 	}

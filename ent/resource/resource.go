@@ -49,6 +49,12 @@ const (
 	FieldChunkCount = "chunk_count"
 	// FieldProgress holds the string denoting the progress field in the database.
 	FieldProgress = "progress"
+	// FieldSyncInterval holds the string denoting the sync_interval field in the database.
+	FieldSyncInterval = "sync_interval"
+	// FieldLastSyncedAt holds the string denoting the last_synced_at field in the database.
+	FieldLastSyncedAt = "last_synced_at"
+	// FieldNextSyncAt holds the string denoting the next_sync_at field in the database.
+	FieldNextSyncAt = "next_sync_at"
 	// EdgeCompany holds the string denoting the company edge name in mutations.
 	EdgeCompany = "company"
 	// EdgeChunks holds the string denoting the chunks edge name in mutations.
@@ -89,6 +95,9 @@ var Columns = []string{
 	FieldIsActive,
 	FieldChunkCount,
 	FieldProgress,
+	FieldSyncInterval,
+	FieldLastSyncedAt,
+	FieldNextSyncAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -186,6 +195,34 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// SyncInterval defines the type for the "sync_interval" enum field.
+type SyncInterval string
+
+// SyncIntervalNEVER is the default value of the SyncInterval enum.
+const DefaultSyncInterval = SyncIntervalNEVER
+
+// SyncInterval values.
+const (
+	SyncIntervalNEVER   SyncInterval = "NEVER"
+	SyncIntervalDAILY   SyncInterval = "DAILY"
+	SyncIntervalWEEKLY  SyncInterval = "WEEKLY"
+	SyncIntervalMONTHLY SyncInterval = "MONTHLY"
+)
+
+func (si SyncInterval) String() string {
+	return string(si)
+}
+
+// SyncIntervalValidator is a validator for the "sync_interval" field enum values. It is called by the builders before save.
+func SyncIntervalValidator(si SyncInterval) error {
+	switch si {
+	case SyncIntervalNEVER, SyncIntervalDAILY, SyncIntervalWEEKLY, SyncIntervalMONTHLY:
+		return nil
+	default:
+		return fmt.Errorf("resource: invalid enum value for sync_interval field: %q", si)
+	}
+}
+
 // OrderOption defines the ordering options for the Resource queries.
 type OrderOption func(*sql.Selector)
 
@@ -264,6 +301,21 @@ func ByProgress(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProgress, opts...).ToFunc()
 }
 
+// BySyncInterval orders the results by the sync_interval field.
+func BySyncInterval(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSyncInterval, opts...).ToFunc()
+}
+
+// ByLastSyncedAt orders the results by the last_synced_at field.
+func ByLastSyncedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastSyncedAt, opts...).ToFunc()
+}
+
+// ByNextSyncAt orders the results by the next_sync_at field.
+func ByNextSyncAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNextSyncAt, opts...).ToFunc()
+}
+
 // ByCompanyField orders the results by company field.
 func ByCompanyField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -331,6 +383,24 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	*e = Status(str)
 	if err := StatusValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Status", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e SyncInterval) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *SyncInterval) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = SyncInterval(str)
+	if err := SyncIntervalValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid SyncInterval", str)
 	}
 	return nil
 }

@@ -116,6 +116,16 @@ func Progress(v float64) predicate.Resource {
 	return predicate.Resource(sql.FieldEQ(FieldProgress, v))
 }
 
+// LastSyncedAt applies equality check predicate on the "last_synced_at" field. It's identical to LastSyncedAtEQ.
+func LastSyncedAt(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldLastSyncedAt, v))
+}
+
+// NextSyncAt applies equality check predicate on the "next_sync_at" field. It's identical to NextSyncAtEQ.
+func NextSyncAt(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldNextSyncAt, v))
+}
+
 // CompanyIDEQ applies the EQ predicate on the "company_id" field.
 func CompanyIDEQ(v uuid.UUID) predicate.Resource {
 	return predicate.Resource(sql.FieldEQ(FieldCompanyID, v))
@@ -794,6 +804,126 @@ func ProgressLT(v float64) predicate.Resource {
 // ProgressLTE applies the LTE predicate on the "progress" field.
 func ProgressLTE(v float64) predicate.Resource {
 	return predicate.Resource(sql.FieldLTE(FieldProgress, v))
+}
+
+// SyncIntervalEQ applies the EQ predicate on the "sync_interval" field.
+func SyncIntervalEQ(v SyncInterval) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldSyncInterval, v))
+}
+
+// SyncIntervalNEQ applies the NEQ predicate on the "sync_interval" field.
+func SyncIntervalNEQ(v SyncInterval) predicate.Resource {
+	return predicate.Resource(sql.FieldNEQ(FieldSyncInterval, v))
+}
+
+// SyncIntervalIn applies the In predicate on the "sync_interval" field.
+func SyncIntervalIn(vs ...SyncInterval) predicate.Resource {
+	return predicate.Resource(sql.FieldIn(FieldSyncInterval, vs...))
+}
+
+// SyncIntervalNotIn applies the NotIn predicate on the "sync_interval" field.
+func SyncIntervalNotIn(vs ...SyncInterval) predicate.Resource {
+	return predicate.Resource(sql.FieldNotIn(FieldSyncInterval, vs...))
+}
+
+// LastSyncedAtEQ applies the EQ predicate on the "last_synced_at" field.
+func LastSyncedAtEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtNEQ applies the NEQ predicate on the "last_synced_at" field.
+func LastSyncedAtNEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNEQ(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtIn applies the In predicate on the "last_synced_at" field.
+func LastSyncedAtIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldIn(FieldLastSyncedAt, vs...))
+}
+
+// LastSyncedAtNotIn applies the NotIn predicate on the "last_synced_at" field.
+func LastSyncedAtNotIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNotIn(FieldLastSyncedAt, vs...))
+}
+
+// LastSyncedAtGT applies the GT predicate on the "last_synced_at" field.
+func LastSyncedAtGT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGT(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtGTE applies the GTE predicate on the "last_synced_at" field.
+func LastSyncedAtGTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGTE(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtLT applies the LT predicate on the "last_synced_at" field.
+func LastSyncedAtLT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLT(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtLTE applies the LTE predicate on the "last_synced_at" field.
+func LastSyncedAtLTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLTE(FieldLastSyncedAt, v))
+}
+
+// LastSyncedAtIsNil applies the IsNil predicate on the "last_synced_at" field.
+func LastSyncedAtIsNil() predicate.Resource {
+	return predicate.Resource(sql.FieldIsNull(FieldLastSyncedAt))
+}
+
+// LastSyncedAtNotNil applies the NotNil predicate on the "last_synced_at" field.
+func LastSyncedAtNotNil() predicate.Resource {
+	return predicate.Resource(sql.FieldNotNull(FieldLastSyncedAt))
+}
+
+// NextSyncAtEQ applies the EQ predicate on the "next_sync_at" field.
+func NextSyncAtEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldEQ(FieldNextSyncAt, v))
+}
+
+// NextSyncAtNEQ applies the NEQ predicate on the "next_sync_at" field.
+func NextSyncAtNEQ(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNEQ(FieldNextSyncAt, v))
+}
+
+// NextSyncAtIn applies the In predicate on the "next_sync_at" field.
+func NextSyncAtIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldIn(FieldNextSyncAt, vs...))
+}
+
+// NextSyncAtNotIn applies the NotIn predicate on the "next_sync_at" field.
+func NextSyncAtNotIn(vs ...time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldNotIn(FieldNextSyncAt, vs...))
+}
+
+// NextSyncAtGT applies the GT predicate on the "next_sync_at" field.
+func NextSyncAtGT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGT(FieldNextSyncAt, v))
+}
+
+// NextSyncAtGTE applies the GTE predicate on the "next_sync_at" field.
+func NextSyncAtGTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldGTE(FieldNextSyncAt, v))
+}
+
+// NextSyncAtLT applies the LT predicate on the "next_sync_at" field.
+func NextSyncAtLT(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLT(FieldNextSyncAt, v))
+}
+
+// NextSyncAtLTE applies the LTE predicate on the "next_sync_at" field.
+func NextSyncAtLTE(v time.Time) predicate.Resource {
+	return predicate.Resource(sql.FieldLTE(FieldNextSyncAt, v))
+}
+
+// NextSyncAtIsNil applies the IsNil predicate on the "next_sync_at" field.
+func NextSyncAtIsNil() predicate.Resource {
+	return predicate.Resource(sql.FieldIsNull(FieldNextSyncAt))
+}
+
+// NextSyncAtNotNil applies the NotNil predicate on the "next_sync_at" field.
+func NextSyncAtNotNil() predicate.Resource {
+	return predicate.Resource(sql.FieldNotNull(FieldNextSyncAt))
 }
 
 // HasCompany applies the HasEdge predicate on the "company" edge.

@@ -22,10 +22,12 @@ func (BaseMixin) Policy() ent.Policy {
 	}
 }
 
-// Policy of the TenantMixin.
+// Policy of the TenantMixin. The re-sync scheduler, which belongs to no
+// company, reads resources scheduled for re-sync of every company and
+// nothing else; it writes nothing (FilterTenant denies it).
 func (TenantMixin) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.FilterTenant()},
+		Query:    privacy.QueryPolicy{rule.AllowSchedulerDueResources(), rule.FilterTenant()},
 		Mutation: privacy.MutationPolicy{rule.DenyMismatchedTenant(), rule.FilterTenant()},
 	}
 }

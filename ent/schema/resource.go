@@ -35,6 +35,16 @@ func (Resource) Fields() []ent.Field {
 		field.Bool("is_active").Default(true),
 		field.Int("chunk_count").Default(0),
 		field.Float("progress").Default(0),
+		// Scheduled re-sync (websites and Facebook pages only): how often
+		// the source is fetched again, when it last was successfully, and
+		// when it is due next (nil: never).
+		field.Enum("sync_interval").Values("NEVER", "DAILY", "WEEKLY", "MONTHLY").Default("NEVER").
+			Comment("How often a website or Facebook page is fetched again (new ones: WEEKLY unless set); PDFs and texts: NEVER.").
+			Annotations(entgql.Type("SyncInterval")),
+		field.Time("last_synced_at").Optional().Nillable().
+			Comment("When its source was last ingested successfully (null: not yet)."),
+		field.Time("next_sync_at").Optional().Nillable().
+			Comment("When its next scheduled re-sync is due (null: never). A failed re-sync keeps the previous passages and is tried again one interval later."),
 	}
 }
 
@@ -47,7 +57,7 @@ func (Resource) Edges() []ent.Edge {
 
 // Indexes of the Resource.
 func (Resource) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("company_id", "status")}
+	return []ent.Index{index.Fields("company_id", "status"), index.Fields("next_sync_at")}
 }
 
 // Annotations of the Resource.

@@ -7,6 +7,7 @@ import (
 	"concierge/ent"
 	"concierge/ent/company"
 	"concierge/ent/message"
+	"concierge/ent/resource"
 	"concierge/ent/schema/schematype"
 	"concierge/ent/user"
 	"fmt"
@@ -23,6 +24,8 @@ type AddFacebookPageInput struct {
 	Page string `json:"page"`
 	// A page access token allowed to read the page's posts. It is stored encrypted and never returned.
 	AccessToken string `json:"accessToken"`
+	// How often the page is read again to pick up new posts (default WEEKLY).
+	SyncInterval *resource.SyncInterval `json:"syncInterval,omitempty"`
 }
 
 type AddTextInput struct {
@@ -44,6 +47,8 @@ type AddWebsiteInput struct {
 	IncludePaths []string `json:"includePaths,omitempty"`
 	// Pages whose path matches one of these patterns are skipped, e.g. /blog/*.
 	ExcludePaths []string `json:"excludePaths,omitempty"`
+	// How often the site is crawled again to pick up changes (default WEEKLY).
+	SyncInterval *resource.SyncInterval `json:"syncInterval,omitempty"`
 }
 
 type Analytics struct {
@@ -281,8 +286,10 @@ type UpdateCompanyInput struct {
 
 type UpdateResourceInput struct {
 	Title *string `json:"title,omitempty"`
-	// An inactive resource is never used in answers.
+	// An inactive resource is never used in answers (nor re-synced).
 	IsActive *bool `json:"isActive,omitempty"`
+	// How often a website or Facebook page is fetched again (PDFs and texts have no source to re-sync: NEVER only).
+	SyncInterval *resource.SyncInterval `json:"syncInterval,omitempty"`
 }
 
 // Who is calling. Exactly one of user, superAdmin, visitor and apiKey is set for an authenticated caller; none for an anonymous one.

@@ -58,6 +58,27 @@ func FilterTenant() privacy.QueryMutationRule {
 	})
 }
 
+// AllowSchedulerDueResources lets the re-sync scheduler viewer
+// (viewer.KindScheduler) read, across companies, the resources that are
+// scheduled for re-sync: websites and Facebook pages with an interval and
+// a next sync time. Every other query of the scheduler is denied; other
+// viewers skip.
+func AllowSchedulerDueResources() privacy.QueryRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		if v := viewer.FromContext(ctx); v == nil || v.Kind != viewer.KindScheduler {
+			return privacy.Skip
+		}
+		rf, ok := f.(*ent.ResourceFilter)
+		if !ok {
+			return privacy.Denyf("the re-sync scheduler reads only resources due for re-sync")
+		}
+		rf.WhereType(entql.StringOr(entql.StringEQ(resource.TypeWEBSITE.String()), entql.StringEQ(resource.TypeFACEBOOK.String())))
+		rf.WhereSyncInterval(entql.StringNEQ(resource.SyncIntervalNEVER.String()))
+		rf.WhereNextSyncAt(entql.TimeNotNil())
+		return privacy.Allow
+	})
+}
+
 // FilterOwnCompany restricts Company queries and updates to the viewer's
 // own company row.
 func FilterOwnCompany() privacy.QueryMutationRule {

@@ -5,7 +5,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type DragEvent, type FormEvent, type KeyboardEvent } from 'react'
 import { useMutation } from 'urql'
 import { uploadRequest } from '../../lib/upload'
-import { Banner, Button, Checkbox, Modal, ProgressBar, TextArea, TextField } from '../../ui'
+import { Banner, Button, Checkbox, Modal, ProgressBar, SelectField, TextArea, TextField } from '../../ui'
 import { Icon, type IconName } from '../../ui/icons'
 import { describeKnowledgeError, KnowledgeErrorBanner, type KProblem, type Res } from './bits'
 import { KnowledgeAddFacebookPage, KnowledgeAddText, KnowledgeAddWebsite, KnowledgeUploadPdf } from './documents'
@@ -23,8 +23,10 @@ import {
   MAX_TEXT_BYTES,
   planName,
   planPageCap,
+  SYNC_OPTIONS,
   utf8Bytes,
   type FieldErrors,
+  type SyncIntervalValue,
 } from './knowledgeLogic'
 
 export type AddTab = 'text' | 'pdf' | 'website' | 'facebook'
@@ -39,8 +41,8 @@ const TABS: { id: AddTab; label: string; icon: IconName; submit: string; more?: 
 const FORM_FIELDS: Record<AddTab, string[]> = {
   text: ['title', 'content'],
   pdf: ['file', 'title'],
-  website: ['url', 'maxPages', 'maxDepth', 'renderJavascript', 'includePaths', 'excludePaths'],
-  facebook: ['page', 'accessToken'],
+  website: ['url', 'maxPages', 'maxDepth', 'renderJavascript', 'includePaths', 'excludePaths', 'syncInterval'],
+  facebook: ['page', 'accessToken', 'syncInterval'],
 }
 
 export function AddKnowledgeModal({
@@ -378,6 +380,7 @@ function WebsiteForm({ formId, plan, setBusy, onCreated }: FormProps & { plan: s
   const [render, setRender] = useState(true)
   const [includePaths, setInclude] = useState('')
   const [excludePaths, setExclude] = useState('')
+  const [sync, setSync] = useState<SyncIntervalValue>('WEEKLY')
   const [state, add] = useMutation(KnowledgeAddWebsite)
   const p = useProblems()
   const ref = useRef<HTMLFormElement>(null)
@@ -389,7 +392,7 @@ function WebsiteForm({ formId, plan, setBusy, onCreated }: FormProps & { plan: s
     p.setLocal(errors)
     p.setProblem(null)
     if (!input) return focusFirstError(ref.current)
-    const res = await add({ input: { ...input, renderJavascript: render } })
+    const res = await add({ input: { ...input, renderJavascript: render, syncInterval: sync } })
     if (res.error) {
       p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
@@ -438,6 +441,7 @@ function WebsiteForm({ formId, plan, setBusy, onCreated }: FormProps & { plan: s
           hint={`How many links away from the start page (0 reads only the start page; at most ${MAX_DEPTH}).`}
         />
       </div>
+      <SyncSelect value={sync} onChange={setSync} error={p.field('syncInterval')} what="site is crawled" />
       <Checkbox
         label="Render JavaScript"
         hint="Reads pages whose content is built by scripts. Slower; turn it off for plain sites."
@@ -485,6 +489,7 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
   const [page, setPage] = useState('')
   const [token, setToken] = useState('')
   const [show, setShow] = useState(false)
+  const [sync, setSync] = useState<SyncIntervalValue>('WEEKLY')
   const [state, add] = useMutation(KnowledgeAddFacebookPage)
   const p = useProblems()
   const ref = useRef<HTMLFormElement>(null)
@@ -496,7 +501,7 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
     p.setLocal(errs)
     p.setProblem(null)
     if (Object.keys(errs).length) return focusFirstError(ref.current)
-    const res = await add({ input: { page: page.trim(), accessToken: token.trim() } })
+    const res = await add({ input: { page: page.trim(), accessToken: token.trim(), syncInterval: sync } })
     if (res.error) {
       p.setProblem(describeKnowledgeError(res.error))
       focusFirstError(ref.current)
@@ -535,11 +540,43 @@ function FacebookForm({ formId, setBusy, onCreated }: FormProps) {
           {show ? 'Hide' : 'Show'}
         </Button>
       </div>
+      <SyncSelect value={sync} onChange={setSync} error={p.field('syncInterval')} what="page is read" />
       <Banner kind="info">
         The token is stored encrypted and is never shown again, to you or anyone. To change it, delete this page and add it
         again.
       </Banner>
       <KnowledgeErrorBanner problem={p.problem} shownFields={FORM_FIELDS.facebook} />
     </form>
+  )
+}
+
+/** How often a new website or Facebook page is fetched again. */
+function SyncSelect({
+  value,
+  onChange,
+  error,
+  what,
+}: {
+  value: SyncIntervalValue
+  onChange: (v: SyncIntervalValue) => void
+  error?: string
+  what: string
+}) {
+  return (
+    <div className="grid2">
+      <SelectField
+        label="Re-sync"
+        value={value}
+        onChange={(e) => onChange(e.target.value as SyncIntervalValue)}
+        error={error}
+        hint={`How often the ${what} again to pick up changes; you can change it later in the list.`}
+      >
+        {SYNC_OPTIONS.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </SelectField>
+    </div>
   )
 }

@@ -8,9 +8,9 @@ import { isCompanyAdmin, isSuperAdmin, useViewer } from '../../lib/auth'
 import { useLive, useOnReconnect } from '../../lib/live'
 import { Banner, Button, Empty, ErrorBanner, Loading } from '../../ui'
 import { Icon } from '../../ui/icons'
-import { ActiveSwitch, LeftOutNote, StatusCell, TypeIcon, useResourceActions, type Res } from './bits'
+import { ActiveSwitch, LeftOutNote, StatusCell, SyncControl, TypeIcon, useResourceActions, type Res } from './bits'
 import { KnowledgeResource, KnowledgeResourceChunks, KnowledgeResourceEvents } from './documents'
-import { asSentence, displayText, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
+import { asSentence, canResync, displayText, formatDate, inProgress, mergeResource, MAX_TITLE_CHARS, TYPE_LABEL } from './knowledgeLogic'
 
 const CHUNKS_PER_PAGE = 20
 
@@ -397,6 +397,21 @@ export default function ResourcePage() {
               )}
             </dd>
           </div>
+          {canResync(r.type) && (
+            <div>
+              <dt>Re-sync</dt>
+              <dd>
+                <SyncControl
+                  r={r}
+                  now={Date.now()}
+                  editable={canWrite}
+                  disabled={busy}
+                  labelled
+                  onChange={(iv) => actions.setSyncInterval(r, iv)}
+                />
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Added</dt>
             <dd>

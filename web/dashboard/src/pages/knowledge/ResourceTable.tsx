@@ -5,7 +5,7 @@ import { Fragment } from 'react'
 import { Link } from 'react-router'
 import { Button } from '../../ui'
 import { Icon } from '../../ui/icons'
-import { ActiveSwitch, menuItems, RowMenu, StatusCell, TypeIcon, type Access, type Res, type ResourceActions } from './bits'
+import { ActiveSwitch, menuItems, RowMenu, StatusCell, SyncControl, TypeIcon, type Access, type Res, type ResourceActions } from './bits'
 import { asSentence, formatAgo, formatDate, sourceOf, TYPE_LABEL } from './knowledgeLogic'
 
 export type Row = Res & { company?: { id: string; name: string } | null }
@@ -60,6 +60,13 @@ export function ResourceTable({
                         <span className="kn-src-type">{TYPE_LABEL[r.type]}</span>
                         {src && r.type !== 'TEXT' && <> · {src}</>}
                       </div>
+                      <SyncControl
+                        r={r}
+                        now={now}
+                        editable={access === 'all'}
+                        disabled={!!actions.busy[r.id]}
+                        onChange={(iv) => actions.setSyncInterval(r, iv)}
+                      />
                     </div>
                   </div>
                 </td>

@@ -10,7 +10,18 @@ import { Badge, Banner, ConfirmDialog, ErrorBanner, ProgressBar, useCountdown } 
 import { Icon, type IconName } from '../../ui/icons'
 import { useToast } from '../../ui/toast'
 import { KnowledgeDeleteResource, KnowledgeReprocessResource, KnowledgeUpdateResource } from './documents'
-import { asSentence, inProgress, STATUS_LABEL, TYPE_LABEL, type ResourceStatus, type ResourceType } from './knowledgeLogic'
+import {
+  asSentence,
+  canResync,
+  inProgress,
+  STATUS_LABEL,
+  SYNC_OPTIONS,
+  syncSummary,
+  TYPE_LABEL,
+  type ResourceStatus,
+  type ResourceType,
+  type SyncIntervalValue,
+} from './knowledgeLogic'
 import './knowledge.css'
 
 export type Res = KnowledgeResourceFieldsFragment
@@ -235,6 +246,7 @@ export function RowMenu({ label, items }: { label: string; items: MenuItem[] }) 
 export interface ResourceActions {
   reprocess: (r: Res) => void
   setActive: (r: Res, active: boolean) => void
+  setSyncInterval: (r: Res, interval: SyncIntervalValue) => void
   rename: (r: Res, title: string) => Promise<boolean>
   askDelete: (r: Pick<Res, 'id' | 'title' | 'chunkCount' | 'isActive'>) => void
   /** Ids with an action under way. */
@@ -298,6 +310,23 @@ export function useResourceActions({
     })
   }
 
+  const setSyncInterval = (r: Res, interval: SyncIntervalValue) => {
+    mark(r.id, true)
+    onChanged?.({ ...r, syncInterval: interval })
+    void doUpdate({ id: r.id, input: { syncInterval: interval } }).then((res) => {
+      mark(r.id, false)
+      if (res.error) {
+        onChanged?.(r)
+        const p = describeError(res.error)
+        toast(p.fields.syncInterval ?? p.message, 'error')
+      } else if (res.data) {
+        onChanged?.(res.data.updateResource)
+        const label = SYNC_OPTIONS.find((o) => o.value === interval)?.label.toLowerCase()
+        toast(interval === 'NEVER' ? `“${r.title}” will not be re-synced` : `“${r.title}” is re-synced ${label}`)
+      }
+    })
+  }
+
   const rename = async (r: Res, title: string): Promise<boolean> => {
     const res = await doUpdate({ id: r.id, input: { title } })
     if (res.error) {
@@ -352,7 +381,7 @@ export function useResourceActions({
     </ConfirmDialog>
   )
 
-  return { reprocess, setActive, rename, askDelete, busy, dialogs }
+  return { reprocess, setActive, setSyncInterval, rename, askDelete, busy, dialogs }
 }
 
 /**
@@ -381,6 +410,61 @@ export function menuItems(r: Res, a: ResourceActions, access: Access): MenuItem[
   }
   items.push({ label: 'Delete', icon: 'trash', danger: true, onSelect: () => a.askDelete(r) })
   return items
+}
+
+/**
+ * How often a website or Facebook page is fetched again: a select for
+ * company admins (read-only text for others), with when it syncs next and
+ * when it last did. PDFs and texts have nothing to re-sync: nothing shows.
+ */
+export function SyncControl({
+  r,
+  now,
+  editable,
+  disabled,
+  labelled,
+  onChange,
+}: {
+  r: Pick<Res, 'title' | 'type' | 'isActive' | 'syncInterval' | 'nextSyncAt' | 'lastSyncedAt'>
+  now: number
+  editable: boolean
+  disabled?: boolean
+  /** Set where a heading already says "Re-sync" (a resource's page): no word and icon of its own. */
+  labelled?: boolean
+  onChange: (interval: SyncIntervalValue) => void
+}) {
+  if (!canResync(r.type)) return null
+  const { next, last } = syncSummary(r, now)
+  const label = SYNC_OPTIONS.find((o) => o.value === r.syncInterval)?.label ?? r.syncInterval
+  return (
+    <div className="kn-sync">
+      {!labelled && <Icon name="refresh" size={13} />}
+      {editable ? (
+        <label className="kn-sync-pick">
+          {!labelled && <span aria-hidden>Re-sync</span>}
+          <select
+            value={r.syncInterval}
+            disabled={disabled}
+            aria-label={`Re-sync “${r.title}”`}
+            onChange={(e) => onChange(e.target.value as SyncIntervalValue)}
+          >
+            {SYNC_OPTIONS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : (
+        <span>{labelled ? label : `Re-sync: ${label.toLowerCase()}`}</span>
+      )}
+      <span className="kn-sync-when">
+        <span>{next}</span>
+        <span aria-hidden> · </span>
+        <span>{last}</span>
+      </span>
+    </div>
+  )
 }
 
 /** An on/off switch for whether a resource is used in answers. */

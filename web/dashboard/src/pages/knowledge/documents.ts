@@ -16,6 +16,9 @@ export const KnowledgeResourceFields = graphql(`
     progress
     createdAt
     updatedAt
+    syncInterval
+    lastSyncedAt
+    nextSyncAt
   }
 `)
 

@@ -472,3 +472,50 @@ export function pushHistory(history: string[], question: string, size = HISTORY_
   const key = q.toLowerCase().replace(/\s+/g, ' ')
   return [q, ...history.filter((h) => h.toLowerCase().replace(/\s+/g, ' ') !== key)].slice(0, size)
 }
+
+// ---------------------------------------------------------------------------
+// Scheduled re-sync of websites and Facebook pages
+
+export type SyncIntervalValue = 'NEVER' | 'DAILY' | 'WEEKLY' | 'MONTHLY'
+
+/** The intervals offered, in order, with their labels. */
+export const SYNC_OPTIONS: { value: SyncIntervalValue; label: string }[] = [
+  { value: 'NEVER', label: 'Never' },
+  { value: 'DAILY', label: 'Daily' },
+  { value: 'WEEKLY', label: 'Weekly' },
+  { value: 'MONTHLY', label: 'Monthly' },
+]
+
+/** Whether resources of this type have a source to fetch again (PDFs and texts do not). */
+export function canResync(type: ResourceType): boolean {
+  return type === 'WEBSITE' || type === 'FACEBOOK'
+}
+
+/** "in 5 min", "in 3 h", "in 6 days"; "due now" once the time has passed. */
+export function formatIn(iso: string, now = Date.now()): string {
+  const t = Date.parse(iso)
+  if (Number.isNaN(t)) return ''
+  const s = (t - now) / 1000
+  if (s < 60) return 'due now'
+  if (s < 3600) return `in ${Math.round(s / 60)} min`
+  if (s < 86400 * 1.5) return `in ${Math.round(s / 3600)} h`
+  return `in ${Math.round(s / 86400)} days`
+}
+
+/**
+ * What the knowledge page says about a resource's schedule: when it syncs
+ * next ("Next sync: in 6 days", paused while the resource is off) and when
+ * it last synced ("Last synced 3 h ago"). Empty for PDFs and texts.
+ */
+export function syncSummary(
+  r: { type: ResourceType; isActive: boolean; syncInterval: string; nextSyncAt?: string | null; lastSyncedAt?: string | null },
+  now = Date.now(),
+): { next: string; last: string } {
+  if (!canResync(r.type)) return { next: '', last: '' }
+  let next = 'Next sync: never'
+  if (r.syncInterval !== 'NEVER' && r.nextSyncAt) {
+    next = r.isActive ? `Next sync: ${formatIn(r.nextSyncAt, now)}` : 'Next sync: paused while off'
+  }
+  const last = r.lastSyncedAt ? `Last synced ${formatAgo(r.lastSyncedAt, now)}` : 'Not synced yet'
+  return { next, last }
+}
