@@ -150,6 +150,8 @@ func scopeOf(ctx context.Context, companyID *uuid.UUID) (*uuid.UUID, error) {
 			return nil, fault.Forbidden("you can only see your own company's analytics")
 		}
 		return nil, nil
+	case v.Kind == viewer.KindAPIKey:
+		return nil, &viewer.MissingScopeError{Scope: viewer.ScopeConversationsRead}
 	default:
 		return nil, fault.Forbidden("you may not see analytics")
 	}

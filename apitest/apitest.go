@@ -277,7 +277,7 @@ func (e *Env) Register(slug string) *Tenant {
 	t.AgentID = uuid.MustParse(r.Str("createAgent.id"))
 	t.AgentToken = e.Login(t.AgentEmail, Password)
 	r = e.Do(t.AdminToken, `mutation($in: CreateAPIKeyInput!) { createApiKey(input: $in) { secret apiKey { id } } }`,
-		map[string]any{"in": map[string]any{"name": "partner", "scopes": viewer.AllScopes}}).OK(e.T)
+		map[string]any{"in": map[string]any{"name": "partner", "scopes": ScopeNames(viewer.AllScopes...)}}).OK(e.T)
 	t.APIKey = r.Str("createApiKey.secret")
 	t.APIKeyID = uuid.MustParse(r.Str("createApiKey.apiKey.id"))
 	return t
@@ -434,4 +434,14 @@ func (s *Subscription) Closed() bool {
 func (s *Subscription) Close() {
 	s.conn.Close(websocket.StatusNormalClosure, "")
 	s.cancel()
+}
+
+// ScopeNames spells scopes as the API's APIKeyScope enum does, for
+// createApiKey's variables.
+func ScopeNames(scopes ...viewer.Scope) []string {
+	names := make([]string, len(scopes))
+	for i, sc := range scopes {
+		names[i] = sc.Name()
+	}
+	return names
 }

@@ -396,7 +396,7 @@ func participant(ctx context.Context) (*viewer.Viewer, error) {
 		return v, nil
 	case v.Kind == viewer.KindAPIKey:
 		if !v.HasScope(viewer.ScopeConversationsWrite) {
-			return nil, fault.Forbidden("this API key lacks the conversations:write scope")
+			return nil, &viewer.MissingScopeError{Scope: viewer.ScopeConversationsWrite}
 		}
 		return v, nil
 	default:

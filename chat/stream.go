@@ -282,6 +282,8 @@ func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-c
 	case v.Kind == viewer.KindNone:
 		return nil, fault.Unauthenticated("log in first")
 	case v.Staff(), v.HasScope(viewer.ScopeConversationsRead):
+	case v.Kind == viewer.KindAPIKey:
+		return nil, &viewer.MissingScopeError{Scope: viewer.ScopeConversationsRead}
 	default:
 		return nil, fault.Forbidden("only the company's agents follow its inbox")
 	}

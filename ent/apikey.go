@@ -6,6 +6,7 @@ import (
 	"concierge/ent/apikey"
 	"concierge/ent/company"
 	"concierge/ent/user"
+	"concierge/viewer"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -30,7 +31,7 @@ type APIKey struct {
 	// Hash holds the value of the "hash" field.
 	Hash string `json:"-"`
 	// Scopes holds the value of the "scopes" field.
-	Scopes []string `json:"scopes,omitempty"`
+	Scopes []viewer.Scope `json:"scopes,omitempty"`
 	// CreatedByID holds the value of the "created_by_id" field.
 	CreatedByID *uuid.UUID `json:"created_by_id,omitempty"`
 	// LastUsedAt holds the value of the "last_used_at" field.

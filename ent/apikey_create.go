@@ -6,6 +6,7 @@ import (
 	"concierge/ent/apikey"
 	"concierge/ent/company"
 	"concierge/ent/user"
+	"concierge/viewer"
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +52,7 @@ func (_c *APIKeyCreate) SetHash(v string) *APIKeyCreate {
 }
 
 // SetScopes sets the "scopes" field.
-func (_c *APIKeyCreate) SetScopes(v []string) *APIKeyCreate {
+func (_c *APIKeyCreate) SetScopes(v []viewer.Scope) *APIKeyCreate {
 	_c.mutation.SetScopes(v)
 	return _c
 }
@@ -386,7 +387,7 @@ func (u *APIKeyUpsert) UpdateName() *APIKeyUpsert {
 }
 
 // SetScopes sets the "scopes" field.
-func (u *APIKeyUpsert) SetScopes(v []string) *APIKeyUpsert {
+func (u *APIKeyUpsert) SetScopes(v []viewer.Scope) *APIKeyUpsert {
 	u.Set(apikey.FieldScopes, v)
 	return u
 }
@@ -511,7 +512,7 @@ func (u *APIKeyUpsertOne) UpdateName() *APIKeyUpsertOne {
 }
 
 // SetScopes sets the "scopes" field.
-func (u *APIKeyUpsertOne) SetScopes(v []string) *APIKeyUpsertOne {
+func (u *APIKeyUpsertOne) SetScopes(v []viewer.Scope) *APIKeyUpsertOne {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.SetScopes(v)
 	})
@@ -811,7 +812,7 @@ func (u *APIKeyUpsertBulk) UpdateName() *APIKeyUpsertBulk {
 }
 
 // SetScopes sets the "scopes" field.
-func (u *APIKeyUpsertBulk) SetScopes(v []string) *APIKeyUpsertBulk {
+func (u *APIKeyUpsertBulk) SetScopes(v []viewer.Scope) *APIKeyUpsertBulk {
 	return u.Update(func(s *APIKeyUpsert) {
 		s.SetScopes(v)
 	})

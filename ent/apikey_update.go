@@ -5,6 +5,7 @@ package ent
 import (
 	"concierge/ent/apikey"
 	"concierge/ent/predicate"
+	"concierge/viewer"
 	"context"
 	"errors"
 	"fmt"
@@ -44,13 +45,13 @@ func (_u *APIKeyUpdate) SetNillableName(v *string) *APIKeyUpdate {
 }
 
 // SetScopes sets the "scopes" field.
-func (_u *APIKeyUpdate) SetScopes(v []string) *APIKeyUpdate {
+func (_u *APIKeyUpdate) SetScopes(v []viewer.Scope) *APIKeyUpdate {
 	_u.mutation.SetScopes(v)
 	return _u
 }
 
 // AppendScopes appends value to the "scopes" field.
-func (_u *APIKeyUpdate) AppendScopes(v []string) *APIKeyUpdate {
+func (_u *APIKeyUpdate) AppendScopes(v []viewer.Scope) *APIKeyUpdate {
 	_u.mutation.AppendScopes(v)
 	return _u
 }
@@ -210,13 +211,13 @@ func (_u *APIKeyUpdateOne) SetNillableName(v *string) *APIKeyUpdateOne {
 }
 
 // SetScopes sets the "scopes" field.
-func (_u *APIKeyUpdateOne) SetScopes(v []string) *APIKeyUpdateOne {
+func (_u *APIKeyUpdateOne) SetScopes(v []viewer.Scope) *APIKeyUpdateOne {
 	_u.mutation.SetScopes(v)
 	return _u
 }
 
 // AppendScopes appends value to the "scopes" field.
-func (_u *APIKeyUpdateOne) AppendScopes(v []string) *APIKeyUpdateOne {
+func (_u *APIKeyUpdateOne) AppendScopes(v []viewer.Scope) *APIKeyUpdateOne {
 	_u.mutation.AppendScopes(v)
 	return _u
 }

@@ -17,6 +17,7 @@ import (
 	"concierge/ent/superadmin"
 	"concierge/ent/user"
 	"concierge/ent/visitor"
+	"concierge/viewer"
 	"context"
 	"errors"
 	"fmt"
@@ -60,8 +61,8 @@ type APIKeyMutation struct {
 	name              *string
 	prefix            *string
 	hash              *string
-	scopes            *[]string
-	appendscopes      []string
+	scopes            *[]viewer.Scope
+	appendscopes      []viewer.Scope
 	last_used_at      *time.Time
 	revoked_at        *time.Time
 	created_at        *time.Time
@@ -324,13 +325,13 @@ func (m *APIKeyMutation) ResetHash() {
 }
 
 // SetScopes sets the "scopes" field.
-func (m *APIKeyMutation) SetScopes(s []string) {
-	m.scopes = &s
+func (m *APIKeyMutation) SetScopes(v []viewer.Scope) {
+	m.scopes = &v
 	m.appendscopes = nil
 }
 
 // Scopes returns the value of the "scopes" field in the mutation.
-func (m *APIKeyMutation) Scopes() (r []string, exists bool) {
+func (m *APIKeyMutation) Scopes() (r []viewer.Scope, exists bool) {
 	v := m.scopes
 	if v == nil {
 		return
@@ -341,7 +342,7 @@ func (m *APIKeyMutation) Scopes() (r []string, exists bool) {
 // OldScopes returns the old "scopes" field's value of the APIKey entity.
 // If the APIKey object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *APIKeyMutation) OldScopes(ctx context.Context) (v []string, err error) {
+func (m *APIKeyMutation) OldScopes(ctx context.Context) (v []viewer.Scope, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldScopes is only allowed on UpdateOne operations")
 	}
@@ -355,13 +356,13 @@ func (m *APIKeyMutation) OldScopes(ctx context.Context) (v []string, err error) 
 	return oldValue.Scopes, nil
 }
 
-// AppendScopes adds s to the "scopes" field.
-func (m *APIKeyMutation) AppendScopes(s []string) {
-	m.appendscopes = append(m.appendscopes, s...)
+// AppendScopes adds v to the "scopes" field.
+func (m *APIKeyMutation) AppendScopes(v []viewer.Scope) {
+	m.appendscopes = append(m.appendscopes, v...)
 }
 
 // AppendedScopes returns the list of values that were appended to the "scopes" field in this mutation.
-func (m *APIKeyMutation) AppendedScopes() ([]string, bool) {
+func (m *APIKeyMutation) AppendedScopes() ([]viewer.Scope, bool) {
 	if len(m.appendscopes) == 0 {
 		return nil, false
 	}
@@ -764,7 +765,7 @@ func (m *APIKeyMutation) SetField(name string, value ent.Value) error {
 		m.SetHash(v)
 		return nil
 	case apikey.FieldScopes:
-		v, ok := value.([]string)
+		v, ok := value.([]viewer.Scope)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -46,8 +46,13 @@ func ErrorPresenter(ctx context.Context, err error) *gqlerror.Error {
 		fe  *fault.Error
 		ve  *ent.ValidationError
 		nfe *ent.NotFoundError
+		mse *viewer.MissingScopeError
 	)
 	switch {
+	case errors.As(err, &mse): // a privacy rule's denial, or a service's
+		e := set(fault.CodeForbidden, mse.Error())
+		e.Extensions["scope"] = mse.Scope.Name()
+		return e
 	case errors.As(err, &fe):
 		e := set(fe.Code, fe.Message)
 		if fe.Field != "" {

@@ -13,6 +13,7 @@ import (
 	"concierge/ent/schema/schematype"
 	"concierge/ent/user"
 	"concierge/graph/model"
+	"concierge/viewer"
 	"context"
 	"errors"
 	"fmt"
@@ -2881,7 +2882,7 @@ type APIKey implements Node {
   companyID: ID!
   name: String!
   prefix: String!
-  scopes: [String!]!
+  scopes: [APIKeyScope!]!
   createdByID: ID
   lastUsedAt: Time
   revokedAt: Time
@@ -5143,10 +5144,24 @@ input UpdateAgentInput {
   isActive: Boolean
 }
 
+"""What an API key may do, besides reading its own company's row."""
+enum APIKeyScope {
+  """Read the knowledge: resources, their chunks, testQuestion."""
+  KNOWLEDGE_READ
+  """Add, change, reprocess and delete resources."""
+  KNOWLEDGE_WRITE
+  """Read conversations, their visitors and messages, the inbox and analytics."""
+  CONVERSATIONS_READ
+  """Take part in conversations: send messages, request a human, close them, show typing."""
+  CONVERSATIONS_WRITE
+  """Read the company's agents."""
+  AGENTS_READ
+}
+
 input CreateAPIKeyInput {
   name: String!
-  """Any of knowledge:read, knowledge:write, conversations:read, conversations:write, agents:read."""
-  scopes: [String!]!
+  """At least one."""
+  scopes: [APIKeyScope!]!
 }
 
 enum CompanyEventKind {
@@ -5287,7 +5302,7 @@ extend type Query {
   conversation(id: ID!): Conversation
   """Company staff: figures of the company; super admins: of companyId, or of the whole platform without it. Default period: the last 30 days."""
   analytics(companyId: ID, from: Time, to: Time): Analytics!
-  """Company staff and knowledge:read keys: searches the company's active knowledge as the assistant would for a visitor's first message, and says what it would answer (nothing is stored). Super admins name the company (companyId)."""
+  """Company staff and KNOWLEDGE_READ keys: searches the company's active knowledge as the assistant would for a visitor's first message, and says what it would answer (nothing is stored). Super admins name the company (companyId)."""
   testQuestion(question: String!, companyId: ID): KnowledgeTest!
   """Public: what the widget shows before a conversation starts."""
   widgetConfig(companyKey: String!): WidgetConfig!
@@ -5319,13 +5334,13 @@ type Mutation {
   createApiKey(input: CreateAPIKeyInput!): CreatedAPIKey!
   revokeApiKey(id: ID!): APIKey!
 
-  """Adds a text to the knowledge (company admins, knowledge:write keys); it is processed in the background."""
+  """Adds a text to the knowledge (company admins, KNOWLEDGE_WRITE keys); it is processed in the background."""
   addText(input: AddTextInput!): Resource!
   """Uploads a PDF (GraphQL multipart request; at most 50 MB); its text is indexed page by page."""
   uploadPdf(file: Upload!, title: String): Resource!
-  """Adds a Facebook page (its info and published posts) to the knowledge (company admins, knowledge:write keys); it is processed in the background."""
+  """Adds a Facebook page (its info and published posts) to the knowledge (company admins, KNOWLEDGE_WRITE keys); it is processed in the background."""
   addFacebookPage(input: AddFacebookPageInput!): Resource!
-  """Crawls a website into the knowledge (company admins, knowledge:write keys); it is processed in the background and reports pages crawled / pages found as progress."""
+  """Crawls a website into the knowledge (company admins, KNOWLEDGE_WRITE keys); it is processed in the background and reports pages crawled / pages found as progress."""
   addWebsite(input: AddWebsiteInput!): Resource!
   updateResource(id: ID!, input: UpdateResourceInput!): Resource!
   """Removes the resource with its chunks, its indexed passages and its file."""
@@ -7477,15 +7492,15 @@ func (ec *executionContext) _APIKey_scopes(ctx context.Context, field graphql.Co
 			return obj.Scopes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []viewer.Scope) graphql.Marshaler {
+			return ec.marshalNAPIKeyScope2ᚕconciergeᚋviewerᚐScopeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, "String")
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, "APIKeyScope")
 }
 
 func (ec *executionContext) _APIKey_createdByID(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
@@ -20960,7 +20975,7 @@ func (ec *executionContext) unmarshalInputCreateAPIKeyInput(ctx context.Context,
 			it.Name = data
 		case "scopes":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
-			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalNAPIKeyScope2ᚕconciergeᚋviewerᚐScopeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -28114,6 +28129,46 @@ func (ec *executionContext) marshalNAPIKey2ᚖconciergeᚋentᚐAPIKey(ctx conte
 		return graphql.Null
 	}
 	return ec._APIKey(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAPIKeyScope2conciergeᚋviewerᚐScope(ctx context.Context, v any) (viewer.Scope, error) {
+	var res viewer.Scope
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAPIKeyScope2conciergeᚋviewerᚐScope(ctx context.Context, sel ast.SelectionSet, v viewer.Scope) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAPIKeyScope2ᚕconciergeᚋviewerᚐScopeᚄ(ctx context.Context, v any) ([]viewer.Scope, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]viewer.Scope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAPIKeyScope2conciergeᚋviewerᚐScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNAPIKeyScope2ᚕconciergeᚋviewerᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []viewer.Scope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPIKeyScope2conciergeᚋviewerᚐScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNAddFacebookPageInput2conciergeᚋgraphᚋmodelᚐAddFacebookPageInput(ctx context.Context, v any) (model.AddFacebookPageInput, error) {

@@ -37,7 +37,11 @@ func (s *Service) UploadPDF(ctx context.Context, file io.Reader, fileName string
 	}
 	// Refuse early those who may never add knowledge, before storing
 	// anything; privacy decides again on the insert.
-	if v := viewer.FromContext(ctx); !v.CompanyAdmin() && !v.HasScope(viewer.ScopeKnowledgeWrite) {
+	switch v := viewer.FromContext(ctx); {
+	case v.CompanyAdmin(), v.HasScope(viewer.ScopeKnowledgeWrite):
+	case v.Kind == viewer.KindAPIKey:
+		return nil, &viewer.MissingScopeError{Scope: viewer.ScopeKnowledgeWrite}
+	default:
 		return nil, fault.Forbidden("only company admins and knowledge:write keys add knowledge")
 	}
 	name := cleanFileName(fileName)

@@ -25,12 +25,12 @@ func TestAPIKeys(t *testing.T) {
 		a := e.Register("acme")
 
 		r := e.Do(a.AdminToken, createKeyQ, map[string]any{"in": map[string]any{
-			"name": "crm sync", "scopes": []string{"agents:read", " agents:read "}}}).OK(t)
+			"name": "crm sync", "scopes": []string{"AGENTS_READ", "AGENTS_READ"}}}).OK(t)
 		secret := r.Str("createApiKey.secret")
 		keyID := r.Str("createApiKey.apiKey.id")
 		prefix := r.Str("createApiKey.apiKey.prefix")
 		require.True(t, strings.HasPrefix(secret, auth.APIKeyPrefix+prefix+"_"), secret)
-		require.Equal(t, []any{"agents:read"}, r.Get("createApiKey.apiKey.scopes"), "scopes trimmed and deduplicated")
+		require.Equal(t, []any{"AGENTS_READ"}, r.Get("createApiKey.apiKey.scopes"), "scopes deduplicated")
 		require.Equal(t, a.CompanyID.String(), r.Str("createApiKey.apiKey.companyID"))
 		require.Nil(t, r.Get("createApiKey.apiKey.revokedAt"))
 
@@ -73,7 +73,7 @@ func TestAPIKeys(t *testing.T) {
 		requireCode(t, e.Do(secret, `{ resources { totalCount } }`, nil), "FORBIDDEN", "resources")
 		requireCode(t, e.Do(secret, `{ conversations { totalCount } }`, nil), "FORBIDDEN", "conversations")
 		requireCode(t, e.Do(secret, `{ apiKeys { id } }`, nil), "FORBIDDEN", "apiKeys")
-		requireCode(t, e.Do(secret, createKeyQ, map[string]any{"in": map[string]any{"name": "x", "scopes": []string{"agents:read"}}}), "FORBIDDEN", "createApiKey")
+		requireCode(t, e.Do(secret, createKeyQ, map[string]any{"in": map[string]any{"name": "x", "scopes": []string{"AGENTS_READ"}}}), "FORBIDDEN", "createApiKey")
 		requireCode(t, e.Do(secret, createAgentQ, map[string]any{"in": agentInput("k@acme.test")}), "FORBIDDEN", "createAgent")
 		r = e.Do(secret, `mutation { logout }`, nil) // keys have no session to end
 		require.Contains(t, []string{"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT"}, r.Code(), "%+v", r.Errors)
@@ -94,11 +94,12 @@ func TestAPIKeys(t *testing.T) {
 			name, token, code string
 			in                map[string]any
 		}{
-			{"unknown scope", a.AdminToken, "BAD_USER_INPUT", map[string]any{"name": "x", "scopes": []string{"agents:read", "admin:*"}}},
+			{"unknown scope", a.AdminToken, "GRAPHQL_VALIDATION_FAILED", map[string]any{"name": "x", "scopes": []string{"AGENTS_READ", "ADMIN"}}},
+			{"stored spelling of a scope", a.AdminToken, "GRAPHQL_VALIDATION_FAILED", map[string]any{"name": "x", "scopes": []string{"agents:read"}}},
 			{"no scopes", a.AdminToken, "BAD_USER_INPUT", map[string]any{"name": "x", "scopes": []string{}}},
-			{"empty name", a.AdminToken, "BAD_USER_INPUT", map[string]any{"name": " ", "scopes": []string{"agents:read"}}},
-			{"agent", a.AgentToken, "FORBIDDEN", map[string]any{"name": "x", "scopes": []string{"agents:read"}}},
-			{"anonymous", "", "UNAUTHENTICATED", map[string]any{"name": "x", "scopes": []string{"agents:read"}}},
+			{"empty name", a.AdminToken, "BAD_USER_INPUT", map[string]any{"name": " ", "scopes": []string{"AGENTS_READ"}}},
+			{"agent", a.AgentToken, "FORBIDDEN", map[string]any{"name": "x", "scopes": []string{"AGENTS_READ"}}},
+			{"anonymous", "", "UNAUTHENTICATED", map[string]any{"name": "x", "scopes": []string{"AGENTS_READ"}}},
 		} {
 			r := e.Do(c.token, createKeyQ, map[string]any{"in": c.in})
 			require.Equal(t, c.code, r.Code(), "%s: %+v", c.name, r.Errors)

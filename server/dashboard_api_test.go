@@ -543,7 +543,7 @@ func TestTestQuestion(t *testing.T) {
 		}
 
 		// Visitors, anonymous callers and keys without knowledge:read may not.
-		narrow := e.Do(a.AdminToken, `mutation { createApiKey(input: {name: "inbox", scopes: ["conversations:read"]}) { secret } }`, nil).
+		narrow := e.Do(a.AdminToken, `mutation { createApiKey(input: {name: "inbox", scopes: [CONVERSATIONS_READ]}) { secret } }`, nil).
 			OK(t).Str("createApiKey.secret")
 		for _, c := range []struct{ name, token, code string }{
 			{"visitor", visitor, "FORBIDDEN"},

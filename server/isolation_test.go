@@ -260,7 +260,7 @@ func isolationOps() []isoOp {
 		{name: "removeAgent(B admin)", query: `mutation($id: ID!) { removeAgent(id: $id) }`,
 			vars: isoVar("admin")},
 		{name: "createApiKey", answers: true, okFor: []string{isoAdminA},
-			query: `mutation { createApiKey(input: {name: "mole", scopes: ["agents:read"]}) { secret apiKey { id companyID } } }`,
+			query: `mutation { createApiKey(input: {name: "mole", scopes: [AGENTS_READ]}) { secret apiKey { id companyID } } }`,
 			vars:  isoNoVars,
 			check: isoLandsInOwnCompany("createApiKey.apiKey.id", func(m *isoMatrix, id uuid.UUID) uuid.UUID {
 				k, err := m.e.DB.Client.APIKey.Get(apitest.Bypass(), id)

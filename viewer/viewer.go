@@ -8,7 +8,10 @@ package viewer
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"slices"
+	"strconv"
 
 	"github.com/google/uuid"
 )
@@ -56,17 +59,70 @@ const (
 	RoleCompanyAdmin = "COMPANY_ADMIN"
 )
 
+// Scope is one thing an API key may do. Its value is how the database
+// stores it ("knowledge:read"); Name is how the API spells it
+// (KNOWLEDGE_READ, a value of the GraphQL enum APIKeyScope, which
+// MarshalGQL and UnmarshalGQL translate).
+type Scope string
+
 // API key scopes.
 const (
-	ScopeKnowledgeRead      = "knowledge:read"
-	ScopeKnowledgeWrite     = "knowledge:write"
-	ScopeConversationsRead  = "conversations:read"
-	ScopeConversationsWrite = "conversations:write"
-	ScopeAgentsRead         = "agents:read"
+	ScopeKnowledgeRead      Scope = "knowledge:read"
+	ScopeKnowledgeWrite     Scope = "knowledge:write"
+	ScopeConversationsRead  Scope = "conversations:read"
+	ScopeConversationsWrite Scope = "conversations:write"
+	ScopeAgentsRead         Scope = "agents:read"
 )
 
 // AllScopes lists every scope an API key may carry.
-var AllScopes = []string{ScopeKnowledgeRead, ScopeKnowledgeWrite, ScopeConversationsRead, ScopeConversationsWrite, ScopeAgentsRead}
+var AllScopes = []Scope{ScopeKnowledgeRead, ScopeKnowledgeWrite, ScopeConversationsRead, ScopeConversationsWrite, ScopeAgentsRead}
+
+var scopeNames = map[Scope]string{
+	ScopeKnowledgeRead:      "KNOWLEDGE_READ",
+	ScopeKnowledgeWrite:     "KNOWLEDGE_WRITE",
+	ScopeConversationsRead:  "CONVERSATIONS_READ",
+	ScopeConversationsWrite: "CONVERSATIONS_WRITE",
+	ScopeAgentsRead:         "AGENTS_READ",
+}
+
+// Name is the scope's value in the API's APIKeyScope enum.
+func (s Scope) Name() string {
+	if n, ok := scopeNames[s]; ok {
+		return n
+	}
+	return string(s)
+}
+
+// MarshalGQL writes the scope as its APIKeyScope enum value.
+func (s Scope) MarshalGQL(w io.Writer) {
+	_, _ = io.WriteString(w, strconv.Quote(s.Name()))
+}
+
+// UnmarshalGQL reads an APIKeyScope enum value (GraphQL validation has
+// refused any other value before).
+func (s *Scope) UnmarshalGQL(v any) error {
+	name, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("APIKeyScope must be a string, not %T", v)
+	}
+	for sc, n := range scopeNames {
+		if n == name {
+			*s = sc
+			return nil
+		}
+	}
+	return fmt.Errorf("%q is not an APIKeyScope", name)
+}
+
+// MissingScopeError says that an API key lacks the scope an operation
+// needs. The privacy rules deny with it (wrapped in privacy.Deny), and so
+// do the few checks outside them; the API reports it as FORBIDDEN with the
+// scope's name in extensions.scope.
+type MissingScopeError struct{ Scope Scope }
+
+func (e *MissingScopeError) Error() string {
+	return "this API key lacks the scope " + e.Scope.Name()
+}
 
 // Viewer is the authenticated caller of one request or job.
 type Viewer struct {
@@ -78,7 +134,7 @@ type Viewer struct {
 	// Role is set for KindUser.
 	Role string
 	// Scopes is set for KindAPIKey.
-	Scopes []string
+	Scopes []Scope
 	// ConversationID is the one conversation a KindVisitor may use.
 	ConversationID uuid.UUID
 	// Name is a KindVisitor's name, or a KindUser's full name, as it was
@@ -112,7 +168,7 @@ func (v *Viewer) Staff() bool { return v != nil && v.Kind == KindUser }
 func (v *Viewer) System() bool { return v != nil && v.Kind == KindSystem }
 
 // HasScope reports whether an API key viewer carries scope.
-func (v *Viewer) HasScope(scope string) bool {
+func (v *Viewer) HasScope(scope Scope) bool {
 	return v != nil && v.Kind == KindAPIKey && slices.Contains(v.Scopes, scope)
 }
 

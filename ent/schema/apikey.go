@@ -8,6 +8,8 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+
+	"concierge/viewer"
 )
 
 // APIKey lets a partner's server call the API for one company. Only the
@@ -25,7 +27,9 @@ func (APIKey) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(200),
 		field.String("prefix").Unique().Immutable().MaxLen(32),
 		field.String("hash").Sensitive().Immutable().Annotations(entgql.Skip()),
-		field.Strings("scopes"),
+		// Stored as before (a JSON array of "knowledge:read", ...); the API
+		// shows them as the APIKeyScope enum.
+		field.JSON("scopes", []viewer.Scope{}).Annotations(entgql.Type("[APIKeyScope!]")),
 		field.UUID("created_by_id", uuidType).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")),
 		field.Time("last_used_at").Optional().Nillable(),
 		field.Time("revoked_at").Optional().Nillable(),

@@ -12,6 +12,8 @@ import (
 // super admin: allowed) and tenant-owned ones TenantMixin (rows of the
 // viewer's company only; creates only in it). Entity policies then say which
 // kinds of viewer of that company may read and write, and end in a deny.
+// API keys pass with the scope an entity needs (rule.Scope); without it they
+// are denied with an error naming the scope.
 
 // Policy of the BaseMixin. No writer, super admins included, links a row to
 // another company's rows.
@@ -73,7 +75,8 @@ func (RefreshToken) Policy() ent.Policy {
 func (User) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			rule.AllowQueryIf(rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeAgentsRead))),
+			rule.AllowQueryIf(rule.StaffOrSystem),
+			rule.Scope(viewer.ScopeAgentsRead),
 			privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
@@ -91,21 +94,15 @@ func (APIKey) Policy() ent.Policy {
 	}
 }
 
-var (
-	conversationsRead  = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeConversationsRead))
-	conversationsWrite = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeConversationsWrite))
-	knowledgeRead      = rule.Or(rule.StaffOrSystem, rule.Scope(viewer.ScopeKnowledgeRead))
-	knowledgeWrite     = rule.Or(rule.AdminOrSystem, rule.Scope(viewer.ScopeKnowledgeWrite))
-)
-
 // Policy of the Visitor: staff read and write; a visitor sees and edits only
 // its own row.
 func (Visitor) Policy() ent.Policy {
 	self := rule.VisitorOwnRow()
 	return privacy.Policy{
-		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), self, privacy.AlwaysDenyRule()},
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(rule.StaffOrSystem), rule.Scope(viewer.ScopeConversationsRead), self, privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{
-			rule.AllowMutationIf(conversationsWrite),
+			rule.AllowMutationIf(rule.StaffOrSystem),
+			rule.Scope(viewer.ScopeConversationsWrite),
 			rule.DenyVisitorOps(ent.OpCreate | ent.OpDelete | ent.OpDeleteOne),
 			self,
 			privacy.AlwaysDenyRule(),
@@ -118,9 +115,10 @@ func (Visitor) Policy() ent.Policy {
 func (Conversation) Policy() ent.Policy {
 	own := rule.VisitorOwnConversation()
 	return privacy.Policy{
-		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), own, privacy.AlwaysDenyRule()},
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(rule.StaffOrSystem), rule.Scope(viewer.ScopeConversationsRead), own, privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{
-			rule.AllowMutationIf(conversationsWrite),
+			rule.AllowMutationIf(rule.StaffOrSystem),
+			rule.Scope(viewer.ScopeConversationsWrite),
 			rule.DenyVisitorOps(ent.OpCreate | ent.OpDelete | ent.OpDeleteOne),
 			own,
 			privacy.AlwaysDenyRule(),
@@ -133,9 +131,10 @@ func (Conversation) Policy() ent.Policy {
 func (Message) Policy() ent.Policy {
 	own := rule.VisitorOwnMessages()
 	return privacy.Policy{
-		Query: privacy.QueryPolicy{rule.AllowQueryIf(conversationsRead), own, privacy.AlwaysDenyRule()},
+		Query: privacy.QueryPolicy{rule.AllowQueryIf(rule.StaffOrSystem), rule.Scope(viewer.ScopeConversationsRead), own, privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{
-			rule.AllowMutationIf(conversationsWrite),
+			rule.AllowMutationIf(rule.StaffOrSystem),
+			rule.Scope(viewer.ScopeConversationsWrite),
 			rule.DenyVisitorOps(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
 			rule.AllowVisitorMessageCreate(),
 			privacy.AlwaysDenyRule(),
@@ -147,16 +146,16 @@ func (Message) Policy() ent.Policy {
 // and knowledge:write keys manage.
 func (Resource) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.AllowQueryIf(knowledgeRead), privacy.AlwaysDenyRule()},
-		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(knowledgeWrite), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(rule.StaffOrSystem), rule.Scope(viewer.ScopeKnowledgeRead), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(rule.AdminOrSystem), rule.Scope(viewer.ScopeKnowledgeWrite), privacy.AlwaysDenyRule()},
 	}
 }
 
 // Policy of the Chunk: as its resource.
 func (Chunk) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.AllowQueryIf(knowledgeRead), privacy.AlwaysDenyRule()},
-		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(knowledgeWrite), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.AllowQueryIf(rule.StaffOrSystem), rule.Scope(viewer.ScopeKnowledgeRead), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowMutationIf(rule.AdminOrSystem), rule.Scope(viewer.ScopeKnowledgeWrite), privacy.AlwaysDenyRule()},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"concierge/ent/resource"
 	"concierge/ent/schema/schematype"
 	"concierge/ent/user"
+	"concierge/viewer"
 	"fmt"
 	"io"
 	"strconv"
@@ -123,8 +124,8 @@ type ConversationEvent struct {
 
 type CreateAPIKeyInput struct {
 	Name string `json:"name"`
-	// Any of knowledge:read, knowledge:write, conversations:read, conversations:write, agents:read.
-	Scopes []string `json:"scopes"`
+	// At least one.
+	Scopes []viewer.Scope `json:"scopes"`
 }
 
 type CreateAgentInput struct {

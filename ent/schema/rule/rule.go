@@ -238,7 +238,7 @@ func DenyVisitorOps(op ent.Op) privacy.MutationRule {
 	})
 }
 
-// Staff, System and the scope helpers are the predicates entity policies use.
+// StaffOrSystem and AdminOrSystem are the predicates entity policies use.
 
 // StaffOrSystem holds for company users and workers.
 func StaffOrSystem(v *viewer.Viewer) bool { return v.Staff() || v.System() }
@@ -246,21 +246,22 @@ func StaffOrSystem(v *viewer.Viewer) bool { return v.Staff() || v.System() }
 // AdminOrSystem holds for company admins and workers.
 func AdminOrSystem(v *viewer.Viewer) bool { return v.CompanyAdmin() || v.System() }
 
-// Or combines predicates.
-func Or(preds ...func(*viewer.Viewer) bool) func(*viewer.Viewer) bool {
-	return func(v *viewer.Viewer) bool {
-		for _, p := range preds {
-			if p(v) {
-				return true
-			}
+// Scope decides for API keys: it allows those carrying scope and denies
+// the others with a *viewer.MissingScopeError naming it (the decision
+// depends on the key alone, never on rows, so it tells nothing about other
+// companies). Other viewers skip.
+func Scope(scope viewer.Scope) privacy.QueryMutationRule {
+	return privacy.ContextQueryMutationRule(func(ctx context.Context) error {
+		v := viewer.FromContext(ctx)
+		switch {
+		case v == nil || v.Kind != viewer.KindAPIKey:
+			return privacy.Skip
+		case v.HasScope(scope):
+			return privacy.Allow
+		default:
+			return privacy.Denyf("%w", &viewer.MissingScopeError{Scope: scope})
 		}
-		return false
-	}
-}
-
-// Scope holds for API keys carrying scope.
-func Scope(scope string) func(*viewer.Viewer) bool {
-	return func(v *viewer.Viewer) bool { return v.HasScope(scope) }
+	})
 }
 
 // owners remembers the company of the rows that writes pointed at, so that

@@ -117,7 +117,7 @@ func adminOf(tn *tenant) context.Context {
 	return as(&viewer.Viewer{Kind: viewer.KindUser, ID: tn.admin.ID, CompanyID: tn.company.ID, Role: viewer.RoleCompanyAdmin})
 }
 
-func keyOf(tn *tenant, scopes ...string) context.Context {
+func keyOf(tn *tenant, scopes ...viewer.Scope) context.Context {
 	return as(&viewer.Viewer{Kind: viewer.KindAPIKey, ID: tn.key.ID, CompanyID: tn.company.ID, Scopes: scopes})
 }
 
@@ -246,7 +246,7 @@ func TestRuleAgentCannotManageUsersOrKeys(t *testing.T) {
 		require.ErrorIs(t, w.c.User.DeleteOneID(w.a.admin.ID).Exec(ctx), privacy.Deny)
 
 		_, err = w.c.APIKey.Create().SetCompanyID(w.a.company.ID).SetName("k").SetPrefix("pfxnew").
-			SetHash("h").SetScopes([]string{viewer.ScopeAgentsRead}).Save(ctx)
+			SetHash("h").SetScopes([]viewer.Scope{viewer.ScopeAgentsRead}).Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
 		_, err = w.c.APIKey.UpdateOneID(w.a.key.ID).SetName("renamed").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny)
@@ -267,7 +267,7 @@ func TestRuleAdminManagesOnlyItsCompany(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.c.User.DeleteOneID(u.ID).Exec(ctx))
 		k, err := w.c.APIKey.Create().SetCompanyID(w.a.company.ID).SetName("k").SetPrefix("pfxnew").
-			SetHash("h").SetScopes([]string{viewer.ScopeAgentsRead}).Save(ctx)
+			SetHash("h").SetScopes([]viewer.Scope{viewer.ScopeAgentsRead}).Save(ctx)
 		require.NoError(t, err)
 		require.NoError(t, w.c.APIKey.DeleteOneID(k.ID).Exec(ctx))
 
@@ -401,11 +401,16 @@ func TestRuleAPIKeyReadsByScope(t *testing.T) {
 		require.True(t, ent.IsNotFound(getErr(w.c.Conversation.Get(ctx, w.b.conv.ID))))
 
 		for _, e := range entities {
-			switch e.name {
-			case "Resource", "Chunk", "User":
-				_, err := e.count(ctx, w.c)
-				require.ErrorIs(t, err, privacy.Deny, e.name)
+			want, ok := map[string]viewer.Scope{"Resource": viewer.ScopeKnowledgeRead, "Chunk": viewer.ScopeKnowledgeRead, "User": viewer.ScopeAgentsRead}[e.name]
+			if !ok {
+				continue
 			}
+			// Denied, and told which scope it lacks.
+			_, err := e.count(ctx, w.c)
+			require.ErrorIs(t, err, privacy.Deny, e.name)
+			var mse *viewer.MissingScopeError
+			require.ErrorAs(t, err, &mse, e.name)
+			require.Equal(t, want, mse.Scope, e.name)
 		}
 		// A key reads its own row (me { apiKey }) and no other key.
 		keys, err := w.c.APIKey.Query().IDs(ctx)
@@ -414,6 +419,9 @@ func TestRuleAPIKeyReadsByScope(t *testing.T) {
 		_, err = w.c.Message.Create().SetCompanyID(w.a.company.ID).SetConversationID(w.a.conv.ID).SetSeq(nextSeq()).
 			SetSenderType("BOT").SetBody("hi").Save(ctx)
 		require.ErrorIs(t, err, privacy.Deny, "reading is not writing")
+		var mse *viewer.MissingScopeError
+		require.ErrorAs(t, err, &mse)
+		require.Equal(t, viewer.ScopeConversationsWrite, mse.Scope)
 
 		// conversations:write does write, in its own company only.
 		ctx = keyOf(w.a, viewer.ScopeConversationsWrite)

@@ -13,7 +13,7 @@ import {
   summaryFields,
   toWhere,
 } from '../src/pages/audit/auditLogic'
-import { keyStart, relativeTime, sortScopes, validateNewKey } from '../src/pages/apikeys/apiKeysLogic'
+import { isWriteScope, keyStart, relativeTime, SCOPES, sortScopes, validateNewKey } from '../src/pages/apikeys/apiKeysLogic'
 
 describe('describeAction', () => {
   it('company.update names the changed fields in words', () => {
@@ -135,11 +135,12 @@ describe('audit days and pages', () => {
 
 describe('API keys helpers', () => {
   it('validates the create form', () => {
-    expect(validateNewKey('Sync', ['knowledge:read'])).toEqual({})
+    expect(validateNewKey('Sync', ['KNOWLEDGE_READ'])).toEqual({})
     expect(Object.keys(validateNewKey(' ', [])).sort()).toEqual(['name', 'scopes'])
   })
   it('orders scopes as listed and shows a key’s start', () => {
-    expect(sortScopes(['agents:read', 'zzz', 'knowledge:read'])).toEqual(['knowledge:read', 'agents:read', 'zzz'])
+    expect(sortScopes(['AGENTS_READ', 'KNOWLEDGE_WRITE', 'KNOWLEDGE_READ'])).toEqual(['KNOWLEDGE_READ', 'KNOWLEDGE_WRITE', 'AGENTS_READ'])
+    expect(SCOPES.filter((s) => isWriteScope(s.scope)).map((s) => s.scope)).toEqual(['KNOWLEDGE_WRITE', 'CONVERSATIONS_WRITE'])
     expect(keyStart('3fa9c1d2e4b5')).toBe('ck_3fa9c1d2e4b5_…')
   })
   it('says when a key was last used', () => {

@@ -4,6 +4,19 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** What an API key may do, besides reading its own company's row. */
+export type ApiKeyScope =
+  /** Read the company's agents. */
+  | 'AGENTS_READ'
+  /** Read conversations, their visitors and messages, the inbox and analytics. */
+  | 'CONVERSATIONS_READ'
+  /** Take part in conversations: send messages, request a human, close them, show typing. */
+  | 'CONVERSATIONS_WRITE'
+  /** Read the knowledge: resources, their chunks, testQuestion. */
+  | 'KNOWLEDGE_READ'
+  /** Add, change, reprocess and delete resources. */
+  | 'KNOWLEDGE_WRITE';
+
 export type AddFacebookPageInput = {
   /** A page access token allowed to read the page's posts. It is stored encrypted and never returned. */
   accessToken: string;
@@ -622,8 +635,8 @@ export type ConversationWhereInput = {
 
 export type CreateApiKeyInput = {
   name: string;
-  /** Any of knowledge:read, knowledge:write, conversations:read, conversations:write, agents:read. */
-  scopes: Array<string>;
+  /** At least one. */
+  scopes: Array<ApiKeyScope>;
 };
 
 export type CreateAgentInput = {
@@ -1490,14 +1503,14 @@ export type AnalyticsCompaniesQuery = { companies: { totalCount: number, edges: 
 export type ApiKeysListQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ApiKeysListQuery = { apiKeys: Array<{ id: string, name: string, prefix: string, scopes: Array<string>, lastUsedAt: string | null, revokedAt: string | null, createdAt: string, createdBy: { id: string, fullName: string } | null }> };
+export type ApiKeysListQuery = { apiKeys: Array<{ id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, lastUsedAt: string | null, revokedAt: string | null, createdAt: string, createdBy: { id: string, fullName: string } | null }> };
 
 export type ApiKeysCreateMutationVariables = Exact<{
   input: CreateApiKeyInput;
 }>;
 
 
-export type ApiKeysCreateMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, scopes: Array<string>, createdAt: string, revokedAt: string | null, lastUsedAt: string | null } } };
+export type ApiKeysCreateMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, scopes: Array<ApiKeyScope>, createdAt: string, revokedAt: string | null, lastUsedAt: string | null } } };
 
 export type ApiKeysRevokeMutationVariables = Exact<{
   id: string;

@@ -4,12 +4,12 @@
 import { useState, type FormEvent } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { graphql } from '../../gql'
-import type { ApiKeysListQuery } from '../../gql/graphql'
+import type { ApiKeyScope, ApiKeysListQuery } from '../../gql/graphql'
 import { describeError, type Problem } from '../../lib/errors'
 import { Badge, Banner, Button, Card, ConfirmDialog, CopyButton, Empty, ErrorBanner, Loading, Modal, PageHeader, TextField } from '../../ui'
 import { Icon } from '../../ui/icons'
 import { useToast } from '../../ui/toast'
-import { curlExample, keyStart, relativeTime, SCOPES, sortScopes, validateNewKey } from './apiKeysLogic'
+import { curlExample, isWriteScope, keyStart, relativeTime, SCOPES, sortScopes, validateNewKey } from './apiKeysLogic'
 import './apikeys.css'
 
 const ApiKeysList = graphql(`
@@ -134,8 +134,8 @@ export default function ApiKeysPage() {
                     <td data-label="Scopes">
                       <div className="ak-scopes">
                         {sortScopes(k.scopes).map((s) => (
-                          <Badge key={s} kind={s.endsWith(':write') ? 'warn' : 'info'} title={SCOPE_LABEL.get(s)?.description}>
-                            {s}
+                          <Badge key={s} kind={isWriteScope(s) ? 'warn' : 'info'} title={SCOPE_LABEL.get(s)?.description}>
+                            {SCOPE_LABEL.get(s)?.label ?? s}
                           </Badge>
                         ))}
                       </div>
@@ -183,7 +183,8 @@ export default function ApiKeysPage() {
           <p className="ak-p">
             Every request carries <code>Authorization: Bearer &lt;key&gt;</code> and goes to <code>{origin}/graphql</code>. The
             schema is in the <a href="/graphiql" target="_blank" rel="noreferrer">API explorer</a>. A key acts for your
-            company only and only with its scopes; a request beyond them is refused with <code>FORBIDDEN</code>.
+            company only and only with its scopes; a request beyond them is refused with <code>FORBIDDEN</code>, the
+            missing scope named in the error&apos;s <code>extensions.scope</code>.
           </p>
           <div className="ak-code">
             <pre aria-label="Example request">{curlExample(origin, '<key>')}</pre>
@@ -271,7 +272,7 @@ export default function ApiKeysPage() {
 
 function CreateKeyModal({ open, onClose, onCreated }: { open: boolean; onClose: () => void; onCreated: (name: string, secret: string) => void }) {
   const [name, setName] = useState('')
-  const [scopes, setScopes] = useState<string[]>([])
+  const [scopes, setScopes] = useState<ApiKeyScope[]>([])
   const [local, setLocal] = useState<Record<string, string>>({})
   const [problem, setProblem] = useState<Problem | null>(null)
   const [{ fetching }, create] = useMutation(ApiKeysCreate)
@@ -304,7 +305,7 @@ function CreateKeyModal({ open, onClose, onCreated }: { open: boolean; onClose: 
     onCreated(made.apiKey.name, made.secret)
   }
 
-  const toggle = (s: string, on: boolean) => {
+  const toggle = (s: ApiKeyScope, on: boolean) => {
     setScopes((old) => (on ? [...old, s] : old.filter((x) => x !== s)))
     if (local.scopes) setLocal(({ scopes: _gone, ...rest }) => rest)
   }

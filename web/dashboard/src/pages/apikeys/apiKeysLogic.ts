@@ -1,13 +1,20 @@
 // API keys' logic: the scopes a key may carry, what each allows, and how a
 // key's beginning is shown.
 
-export const SCOPES: { scope: string; label: string; description: string }[] = [
-  { scope: 'knowledge:read', label: 'Read knowledge', description: 'List resources and their passages, and ask test questions.' },
-  { scope: 'knowledge:write', label: 'Write knowledge', description: 'Add texts, PDFs, websites and Facebook pages; change and delete them.' },
-  { scope: 'conversations:read', label: 'Read conversations', description: 'Read conversations, their messages and visitors, and the analytics.' },
-  { scope: 'conversations:write', label: 'Write conversations', description: 'Send messages and change conversations (take over, hand back, close).' },
-  { scope: 'agents:read', label: 'Read the team', description: 'List your agents: names, emails, roles and who is online.' },
+import type { ApiKeyScope } from '../../gql/graphql'
+
+export const SCOPES: { scope: ApiKeyScope; label: string; description: string }[] = [
+  { scope: 'KNOWLEDGE_READ', label: 'Read knowledge', description: 'List resources and their passages, and ask test questions.' },
+  { scope: 'KNOWLEDGE_WRITE', label: 'Write knowledge', description: 'Add texts, PDFs, websites and Facebook pages; change and delete them.' },
+  { scope: 'CONVERSATIONS_READ', label: 'Read conversations', description: 'Read conversations, their messages and visitors, the inbox and the analytics.' },
+  { scope: 'CONVERSATIONS_WRITE', label: 'Write conversations', description: 'Send messages in conversations, ask for a human and close them.' },
+  { scope: 'AGENTS_READ', label: 'Read the team', description: 'List your agents: names, emails, roles and who is online.' },
 ]
+
+/** Whether a scope lets a key change data (shown as a warning). */
+export function isWriteScope(scope: ApiKeyScope): boolean {
+  return scope.endsWith('_WRITE')
+}
 
 /** What the server stores of a key ("3fa9c1d2e4b5") as the key starts ("ck_3fa9c1d2e4b5_…"). */
 export function keyStart(prefix: string): string {
@@ -15,7 +22,7 @@ export function keyStart(prefix: string): string {
 }
 
 /** Checks the create form; returns field errors. */
-export function validateNewKey(name: string, scopes: string[]): Record<string, string> {
+export function validateNewKey(name: string, scopes: readonly ApiKeyScope[]): Record<string, string> {
   const e: Record<string, string> = {}
   if (!name.trim()) e.name = 'Give the key a name, e.g. the system that will use it.'
   else if ([...name.trim()].length > 200) e.name = 'At most 200 characters.'
@@ -23,9 +30,9 @@ export function validateNewKey(name: string, scopes: string[]): Record<string, s
   return e
 }
 
-/** The scopes in the order of SCOPES (unknown ones last). */
-export function sortScopes(scopes: readonly string[]): string[] {
-  const order = SCOPES.map((s) => s.scope)
+/** The scopes in the order of SCOPES (unknown ones, from a newer server, last). */
+export function sortScopes(scopes: readonly ApiKeyScope[]): ApiKeyScope[] {
+  const order: string[] = SCOPES.map((s) => s.scope)
   const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length)
   return [...scopes].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
 }
