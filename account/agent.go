@@ -36,8 +36,12 @@ type Event struct {
 	AgentID   *uuid.UUID `json:"agentId,omitempty"`
 }
 
-// CompanyTopic is the realtime topic of a company's own changes.
-func CompanyTopic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "company") }
+// CompanyTopic is the realtime topic of a company's own changes, as its
+// publisher (the system viewer of the company) derives it.
+func CompanyTopic(companyID uuid.UUID) realtime.Topic {
+	t, _ := realtime.CompanyTopic(viewer.System(companyID), realtime.FeedCompany, uuid.Nil)
+	return t // zero (refused by the broker) only for uuid.Nil
+}
 
 func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
 	if s.broker == nil {

@@ -23,6 +23,7 @@ import (
 	"concierge/ent/resource"
 	"concierge/ingest"
 	"concierge/ingest/facebook"
+	"concierge/realtime"
 	"concierge/secretbox"
 	"concierge/viewer"
 
@@ -311,9 +312,11 @@ func Bypass() context.Context {
 // WaitSubscribers polls the in-process broker until topic has at least n
 // subscribers, failing the test after 5 seconds. Use it instead of sleeping
 // between Subscribe and the mutation whose event the test expects.
-func (e *Env) WaitSubscribers(topic string, n int) {
+func (e *Env) WaitSubscribers(topic realtime.Topic, n int) {
 	e.T.Helper()
-	m, ok := e.App.Broker.(interface{ Subscribers(topic string) int })
+	m, ok := e.App.Broker.(interface {
+		Subscribers(topic realtime.Topic) int
+	})
 	require.True(e.T, ok, "WaitSubscribers needs a broker that counts subscribers, got %T", e.App.Broker)
 	deadline := time.Now().Add(5 * time.Second)
 	for m.Subscribers(topic) < n {

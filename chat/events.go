@@ -9,6 +9,7 @@ import (
 
 	"concierge/ent"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 // Kinds of conversation events.
@@ -59,13 +60,20 @@ type InboxEvent struct {
 	MessageID      uuid.UUID `json:"messageId,omitzero"`
 }
 
-// Topic is the realtime topic of one conversation's events.
-func Topic(companyID, conversationID uuid.UUID) string {
-	return realtime.ConversationTopic(companyID, conversationID)
+// Topic is the realtime topic of one conversation's events, as its
+// publisher (the system viewer of the company) derives it. Subscribers
+// derive theirs from their own viewer.
+func Topic(companyID, conversationID uuid.UUID) realtime.Topic {
+	t, _ := realtime.ConversationTopic(viewer.System(companyID), uuid.Nil, conversationID)
+	return t // zero (refused by the broker) only for nil ids
 }
 
-// InboxTopic is the realtime topic of a company's inbox.
-func InboxTopic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "inbox") }
+// InboxTopic is the realtime topic of a company's inbox, as its publisher
+// derives it.
+func InboxTopic(companyID uuid.UUID) realtime.Topic {
+	t, _ := realtime.CompanyTopic(viewer.System(companyID), realtime.FeedInbox, uuid.Nil)
+	return t // zero (refused by the broker) only for uuid.Nil
+}
 
 func (s *Service) publish(ctx context.Context, companyID uuid.UUID, e Event) {
 	s.publishAll(ctx, conversationEvent(companyID, e))
@@ -78,8 +86,9 @@ func conversationEvent(companyID uuid.UUID, e Event) outgoing {
 
 // outgoing is an event about to be published.
 type outgoing struct {
-	topic, kind string
-	event       any // marshalled to JSON
+	topic realtime.Topic
+	kind  string
+	event any // marshalled to JSON
 }
 
 // publishAll publishes events in order, together (one statement with the

@@ -64,7 +64,7 @@ func retrying[R any](ctx context.Context, load func() (R, error)) (R, error) {
 // adapter goroutine is needed per subscriber. Messages arrive exactly once
 // and in order (by seq): a live message past a gap is preceded by the gap,
 // read from the database, and a subscriber that fell behind the broker is
-// resubscribed and caught up the same way.
+// resubscribed and caught up the same way (realtime.Stream).
 func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uuid.UUID, as func(*Update) T) (<-chan T, error) {
 	v := viewer.FromContext(ctx)
 	if v.Kind == viewer.KindNone {
@@ -85,103 +85,35 @@ func Events[T any](s *Service, ctx context.Context, convID uuid.UUID, after *uui
 		}
 		last = m.Seq
 	}
-	topic := Topic(conv.CompanyID, convID)
-	sub, err := s.broker.Subscribe(ctx, topic)
+	topic, err := realtime.ConversationTopic(v, conv.CompanyID, convID)
 	if err != nil {
 		return nil, err
 	}
-	st := &eventStream[T]{s: s, ctx: ctx, conv: conv, topic: topic, as: as, last: last,
-		sub: sub, out: make(chan T, 16), waker: realtime.WakerFrom(ctx)}
-	st.waker.Attach() // the channel is returned as is
-	st.worker = realtime.NewWorker(st.run)
-	sub.Notify(st.worker.Wake)
-	return st.out, nil
+	c := &convCursor[T]{s: s, conv: conv, as: as, last: last}
+	return realtime.Stream(ctx, realtime.Source[T]{
+		Broker: s.broker, Topic: topic, Buffer: 16,
+		Replay:   func(ctx context.Context, send func(T) bool) bool { return c.catchUp(ctx, 0, send) },
+		Live:     c.live,
+		Resynced: func() { observe.SubscriberResynced(observe.StreamConversation) },
+	})
 }
 
-// eventStream is one subscriber's conversation stream. It has no goroutine
-// of its own while it waits (a widget's subscription mostly waits): the
-// broker wakes it when an event is queued, and a goroutine started then
-// handles what is queued and ends. The transport that reads out need not
-// hold one either: the stream tells its waker of each value sent and of
-// the end.
-type eventStream[T any] struct {
-	s     *Service
-	ctx   context.Context
-	conv  *ent.Conversation
-	topic string
-	as    func(*Update) T
-	out   chan T
-	waker *realtime.Waker // nil when the transport does not use one
-
-	worker *realtime.Worker // runs the stream when the broker wakes it
-
-	// Owned by the running worker.
-	sub     *realtime.Subscription
-	last    int // seq of the last message sent
-	started bool
-}
-
-// run handles what is queued; false once the stream has ended.
-func (st *eventStream[T]) run() bool {
-	if st.drain() {
-		return true
-	}
-	st.sub.Close()
-	close(st.out)
-	st.waker.Ready()
-	return false
-}
-
-// drain sends the stored messages first (once), then what the broker has
-// queued; false ends the stream.
-func (st *eventStream[T]) drain() bool {
-	if !st.started {
-		st.started = true
-		if !st.catchUp(0) {
-			return false
-		}
-	}
-	for {
-		var (
-			p  []byte
-			ok bool
-		)
-		select {
-		case p, ok = <-st.sub.C():
-		default:
-			return true // until the next wake-up
-		}
-		if !ok {
-			if !errors.Is(st.sub.Err(), realtime.ErrLagged) || st.ctx.Err() != nil {
-				return false
-			}
-			if !st.resync() {
-				return false
-			}
-			continue
-		}
-		if !st.handle(p) {
-			return false
-		}
-	}
-}
-
-func (st *eventStream[T]) send(u *Update) bool {
-	select {
-	case st.out <- st.as(u):
-		st.waker.Ready()
-		return true
-	case <-st.ctx.Done():
-		return false
-	}
+// convCursor is where one subscriber's conversation stream is: the
+// conversation as it last saw it and the seq of the last message sent.
+// realtime.Stream runs its methods one at a time.
+type convCursor[T any] struct {
+	s    *Service
+	conv *ent.Conversation
+	as   func(*Update) T
+	last int
 }
 
 // catchUp sends the stored messages after last, up to upTo (0: all).
-func (st *eventStream[T]) catchUp(upTo int) bool {
-	s, ctx := st.s, st.ctx
+func (c *convCursor[T]) catchUp(ctx context.Context, upTo int, send func(T) bool) bool {
+	s := c.s
 	for {
 		ms, err := retrying(ctx, func() ([]*ent.Message, error) {
-			q := s.client.Message.Query().Where(message.ConversationID(st.conv.ID), message.SeqGT(st.last))
+			q := s.client.Message.Query().Where(message.ConversationID(c.conv.ID), message.SeqGT(c.last))
 			if upTo > 0 {
 				q.Where(message.SeqLTE(upTo))
 			}
@@ -194,10 +126,10 @@ func (st *eventStream[T]) catchUp(upTo int) bool {
 			return false
 		}
 		for _, m := range ms {
-			if !st.send(&Update{Kind: MessageCreated, Conversation: st.conv, Message: m, MessageID: m.ID}) {
+			if !send(c.as(&Update{Kind: MessageCreated, Conversation: c.conv, Message: m, MessageID: m.ID})) {
 				return false
 			}
-			st.last = m.Seq
+			c.last = m.Seq
 		}
 		if len(ms) < replayPage {
 			return true
@@ -205,39 +137,33 @@ func (st *eventStream[T]) catchUp(upTo int) bool {
 	}
 }
 
-// resync follows the conversation again after the subscriber was too slow
-// for the broker, or the broker lost events, and catches up from the
-// database.
-func (st *eventStream[T]) resync() bool {
-	observe.SubscriberResynced(observe.StreamConversation)
-	sub, err := st.s.broker.Subscribe(st.ctx, st.topic)
-	if err != nil {
-		return false
+// live sends the live events of a batch; false ends the stream.
+func (c *convCursor[T]) live(ctx context.Context, batch [][]byte, send func(T) bool) bool {
+	for _, p := range batch {
+		if !c.handle(ctx, p, send) {
+			return false
+		}
 	}
-	st.sub = sub
-	sub.Notify(st.worker.Wake) // this run handles what it queues
-	// The database may be coming back (the broker lost its connection
-	// too): catchUp keeps trying for a while.
-	return st.catchUp(0)
+	return true
 }
 
 // handle sends one live event, loading its rows; false ends the stream.
-func (st *eventStream[T]) handle(p []byte) bool {
-	s, ctx := st.s, st.ctx
+func (c *convCursor[T]) handle(ctx context.Context, p []byte, send func(T) bool) bool {
+	s := c.s
 	var e Event
 	if err := json.Unmarshal(p, &e); err != nil {
 		return true
 	}
-	u := &Update{Kind: e.Kind, Conversation: st.conv, MessageID: e.MessageID, Delta: e.Delta, Typing: e.Typing}
+	u := &Update{Kind: e.Kind, Conversation: c.conv, MessageID: e.MessageID, Delta: e.Delta, Typing: e.Typing}
 	switch e.Kind {
 	case MessageCreated, MessageCompleted:
-		if e.Seq <= st.last {
+		if e.Seq <= c.last {
 			return true // replayed already
 		}
-		if e.Seq > st.last+1 && !st.catchUp(e.Seq-1) {
+		if e.Seq > c.last+1 && !c.catchUp(ctx, e.Seq-1, send) {
 			return false
 		}
-		m, ok := s.writtenMessage(e.MessageID, st.conv.ID)
+		m, ok := s.writtenMessage(e.MessageID, c.conv.ID)
 		if !ok {
 			var err error
 			if m, err = retrying(ctx, func() (*ent.Message, error) { return s.client.Message.Get(ctx, e.MessageID) }); err != nil {
@@ -251,18 +177,18 @@ func (st *eventStream[T]) handle(p []byte) bool {
 				return false
 			}
 		}
-		u.Message, st.last = m, m.Seq
+		u.Message, c.last = m, m.Seq
 	case StatusChanged:
-		c, err := retrying(ctx, func() (*ent.Conversation, error) { return s.client.Conversation.Get(ctx, st.conv.ID) })
+		conv, err := retrying(ctx, func() (*ent.Conversation, error) { return s.client.Conversation.Get(ctx, c.conv.ID) })
 		if err != nil {
 			return false // gone, no longer visible, or the database is away for long
 		}
-		st.conv, u.Conversation = c, c
+		c.conv, u.Conversation = conv, conv
 	case MessageDelta, TypingChanged:
 	default:
 		return true
 	}
-	return st.send(u)
+	return send(c.as(u))
 }
 
 // InboxUpdate is one inbox event as a subscriber sees it.
@@ -278,108 +204,94 @@ type InboxUpdate struct {
 // for a human are assigned to it.
 func Inbox[T any](s *Service, ctx context.Context, as func(*InboxUpdate) T) (<-chan T, error) {
 	v := viewer.FromContext(ctx)
-	switch {
-	case v.Kind == viewer.KindNone:
-		return nil, fault.Unauthenticated("log in first")
-	case v.Staff(), v.HasScope(viewer.ScopeConversationsRead):
-	case v.Kind == viewer.KindAPIKey:
-		return nil, &viewer.MissingScopeError{Scope: viewer.ScopeConversationsRead}
-	default:
-		return nil, fault.Forbidden("only the company's agents follow its inbox")
-	}
-	sub, err := s.broker.Subscribe(ctx, InboxTopic(v.CompanyID), inboxBuffer)
+	topic, err := realtime.CompanyTopic(v, realtime.FeedInbox, uuid.Nil)
 	if err != nil {
 		return nil, err
 	}
-	stop := s.Online(ctx)
-	out := make(chan T, 16)
+	c := &inboxCursor[T]{s: s, as: as, seen: newRecent(4096)}
 	// Staff of a company all read the same conversations: the rows loaded
 	// for an event are shared by them (keys and other viewers load their
 	// own).
-	class := ""
 	if v.Staff() {
-		class = staffClass(v.CompanyID)
+		c.class = staffClass(v.CompanyID)
 	}
-	go func() {
-		defer close(out)
-		defer stop()
-		defer func() { sub.Close() }()
-		var (
-			lastAt time.Time
-			seen   = newRecent(4096)
-		)
-		emit := func(u *InboxUpdate) bool {
-			if u.Message != nil {
-				if seen.has(u.Message.ID) {
-					return true
-				}
-				seen.add(u.Message.ID)
-				lastAt = u.Message.CreatedAt
-			}
-			select {
-			case out <- as(u):
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		// take returns the events queued for the subscriber, up to
-		// inboxBatch, waiting for the first; false once the subscription
-		// is closed (after the events queued before).
-		batch := make([]InboxEvent, 0, inboxBatch)
-		take := func() ([]InboxEvent, bool) {
-			batch = batch[:0]
-			p, ok := <-sub.C()
-			for ok {
-				var e InboxEvent
-				if json.Unmarshal(p, &e) == nil {
-					batch = append(batch, e)
-				}
-				if len(batch) == inboxBatch {
-					return batch, true
-				}
-				select {
-				case p, ok = <-sub.C():
-				default:
-					return batch, true
-				}
-			}
-			return batch, false
-		}
-		for {
-			events, open := take()
-			if len(events) > 0 {
-				us, err := retrying(ctx, func() ([]*InboxUpdate, error) { return s.inboxRows(ctx, class, events) })
-				if err != nil && ctx.Err() != nil {
-					return
-				}
-				// Rows gone or not visible to this subscriber are nil. (A
-				// database away for longer than gapPatience skips the
-				// batch.)
-				for _, u := range us {
-					if u != nil && !emit(u) {
-						return
-					}
-				}
-			}
-			if !open {
-				if !errors.Is(sub.Err(), realtime.ErrLagged) || ctx.Err() != nil {
-					return
-				}
-				observe.SubscriberResynced(observe.StreamInbox)
-				if sub, err = s.broker.Subscribe(ctx, InboxTopic(v.CompanyID), inboxBuffer); err != nil {
-					return
-				}
-				// Catch up on the messages published meanwhile.
-				for _, u := range s.inboxSince(ctx, lastAt) {
-					if !emit(u) {
-						return
-					}
-				}
-			}
-		}
-	}()
+	stop := s.Online(ctx)
+	out, err := realtime.Stream(ctx, realtime.Source[T]{
+		Broker: s.broker, Topic: topic, Options: []realtime.SubscribeOption{inboxBuffer},
+		Batch: inboxBatch, Buffer: 16,
+		// Nothing is replayed at first; after a lag, the messages
+		// published meanwhile are caught up on.
+		Replay:   c.catchUp,
+		Live:     c.live,
+		Resynced: func() { observe.SubscriberResynced(observe.StreamInbox) },
+		Done:     stop,
+	})
+	if err != nil {
+		stop()
+		return nil, err
+	}
 	return out, nil
+}
+
+// inboxCursor is where one subscriber's inbox is: the time of the last
+// message sent and the ids of the last ones (a catch-up overlaps).
+// realtime.Stream runs its methods one at a time.
+type inboxCursor[T any] struct {
+	s      *Service
+	as     func(*InboxUpdate) T
+	class  string
+	lastAt time.Time
+	seen   *recent
+	events []InboxEvent
+}
+
+func (c *inboxCursor[T]) emit(u *InboxUpdate, send func(T) bool) bool {
+	if u.Message != nil {
+		if c.seen.has(u.Message.ID) {
+			return true
+		}
+		c.seen.add(u.Message.ID)
+		c.lastAt = u.Message.CreatedAt
+	}
+	return send(c.as(u))
+}
+
+// live loads the rows of a batch of events at once (a subscriber that fell
+// behind catches up in a few statements rather than two per event) and
+// sends them.
+func (c *inboxCursor[T]) live(ctx context.Context, batch [][]byte, send func(T) bool) bool {
+	c.events = c.events[:0]
+	for _, p := range batch {
+		var e InboxEvent
+		if json.Unmarshal(p, &e) == nil {
+			c.events = append(c.events, e)
+		}
+	}
+	if len(c.events) == 0 {
+		return true
+	}
+	us, err := retrying(ctx, func() ([]*InboxUpdate, error) { return c.s.inboxRows(ctx, c.class, c.events) })
+	if err != nil && ctx.Err() != nil {
+		return false
+	}
+	// Rows gone or not visible to this subscriber are nil. (A database
+	// away for longer than gapPatience skips the batch.)
+	for _, u := range us {
+		if u != nil && !c.emit(u, send) {
+			return false
+		}
+	}
+	return true
+}
+
+// catchUp sends the messages published since the last one sent.
+func (c *inboxCursor[T]) catchUp(ctx context.Context, send func(T) bool) bool {
+	for _, u := range c.s.inboxSince(ctx, c.lastAt) {
+		if !c.emit(u, send) {
+			return false
+		}
+	}
+	return true
 }
 
 // inboxBuffer: an inbox receives every message of its company, and there

@@ -12,6 +12,7 @@ import (
 	"concierge/fault"
 	"concierge/graph/model"
 	"concierge/ingest"
+	"concierge/realtime"
 	"concierge/viewer"
 )
 
@@ -34,24 +35,13 @@ func (r *Resolver) resourceChunks(ctx context.Context, res *ent.Resource, offset
 
 // resourceEvents streams status and progress changes of one resource or
 // of all the viewer's company's resources (a super admin names the
-// resource). The topic is keyed by company; each resource is reloaded with
-// the subscriber's own viewer, so privacy decides what it sees.
+// resource). The topic is derived from the viewer (and the resource's
+// company, for a super admin); each resource is reloaded with the
+// subscriber's own viewer, so privacy decides what it sees.
 func (r *Resolver) resourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *ent.Resource, error) {
 	v := viewerOf(ctx)
-	var cid uuid.UUID
-	switch {
-	case v.Kind == viewer.KindNone:
-		return nil, fault.Unauthenticated("log in first")
-	case v.Kind == viewer.KindVisitor:
-		return nil, fault.Forbidden("visitors do not follow resources")
-	case v.SuperAdmin():
-		if id == nil {
-			return nil, fault.Invalid("id", "id is required for super admins")
-		}
-	default:
-		cid, _ = v.Tenant()
-	}
-	if id != nil {
+	of := uuid.Nil
+	if id != nil && v.Kind != viewer.KindNone {
 		res, err := r.Client.Resource.Get(ctx, *id)
 		if ent.IsNotFound(err) {
 			return nil, fault.NotFound("resource")
@@ -59,42 +49,38 @@ func (r *Resolver) resourceEvents(ctx context.Context, id *uuid.UUID) (<-chan *e
 		if err != nil {
 			return nil, err
 		}
-		cid = res.CompanyID
-	} else if _, err := r.Client.Resource.Query().Limit(1).All(ctx); err != nil {
-		return nil, err // the viewer may not read resources at all
+		of = res.CompanyID
 	}
-	sub, err := r.Broker.Subscribe(ctx, ingest.Topic(cid))
+	topic, err := realtime.CompanyTopic(v, realtime.FeedResources, of)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan *ent.Resource, 1)
-	go func() {
-		defer close(out)
-		defer sub.Close()
-		for payload := range sub.C() {
+	if id == nil {
+		if _, err := r.Client.Resource.Query().Limit(1).All(ctx); err != nil {
+			return nil, err // the viewer may not read resources at all
+		}
+	}
+	return realtime.Stream(ctx, realtime.Source[*ent.Resource]{
+		Broker: r.Broker, Topic: topic,
+		Live: func(ctx context.Context, batch [][]byte, send func(*ent.Resource) bool) bool {
 			var e ingest.Event
-			if err := json.Unmarshal(payload, &e); err != nil {
+			if err := json.Unmarshal(batch[0], &e); err != nil {
 				slog.WarnContext(ctx, "bad resource event", slog.Any("err", err))
-				continue
+				return true
 			}
 			if e.Deleted || (id != nil && e.ResourceID != *id) {
-				continue
+				return true
 			}
 			res, err := r.Client.Resource.Get(ctx, e.ResourceID)
 			if err != nil {
-				continue // gone meanwhile, or not visible to this viewer
+				return true // gone meanwhile, or not visible to this viewer
 			}
 			// The event's own status and progress: a fast job may have
 			// moved on since, and every step is reported.
 			res.Status, res.Progress = e.Status, e.Progress
-			select {
-			case out <- res:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+			return send(res)
+		},
+	})
 }
 
 // chunkLeftOut is what of a chunk no answer quotes (never nil).

@@ -64,73 +64,36 @@ func (r *Resolver) company(ctx context.Context, id *uuid.UUID) (*ent.Company, er
 }
 
 // companyEvents streams changes of the viewer's company (or, for a super
-// admin, of the company asked for). The topic is keyed by company, and each
-// event's entities are loaded with the subscriber's own viewer.
+// admin, of the company asked for). The topic is derived from the viewer,
+// and each event's entities are loaded with the subscriber's own viewer.
 func (r *Resolver) companyEvents(ctx context.Context, companyID *uuid.UUID) (<-chan *model.CompanyEvent, error) {
 	v := viewerOf(ctx)
-	var cid uuid.UUID
-	switch {
-	case v.Staff():
-		cid = v.CompanyID
-		if companyID != nil && *companyID != cid {
+	of := uuid.Nil
+	if companyID != nil {
+		// The company asked for, as the viewer sees it (NOT_FOUND for
+		// another tenant's).
+		if _, err := r.Client.Company.Get(ctx, *companyID); ent.IsNotFound(err) {
 			return nil, fault.NotFound("company")
-		}
-	case v.SuperAdmin():
-		if companyID == nil {
-			return nil, fault.Invalid("companyId", "companyId is required for super admins")
-		}
-		if _, err := r.Client.Company.Get(ctx, *companyID); err != nil {
+		} else if err != nil {
 			return nil, err
 		}
-		cid = *companyID
-	case v.Kind == viewer.KindNone:
-		return nil, fault.Unauthenticated("log in first")
-	default:
-		return nil, fault.Forbidden("only company users follow company events")
+		of = *companyID
 	}
-	sub, err := r.Broker.Subscribe(ctx, account.CompanyTopic(cid))
+	topic, err := realtime.CompanyTopic(v, realtime.FeedCompany, of)
 	if err != nil {
 		return nil, err
 	}
-	// No goroutine while the company is quiet: the broker wakes a worker
-	// for what is queued, and the transport is told of what it sends.
-	st := &companyStream{r: r, ctx: ctx, sub: sub, out: make(chan *model.CompanyEvent, 1), waker: realtime.WakerFrom(ctx)}
-	st.waker.Attach() // the channel is returned as is
-	sub.Notify(realtime.NewWorker(st.run).Wake)
-	return st.out, nil
+	return realtime.Stream(ctx, realtime.Source[*model.CompanyEvent]{
+		Broker: r.Broker, Topic: topic,
+		Live: func(ctx context.Context, batch [][]byte, send func(*model.CompanyEvent) bool) bool {
+			return r.companyEvent(ctx, batch[0], send)
+		},
+	})
 }
 
-// companyStream is one subscriber's stream of company events.
-type companyStream struct {
-	r     *Resolver
-	ctx   context.Context
-	sub   *realtime.Subscription
-	out   chan *model.CompanyEvent
-	waker *realtime.Waker // nil when the transport does not use one
-}
-
-// run sends what is queued; false once the stream has ended.
-func (st *companyStream) run() bool {
-	for {
-		select {
-		case payload, ok := <-st.sub.C():
-			if ok && st.send(payload) {
-				continue
-			}
-			st.sub.Close()
-			close(st.out)
-			st.waker.Ready()
-			return false
-		default:
-			return true // until the next wake-up
-		}
-	}
-}
-
-// send loads one event's entities with the subscriber's viewer and sends
-// it; false ends the stream.
-func (st *companyStream) send(payload []byte) bool {
-	ctx, r := st.ctx, st.r
+// companyEvent loads one event's entities with the subscriber's viewer and
+// sends it; false ends the stream.
+func (r *Resolver) companyEvent(ctx context.Context, payload []byte, send func(*model.CompanyEvent) bool) bool {
 	var e account.Event
 	if err := json.Unmarshal(payload, &e); err != nil {
 		slog.WarnContext(ctx, "bad company event", slog.Any("err", err))
@@ -148,11 +111,5 @@ func (st *companyStream) send(payload []byte) bool {
 	if ev.Company, err = r.Client.Company.Get(ctx, e.CompanyID); err != nil {
 		return false // the company is gone or the viewer lost access
 	}
-	select {
-	case st.out <- ev:
-		st.waker.Ready()
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return send(ev)
 }

@@ -214,8 +214,12 @@ type Event struct {
 	Deleted    bool            `json:"deleted,omitempty"`
 }
 
-// Topic is the realtime topic of a company's resource events.
-func Topic(companyID uuid.UUID) string { return realtime.CompanyTopic(companyID, "resources") }
+// Topic is the realtime topic of a company's resource events, as its
+// publisher (the system viewer of the company) derives it.
+func Topic(companyID uuid.UUID) realtime.Topic {
+	t, _ := realtime.CompanyTopic(viewer.System(companyID), realtime.FeedResources, uuid.Nil)
+	return t // zero (refused by the broker) only for uuid.Nil
+}
 
 func (s *Service) publish(ctx context.Context, r *ent.Resource, deleted bool) {
 	e := Event{CompanyID: r.CompanyID, ResourceID: r.ID, Status: r.Status, Progress: r.Progress, Deleted: deleted}

@@ -16,6 +16,7 @@ import (
 	"concierge/observe"
 	"concierge/observe/observetest"
 	"concierge/realtime"
+	"concierge/viewer"
 )
 
 func TestRegisterTwiceAndInSeveralRegistries(t *testing.T) {
@@ -108,7 +109,8 @@ func TestBrokerStatsAtScrape(t *testing.T) {
 	}
 	require.Zero(t, events("published"))
 
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic, err := realtime.CompanyTopic(viewer.FromContext(viewer.SystemContext(ctx, uuid.New())), realtime.FeedInbox, uuid.Nil)
+	require.NoError(t, err)
 	require.NoError(t, b.Publish(ctx, topic, []byte("nobody listens")))
 	fast, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)

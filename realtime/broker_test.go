@@ -18,7 +18,7 @@ import (
 // testBroker is what the shared tests need of a broker.
 type testBroker interface {
 	realtime.Broker
-	Subscribers(topic string) int
+	Subscribers(topic realtime.Topic) int
 	Stats() realtime.Stats
 }
 
@@ -88,7 +88,7 @@ func waitClosed(ctx context.Context, t *testing.T, sub *realtime.Subscription) [
 }
 
 // publish runs Publish and fails the test if it does not return in time.
-func publish(ctx context.Context, t *testing.T, b realtime.Broker, topic, payload string) {
+func publish(ctx context.Context, t *testing.T, b realtime.Broker, topic realtime.Topic, payload string) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- b.Publish(ctx, topic, []byte(payload)) }()
@@ -100,24 +100,13 @@ func publish(ctx context.Context, t *testing.T, b realtime.Broker, topic, payloa
 	}
 }
 
-func TestTopics(t *testing.T) {
-	t.Parallel()
-	company := uuid.MustParse("11111111-1111-1111-1111-111111111111")
-	conv := uuid.MustParse("22222222-2222-2222-2222-222222222222")
-	require.Equal(t, "company/11111111-1111-1111-1111-111111111111/inbox", realtime.CompanyTopic(company, "inbox"))
-	require.Equal(t,
-		"company/11111111-1111-1111-1111-111111111111/conversation/22222222-2222-2222-2222-222222222222",
-		realtime.ConversationTopic(company, conv))
-	require.NotEqual(t, realtime.ConversationTopic(company, conv), realtime.ConversationTopic(uuid.New(), conv))
-}
-
 func TestDeliversInOrderToEverySubscriber(t *testing.T) {
 	t.Parallel()
 	eachBroker(t, func(t *testing.T, newBroker func(buffer int) testBroker) {
 		ctx := bound(t)
 		b := newBroker(0)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.CompanyTopic(uuid.New(), "inbox")
+		topic := inboxTopic(uuid.New())
 
 		subs := make([]*realtime.Subscription, 3)
 		for i := range subs {
@@ -148,7 +137,7 @@ func TestPayloadIsCopied(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.CompanyTopic(uuid.New(), "inbox")
+		topic := inboxTopic(uuid.New())
 		sub, err := b.Subscribe(ctx, topic)
 		require.NoError(t, err)
 
@@ -165,7 +154,7 @@ func TestPublishJSON(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+		topic := convTopic(uuid.New(), uuid.New())
 		sub, err := b.Subscribe(ctx, topic)
 		require.NoError(t, err)
 
@@ -184,16 +173,16 @@ func TestTopicsAreIsolatedByCompany(t *testing.T) {
 		companyA, companyB := uuid.New(), uuid.New()
 		conv := uuid.New() // the same conversation id under two companies must not collide
 
-		subA, err := b.Subscribe(ctx, realtime.CompanyTopic(companyA, "inbox"))
+		subA, err := b.Subscribe(ctx, inboxTopic(companyA))
 		require.NoError(t, err)
-		convA, err := b.Subscribe(ctx, realtime.ConversationTopic(companyA, conv))
+		convA, err := b.Subscribe(ctx, convTopic(companyA, conv))
 		require.NoError(t, err)
 
-		require.NoError(t, b.Publish(ctx, realtime.CompanyTopic(companyB, "inbox"), []byte("b-inbox")))
-		require.NoError(t, b.Publish(ctx, realtime.ConversationTopic(companyB, conv), []byte("b-conv")))
-		require.NoError(t, b.Publish(ctx, realtime.CompanyTopic(companyA, "resources"), []byte("a-resources")))
-		require.NoError(t, b.Publish(ctx, realtime.CompanyTopic(companyA, "inbox"), []byte("a-inbox")))
-		require.NoError(t, b.Publish(ctx, realtime.ConversationTopic(companyA, conv), []byte("a-conv")))
+		require.NoError(t, b.Publish(ctx, inboxTopic(companyB), []byte("b-inbox")))
+		require.NoError(t, b.Publish(ctx, convTopic(companyB, conv), []byte("b-conv")))
+		require.NoError(t, b.Publish(ctx, resourcesTopic(companyA), []byte("a-resources")))
+		require.NoError(t, b.Publish(ctx, inboxTopic(companyA), []byte("a-inbox")))
+		require.NoError(t, b.Publish(ctx, convTopic(companyA, conv), []byte("a-conv")))
 
 		// Events reach subscribers in publish order, across topics too (Memory
 		// delivers in Publish; Postgres through one channel in commit order), so
@@ -212,7 +201,7 @@ func TestLaggingSubscriberIsDroppedWithoutBlocking(t *testing.T) {
 		const buffer = 4
 		b := newBroker(buffer)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+		topic := convTopic(uuid.New(), uuid.New())
 
 		slow, err := b.Subscribe(ctx, topic) // never reads
 		require.NoError(t, err)
@@ -241,7 +230,7 @@ func TestContextCancelUnsubscribes(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.CompanyTopic(uuid.New(), "inbox")
+		topic := inboxTopic(uuid.New())
 
 		subCtx, cancel := context.WithCancel(ctx)
 		sub, err := b.Subscribe(subCtx, topic)
@@ -269,7 +258,7 @@ func TestSubscriptionClose(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		t.Cleanup(func() { _ = b.Close() })
-		topic := realtime.CompanyTopic(uuid.New(), "inbox")
+		topic := inboxTopic(uuid.New())
 
 		sub, err := b.Subscribe(ctx, topic)
 		require.NoError(t, err)
@@ -290,10 +279,10 @@ func TestBrokerCloseClosesAll(t *testing.T) {
 		company := uuid.New()
 
 		var subs []*realtime.Subscription
-		for _, topic := range []string{
-			realtime.CompanyTopic(company, "inbox"),
-			realtime.CompanyTopic(company, "resources"),
-			realtime.ConversationTopic(company, uuid.New()),
+		for _, topic := range []realtime.Topic{
+			inboxTopic(company),
+			resourcesTopic(company),
+			convTopic(company, uuid.New()),
 		} {
 			sub, err := b.Subscribe(ctx, topic)
 			require.NoError(t, err)
@@ -307,8 +296,8 @@ func TestBrokerCloseClosesAll(t *testing.T) {
 			require.ErrorIs(t, sub.Err(), realtime.ErrClosed)
 			sub.Close() // after the broker: still safe
 		}
-		require.ErrorIs(t, b.Publish(ctx, realtime.CompanyTopic(company, "inbox"), nil), realtime.ErrClosed)
-		_, err := b.Subscribe(ctx, realtime.CompanyTopic(company, "inbox"))
+		require.ErrorIs(t, b.Publish(ctx, inboxTopic(company), nil), realtime.ErrClosed)
+		_, err := b.Subscribe(ctx, inboxTopic(company))
 		require.ErrorIs(t, err, realtime.ErrClosed)
 	})
 }
@@ -319,9 +308,9 @@ func TestConcurrentUse(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(8)
 		company := uuid.New()
-		topics := []string{
-			realtime.CompanyTopic(company, "inbox"),
-			realtime.ConversationTopic(company, uuid.New()),
+		topics := []realtime.Topic{
+			inboxTopic(company),
+			convTopic(company, uuid.New()),
 		}
 
 		var wg, publishers sync.WaitGroup
@@ -398,15 +387,15 @@ func TestPublishAll(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		company := uuid.New()
-		conv, inbox := realtime.ConversationTopic(company, uuid.New()), realtime.CompanyTopic(company, "inbox")
+		conv, inbox := convTopic(company, uuid.New()), inboxTopic(company)
 		subConv, err := b.Subscribe(ctx, conv)
 		require.NoError(t, err)
 		subInbox, err := b.Subscribe(ctx, inbox)
 		require.NoError(t, err)
-		publish := func(events ...string) error { // topic, payload, ...
+		publish := func(events ...any) error { // topic, payload, ...
 			var envs []realtime.Envelope
 			for i := 0; i < len(events); i += 2 {
-				envs = append(envs, realtime.Envelope{Topic: events[i], Payload: []byte(events[i+1])})
+				envs = append(envs, realtime.Envelope{Topic: events[i].(realtime.Topic), Payload: []byte(events[i+1].(string))})
 			}
 			return realtime.PublishAll(ctx, b, envs...)
 		}

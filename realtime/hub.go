@@ -51,9 +51,12 @@ func newHub(buffer int) *hub {
 }
 
 // subscribe registers a subscriber of topic that ends when ctx is done.
-func (h *hub) subscribe(ctx context.Context, topic string, opts []SubscribeOption) (*Subscription, error) {
+func (h *hub) subscribe(ctx context.Context, topic Topic, opts []SubscribeOption) (*Subscription, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if topic.IsZero() {
+		return nil, errZeroTopic
 	}
 	var o subscribeOptions
 	for _, opt := range opts {
@@ -64,17 +67,17 @@ func (h *hub) subscribe(ctx context.Context, topic string, opts []SubscribeOptio
 		buffer *= o.bufferFactor
 	}
 	var s *Subscription
-	s = newSubscription(buffer, func() { h.remove(topic, s) })
+	s = newSubscription(buffer, func() { h.remove(topic.key, s) })
 
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return nil, ErrClosed
 	}
-	set := h.topics[topic]
+	set := h.topics[topic.key]
 	if set == nil {
 		set = make(map[*Subscription]struct{})
-		h.topics[topic] = set
+		h.topics[topic.key] = set
 	}
 	set[s] = struct{}{}
 	h.mu.Unlock()
@@ -87,14 +90,17 @@ func (h *hub) subscribe(ctx context.Context, topic string, opts []SubscribeOptio
 // blocking. When clone is set, the payload is copied first (only if someone
 // listens), since the caller may reuse its buffer. It returns ErrClosed once
 // the hub is closed.
-func (h *hub) deliver(topic string, payload []byte, clone bool) error {
+func (h *hub) deliver(topic Topic, payload []byte, clone bool) error {
+	if topic.IsZero() {
+		return errZeroTopic
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		return ErrClosed
 	}
 	h.published.Add(1)
-	set := h.topics[topic]
+	set := h.topics[topic.key]
 	if len(set) == 0 {
 		h.mu.Unlock()
 		return nil
@@ -127,10 +133,10 @@ func (h *hub) deliver(topic string, payload []byte, clone bool) error {
 }
 
 // subscribers returns the number of current subscribers of topic.
-func (h *hub) subscribers(topic string) int {
+func (h *hub) subscribers(topic Topic) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.topics[topic])
+	return len(h.topics[topic.key])
 }
 
 // endAll ends every current subscription with err; the hub stays open and

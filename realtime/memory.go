@@ -40,7 +40,7 @@ func NewMemory(opts ...Option) *Memory {
 
 // Publish delivers a copy of payload to every current subscriber of topic
 // without blocking; a subscriber whose buffer is full is dropped with ErrLagged.
-func (m *Memory) Publish(ctx context.Context, topic string, payload []byte) error {
+func (m *Memory) Publish(ctx context.Context, topic Topic, payload []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,12 +49,12 @@ func (m *Memory) Publish(ctx context.Context, topic string, payload []byte) erro
 
 // Subscribe registers a subscriber of topic. Events published after it returns
 // are delivered in publish order.
-func (m *Memory) Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error) {
+func (m *Memory) Subscribe(ctx context.Context, topic Topic, opts ...SubscribeOption) (*Subscription, error) {
 	return m.hub.subscribe(ctx, topic, opts)
 }
 
 // Subscribers returns the number of current subscribers of topic.
-func (m *Memory) Subscribers(topic string) int { return m.hub.subscribers(topic) }
+func (m *Memory) Subscribers(topic Topic) int { return m.hub.subscribers(topic) }
 
 // Stats returns the broker's delivery counters.
 func (m *Memory) Stats() Stats { return m.hub.stats() }

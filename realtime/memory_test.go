@@ -22,7 +22,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 
 	b := realtime.NewMemory(realtime.WithBufferSize(1))
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	var cancels []context.CancelFunc
 	var subs []*realtime.Subscription
 	for range 50 {
@@ -68,7 +68,7 @@ func BenchmarkPublish(b *testing.B) {
 	ctx := b.Context()
 	broker := realtime.NewMemory(realtime.WithBufferSize(4096))
 	defer broker.Close()
-	topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+	topic := convTopic(uuid.New(), uuid.New())
 
 	const subscribers = 100
 	var wg sync.WaitGroup
@@ -112,7 +112,7 @@ func TestNotify(t *testing.T) {
 	ctx := bound(t)
 	b := realtime.NewMemory(realtime.WithBufferSize(2))
 	defer b.Close()
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	subCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sub, err := b.Subscribe(subCtx, topic)
@@ -150,7 +150,7 @@ func TestBufferFactor(t *testing.T) {
 	ctx := bound(t)
 	b := realtime.NewMemory(realtime.WithBufferSize(4))
 	defer b.Close()
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	plain, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 	big, err := b.Subscribe(ctx, topic, realtime.BufferFactor(3))

@@ -313,7 +313,7 @@ func (p *Postgres) handle(n *pq.Notification) {
 		p.malformed.Add(1)
 		return
 	}
-	_ = p.hub.deliver(topic, []byte(payload), false) // ErrClosed: nobody to deliver to
+	_ = p.hub.deliver(topicKey(topic), []byte(payload), false) // ErrClosed: nobody to deliver to
 }
 
 // keepAlive pings the listener connection until Close.
@@ -337,7 +337,7 @@ func (p *Postgres) keepAlive(every time.Duration) {
 // within the context's deadline and PublishTimeout, also while the database
 // is unreachable; an event whose Publish timed out may still be delivered
 // later (possibly after events published since), or not at all.
-func (p *Postgres) Publish(ctx context.Context, topic string, payload []byte) error {
+func (p *Postgres) Publish(ctx context.Context, topic Topic, payload []byte) error {
 	return p.PublishAll(ctx, Envelope{Topic: topic, Payload: payload})
 }
 
@@ -357,10 +357,10 @@ func (p *Postgres) PublishAll(ctx context.Context, events ...Envelope) error {
 	texts := make([]string, len(events))
 	distinct := make(map[string]bool, len(events))
 	for i, e := range events {
-		if err := checkNotification(e.Topic, e.Payload); err != nil {
+		if err := checkNotification(e.Topic.key, e.Payload); err != nil {
 			return err
 		}
-		texts[i] = e.Topic + "\n" + string(e.Payload)
+		texts[i] = e.Topic.key + "\n" + string(e.Payload)
 		distinct[texts[i]] = true
 	}
 	if len(distinct) < len(texts) {
@@ -522,12 +522,12 @@ func (p *Postgres) publish() {
 // on any replica after it returns are delivered in publish order. It works
 // while the listener is disconnected, but such a subscription is ended with
 // ErrGap once the listener has reconnected.
-func (p *Postgres) Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error) {
+func (p *Postgres) Subscribe(ctx context.Context, topic Topic, opts ...SubscribeOption) (*Subscription, error) {
 	return p.hub.subscribe(ctx, topic, opts)
 }
 
 // Subscribers returns the number of this replica's subscribers of topic.
-func (p *Postgres) Subscribers(topic string) int { return p.hub.subscribers(topic) }
+func (p *Postgres) Subscribers(topic Topic) int { return p.hub.subscribers(topic) }
 
 // Connected reports whether the listener is connected now.
 func (p *Postgres) Connected() bool { return p.connected.Load() && !p.hub.isClosed() }

@@ -132,7 +132,7 @@ func TestPostgresReplicasReceiveEachEventOnceInOrder(t *testing.T) {
 	const n = 1000
 	rs := replicas(t, 2, realtime.PostgresOptions{BufferSize: n + 10})
 	a, b := rs[0], rs[1]
-	topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+	topic := convTopic(uuid.New(), uuid.New())
 
 	subA, err := a.Subscribe(ctx, topic)
 	require.NoError(t, err)
@@ -176,7 +176,7 @@ func TestPostgresReplicasAgreeOnOrderAcrossPublishers(t *testing.T) {
 	t.Parallel()
 	ctx := bound(t)
 	rs := replicas(t, 3, realtime.PostgresOptions{})
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 
 	subs := make([]*realtime.Subscription, len(rs))
 	for i, r := range rs {
@@ -205,20 +205,20 @@ func TestPostgresTopicsAreIsolatedAcrossReplicas(t *testing.T) {
 	companyX, companyY := uuid.New(), uuid.New()
 	conv := uuid.New() // the same id under two companies
 
-	inboxX, err := b.Subscribe(ctx, realtime.CompanyTopic(companyX, "inbox"))
+	inboxX, err := b.Subscribe(ctx, inboxTopic(companyX))
 	require.NoError(t, err)
-	convX, err := b.Subscribe(ctx, realtime.ConversationTopic(companyX, conv))
+	convX, err := b.Subscribe(ctx, convTopic(companyX, conv))
 	require.NoError(t, err)
-	inboxY, err := b.Subscribe(ctx, realtime.CompanyTopic(companyY, "inbox"))
+	inboxY, err := b.Subscribe(ctx, inboxTopic(companyY))
 	require.NoError(t, err)
 
 	for i := range 20 {
-		require.NoError(t, a.Publish(ctx, realtime.CompanyTopic(companyY, "inbox"), []byte("y-inbox-"+strconv.Itoa(i))))
-		require.NoError(t, a.Publish(ctx, realtime.ConversationTopic(companyY, conv), []byte("y-conv")))
-		require.NoError(t, a.Publish(ctx, realtime.CompanyTopic(companyX, "resources"), []byte("x-resources")))
+		require.NoError(t, a.Publish(ctx, inboxTopic(companyY), []byte("y-inbox-"+strconv.Itoa(i))))
+		require.NoError(t, a.Publish(ctx, convTopic(companyY, conv), []byte("y-conv")))
+		require.NoError(t, a.Publish(ctx, resourcesTopic(companyX), []byte("x-resources")))
 	}
-	require.NoError(t, a.Publish(ctx, realtime.CompanyTopic(companyX, "inbox"), []byte("x-inbox")))
-	require.NoError(t, a.Publish(ctx, realtime.ConversationTopic(companyX, conv), []byte("x-conv")))
+	require.NoError(t, a.Publish(ctx, inboxTopic(companyX), []byte("x-inbox")))
+	require.NoError(t, a.Publish(ctx, convTopic(companyX, conv), []byte("x-conv")))
 
 	// One channel, commit order: whatever was misrouted would be ahead.
 	require.Equal(t, "x-inbox", receive(ctx, t, inboxX))
@@ -237,7 +237,7 @@ func TestPostgresSlowSubscriberIsDroppedWithoutBlockingOthers(t *testing.T) {
 	const buffer, n = 4, 50
 	rs := replicas(t, 2, realtime.PostgresOptions{BufferSize: buffer})
 	a, b := rs[0], rs[1]
-	topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+	topic := convTopic(uuid.New(), uuid.New())
 
 	slow, err := b.Subscribe(ctx, topic) // never reads
 	require.NoError(t, err)
@@ -272,12 +272,12 @@ func TestPostgresPayloadLimits(t *testing.T) {
 	t.Parallel()
 	ctx := bound(t)
 	b := newPostgres(t, realtime.PostgresOptions{})
-	topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+	topic := convTopic(uuid.New(), uuid.New())
 	sub, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 
 	// The largest event that fits, with multi-byte text: delivered intact.
-	room := realtime.MaxNotifyPayload - len(topic) - 1
+	room := realtime.MaxNotifyPayload - len(topic.String()) - 1
 	largest := `"` + strings.Repeat("é", (room-2)/2) + strings.Repeat("x", (room-2)%2) + `"`
 	require.Len(t, largest, room)
 	require.NoError(t, b.Publish(ctx, topic, []byte(largest)))
@@ -295,8 +295,8 @@ func TestPostgresPayloadLimits(t *testing.T) {
 	// What NOTIFY cannot carry is refused too.
 	require.Error(t, b.Publish(ctx, topic, []byte{0xff, 0xfe}))
 	require.Error(t, b.Publish(ctx, topic, []byte("a\x00b")))
-	require.Error(t, b.Publish(ctx, "bad\ntopic", []byte("{}")))
-	require.Error(t, b.Publish(ctx, "", []byte("{}")))
+	// (A topic with a newline cannot be built: keys are derived.)
+	require.Error(t, b.Publish(ctx, realtime.Topic{}, []byte("{}")))
 
 	// Nothing of it was sent; an empty payload is fine.
 	require.NoError(t, b.Publish(ctx, topic, nil))
@@ -309,7 +309,7 @@ func TestPostgresOwnEventsComeBackThroughTheListenerOnly(t *testing.T) {
 	t.Parallel()
 	ctx := bound(t)
 	b := newPostgres(t, realtime.PostgresOptions{})
-	topic := realtime.CompanyTopic(uuid.New(), "resources")
+	topic := resourcesTopic(uuid.New())
 	sub, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 
@@ -326,7 +326,7 @@ func TestPostgresIgnoresForeignNotifications(t *testing.T) {
 	ctx := bound(t)
 	channel := randomName("rt_test_")
 	b := newPostgres(t, realtime.PostgresOptions{Channel: channel})
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	sub, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 
@@ -335,7 +335,7 @@ func TestPostgresIgnoresForeignNotifications(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.ExecContext(ctx, "SELECT pg_notify($1, $2)", channel, "\nno topic")
 	require.NoError(t, err)
-	_, err = db.ExecContext(ctx, "SELECT pg_notify($1, $2)", channel, topic+"\nfrom psql")
+	_, err = db.ExecContext(ctx, "SELECT pg_notify($1, $2)", channel, topic.String()+"\nfrom psql")
 	require.NoError(t, err)
 	require.Equal(t, "from psql", receive(ctx, t, sub))
 	require.EqualValues(t, 2, b.Stats().Malformed)
@@ -366,7 +366,7 @@ func TestPostgresReconnectEndsSubscriptionsWithErrGap(t *testing.T) {
 	})
 	b := newPostgres(t, realtime.PostgresOptions{Channel: channel}) // another replica
 	company := uuid.New()
-	inbox, conv := realtime.CompanyTopic(company, "inbox"), realtime.ConversationTopic(company, uuid.New())
+	inbox, conv := inboxTopic(company), convTopic(company, uuid.New())
 
 	subInbox, err := a.Subscribe(ctx, inbox)
 	require.NoError(t, err)
@@ -433,7 +433,7 @@ func TestPostgresCloseEndsEverything(t *testing.T) {
 	ctx := bound(t)
 	rs := replicas(t, 2, realtime.PostgresOptions{})
 	a, b := rs[0], rs[1]
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	subA, err := a.Subscribe(ctx, topic)
 	require.NoError(t, err)
 	subB, err := b.Subscribe(ctx, topic)
@@ -459,7 +459,7 @@ func TestPostgresKeepsCallersDB(t *testing.T) {
 	ctx := bound(t)
 	db := adminDB(t)
 	b := newPostgres(t, realtime.PostgresOptions{DB: db})
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	sub, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 	publish(ctx, t, b, topic, "via the caller's pool")
@@ -483,7 +483,7 @@ func TestPostgresPublishFailsFastWhenTheDatabaseIsUnreachable(t *testing.T) {
 			b := newPostgres(t, realtime.PostgresOptions{DB: dead, PublishTimeout: 500 * time.Millisecond})
 
 			start := time.Now()
-			err = b.Publish(ctx, realtime.CompanyTopic(uuid.New(), "inbox"), []byte("{}"))
+			err = b.Publish(ctx, inboxTopic(uuid.New()), []byte("{}"))
 			require.Error(t, err)
 			require.Less(t, time.Since(start), 1500*time.Millisecond)
 
@@ -491,7 +491,7 @@ func TestPostgresPublishFailsFastWhenTheDatabaseIsUnreachable(t *testing.T) {
 			short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 			defer cancel()
 			start = time.Now()
-			require.Error(t, b.Publish(short, realtime.CompanyTopic(uuid.New(), "inbox"), []byte("{}")))
+			require.Error(t, b.Publish(short, inboxTopic(uuid.New()), []byte("{}")))
 			require.Less(t, time.Since(start), 1500*time.Millisecond)
 		})
 	}
@@ -567,7 +567,7 @@ func TestPostgresNoGoroutineLeak(t *testing.T) {
 		require.NoError(t, err)
 		brokers = append(brokers, b)
 	}
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 
 	// A reconnection on the first one.
 	gapped, err := brokers[0].Subscribe(ctx, topic)
@@ -627,7 +627,7 @@ func TestPostgresConcurrentPublishesAllArrive(t *testing.T) {
 	const publishersN, each = 16, 150
 	rs := replicas(t, 2, realtime.PostgresOptions{BufferSize: publishersN*each*2 + 10})
 	a, b := rs[0], rs[1]
-	topic := realtime.ConversationTopic(uuid.New(), uuid.New())
+	topic := convTopic(uuid.New(), uuid.New())
 	sub, err := b.Subscribe(ctx, topic)
 	require.NoError(t, err)
 
@@ -686,7 +686,7 @@ func TestPostgresCloseEndsPublishes(t *testing.T) {
 	require.NoError(t, err)
 	defer held.Close()
 
-	topic := realtime.CompanyTopic(uuid.New(), "inbox")
+	topic := inboxTopic(uuid.New())
 	errs := make(chan error, 8)
 	for g := range 8 {
 		go func() { errs <- b.Publish(ctx, topic, []byte(strconv.Itoa(g))) }()

@@ -1,9 +1,10 @@
 // Package realtime fans out live events to GraphQL subscriptions.
 //
-// Payloads are JSON bytes and topics are strings so that an in-process broker
-// (Memory) and a PostgreSQL LISTEN/NOTIFY broker for several replicas can
-// implement the same Broker interface. Topics must be built with CompanyTopic
-// or ConversationTopic: tenant isolation of the hub lives in the topic key.
+// Payloads are JSON bytes and topics are hub keys derived from a viewer
+// (Topic), so that an in-process broker (Memory) and a PostgreSQL
+// LISTEN/NOTIFY broker for several replicas can implement the same Broker
+// interface. Subscriptions read them with Stream: replay from the database,
+// then live, caught up again after a gap, with no goroutine while idle.
 package realtime
 
 import (
@@ -12,8 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/google/uuid"
 )
 
 var (
@@ -28,6 +27,8 @@ var (
 	// ErrLagged) holds, so consumers that resubscribe and replay from the
 	// database on ErrLagged handle it without change.
 	ErrGap error = gapError{}
+
+	errZeroTopic = errors.New("realtime: the zero Topic names no stream")
 )
 
 type gapError struct{}
@@ -43,7 +44,7 @@ func (gapError) Is(target error) bool { return target == ErrLagged }
 type Broker interface {
 	// Publish delivers payload to every current subscriber of topic.
 	// It never blocks on a slow subscriber.
-	Publish(ctx context.Context, topic string, payload []byte) error
+	Publish(ctx context.Context, topic Topic, payload []byte) error
 	// Subscribe returns a subscription whose channel receives the topic's
 	// events published after Subscribe returned, in publish order. The
 	// channel is closed when ctx is done, when Close is called on the
@@ -51,7 +52,7 @@ type Broker interface {
 	// far behind (then Err reports ErrLagged, or ErrGap, which is also
 	// ErrLagged, when the broker may have missed events).
 	// opts tune this subscription (BufferFactor).
-	Subscribe(ctx context.Context, topic string, opts ...SubscribeOption) (*Subscription, error)
+	Subscribe(ctx context.Context, topic Topic, opts ...SubscribeOption) (*Subscription, error)
 	// Close closes the broker and every subscription. It is idempotent.
 	Close() error
 }
@@ -70,20 +71,8 @@ func BufferFactor(k int) SubscribeOption {
 	return func(o *subscribeOptions) { o.bufferFactor = k }
 }
 
-// CompanyTopic returns the topic name for a company-wide stream, such as
-// CompanyTopic(id, "inbox") == "company/<id>/inbox".
-func CompanyTopic(companyID uuid.UUID, name string) string {
-	return "company/" + companyID.String() + "/" + name
-}
-
-// ConversationTopic returns the topic of one conversation. It is scoped by the
-// company, so a conversation topic never crosses tenants.
-func ConversationTopic(companyID, conversationID uuid.UUID) string {
-	return CompanyTopic(companyID, "conversation/"+conversationID.String())
-}
-
 // PublishJSON marshals v as JSON and publishes it on topic.
-func PublishJSON(ctx context.Context, b Broker, topic string, v any) error {
+func PublishJSON(ctx context.Context, b Broker, topic Topic, v any) error {
 	payload, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("realtime: marshal event for %s: %w", topic, err)
@@ -93,7 +82,7 @@ func PublishJSON(ctx context.Context, b Broker, topic string, v any) error {
 
 // Envelope is an event for PublishAll: its topic and payload.
 type Envelope struct {
-	Topic   string
+	Topic   Topic
 	Payload []byte
 }
 

@@ -5,8 +5,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-
-	"concierge/realtime"
 )
 
 func TestStatsCountPublished(t *testing.T) {
@@ -15,10 +13,10 @@ func TestStatsCountPublished(t *testing.T) {
 		ctx := bound(t)
 		b := newBroker(0)
 		company := uuid.New()
-		topic := realtime.CompanyTopic(company, "inbox")
+		topic := inboxTopic(company)
 
 		// Fanned out to nobody: still published.
-		publish(ctx, t, b, realtime.CompanyTopic(company, "nobody-listens"), "lost")
+		publish(ctx, t, b, resourcesTopic(company), "lost")
 		sub, err := b.Subscribe(ctx, topic)
 		require.NoError(t, err)
 		publish(ctx, t, b, topic, "1")

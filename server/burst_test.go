@@ -15,6 +15,7 @@ import (
 	"concierge/chat"
 	"concierge/db"
 	"concierge/dbtest"
+	"concierge/realtime"
 	"concierge/server"
 )
 
@@ -71,7 +72,7 @@ func TestEveryVisitorOfABurstGetsItsReply(t *testing.T) {
 		// Everyone follows its conversation; now all ask at once.
 		for _, v := range vs {
 			require.Eventually(t, func() bool {
-				m, ok := c.App.Broker.(interface{ Subscribers(string) int })
+				m, ok := c.App.Broker.(interface{ Subscribers(realtime.Topic) int })
 				return !ok || m.Subscribers(chat.Topic(c.a.CompanyID, mustUUID(t, v.conv))) > 0
 			}, 10*time.Second, 10*time.Millisecond)
 		}

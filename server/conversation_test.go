@@ -98,7 +98,7 @@ func (c *chatEnv) follow(t *testing.T, token string, conv uuid.UUID, after strin
 		vars["after"] = after
 	}
 	n := 0
-	if m, ok := c.App.Broker.(interface{ Subscribers(string) int }); ok {
+	if m, ok := c.App.Broker.(interface{ Subscribers(realtime.Topic) int }); ok {
 		n = m.Subscribers(chat.Topic(c.a.CompanyID, conv))
 	}
 	sub, err := c.Subscribe(token, `subscription($c: ID!, $after: ID) { conversationEvents(conversationId: $c, after: $after) { `+convFields+` } }`, vars)
@@ -958,9 +958,9 @@ type burstInbox struct {
 	held    []realtime.Envelope
 }
 
-func (b *burstInbox) Publish(ctx context.Context, topic string, payload []byte) error {
+func (b *burstInbox) Publish(ctx context.Context, topic realtime.Topic, payload []byte) error {
 	b.mu.Lock()
-	if b.holding && strings.HasSuffix(topic, "/inbox") {
+	if b.holding && strings.HasSuffix(topic.String(), "/inbox") {
 		b.held = append(b.held, realtime.Envelope{Topic: topic, Payload: payload})
 		b.mu.Unlock()
 		return nil
@@ -989,7 +989,7 @@ func (b *burstInbox) release() {
 // theirs too (they have a larger one).
 type plainBuffers struct{ *realtime.Memory }
 
-func (b plainBuffers) Subscribe(ctx context.Context, topic string, _ ...realtime.SubscribeOption) (*realtime.Subscription, error) {
+func (b plainBuffers) Subscribe(ctx context.Context, topic realtime.Topic, _ ...realtime.SubscribeOption) (*realtime.Subscription, error) {
 	return b.Memory.Subscribe(ctx, topic)
 }
 

@@ -27,6 +27,7 @@ import (
 	"concierge/ent/user"
 	"concierge/ent/visitor"
 	"concierge/ingest"
+	"concierge/realtime"
 	"concierge/retrieval"
 	"concierge/viewer"
 )
@@ -638,9 +639,9 @@ func isoRequireSubscriptionRefused(t *testing.T, m *isoMatrix, c isoCaller, q st
 }
 
 // isoWaitSubscribed waits until n subscribers follow topic.
-func isoWaitSubscribed(t *testing.T, e *apitest.Env, topic string, n int) {
+func isoWaitSubscribed(t *testing.T, e *apitest.Env, topic realtime.Topic, n int) {
 	t.Helper()
-	counter, ok := e.App.Broker.(interface{ Subscribers(string) int })
+	counter, ok := e.App.Broker.(interface{ Subscribers(realtime.Topic) int })
 	require.True(t, ok, "the broker %T does not count subscribers", e.App.Broker)
 	require.Eventually(t, func() bool { return counter.Subscribers(topic) == n }, 5*time.Second, 10*time.Millisecond)
 }

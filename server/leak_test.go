@@ -16,6 +16,7 @@ import (
 	"concierge/account"
 	"concierge/apitest"
 	"concierge/dbtest"
+	"concierge/realtime"
 	"concierge/server"
 )
 
@@ -88,7 +89,7 @@ func TestSubscriptionsDoNotLeak(t *testing.T) {
 		wg.Wait()
 	}
 
-	subscribers := func() int { return e.App.Broker.(interface{ Subscribers(string) int }).Subscribers(topic) }
+	subscribers := func() int { return e.App.Broker.(interface{ Subscribers(realtime.Topic) int }).Subscribers(topic) }
 	measure := func() (int, uint64) {
 		runtime.GC()
 		var ms runtime.MemStats

@@ -20,6 +20,7 @@ import (
 	"concierge/assistant/llmtest"
 	"concierge/chat"
 	"concierge/dbtest"
+	"concierge/realtime"
 )
 
 // operationGoroutines counts the goroutines running a WebSocket
@@ -27,7 +28,8 @@ import (
 func operationGoroutines() int {
 	return goroutinesIn("",
 		"concierge/server.(*wsSession).execute", "concierge/server.(*opRun)", // the transport
-		"concierge/chat.(*eventStream", "concierge/graph.(*companyStream)", "concierge/graph.(*Resolver).companyEvents") // the streams
+		"concierge/realtime.(*stream[", "concierge/chat.(*convCursor[", "concierge/chat.(*inboxCursor[", // the streams
+		"concierge/graph.(*Resolver).companyEvent", "concierge/graph.(*Resolver).resourceEvents")
 }
 
 // goroutinesIn counts the goroutines whose stack has one of marks in it,
@@ -63,7 +65,7 @@ func TestWaitingSubscriptionsHoldNoGoroutine(t *testing.T) {
 	const n = 20
 	type visitor struct {
 		token, conv string
-		topic       string
+		topic       realtime.Topic
 		ws          *wsClient
 	}
 	vs := make([]visitor, n)
@@ -161,7 +163,7 @@ func TestWaitingSubscriptionsHoldNoGoroutine(t *testing.T) {
 			require.NoError(t, v.ws.conn.Close(websocket.StatusNormalClosure, ""))
 		}
 	}
-	subscribers := e.App.Broker.(interface{ Subscribers(string) int })
+	subscribers := e.App.Broker.(interface{ Subscribers(realtime.Topic) int })
 	require.Eventually(t, func() bool {
 		for _, v := range vs {
 			if subscribers.Subscribers(v.topic) != 0 {

@@ -26,6 +26,7 @@ import (
 	"concierge/apitest"
 	"concierge/chat"
 	"concierge/dbtest"
+	"concierge/realtime"
 )
 
 // subClientSpec is what the benchmark hands its client process: the
@@ -72,13 +73,13 @@ func BenchmarkSubscriptionMemory(b *testing.B) {
 			spec.Conns = append(spec.Conns, c)
 		}
 		measureSubs(b, e, spec, func() int {
-			return e.App.Broker.(interface{ Subscribers(string) int }).Subscribers(account.CompanyTopic(a.CompanyID))
+			return e.App.Broker.(interface{ Subscribers(realtime.Topic) int }).Subscribers(account.CompanyTopic(a.CompanyID))
 		})
 	})
 	b.Run(fmt.Sprintf("visitors/conns=%d/subs=1", visitors), func(b *testing.B) {
 		e, a := subMemEnv(b)
 		spec := subClientSpec{URL: wsURL(e)}
-		var topics []string
+		var topics []realtime.Topic
 		for range visitors {
 			r := e.Do("", `mutation($k: String!) { startConversation(input: {companyKey: $k}) { token conversation { id } } }`,
 				map[string]any{"k": a.WidgetKey}).OK(b)
@@ -88,7 +89,7 @@ func BenchmarkSubscriptionMemory(b *testing.B) {
 				Query: `subscription($c: ID!) { conversationEvents(conversationId: $c) { kind message { id body } } }`,
 				Vars:  []map[string]any{{"c": id}}})
 		}
-		broker := e.App.Broker.(interface{ Subscribers(string) int })
+		broker := e.App.Broker.(interface{ Subscribers(realtime.Topic) int })
 		measureSubs(b, e, spec, func() int {
 			n := 0
 			for _, t := range topics {

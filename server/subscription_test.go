@@ -10,6 +10,7 @@ import (
 	"concierge/apitest"
 	"concierge/db"
 	"concierge/dbtest"
+	"concierge/realtime"
 )
 
 const companyEventsQ = `subscription($c: ID) { companyEvents(companyId: $c) {
@@ -115,7 +116,7 @@ func TestCompanyEventsRefused(t *testing.T) {
 			require.Equal(t, c.code, ev.Code(), "%s: %+v", c.name, ev.Errors)
 			require.Nil(t, sub.Next(5*time.Second), "%s: the subscription ends", c.name)
 		}
-		require.Zero(t, e.App.Broker.(interface{ Subscribers(string) int }).Subscribers(account.CompanyTopic(a.CompanyID)))
+		require.Zero(t, e.App.Broker.(interface{ Subscribers(realtime.Topic) int }).Subscribers(account.CompanyTopic(a.CompanyID)))
 
 		// A logged-out token cannot open a connection any more.
 		e.Do(a.AdminToken, `mutation { logout }`, nil).OK(t)

@@ -189,7 +189,13 @@ func FromContext(ctx context.Context) *Viewer {
 // background workers and server-side flows that act for a known company (a
 // visitor starting a conversation through a widget key) use it; grep for it.
 func SystemContext(ctx context.Context, companyID uuid.UUID) context.Context {
-	return NewContext(ctx, &Viewer{Kind: KindSystem, CompanyID: companyID})
+	return NewContext(ctx, System(companyID))
+}
+
+// System returns the system viewer of one company (see SystemContext).
+// Publishers of realtime events derive their topics from it.
+func System(companyID uuid.UUID) *Viewer {
+	return &Viewer{Kind: KindSystem, CompanyID: companyID}
 }
 
 // SchedulerContext returns ctx acting as the re-sync scheduler (see
