@@ -10,7 +10,7 @@ import (
 
 	"concierge/retrieval"
 	"concierge/retrieval/internal/score"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Search tuning.

@@ -21,7 +21,7 @@ import (
 
 	"concierge/retrieval"
 	"concierge/retrieval/internal/score"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Re-scoring. Weaviate's fused score says how a hit ranks among the

@@ -7,7 +7,7 @@
 // Passages live in Config.Class (default "ConciergePassage"). Weaviate's BM25
 // does no stemming, so each passage also carries textStem and titleStem: the
 // text (with its section heading) and the title run through the same light
-// stemmer (retrieval/internal/terms) that is applied to the query; BM25
+// stemmer (concierge/terms) that is applied to the query; BM25
 // searches those. The company's index records live in Class+"Index", a
 // vector-less collection with the same tenants: one "info" object (embedder,
 // dimension) and one "resource" object per resource naming its current
@@ -60,7 +60,7 @@ import (
 	grpcgo "google.golang.org/grpc"
 
 	"concierge/retrieval"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Fusion algorithms of the hybrid search.

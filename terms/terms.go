@@ -1,6 +1,8 @@
-// Package terms is the light English text analysis shared by the local
-// embedder and the embedded store: words, accent folding, suffix stripping
-// and stopwords. It is deliberately simple and fast, not linguistics.
+// Package terms is the light text analysis shared by retrieval (the
+// stores, the local embedder, the reranker) and the assistant (its offline
+// answerer, snippets and leak guard): words, accent folding, suffix
+// stripping and English stopwords. It is deliberately simple and fast, not
+// linguistics.
 package terms
 
 import (
@@ -11,38 +13,53 @@ import (
 
 // Words splits text into lower-cased, accent-folded words (runs of letters
 // and digits), calling fn for each; fn must not keep w after it returns
-// unless it copies it. buf is scratch space that may be reused by callers.
+// unless it copies it.
 func Words(text string, fn func(w string)) {
+	Spans(text, func(w string, _, _ int) { fn(w) })
+}
+
+// Spans is Words with the place of each word: text[start:end] is what w
+// was folded from (end is where the next separator, or text, begins).
+func Spans(text string, fn func(w string, start, end int)) {
 	var buf [64]byte
 	b := buf[:0]
-	flush := func() {
+	start := 0
+	flush := func(end int) {
 		if len(b) > 0 {
-			fn(string(b))
+			fn(string(b), start, end)
 			b = b[:0]
 		}
 	}
 	for i := 0; i < len(text); {
+		at := i
 		c := text[i]
 		if c < utf8.RuneSelf {
 			i++
 			switch {
 			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-				b = append(b, c)
 			case c >= 'A' && c <= 'Z':
-				b = append(b, c+'a'-'A')
+				c += 'a' - 'A'
 			default:
-				flush()
+				flush(at)
+				continue
 			}
+			if len(b) == 0 {
+				start = at
+			}
+			b = append(b, c)
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
 		i += n
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
-			flush()
+			flush(at)
 			continue
 		}
 		if unicode.Is(unicode.Mn, r) { // combining accent: drop
 			continue
+		}
+		if len(b) == 0 {
+			start = at
 		}
 		r = unicode.ToLower(r)
 		if f, ok := fold[r]; ok {
@@ -51,7 +68,7 @@ func Words(text string, fn func(w string)) {
 		}
 		b = utf8.AppendRune(b, r)
 	}
-	flush()
+	flush(len(text))
 }
 
 // List returns Words of text as a slice.
@@ -80,8 +97,25 @@ func init() {
 // Stem strips common English inflectional and a few derivational suffixes
 // ("refunds" → "refund", "policies" → "policy", "shipping" → "ship",
 // "charged" → "charg"). Both sides of a comparison must be stemmed: stems
-// are keys, not words.
-func Stem(w string) string {
+// are keys, not words. The retrieval indexes store these keys (Weaviate's
+// textStem, the FTS5 comparison, the local embedder's features): changing
+// Stem changes what existing indexes match.
+func Stem(w string) string { return stem(w, suffixes) }
+
+// StemWithAtion is Stem that also strips "-ation(s)", so that a noun meets
+// its verb ("declarations" and "declared" → "declar"). The assistant's
+// answerer compares questions with passages this way; the indexes keep
+// Stem.
+func StemWithAtion(w string) string { return stem(w, suffixesWithAtion) }
+
+// The derivational and inflectional suffixes stem strips, the first that
+// matches; a plural is stripped before them.
+var (
+	suffixes          = []string{"ments", "ment", "ness", "ingly", "edly", "ing", "ed", "ly"}
+	suffixesWithAtion = append([]string{"ations", "ation"}, suffixes...)
+)
+
+func stem(w string, suffixes []string) string {
 	n := len(w)
 	if n <= 3 || !isASCIILetters(w) {
 		return w
@@ -97,7 +131,7 @@ func Stem(w string) string {
 		w = w[:n-1]
 	}
 	n = len(w)
-	for _, suf := range []string{"ments", "ment", "ness", "ingly", "edly", "ing", "ed", "ly"} {
+	for _, suf := range suffixes {
 		if strings.HasSuffix(w, suf) && n-len(suf) >= 3 {
 			w = w[:n-len(suf)]
 			if suf == "ing" || suf == "ed" || suf == "edly" || suf == "ingly" {
@@ -129,19 +163,26 @@ func isASCIILetters(w string) bool {
 	return true
 }
 
-// Stopword reports whether w (lower-cased, unstemmed) carries little meaning.
+// Stopword reports whether w (lower-cased, unstemmed) is one of
+// EnglishStopwords: it carries little meaning.
 func Stopword(w string) bool { _, ok := stopwords[w]; return ok }
 
 var stopwords = map[string]struct{}{}
 
+// EnglishStopwords are the words Stopword holds, separated by white space,
+// for callers that build a wider set (the assistant adds chat filler and
+// other languages' function words). Those with an apostrophe never match a
+// word of Words, which splits at it.
+const EnglishStopwords = `a about above after again against all am an and any are as at be because been
+before being below between both but by can could did do does doing down during each few for from further had has
+have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+no nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
+the their theirs them themselves then there these they this those through to too under until up very was we were
+what when where which while who whom why will with would you your yours yourself yourselves can't cannot i'm i've
+get got also may might must shall us let`
+
 func init() {
-	for _, w := range strings.Fields(`a about above after again against all am an and any are as at be because been
-	before being below between both but by can could did do does doing down during each few for from further had has
-	have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself
-	no nor not now of off on once only or other our ours ourselves out over own same she should so some such than that
-	the their theirs them themselves then there these they this those through to too under until up very was we were
-	what when where which while who whom why will with would you your yours yourself yourselves can't cannot i'm i've
-	get got also may might must shall us let`) {
+	for _, w := range strings.Fields(EnglishStopwords) {
 		stopwords[w] = struct{}{}
 	}
 }
