@@ -209,3 +209,28 @@ func Content(text string) []string {
 	}
 	return content
 }
+
+// QueryWords are the search terms of a query: its words that are not
+// stopwords (all of them if every word is one), unstemmed, one word per
+// stem (the first), at most max. It looks at no more than 4·max distinct
+// stems, however long text is. The stores quote each word as a term of
+// their own query language, so no operator can come from the user.
+func QueryWords(text string, max int) []string {
+	var all, content []string
+	seen := map[string]bool{}
+	Words(text, func(w string) {
+		st := Stem(w)
+		if seen[st] || len(all) >= 4*max {
+			return
+		}
+		seen[st] = true
+		all = append(all, w)
+		if !Stopword(w) {
+			content = append(content, w)
+		}
+	})
+	if len(content) == 0 {
+		content = all
+	}
+	return content[:min(len(content), max)]
+}

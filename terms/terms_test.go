@@ -34,3 +34,9 @@ func TestStemWithAtion(t *testing.T) {
 	}
 	require.Equal(t, "declaration", Stem("declarations"))
 }
+
+func TestQueryWords(t *testing.T) {
+	require.Equal(t, []string{"refunds", "policy"}, QueryWords("What is the refunds policy? Refund, refunded!", 32))
+	require.Equal(t, []string{"how", "do", "i"}, QueryWords("how do I", 32))
+	require.Equal(t, []string{"alpha", "beta"}, QueryWords("alpha beta gamma", 2))
+}

@@ -279,28 +279,6 @@ func (s *Store) countTerm(tenant, stem string) (int, bool) {
 	return int(r[0].Meta.Count), true
 }
 
-// queryWords are the query's content words (unstemmed, deduplicated by
-// stem), as the embedded store takes them.
-func queryWords(text string) []string {
-	var all, content []string
-	seen := map[string]bool{}
-	terms.Words(text, func(w string) {
-		st := terms.Stem(w)
-		if seen[st] || len(all) >= 4*maxQueryTerms {
-			return
-		}
-		seen[st] = true
-		all = append(all, w)
-		if !terms.Stopword(w) {
-			content = append(content, w)
-		}
-	})
-	if len(content) == 0 {
-		content = all
-	}
-	return content[:min(len(content), maxQueryTerms)]
-}
-
 // candidate is a hit of the hybrid search being re-scored.
 type candidate struct {
 	hit   retrieval.Hit

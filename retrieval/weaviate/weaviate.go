@@ -1007,7 +1007,7 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
 	defer cancel()
 	tenant := TenantName(companyID)
-	words := queryWords(q.Text)
+	words := terms.QueryWords(q.Text, maxQueryTerms)
 	stems := make([]string, len(words))
 	for i, w := range words {
 		stems[i] = terms.Stem(w)
