@@ -1,4 +1,4 @@
-package llmtest
+package providertest
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,20 +19,33 @@ type GeminiOptions struct {
 	// wrong key gets Gemini's 400 INVALID_ARGUMENT / API_KEY_INVALID, a
 	// missing one 403 PERMISSION_DENIED.
 	APIKey string
-	// Reply scripts the answers (default EchoReply).
+	// Models, if set, are the only models served (others get 404).
+	Models []string
+	// Faults are answered, in order, by the first requests.
+	Faults []Fault
+	// Delay is waited before every answer.
+	Delay time.Duration
+	// EchoKey makes error messages quote the presented key, to check that
+	// clients redact it.
+	EchoKey bool
+
+	// Reply scripts the chat answers (default EchoReply).
 	Reply Reply
-	// FinishReason ends every answer (default "STOP").
+	// FinishReason ends every chat answer (default "STOP").
 	FinishReason string
 	// ChunkDelay is waited between chunks; FirstChunkDelay before the first.
 	ChunkDelay      time.Duration
 	FirstChunkDelay time.Duration
-	// Faults are answered, in order, by the first requests.
-	Faults []Fault
-	// Models, if set, are the only models served (others get 404).
-	Models []string
-	// EchoKey makes error messages quote the presented key, to check that
-	// clients redact it.
-	EchoKey bool
+
+	// NativeDimension is the embedding model's full vector length (default
+	// 3072, as gemini-embedding-001); outputDimensionality keeps a prefix
+	// of it.
+	NativeDimension int
+	// MaxBatch is the most requests one batchEmbedContents accepts
+	// (default 100, as the real API).
+	MaxBatch int
+	// Transform may alter successful embedding answers.
+	Transform Transform
 }
 
 // NewGeminiServer starts a fake Gemini API on 127.0.0.1, closed when the
@@ -46,17 +60,32 @@ type GeminiOptions struct {
 //	  → GenerateContentResponse JSON, or for the stream "data: {...}\r\n\r\n"
 //	    events, each with candidates[0].content.parts[].text; the last one
 //	    with finishReason and usageMetadata.
+//	POST /v1beta/models/{model}:batchEmbedContents
+//	  {"requests":[{"model":"models/{model}","content":{"parts":[{"text":...}]},
+//	    "taskType":"RETRIEVAL_DOCUMENT","outputDimensionality":768}, ...]}
+//	  → {"embeddings":[{"values":[...]}, ...]}
+//	POST /v1beta/models/{model}:embedContent
+//	  {"content":{...},"taskType":...,"outputDimensionality":...}
+//	  → {"embedding":{"values":[...]}}
 //
 // authenticated by the x-goog-api-key header (or ?key=). Errors have
-// Google's shape {"error":{"code":429,"message":...,"status":"RESOURCE_EXHAUSTED"}}.
+// Google's shape {"error":{"code":429,"message":...,"status":"RESOURCE_EXHAUSTED","details":[...]}}.
+// The vector of a text is Vector(text, NativeDimension) cut to
+// outputDimensionality (so not unit length when cut).
 func NewGeminiServer(t testing.TB, opts GeminiOptions) *Server {
 	t.Helper()
 	if opts.FinishReason == "" {
 		opts.FinishReason = "STOP"
 	}
+	if opts.NativeDimension == 0 {
+		opts.NativeDimension = 3072
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = 100
+	}
 	return newServer(t, func(s *Server, w http.ResponseWriter, r *http.Request) {
 		serveGemini(s, &opts, w, r)
-	}, opts.Reply, opts.Faults, opts.ChunkDelay, opts.FirstChunkDelay)
+	}, opts.Reply, opts.Faults, timing{delay: opts.Delay, chunkDelay: opts.ChunkDelay, firstDelay: opts.FirstChunkDelay})
 }
 
 type geminiPart struct {
@@ -133,6 +162,12 @@ func geminiErrorBody(code int, status, message string, details ...map[string]any
 	return map[string]any{"error": body}
 }
 
+// geminiMethods are the methods served, by whether they embed.
+var geminiMethods = map[string]bool{
+	"generateContent": false, "streamGenerateContent": false,
+	"batchEmbedContents": true, "embedContent": true,
+}
+
 func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.Request) {
 	req := Request{Path: r.URL.Path, Key: r.Header.Get("x-goog-api-key")}
 	if req.Key == "" {
@@ -144,28 +179,23 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 	rest, okModels := strings.CutPrefix(rest, "models/")
 	model, method, okMethod := strings.Cut(rest, ":")
 	req.Model, req.Method = model, method
-	req.Stream = method == "streamGenerateContent"
 
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<20))
 	req.Body = body
-	var gr geminiRequest
-	parseErr := json.NewDecoder(bytes.NewReader(body)).Decode(&gr)
-	if gr.SystemInstruction != nil {
-		req.System = joinParts(gr.SystemInstruction.Parts)
-	}
-	for _, c := range gr.Contents {
-		req.Messages = append(req.Messages, Message{Role: c.Role, Text: joinParts(c.Parts)})
-	}
-	if gc := gr.GenerationConfig; gc != nil {
-		req.MaxOutputTokens = gc.MaxOutputTokens
-		req.Temperature = gc.Temperature
+	embeds, served := geminiMethods[method]
+	var batch geminiBatchRequest
+	var parseErr error
+	if embeds {
+		batch, parseErr = parseGeminiEmbed(&req, body)
+	} else {
+		parseErr = parseGeminiGenerate(&req, body)
 	}
 
 	p := s.begin(req)
 	fault := p.fault
 	status := http.StatusOK
 	defer func() { s.setStatus(p.idx, status) }()
-	if !s.wait(r, fault.Delay) {
+	if !s.wait(r, p.delay+fault.Delay) {
 		status = 0
 		return
 	}
@@ -187,7 +217,7 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 		if fault.RetryAfter > 0 {
 			details = append(details, map[string]any{
 				"@type":      "type.googleapis.com/google.rpc.RetryInfo",
-				"retryDelay": fmt.Sprintf("%.0fs", fault.RetryAfter.Seconds()),
+				"retryDelay": strconv.FormatFloat(fault.RetryAfter.Seconds(), 'f', -1, 64) + "s",
 			})
 		}
 		retryAfter(w, fault)
@@ -211,12 +241,11 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 		})
 		return
 	}
-	if r.Method != http.MethodPost || (version != "v1beta" && version != "v1") || !okModels || !okMethod ||
-		(method != "generateContent" && method != "streamGenerateContent") {
+	if r.Method != http.MethodPost || (version != "v1beta" && version != "v1") || !okModels || !okMethod || !served {
 		fail(404, "NOT_FOUND", fmt.Sprintf("%s %s is not served.", r.Method, r.URL.Path))
 		return
 	}
-	if req.Stream && r.URL.Query().Get("alt") != "sse" {
+	if method == "streamGenerateContent" && r.URL.Query().Get("alt") != "sse" {
 		fail(400, "INVALID_ARGUMENT", "this fake streams server-sent events only: add alt=sse")
 		return
 	}
@@ -228,24 +257,55 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 		fail(400, "INVALID_ARGUMENT", "Invalid JSON payload received. "+parseErr.Error())
 		return
 	}
-	if len(gr.Contents) == 0 {
-		fail(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
-		return
+	if embeds {
+		status = serveGeminiEmbed(opts, req, batch, w)
+	} else {
+		status = serveGeminiGenerate(s, opts, req, p, w, r)
 	}
-	for i, c := range gr.Contents {
-		if c.Role != "" && c.Role != "user" && c.Role != "model" {
-			fail(400, "INVALID_ARGUMENT", fmt.Sprintf("* GenerateContentRequest.contents[%d].role: Please use a valid role: user, model.", i))
-			return
+}
+
+// parseGeminiGenerate reads a generateContent request into req.
+func parseGeminiGenerate(req *Request, body []byte) error {
+	req.Stream = req.Method == "streamGenerateContent"
+	var gr geminiRequest
+	err := json.NewDecoder(bytes.NewReader(body)).Decode(&gr)
+	if gr.SystemInstruction != nil {
+		req.System = joinParts(gr.SystemInstruction.Parts)
+	}
+	for _, c := range gr.Contents {
+		req.Messages = append(req.Messages, Message{Role: c.Role, Text: joinParts(c.Parts)})
+	}
+	if gc := gr.GenerationConfig; gc != nil {
+		req.MaxOutputTokens = gc.MaxOutputTokens
+		req.Temperature = gc.Temperature
+	}
+	return err
+}
+
+// serveGeminiGenerate answers a valid generateContent request and returns
+// the status answered (0 for a hang-up).
+func serveGeminiGenerate(s *Server, opts *GeminiOptions, req Request, p plan, w http.ResponseWriter, r *http.Request) int {
+	fault := p.fault
+	fail := func(code int, st, msg string) int {
+		writeJSON(w, code, geminiErrorBody(code, st, msg))
+		return code
+	}
+	if len(req.Messages) == 0 {
+		return fail(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified")
+	}
+	for i, m := range req.Messages {
+		if m.Role != "" && m.Role != "user" && m.Role != "model" {
+			return fail(400, "INVALID_ARGUMENT", fmt.Sprintf("* GenerateContentRequest.contents[%d].role: Please use a valid role: user, model.", i))
 		}
 	}
 
 	chunks := p.reply(req)
-	promptTokens := estimateTokens(req.System)
+	promptTokens := EstimateTokens(req.System)
 	for _, m := range req.Messages {
-		promptTokens += estimateTokens(m.Text)
+		promptTokens += EstimateTokens(m.Text)
 	}
 	usage := func(out string) map[string]any {
-		o := estimateTokens(out)
+		o := EstimateTokens(out)
 		return map[string]any{"promptTokenCount": promptTokens, "candidatesTokenCount": o, "totalTokenCount": promptTokens + o}
 	}
 	candidate := func(text string, finish bool) map[string]any {
@@ -257,18 +317,17 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 	}
 
 	if !s.wait(r, p.firstDelay) {
-		status = 0
-		return
+		return 0
 	}
 	if !req.Stream {
 		text := strings.Join(chunks, "")
 		writeJSON(w, http.StatusOK, map[string]any{
 			"candidates":    []map[string]any{candidate(text, true)},
 			"usageMetadata": usage(text),
-			"modelVersion":  model,
+			"modelVersion":  req.Model,
 			"responseId":    "fake-response",
 		})
-		return
+		return http.StatusOK
 	}
 
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -288,25 +347,25 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 	}
 	for i, c := range chunks {
 		if i > 0 && !s.wait(r, p.chunkDelay) {
-			return
+			return http.StatusOK
 		}
 		if fault.AfterChunks > 0 && i == fault.AfterChunks {
 			if fault.Hangup {
-				status = 0
 				hangup(w)
-				return
+				return 0
 			}
 			send(geminiErrorBody(fault.Status, fault.Code, fault.Message))
-			return
+			return http.StatusOK
 		}
 		sent.WriteString(c)
 		last := i == len(chunks)-1
-		ev := map[string]any{"candidates": []map[string]any{candidate(c, last)}, "modelVersion": model, "responseId": "fake-response"}
+		ev := map[string]any{"candidates": []map[string]any{candidate(c, last)}, "modelVersion": req.Model, "responseId": "fake-response"}
 		if last {
 			ev["usageMetadata"] = usage(sent.String())
 		}
 		send(ev)
 	}
+	return http.StatusOK
 }
 
 func joinParts(ps []geminiPart) string {
