@@ -191,77 +191,59 @@ func serveGemini(s *Server, opts *GeminiOptions, w http.ResponseWriter, r *http.
 		parseErr = parseGeminiGenerate(&req, body)
 	}
 
-	p := s.begin(req)
-	fault := p.fault
-	status := http.StatusOK
-	defer func() { s.setStatus(p.idx, status) }()
-	if !s.wait(r, p.delay+fault.Delay) {
-		status = 0
-		return
-	}
-	if fault.Hangup && fault.AfterChunks == 0 {
-		status = 0
-		hangup(w)
-		return
-	}
-	fail := func(code int, st, msg string, details ...map[string]any) {
-		status = code
-		writeJSON(w, code, geminiErrorBody(code, st, msg, details...))
-	}
-	echo := ""
-	if opts.EchoKey {
-		echo = fmt.Sprintf(" (key %q)", req.Key)
-	}
-	if fault.Status != 0 && fault.AfterChunks == 0 {
-		var details []map[string]any
-		if fault.RetryAfter > 0 {
-			details = append(details, map[string]any{
-				"@type":      "type.googleapis.com/google.rpc.RetryInfo",
-				"retryDelay": strconv.FormatFloat(fault.RetryAfter.Seconds(), 'f', -1, 64) + "s",
+	s.answer(w, r, req, func(p plan) int {
+		fault := p.fault
+		fail := func(code int, st, msg string, details ...map[string]any) int {
+			writeJSON(w, code, geminiErrorBody(code, st, msg, details...))
+			return code
+		}
+		echo := ""
+		if opts.EchoKey {
+			echo = fmt.Sprintf(" (key %q)", req.Key)
+		}
+		if fault.Status != 0 && fault.AfterChunks == 0 {
+			var details []map[string]any
+			if fault.RetryAfter > 0 {
+				details = append(details, map[string]any{
+					"@type":      "type.googleapis.com/google.rpc.RetryInfo",
+					"retryDelay": strconv.FormatFloat(fault.RetryAfter.Seconds(), 'f', -1, 64) + "s",
+				})
+			}
+			retryAfter(w, fault)
+			msg := fault.Message
+			if msg == "" {
+				msg = geminiMessage(fault.Status)
+			}
+			return fail(fault.Status, fault.Code, msg+echo, details...)
+		}
+		switch {
+		case req.Key == "":
+			return fail(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
+		case opts.APIKey != "" && req.Key != opts.APIKey:
+			return fail(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."+echo, map[string]any{
+				"@type":    "type.googleapis.com/google.rpc.ErrorInfo",
+				"reason":   "API_KEY_INVALID",
+				"domain":   "googleapis.com",
+				"metadata": map[string]any{"service": "generativelanguage.googleapis.com"},
 			})
 		}
-		retryAfter(w, fault)
-		msg := fault.Message
-		if msg == "" {
-			msg = geminiMessage(fault.Status)
+		if r.Method != http.MethodPost || (version != "v1beta" && version != "v1") || !okModels || !okMethod || !served {
+			return fail(404, "NOT_FOUND", fmt.Sprintf("%s %s is not served.", r.Method, r.URL.Path))
 		}
-		fail(fault.Status, fault.Code, msg+echo, details...)
-		return
-	}
-	switch {
-	case req.Key == "":
-		fail(403, "PERMISSION_DENIED", "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")
-		return
-	case opts.APIKey != "" && req.Key != opts.APIKey:
-		fail(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key."+echo, map[string]any{
-			"@type":    "type.googleapis.com/google.rpc.ErrorInfo",
-			"reason":   "API_KEY_INVALID",
-			"domain":   "googleapis.com",
-			"metadata": map[string]any{"service": "generativelanguage.googleapis.com"},
-		})
-		return
-	}
-	if r.Method != http.MethodPost || (version != "v1beta" && version != "v1") || !okModels || !okMethod || !served {
-		fail(404, "NOT_FOUND", fmt.Sprintf("%s %s is not served.", r.Method, r.URL.Path))
-		return
-	}
-	if method == "streamGenerateContent" && r.URL.Query().Get("alt") != "sse" {
-		fail(400, "INVALID_ARGUMENT", "this fake streams server-sent events only: add alt=sse")
-		return
-	}
-	if len(opts.Models) > 0 && !slices.Contains(opts.Models, model) {
-		fail(404, "NOT_FOUND", fmt.Sprintf("models/%s is not found for API version %s, or is not supported for %s. Call ListModels to see the list of available models and their supported methods.", model, version, method))
-		return
-	}
-	if parseErr != nil {
-		fail(400, "INVALID_ARGUMENT", "Invalid JSON payload received. "+parseErr.Error())
-		return
-	}
-	if embeds {
-		status = serveGeminiEmbed(opts, req, batch, w)
-	} else {
-		status = serveGeminiGenerate(s, opts, req, p, w, r)
-	}
+		if method == "streamGenerateContent" && r.URL.Query().Get("alt") != "sse" {
+			return fail(400, "INVALID_ARGUMENT", "this fake streams server-sent events only: add alt=sse")
+		}
+		if len(opts.Models) > 0 && !slices.Contains(opts.Models, model) {
+			return fail(404, "NOT_FOUND", fmt.Sprintf("models/%s is not found for API version %s, or is not supported for %s. Call ListModels to see the list of available models and their supported methods.", model, version, method))
+		}
+		if parseErr != nil {
+			return fail(400, "INVALID_ARGUMENT", "Invalid JSON payload received. "+parseErr.Error())
+		}
+		if embeds {
+			return serveGeminiEmbed(opts, req, batch, w)
+		}
+		return serveGeminiGenerate(s, opts, req, p, w, r)
+	})
 }
 
 // parseGeminiGenerate reads a generateContent request into req.
@@ -300,10 +282,7 @@ func serveGeminiGenerate(s *Server, opts *GeminiOptions, req Request, p plan, w 
 	}
 
 	chunks := p.reply(req)
-	promptTokens := EstimateTokens(req.System)
-	for _, m := range req.Messages {
-		promptTokens += EstimateTokens(m.Text)
-	}
+	promptTokens := req.promptTokens()
 	usage := func(out string) map[string]any {
 		o := EstimateTokens(out)
 		return map[string]any{"promptTokenCount": promptTokens, "candidatesTokenCount": o, "totalTokenCount": promptTokens + o}
@@ -330,17 +309,7 @@ func serveGeminiGenerate(s *Server, opts *GeminiOptions, req Request, p plan, w 
 		return http.StatusOK
 	}
 
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\r\n\r\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	send := startEvents(w, "\r\n\r\n")
 	var sent strings.Builder
 	if len(chunks) == 0 {
 		chunks = []string{""}

@@ -165,65 +165,50 @@ func serveOpenAI(s *Server, opts *OpenAIOptions, w http.ResponseWriter, r *http.
 		chat, parseErr = parseOpenAIChat(&req, body)
 	}
 
-	p := s.begin(req)
-	fault := p.fault
-	status := http.StatusOK
-	defer func() { s.setStatus(p.idx, status) }()
-	if !s.wait(r, p.delay+fault.Delay) {
-		status = 0
-		return
-	}
-	if fault.Hangup && fault.AfterChunks == 0 {
-		status = 0
-		hangup(w)
-		return
-	}
-	fail := func(code int, message, typ string, ecode any) {
-		status = code
-		writeJSON(w, code, openAIErrorBody(message, typ, ecode))
-	}
-	if fault.Status != 0 && fault.AfterChunks == 0 {
-		msg, typ, c := openAIDefault(fault.Status)
-		if fault.Message != "" {
-			msg = fault.Message
+	s.answer(w, r, req, func(p plan) int {
+		fault := p.fault
+		fail := func(code int, message, typ string, ecode any) int {
+			writeJSON(w, code, openAIErrorBody(message, typ, ecode))
+			return code
 		}
-		if fault.Code != "" {
-			c = fault.Code
+		if fault.Status != 0 && fault.AfterChunks == 0 {
+			msg, typ, c := openAIDefault(fault.Status)
+			if fault.Message != "" {
+				msg = fault.Message
+			}
+			if fault.Code != "" {
+				c = fault.Code
+			}
+			if fault.RetryAfter > 0 {
+				w.Header().Set("retry-after-ms", strconv.FormatInt(fault.RetryAfter.Milliseconds(), 10))
+			}
+			retryAfter(w, fault)
+			if opts.EchoKey {
+				msg += fmt.Sprintf(" (key %s)", req.Key)
+			}
+			return fail(fault.Status, msg, typ, errorCode(c))
 		}
-		if fault.RetryAfter > 0 {
-			w.Header().Set("retry-after-ms", strconv.FormatInt(fault.RetryAfter.Milliseconds(), 10))
+		if opts.APIKey != "" && req.Key != opts.APIKey {
+			msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+			switch {
+			case req.Key != "" && opts.EchoKey:
+				msg = fmt.Sprintf("Incorrect API key provided: %s. You can find your API key at https://platform.openai.com/account/api-keys.", req.Key)
+			case req.Key != "":
+				msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+			}
+			return fail(401, msg, "invalid_request_error", "invalid_api_key")
 		}
-		retryAfter(w, fault)
-		if opts.EchoKey {
-			msg += fmt.Sprintf(" (key %s)", req.Key)
+		if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && !embeds) {
+			return fail(404, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", nil)
 		}
-		fail(fault.Status, msg, typ, errorCode(c))
-		return
-	}
-	if opts.APIKey != "" && req.Key != opts.APIKey {
-		msg := "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
-		switch {
-		case req.Key != "" && opts.EchoKey:
-			msg = fmt.Sprintf("Incorrect API key provided: %s. You can find your API key at https://platform.openai.com/account/api-keys.", req.Key)
-		case req.Key != "":
-			msg = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+		if parseErr != nil {
+			return fail(400, "We could not parse the JSON body of your request: "+parseErr.Error(), "invalid_request_error", nil)
 		}
-		fail(401, msg, "invalid_request_error", "invalid_api_key")
-		return
-	}
-	if r.Method != http.MethodPost || (r.URL.Path != "/v1/chat/completions" && !embeds) {
-		fail(404, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", nil)
-		return
-	}
-	if parseErr != nil {
-		fail(400, "We could not parse the JSON body of your request: "+parseErr.Error(), "invalid_request_error", nil)
-		return
-	}
-	if embeds {
-		status = serveOpenAIEmbed(opts, req, emb, w)
-	} else {
-		status = serveOpenAIChat(s, opts, req, chat, p, w, r)
-	}
+		if embeds {
+			return serveOpenAIEmbed(opts, req, emb, w)
+		}
+		return serveOpenAIChat(s, opts, req, chat, p, w, r)
+	})
 }
 
 // parseOpenAIChat reads a chat completions request into req.
@@ -265,10 +250,7 @@ func serveOpenAIChat(s *Server, opts *OpenAIOptions, req Request, or openAIChatR
 	}
 
 	chunks := p.reply(req)
-	promptTokens := EstimateTokens(req.System)
-	for _, m := range req.Messages {
-		promptTokens += EstimateTokens(m.Text)
-	}
+	promptTokens := req.promptTokens()
 	created := time.Now().Unix()
 	if !s.wait(r, p.firstDelay) {
 		return 0
@@ -282,17 +264,7 @@ func serveOpenAIChat(s *Server, opts *OpenAIOptions, req Request, or openAIChatR
 		})
 		return http.StatusOK
 	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
+	send := startEvents(w, "\n\n")
 	chunk := func(delta map[string]any, finish any) map[string]any {
 		return map[string]any{"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": or.Model,
 			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish}}}
@@ -325,8 +297,8 @@ func serveOpenAIChat(s *Server, opts *OpenAIOptions, req Request, or openAIChatR
 			"choices": []any{}, "usage": map[string]any{"prompt_tokens": promptTokens, "completion_tokens": out, "total_tokens": promptTokens + out}})
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
-	if flusher != nil {
-		flusher.Flush()
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
 	}
 	return http.StatusOK
 }

@@ -11,6 +11,7 @@ package providertest
 
 import (
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"net/http"
@@ -327,6 +328,23 @@ func (s *Server) setStatus(i, status int) {
 	s.requests[i].Status = status
 }
 
+// answer records req, waits out the delays before its answer and hangs up
+// if its fault says so, then lets serve answer and records the status
+// serve returns (0 for a hang-up).
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, req Request, serve func(p plan) int) {
+	p := s.begin(req)
+	status := 0
+	defer func() { s.setStatus(p.idx, status) }()
+	if !s.wait(r, p.delay+p.fault.Delay) {
+		return
+	}
+	if p.fault.Hangup && p.fault.AfterChunks == 0 {
+		hangup(w)
+		return
+	}
+	status = serve(p)
+}
+
 // wait sleeps d unless the client or the server goes away first; it
 // reports whether to go on answering.
 func (s *Server) wait(r *http.Request, d time.Duration) bool {
@@ -368,6 +386,32 @@ func retryAfter(w http.ResponseWriter, f Fault) {
 	} else if f.RetryAfter >= time.Second {
 		w.Header().Set("Retry-After", strconv.Itoa(int((f.RetryAfter+time.Second-1)/time.Second)))
 	}
+}
+
+// startEvents starts a stream of server-sent events; send writes one
+// event, "data: " and v in JSON, ended by end ("\n\n"; Gemini's "\r\n\r\n").
+func startEvents(w http.ResponseWriter, end string) (send func(v any)) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	return func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(w, "data: %s%s", b, end)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
+// promptTokens is the tokens of a chat request's system instruction and
+// messages.
+func (r Request) promptTokens() int {
+	n := EstimateTokens(r.System)
+	for _, m := range r.Messages {
+		n += EstimateTokens(m.Text)
+	}
+	return n
 }
 
 // EstimateTokens is the fakes' token count (about four bytes a token).
