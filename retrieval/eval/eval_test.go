@@ -303,7 +303,7 @@ func TestParseDocument(t *testing.T) {
 }
 
 // TestPairs: the environment picks the pairs; the model embedders run
-// end to end against the fake servers of embedtest (in the real wire
+// end to end against the fake servers of providertest (in the real wire
 // formats).
 func TestPairs(t *testing.T) {
 	pairs, skipped := Pairs(func(string) string { return "" })
