@@ -191,23 +191,11 @@ func init() {
 // order of first appearance. If every word is a stopword it returns them
 // all (stemmed), so "how do I" still searches for something.
 func Content(text string) []string {
-	var all, content []string
-	seen := map[string]bool{}
-	Words(text, func(w string) {
-		s := Stem(w)
-		if seen[s] {
-			return
-		}
-		seen[s] = true
-		all = append(all, s)
-		if !Stopword(w) {
-			content = append(content, s)
-		}
-	})
-	if len(content) == 0 {
-		return all
+	ws := contentWords(text, 0)
+	for i, w := range ws {
+		ws[i] = Stem(w)
 	}
-	return content
+	return ws
 }
 
 // QueryWords are the search terms of a query: its words that are not
@@ -215,12 +203,15 @@ func Content(text string) []string {
 // stem (the first), at most max. It looks at no more than 4·max distinct
 // stems, however long text is. The stores quote each word as a term of
 // their own query language, so no operator can come from the user.
-func QueryWords(text string, max int) []string {
+func QueryWords(text string, max int) []string { return contentWords(text, max) }
+
+// contentWords is QueryWords; max 0 means no bound.
+func contentWords(text string, max int) []string {
 	var all, content []string
 	seen := map[string]bool{}
 	Words(text, func(w string) {
 		st := Stem(w)
-		if seen[st] || len(all) >= 4*max {
+		if seen[st] || max > 0 && len(all) >= 4*max {
 			return
 		}
 		seen[st] = true
@@ -232,5 +223,8 @@ func QueryWords(text string, max int) []string {
 	if len(content) == 0 {
 		content = all
 	}
-	return content[:min(len(content), max)]
+	if max > 0 {
+		content = content[:min(len(content), max)]
+	}
+	return content
 }
