@@ -55,16 +55,11 @@ func isTenantMissing(err error) bool {
 // DeleteCompany removes the company's tenant, with all its passages and
 // records.
 func (s *Store) DeleteCompany(ctx context.Context, companyID uuid.UUID) error {
-	s.recsEpoch.Add(1)
-	defer s.recsEpoch.Add(1)
-	if err := s.ensureSchema(ctx); err != nil {
+	tenant, cctx, done, err := s.startDelete(ctx, companyID)
+	if err != nil {
 		return err
 	}
-	unlock := s.lock(companyID)
-	defer unlock()
-	tenant := TenantName(companyID)
-	cctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
-	defer cancel()
+	defer done()
 	s.tenants.Delete(tenant)
 	for _, class := range []string{s.infoClass, s.class} {
 		err := s.client.Schema().TenantsDeleter().WithClassName(class).WithTenants(tenant).Do(cctx)

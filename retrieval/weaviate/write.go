@@ -232,20 +232,34 @@ func (s *Store) deleteWhere(ctx context.Context, tenant string, where *filters.W
 	return nil
 }
 
-// DeleteResource removes a resource's passages, every generation.
-func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.UUID) error {
+// startDelete begins a deletion from the company's index: cached records
+// are stale until done, the collections exist and the company's lock is
+// held; cctx bounds the deletion's requests by Config.WriteTimeout. done
+// ends it (it is nil with an error).
+func (s *Store) startDelete(ctx context.Context, companyID uuid.UUID) (tenant string, cctx context.Context, done func(), err error) {
 	s.recsEpoch.Add(1)
-	defer s.recsEpoch.Add(1)
 	if err := s.ensureSchema(ctx); err != nil {
-		return err
+		s.recsEpoch.Add(1)
+		return "", nil, nil, err
 	}
 	unlock := s.lock(companyID)
-	defer unlock()
-	tenant := TenantName(companyID)
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.WriteTimeout)
-	defer cancel()
+	return TenantName(companyID), cctx, func() {
+		cancel()
+		unlock()
+		s.recsEpoch.Add(1)
+	}, nil
+}
+
+// DeleteResource removes a resource's passages, every generation.
+func (s *Store) DeleteResource(ctx context.Context, companyID, resourceID uuid.UUID) error {
+	tenant, cctx, done, err := s.startDelete(ctx, companyID)
+	if err != nil {
+		return err
+	}
+	defer done()
 	// The record first: from then on no search sees the resource.
-	err := s.client.Data().Deleter().WithClassName(s.infoClass).WithTenant(tenant).
+	err = s.client.Data().Deleter().WithClassName(s.infoClass).WithTenant(tenant).
 		WithID(recordID(companyID, "resource:"+resourceID.String())).Do(cctx)
 	var wce *fault.WeaviateClientError
 	switch {
