@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"google.golang.org/genai"
+
+	"concierge/provider"
 )
 
 // DefaultGeminiModel is the model used when GeminiConfig.Model is empty.
@@ -47,15 +49,12 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	if key == "" {
 		return nil, errors.New("assistant: the gemini provider needs an API key (set GEMINI_API_KEY)")
 	}
-	model := strings.TrimPrefix(strings.TrimSpace(cfg.Model), "models/")
-	if model == "" {
-		model = DefaultGeminiModel
-	}
-	if strings.ContainsAny(model, "/?&:#% ") || strings.Contains(model, "..") {
-		return nil, fmt.Errorf("assistant: invalid gemini model name %q", model)
+	model, err := provider.GeminiModel(cfg.Model, DefaultGeminiModel)
+	if err != nil {
+		return nil, fmt.Errorf("assistant: gemini: %w", err)
 	}
 	if cfg.BaseURL != "" {
-		if err := checkBaseURL(cfg.BaseURL); err != nil {
+		if err := provider.CheckBaseURL(cfg.BaseURL); err != nil {
 			return nil, fmt.Errorf("assistant: gemini: %w", err)
 		}
 	}
@@ -71,7 +70,7 @@ func NewGemini(cfg GeminiConfig) (*Gemini, error) {
 	})
 	if err != nil {
 		// The SDK may print its config, key included, in errors.
-		return nil, fmt.Errorf("assistant: gemini: creating the client: %s", redact(err.Error(), key))
+		return nil, fmt.Errorf("assistant: gemini: creating the client: %s", provider.Redact(err.Error(), key))
 	}
 	temp := float32(0.2)
 	if cfg.Temperature != nil {
@@ -173,12 +172,12 @@ func (g *Gemini) classify(ctx context.Context, err error) error {
 			Provider:   g.Name(),
 			StatusCode: apiErr.Code,
 			Status:     apiErr.Status,
-			Message:    redact(apiErr.Message, g.key),
+			Message:    provider.Redact(apiErr.Message, g.key),
 			Temporary: temporaryStatus(apiErr.Code) || apiErr.Status == "RESOURCE_EXHAUSTED" ||
 				apiErr.Status == "UNAVAILABLE" || apiErr.Status == "INTERNAL" || apiErr.Status == "DEADLINE_EXCEEDED",
 		}
 	}
 	var ne net.Error
 	temporary := errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
-	return &ProviderError{Provider: g.Name(), Message: redact(err.Error(), g.key), Temporary: temporary}
+	return &ProviderError{Provider: g.Name(), Message: provider.Redact(err.Error(), g.key), Temporary: temporary}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"concierge/terms"
 )
 
 // The output guard. The system instruction is not for visitors: its rules,
@@ -671,45 +673,7 @@ type wordSpan struct {
 // wordSpans returns the words of text as words() does, with their place.
 func wordSpans(text string) []wordSpan {
 	var out []wordSpan
-	var b []byte
-	start := 0
-	flush := func(end int) {
-		if len(b) > 0 {
-			out = append(out, wordSpan{string(b), start, end})
-			b = b[:0]
-		}
-	}
-	add := func(i int, p ...byte) {
-		if len(b) == 0 {
-			start = i
-		}
-		b = append(b, p...)
-	}
-	for i, r := range text {
-		switch {
-		case r < utf8.RuneSelf:
-			c := byte(r)
-			switch {
-			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-				add(i, c)
-			case c >= 'A' && c <= 'Z':
-				add(i, c+'a'-'A')
-			default:
-				flush(i)
-			}
-		case unicode.Is(unicode.Mn, r): // combining accent
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			r = unicode.ToLower(r)
-			if f, ok := fold[r]; ok {
-				add(i, []byte(f)...)
-			} else {
-				add(i, utf8.AppendRune(nil, r)...)
-			}
-		default:
-			flush(i)
-		}
-	}
-	flush(len(text))
+	terms.Spans(text, func(w string, start, end int) { out = append(out, wordSpan{w, start, end}) })
 	return out
 }
 

@@ -10,8 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"concierge/provider"
 )
 
 // OpenAIConfig configures an OpenAI-compatible chat completions server
@@ -51,20 +52,14 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if base == "" {
 		return nil, errors.New("assistant: the openai provider needs the server's base URL (set LLM_BASE_URL, e.g. http://127.0.0.1:11434 for Ollama)")
 	}
-	if err := checkBaseURL(base); err != nil {
+	endpoint, err := provider.OpenAIEndpoint(base, "/chat/completions")
+	if err != nil {
 		return nil, fmt.Errorf("assistant: openai: %w", err)
 	}
 	model := strings.TrimSpace(cfg.Model)
 	if model == "" {
 		return nil, errors.New("assistant: the openai provider needs a model name (set LLM_MODEL)")
 	}
-	u, _ := url.Parse(base)
-	u.Path = strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(u.Path, "/v1") {
-		u.Path += "/v1"
-	}
-	u.Path += "/chat/completions"
-	u.RawPath = ""
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{}
@@ -73,7 +68,7 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Temperature != nil {
 		temp = *cfg.Temperature
 	}
-	return &OpenAI{endpoint: u.String(), key: strings.TrimSpace(cfg.APIKey), model: model, temp: temp, http: hc}, nil
+	return &OpenAI{endpoint: endpoint, key: strings.TrimSpace(cfg.APIKey), model: model, temp: temp, http: hc}, nil
 }
 
 // Name is "openai/<model>".
@@ -169,7 +164,7 @@ func (o *OpenAI) Generate(ctx context.Context, p Prompt, onDelta func(string) er
 		}
 		var c oaiChunk
 		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			return gen, &ProviderError{Provider: o.Name(), Message: "invalid stream chunk: " + redact(truncate(data, 200), o.key)}
+			return gen, &ProviderError{Provider: o.Name(), Message: "invalid stream chunk: " + provider.Redact(truncate(data, 200), o.key)}
 		}
 		if len(c.Error) > 0 && string(c.Error) != "null" {
 			e := o.httpError(0, []byte(`{"error":`+string(c.Error)+`}`)).(*ProviderError)
@@ -225,7 +220,7 @@ func (o *OpenAI) whole(body io.Reader, onDelta func(string) error) (Generation, 
 		} `json:"usage"`
 	}
 	if err := json.NewDecoder(io.LimitReader(body, 16<<20)).Decode(&c); err != nil {
-		return Generation{}, &ProviderError{Provider: o.Name(), Message: "invalid response: " + redact(err.Error(), o.key)}
+		return Generation{}, &ProviderError{Provider: o.Name(), Message: "invalid response: " + provider.Redact(err.Error(), o.key)}
 	}
 	if len(c.Choices) == 0 {
 		return Generation{}, &ProviderError{Provider: o.Name(), Message: "no choice in the response"}
@@ -245,7 +240,7 @@ func (o *OpenAI) transportError(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	var ne net.Error
-	return &ProviderError{Provider: o.Name(), Message: redact(err.Error(), o.key), Temporary: errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)}
+	return &ProviderError{Provider: o.Name(), Message: provider.Redact(err.Error(), o.key), Temporary: errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)}
 }
 
 // httpError reads OpenAI's {"error":{"message","type","code"}} or Ollama's
@@ -279,7 +274,7 @@ func (o *OpenAI) httpError(status int, body []byte) error {
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	e.Message = redact(truncate(msg, 500), o.key)
+	e.Message = provider.Redact(truncate(msg, 500), o.key)
 	if e.Status == "rate_limit_exceeded" || e.Status == "server_error" {
 		e.Temporary = true
 	}

@@ -2,10 +2,8 @@ package assistant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"concierge/retrieval"
@@ -148,26 +146,6 @@ func NewProvider(cfg ProviderConfig) (Provider, error) {
 		return NewOpenAI(OpenAIConfig{APIKey: cfg.APIKey, BaseURL: cfg.BaseURL, Model: cfg.Model, HTTPClient: cfg.HTTPClient})
 	}
 	return nil, fmt.Errorf("assistant: unknown LLM provider %q (want offline, gemini or openai)", cfg.Name)
-}
-
-// checkBaseURL accepts absolute http(s) URLs.
-func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("base URL is not a valid URL")
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("base URL %q is not an http(s) URL", u.Redacted())
-	}
-	return nil
-}
-
-// redact removes secret from s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
 }
 
 func temporaryStatus(code int) bool {

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/assistant"
-	"concierge/assistant/llmtest"
+	"concierge/provider/providertest"
 	"concierge/retrieval"
 )
 
@@ -53,11 +53,11 @@ func TestInstructionsInPassagesAreLeftOut(t *testing.T) {
 	})
 
 	t.Run("model", func(t *testing.T) {
-		srv := llmtest.NewGeminiServer(t, llmtest.GeminiOptions{Reply: llmtest.Chunks("Students get 10% off [1].")})
+		srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{Reply: providertest.Chunks("Students get 10% off [1].")})
 		a, _ := newGeminiAssistant(t, srv, &fakeSearch{hits: []retrieval.Hit{poisoned, refundHit}}, nil)
 		_, err := a.Answer(context.Background(), ask(q), nil)
 		require.NoError(t, err)
-		ps := llmtest.Passages(srv.Last().LastUser())
+		ps := providertest.Passages(srv.Last().LastUser())
 		require.Contains(t, ps[1], advice[1])
 		require.Contains(t, ps[1], advice[0], "advice about passwords is knowledge")
 		require.Contains(t, ps[1], advice[2])

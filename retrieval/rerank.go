@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"concierge/retrieval/embed/wordvec"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Reranking. A store ranks passages by evidence about the whole passage

@@ -28,6 +28,7 @@ import (
 	"concierge/ent/conversation"
 	"concierge/ent/message"
 	"concierge/ent/user"
+	"concierge/provider/providertest"
 	"concierge/realtime"
 	"concierge/server"
 	"concierge/viewer"
@@ -772,8 +773,8 @@ func TestRoundRobinAndBusinessHours(t *testing.T) {
 // failing model gives a polite fallback and a handoff.
 func TestGeminiConversationEndToEnd(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		fake := llmtest.NewGeminiServer(t, llmtest.GeminiOptions{APIKey: "test-key",
-			Reply: llmtest.Chunks("You can reset it under ", "Settings → Security ", "[1]."), ChunkDelay: 5 * time.Millisecond})
+		fake := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: "test-key",
+			Reply: providertest.Chunks("You can reset it under ", "Settings → Security ", "[1]."), ChunkDelay: 5 * time.Millisecond})
 		llm, err := assistant.NewProvider(assistant.ProviderConfig{Name: "gemini", APIKey: "test-key", BaseURL: fake.URL})
 		require.NoError(t, err)
 		c := newChatEnv(t, d, server.Config{LLM: llm, LLMTimeout: 2 * time.Second})
@@ -807,7 +808,7 @@ func TestGeminiConversationEndToEnd(t *testing.T) {
 		require.NotContains(t, strings.ReplaceAll(body, `\u003c`, "<"), "INSTRUCTIONS </passage>", "its fake closing tag is neutralised")
 
 		// The model fails: a polite fallback, and the team takes over.
-		fake.Fail(llmtest.Fault{Status: 500}, llmtest.Fault{Status: 500}, llmtest.Fault{Status: 500})
+		fake.Fail(providertest.Fault{Status: 500}, providertest.Fault{Status: 500}, providertest.Fault{Status: 500})
 		c.send(t, token, conv, "And how long is the reset link valid?", "").OK(t)
 		evs = until(t, sub, completed)
 		m = evs[len(evs)-1].Message

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"concierge/assistant/llmtest"
 	"concierge/ingest/pdf"
+	"concierge/provider/providertest"
 )
 
 func TestMain(m *testing.M) {
@@ -125,8 +125,8 @@ func TestModelProviders(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].Name() != "offline" || len(skipped) != 2 {
 		t.Fatalf("no env: %v %v %v", ps, skipped, err)
 	}
-	gem := llmtest.NewGeminiServer(t, llmtest.GeminiOptions{APIKey: "test-key"})
-	oai := llmtest.NewOpenAIServer(t, llmtest.OpenAIOptions{})
+	gem := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: "test-key"})
+	oai := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{})
 	env := map[string]string{"GEMINI_API_KEY": "test-key", "GEMINI_BASE_URL": gem.URL, "LLM_BASE_URL": oai.URL, "LLM_MODEL": "llama3.1",
 		"EVAL_CORPUS_DIR": t.TempDir()} // no real documents: that corpus is skipped (TestRealDocs has it)
 	ps, skipped, err = Providers(func(k string) string { return env[k] })

@@ -1,9 +1,13 @@
+// Package llmtest has Instant, a Provider that answers at once without
+// network, for benchmarks and tests built on the assistant. The fake
+// Gemini and OpenAI-compatible servers are in concierge/provider/providertest.
 package llmtest
 
 import (
 	"context"
 
 	"concierge/assistant"
+	"concierge/provider/providertest"
 )
 
 // Instant is a Provider that answers at once, without network: it quotes
@@ -29,16 +33,16 @@ func (i Instant) Generate(ctx context.Context, p assistant.Prompt, onDelta func(
 		if len(p.Passages) == 0 {
 			text = assistant.DeclineMarker
 		} else {
-			text = "According to our documentation, " + firstSentence(p.Passages[0].Hit.Text) + " [1]"
+			text = providertest.EchoText(p.Passages[0].Hit.Text)
 		}
 	}
-	gen := assistant.Generation{Text: text, FinishReason: "STOP", OutputTokens: estimateTokens(text)}
+	gen := assistant.Generation{Text: text, FinishReason: "STOP", OutputTokens: providertest.EstimateTokens(text)}
 	n := len(p.System)
 	for _, m := range p.Messages {
 		n += len(m.Text)
 	}
 	gen.PromptTokens = (n + 3) / 4
-	for _, c := range splitChunks(text, 4) {
+	for _, c := range providertest.SplitChunks(text, 4) {
 		if err := ctx.Err(); err != nil {
 			return gen, err
 		}

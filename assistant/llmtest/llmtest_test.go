@@ -9,12 +9,12 @@ import (
 	"google.golang.org/genai"
 
 	"concierge/assistant"
-	"concierge/assistant/llmtest"
+	"concierge/provider/providertest"
 )
 
 // The Gemini fake speaks what the genai SDK expects, streamed or not.
 func TestGeminiFakeWithSDK(t *testing.T) {
-	srv := llmtest.NewGeminiServer(t, llmtest.GeminiOptions{APIKey: "k", Reply: llmtest.Chunks("Hello ", "there [1].")})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: "k", Reply: providertest.Chunks("Hello ", "there [1].")})
 	c, err := genai.NewClient(context.Background(), &genai.ClientConfig{APIKey: "k", Backend: genai.BackendGeminiAPI,
 		HTTPOptions: genai.HTTPOptions{BaseURL: srv.URL}})
 	if err != nil {
@@ -42,7 +42,7 @@ func TestGeminiFakeWithSDK(t *testing.T) {
 	if strings.Join(parts, "|") != "Hello |there [1]." {
 		t.Errorf("stream %q", parts)
 	}
-	srv.Fail(llmtest.Fault{Status: 429})
+	srv.Fail(providertest.Fault{Status: 429})
 	_, err = c.Models.GenerateContent(context.Background(), "gemini-2.5-flash", genai.Text("Hi"), cfg)
 	var apiErr genai.APIError
 	if !errors.As(err, &apiErr) || apiErr.Code != 429 || apiErr.Status != "RESOURCE_EXHAUSTED" {
@@ -58,7 +58,7 @@ func TestGeminiFakeWithSDK(t *testing.T) {
 
 // A server that ignores "stream" still answers through the openai provider.
 func TestOpenAIFakeWithoutStreaming(t *testing.T) {
-	srv := llmtest.NewOpenAIServer(t, llmtest.OpenAIOptions{IgnoreStream: true, Reply: llmtest.Chunks("Whole ", "answer [1].")})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{IgnoreStream: true, Reply: providertest.Chunks("Whole ", "answer [1].")})
 	p, err := assistant.NewOpenAI(assistant.OpenAIConfig{BaseURL: srv.URL, Model: "m"})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/genai"
 
+	"concierge/provider"
 	"concierge/retrieval"
 )
 
@@ -100,12 +101,9 @@ func NewGemini(ctx context.Context, cfg GeminiConfig) (*Gemini, error) {
 	if key == "" {
 		return nil, errors.New("gemini embeddings: an API key is required (set GEMINI_API_KEY)")
 	}
-	model := strings.TrimPrefix(strings.TrimSpace(cfg.Model), "models/")
-	if model == "" {
-		model = DefaultGeminiModel
-	}
-	if strings.ContainsAny(model, "/?&:# ") || strings.Contains(model, "..") {
-		return nil, fmt.Errorf("gemini embeddings: invalid model name %q", model)
+	model, err := provider.GeminiModel(cfg.Model, DefaultGeminiModel)
+	if err != nil {
+		return nil, fmt.Errorf("gemini embeddings: %w", err)
 	}
 	dim := cfg.Dimension
 	if dim == 0 {
@@ -122,7 +120,7 @@ func NewGemini(ctx context.Context, cfg GeminiConfig) (*Gemini, error) {
 		return nil, fmt.Errorf("gemini embeddings: batch size %d out of range 1..%d (batchEmbedContents' limit)", batch, MaxGeminiBatchSize)
 	}
 	if cfg.BaseURL != "" {
-		if err := checkBaseURL(cfg.BaseURL); err != nil {
+		if err := provider.CheckBaseURL(cfg.BaseURL); err != nil {
 			return nil, fmt.Errorf("gemini embeddings: %w", err)
 		}
 	}
@@ -146,7 +144,7 @@ func NewGemini(ctx context.Context, cfg GeminiConfig) (*Gemini, error) {
 	})
 	if err != nil {
 		// The SDK prints its whole config, key included, in some errors.
-		return nil, fmt.Errorf("gemini embeddings: creating the client: %s", redact(err.Error(), key))
+		return nil, fmt.Errorf("gemini embeddings: creating the client: %s", provider.Redact(err.Error(), key))
 	}
 	return &Gemini{
 		client: client,
@@ -262,7 +260,7 @@ func (g *Gemini) classify(ctx context.Context, err error, rec *recorded) error {
 			Provider:   "gemini",
 			StatusCode: code,
 			Status:     apiErr.Status,
-			Message:    redact(apiErr.Message, g.key),
+			Message:    provider.Redact(apiErr.Message, g.key),
 			RetryAfter: max(time.Duration(rec.retryAfter.Load()), geminiRetryDelay(apiErr.Details)),
 		}
 		switch {
@@ -282,9 +280,9 @@ func (g *Gemini) classify(ctx context.Context, err error, rec *recorded) error {
 		return ctx.Err()
 	}
 	if isNetworkError(err) {
-		return &RemoteError{Provider: "gemini", Temporary: true, Message: redact(err.Error(), g.key), cause: err}
+		return &RemoteError{Provider: "gemini", Temporary: true, Message: provider.Redact(err.Error(), g.key), cause: err}
 	}
-	return fmt.Errorf("gemini embeddings: %s", redact(err.Error(), g.key))
+	return fmt.Errorf("gemini embeddings: %s", provider.Redact(err.Error(), g.key))
 }
 
 // geminiRetryDelay reads google.rpc.RetryInfo's retryDelay ("37s") from an
@@ -588,24 +586,4 @@ func normalized(v []float32) ([]float32, error) {
 		out[i] = float32(float64(x) * inv)
 	}
 	return out, nil
-}
-
-// redact removes secret from s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, "[redacted]")
-}
-
-// checkBaseURL accepts absolute http(s) URLs.
-func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("base URL is not a valid URL")
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("base URL %q is not an http(s) URL", u.Redacted())
-	}
-	return nil
 }

@@ -13,15 +13,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"concierge/provider/providertest"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
-	"concierge/retrieval/embed/embedtest"
 )
 
 const geminiKey = "AIzaSy-test-secret-key-0123456789"
 
 // newGemini returns an embedder on srv with fast retries.
-func newGemini(t *testing.T, srv *embedtest.Server, mod func(*embed.GeminiConfig)) *embed.Gemini {
+func newGemini(t *testing.T, srv *providertest.Server, mod func(*embed.GeminiConfig)) *embed.Gemini {
 	t.Helper()
 	cfg := embed.GeminiConfig{
 		APIKey:         geminiKey,
@@ -58,7 +58,7 @@ func texts(n int) []string {
 }
 
 func TestGeminiBatchingOrderAndTaskTypes(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{APIKey: geminiKey})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: geminiKey})
 	g := newGemini(t, srv, nil)
 	require.Equal(t, "gemini/gemini-embedding-001/64", g.Name())
 	require.Equal(t, 64, g.Dimension())
@@ -86,7 +86,7 @@ func TestGeminiBatchingOrderAndTaskTypes(t *testing.T) {
 	require.Equal(t, in, sent, "texts sent in order")
 	for i, text := range in {
 		// The fake cuts its 3072-dimension vector; the client re-normalises.
-		requireUnitClose(t, embedtest.Normalized(embedtest.Vector(text, 3072)[:64]), vecs[i])
+		requireUnitClose(t, providertest.Normalized(providertest.Vector(text, 3072)[:64]), vecs[i])
 	}
 
 	q, err := g.Embed(context.Background(), []string{"where is my refund?"}, retrieval.KindQuery)
@@ -121,7 +121,7 @@ func TestGeminiConfig(t *testing.T) {
 }
 
 func TestGeminiSmallBatchAndCustomModel(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{Models: []string{"text-embedding-004"}, NativeDimension: 768})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{Models: []string{"text-embedding-004"}, NativeDimension: 768})
 	g := newGemini(t, srv, func(c *embed.GeminiConfig) {
 		c.Model = "text-embedding-004"
 		c.Dimension = 768
@@ -132,11 +132,11 @@ func TestGeminiSmallBatchAndCustomModel(t *testing.T) {
 	require.Len(t, vecs, 5)
 	require.Equal(t, 3, srv.Count())
 	require.Equal(t, "/v1beta/models/text-embedding-004:batchEmbedContents", srv.Requests()[0].Path)
-	requireUnitClose(t, embedtest.Vector(texts(5)[4], 768), vecs[4])
+	requireUnitClose(t, providertest.Vector(texts(5)[4], 768), vecs[4])
 }
 
 func TestGeminiEmptyInput(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{})
 	g := newGemini(t, srv, nil)
 	vecs, err := g.Embed(context.Background(), nil, retrieval.KindDocument)
 	require.NoError(t, err)
@@ -149,9 +149,9 @@ func TestGeminiEmptyInput(t *testing.T) {
 }
 
 func TestGeminiRetriesTransientFailures(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
 		APIKey: geminiKey,
-		Faults: []embedtest.Fault{
+		Faults: []providertest.Fault{
 			{Status: 429, RetryAfter: 40 * time.Millisecond},
 			{Status: 503},
 			{Hangup: true},
@@ -173,8 +173,8 @@ func TestGeminiRetriesTransientFailures(t *testing.T) {
 }
 
 func TestGeminiGivesUpAfterMaxRetries(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{})
-	srv.Fail(embedtest.Fault{Status: 503}, embedtest.Fault{Status: 503}, embedtest.Fault{Status: 503})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{})
+	srv.Fail(providertest.Fault{Status: 503}, providertest.Fault{Status: 503}, providertest.Fault{Status: 503})
 	g := newGemini(t, srv, func(c *embed.GeminiConfig) { c.MaxRetries = 2 })
 	_, err := g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.Error(t, err)
@@ -187,7 +187,7 @@ func TestGeminiGivesUpAfterMaxRetries(t *testing.T) {
 
 	// Negative MaxRetries: a single attempt.
 	srv.Reset()
-	srv.Fail(embedtest.Fault{Status: 429})
+	srv.Fail(providertest.Fault{Status: 429})
 	g = newGemini(t, srv, func(c *embed.GeminiConfig) { c.MaxRetries = -1 })
 	_, err = g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.ErrorContains(t, err, "rate limited")
@@ -195,8 +195,8 @@ func TestGeminiGivesUpAfterMaxRetries(t *testing.T) {
 }
 
 func TestGeminiInvalidArgumentFailsAtOnce(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
-		Faults: []embedtest.Fault{{Status: 400, Message: "Request payload size exceeds the limit: 10000 bytes."}},
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
+		Faults: []providertest.Fault{{Status: 400, Message: "Request payload size exceeds the limit: 10000 bytes."}},
 	})
 	g := newGemini(t, srv, nil)
 	_, err := g.Embed(context.Background(), texts(3), retrieval.KindDocument)
@@ -208,7 +208,7 @@ func TestGeminiInvalidArgumentFailsAtOnce(t *testing.T) {
 }
 
 func TestGeminiBadKey(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{APIKey: "the-right-key", EchoKey: true})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: "the-right-key", EchoKey: true})
 	g := newGemini(t, srv, nil)
 	_, err := g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.Error(t, err)
@@ -220,15 +220,15 @@ func TestGeminiBadKey(t *testing.T) {
 
 	// 403 PERMISSION_DENIED is a bad key too.
 	srv.Reset()
-	srv.Fail(embedtest.Fault{Status: 403, Message: "Permission denied"})
+	srv.Fail(providertest.Fault{Status: 403, Message: "Permission denied"})
 	_, err = g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.ErrorIs(t, err, embed.ErrUnauthorized)
 	require.Equal(t, 1, srv.Count())
 }
 
 func TestGeminiKeyNeverInErrors(t *testing.T) {
-	for _, f := range []embedtest.Fault{{Status: 400}, {Status: 401}, {Status: 404}, {Status: 429}, {Status: 500}, {Status: 503}} {
-		srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{EchoKey: true})
+	for _, f := range []providertest.Fault{{Status: 400}, {Status: 401}, {Status: 404}, {Status: 429}, {Status: 500}, {Status: 503}} {
+		srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{EchoKey: true})
 		srv.Fail(f, f, f)
 		g := newGemini(t, srv, func(c *embed.GeminiConfig) { c.MaxRetries = 2 })
 		_, err := g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
@@ -238,7 +238,7 @@ func TestGeminiKeyNeverInErrors(t *testing.T) {
 		require.Contains(t, err.Error(), fmt.Sprint(f.Status))
 	}
 	// An invalid base URL or transport failure does not leak it either.
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{})
 	srv.Close()
 	g := newGemini(t, srv, func(c *embed.GeminiConfig) { c.MaxRetries = 1 })
 	_, err := g.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
@@ -247,7 +247,7 @@ func TestGeminiKeyNeverInErrors(t *testing.T) {
 }
 
 func TestGeminiHonoursContextDeadline(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{Delay: 10 * time.Second})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{Delay: 10 * time.Second})
 	g := newGemini(t, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -259,8 +259,8 @@ func TestGeminiHonoursContextDeadline(t *testing.T) {
 }
 
 func TestGeminiAttemptTimeoutIsRetried(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
-		Faults: []embedtest.Fault{{Delay: 10 * time.Second}},
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
+		Faults: []providertest.Fault{{Delay: 10 * time.Second}},
 	})
 	g := newGemini(t, srv, func(c *embed.GeminiConfig) { c.Timeout = 100 * time.Millisecond })
 	start := time.Now()
@@ -278,8 +278,8 @@ func TestGeminiAttemptTimeoutIsRetried(t *testing.T) {
 }
 
 func TestGeminiRetryAfterBeyondDeadline(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
-		Faults: []embedtest.Fault{{Status: 429, RetryAfter: 30 * time.Second}},
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
+		Faults: []providertest.Fault{{Status: 429, RetryAfter: 30 * time.Second}},
 	})
 	g := newGemini(t, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -293,8 +293,8 @@ func TestGeminiRetryAfterBeyondDeadline(t *testing.T) {
 }
 
 func TestGeminiValidatesResponses(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
-		Transform: func(r embedtest.Request, v [][]float32) [][]float32 {
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
+		Transform: func(r providertest.Request, v [][]float32) [][]float32 {
 			switch r.Texts[0] {
 			case "short":
 				v[len(v)-1] = v[len(v)-1][:10]
@@ -322,8 +322,8 @@ func TestGeminiValidatesResponses(t *testing.T) {
 }
 
 func TestGeminiBatchErrorNamesTheTexts(t *testing.T) {
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{})
-	srv.Fail(embedtest.Fault{}, embedtest.Fault{Status: 400, Message: "bad second batch"})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{})
+	srv.Fail(providertest.Fault{}, providertest.Fault{Status: 400, Message: "bad second batch"})
 	g := newGemini(t, srv, func(c *embed.GeminiConfig) { c.BatchSize = 10 })
 	_, err := g.Embed(context.Background(), texts(25), retrieval.KindDocument)
 	require.ErrorContains(t, err, "texts 10-19 of 25")
@@ -337,8 +337,8 @@ func TestGeminiBatchErrorNamesTheTexts(t *testing.T) {
 
 func TestGeminiRetryAfterHeader(t *testing.T) {
 	// Only the HTTP header (no RetryInfo): read through the SDK's transport.
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{
-		Faults: []embedtest.Fault{{Status: 503, RetryAfterHeader: "30"}},
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{
+		Faults: []providertest.Fault{{Status: 503, RetryAfterHeader: "30"}},
 	})
 	g := newGemini(t, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -350,7 +350,7 @@ func TestGeminiRetryAfterHeader(t *testing.T) {
 
 func TestGeminiFakeEmbedContent(t *testing.T) {
 	// The fake also answers the single-text endpoint in Gemini's shape.
-	srv := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{APIKey: geminiKey})
+	srv := providertest.NewGeminiServer(t, providertest.GeminiOptions{APIKey: geminiKey})
 	body := `{"model":"models/gemini-embedding-001","content":{"parts":[{"text":"hello"}]},"taskType":"RETRIEVAL_QUERY","outputDimensionality":8}`
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v1beta/models/gemini-embedding-001:embedContent", strings.NewReader(body))
 	require.NoError(t, err)
@@ -365,7 +365,7 @@ func TestGeminiFakeEmbedContent(t *testing.T) {
 		} `json:"embedding"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	require.Equal(t, embedtest.Vector("hello", 3072)[:8], out.Embedding.Values)
+	require.Equal(t, providertest.Vector("hello", 3072)[:8], out.Embedding.Values)
 	require.Equal(t, []string{"RETRIEVAL_QUERY"}, srv.Requests()[0].TaskTypes)
 
 	// Gemini's error shape for a missing key.

@@ -11,7 +11,7 @@ import (
 
 	"concierge/retrieval"
 	"concierge/retrieval/embed/wordvec"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Names of the local embedder; bump a version whenever its features

@@ -11,11 +11,11 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"concierge/provider"
 	"concierge/retrieval"
 )
 
@@ -85,16 +85,10 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if base == "" {
 		return nil, errors.New("openai embeddings: a base URL is required")
 	}
-	if err := checkBaseURL(base); err != nil {
+	endpoint, err := provider.OpenAIEndpoint(base, "/embeddings")
+	if err != nil {
 		return nil, fmt.Errorf("openai embeddings: %w", err)
 	}
-	u, _ := url.Parse(base)
-	u.Path = strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(u.Path, "/v1") {
-		u.Path += "/v1"
-	}
-	u.Path += "/embeddings"
-	u.RawPath = ""
 
 	model := strings.TrimSpace(cfg.Model)
 	if model == "" {
@@ -118,7 +112,7 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 		client = &http.Client{}
 	}
 	return &OpenAI{
-		endpoint: u.String(),
+		endpoint: endpoint,
 		key:      strings.TrimSpace(cfg.APIKey),
 		model:    model,
 		sendDim:  cfg.SendDimensions,
@@ -224,7 +218,7 @@ func (o *OpenAI) post(ctx context.Context, body []byte, n int) ([][]float32, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &RemoteError{Provider: "openai", Temporary: true, Message: redact(err.Error(), o.key), cause: err}
+		return nil, &RemoteError{Provider: "openai", Temporary: true, Message: provider.Redact(err.Error(), o.key), cause: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -374,7 +368,7 @@ func (o *OpenAI) httpError(resp *http.Response) error {
 			re.Message = re.Message[:300] + "…"
 		}
 	}
-	re.Message = redact(re.Message, o.key)
+	re.Message = provider.Redact(re.Message, o.key)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
 		code == "invalid_api_key":

@@ -8,14 +8,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"concierge/provider/providertest"
 	"concierge/retrieval"
 	"concierge/retrieval/embed"
-	"concierge/retrieval/embed/embedtest"
 )
 
 const openAIKey = "sk-proj-test-secret-abcdef0123456789"
 
-func newOpenAI(t *testing.T, srv *embedtest.Server, mod func(*embed.OpenAIConfig)) *embed.OpenAI {
+func newOpenAI(t *testing.T, srv *providertest.Server, mod func(*embed.OpenAIConfig)) *embed.OpenAI {
 	t.Helper()
 	cfg := embed.OpenAIConfig{
 		BaseURL:        srv.URL,
@@ -33,7 +33,7 @@ func newOpenAI(t *testing.T, srv *embedtest.Server, mod func(*embed.OpenAIConfig
 
 func TestOpenAIBatchingAndOrder(t *testing.T) {
 	// Reverse: the server lists data backwards; the client sorts by index.
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Reverse: true, Models: []string{"nomic-embed-text"}})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Reverse: true, Models: []string{"nomic-embed-text"}})
 	o := newOpenAI(t, srv, nil)
 	require.Equal(t, "openai/nomic-embed-text", o.Name())
 	require.Equal(t, srv.URL+"/v1/embeddings", o.Endpoint())
@@ -56,7 +56,7 @@ func TestOpenAIBatchingAndOrder(t *testing.T) {
 	}
 	require.Equal(t, in, sent)
 	for i, text := range in {
-		requireUnitClose(t, embedtest.Vector(text, 384), vecs[i])
+		requireUnitClose(t, providertest.Vector(text, 384), vecs[i])
 	}
 	// Queries and documents are embedded alike.
 	q, err := o.Embed(context.Background(), []string{in[3]}, retrieval.KindQuery)
@@ -89,7 +89,7 @@ func TestOpenAIConfig(t *testing.T) {
 }
 
 func TestOpenAIBaseURLWithV1(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{})
 	o := newOpenAI(t, srv, func(c *embed.OpenAIConfig) { c.BaseURL = srv.URL + "/v1/" })
 	_, err := o.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.NoError(t, err)
@@ -98,9 +98,9 @@ func TestOpenAIBaseURLWithV1(t *testing.T) {
 
 func TestOpenAIDimensionLearnedThenEnforced(t *testing.T) {
 	var shrink atomic.Bool
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{
 		Dimension: 384,
-		Transform: func(_ embedtest.Request, v [][]float32) [][]float32 {
+		Transform: func(_ providertest.Request, v [][]float32) [][]float32 {
 			if shrink.Load() {
 				for i := range v {
 					v[i] = v[i][:128]
@@ -128,7 +128,7 @@ func TestOpenAIDimensionLearnedThenEnforced(t *testing.T) {
 	require.Equal(t, 2, srv.Count(), "a mismatch is not retried")
 
 	// A configured dimension is enforced from the first answer.
-	srv2 := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Dimension: 384})
+	srv2 := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Dimension: 384})
 	o2 := newOpenAI(t, srv2, func(c *embed.OpenAIConfig) { c.Dimension = 768 })
 	require.Equal(t, 768, o2.Dimension())
 	_, err = o2.Embed(context.Background(), []string{"x"}, retrieval.KindDocument)
@@ -136,7 +136,7 @@ func TestOpenAIDimensionLearnedThenEnforced(t *testing.T) {
 }
 
 func TestOpenAISendDimensions(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Dimension: 1536})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Dimension: 1536})
 	o := newOpenAI(t, srv, func(c *embed.OpenAIConfig) { c.Dimension = 256; c.SendDimensions = true })
 	vecs, err := o.Embed(context.Background(), []string{"hello"}, retrieval.KindDocument)
 	require.NoError(t, err)
@@ -145,8 +145,8 @@ func TestOpenAISendDimensions(t *testing.T) {
 }
 
 func TestOpenAIValidatesResponses(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{
-		Transform: func(r embedtest.Request, v [][]float32) [][]float32 {
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{
+		Transform: func(r providertest.Request, v [][]float32) [][]float32 {
 			switch r.Texts[0] {
 			case "missing":
 				return v[:1]
@@ -165,22 +165,22 @@ func TestOpenAIValidatesResponses(t *testing.T) {
 }
 
 func TestOpenAIBase64Answers(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Base64: true, Dimension: 32})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Base64: true, Dimension: 32})
 	o := newOpenAI(t, srv, nil)
 	vecs, err := o.Embed(context.Background(), []string{"a b", "c"}, retrieval.KindDocument)
 	require.NoError(t, err)
-	requireUnitClose(t, embedtest.Vector("c", 32), vecs[1])
+	requireUnitClose(t, providertest.Vector("c", 32), vecs[1])
 }
 
 func TestOpenAIBearerKeyAndBadKey(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{APIKey: openAIKey})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{APIKey: openAIKey})
 	o := newOpenAI(t, srv, func(c *embed.OpenAIConfig) { c.APIKey = openAIKey })
 	_, err := o.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.NoError(t, err)
 	require.Equal(t, openAIKey, srv.Requests()[0].Key)
 
 	const wrong = "sk-wrong-secret-999999"
-	bad := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{APIKey: openAIKey, EchoKey: true})
+	bad := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{APIKey: openAIKey, EchoKey: true})
 	o = newOpenAI(t, bad, func(c *embed.OpenAIConfig) { c.APIKey = wrong })
 	_, err = o.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.ErrorIs(t, err, embed.ErrUnauthorized)
@@ -197,8 +197,8 @@ func TestOpenAIBearerKeyAndBadKey(t *testing.T) {
 }
 
 func TestOpenAIRetriesTransientFailures(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{
-		Faults: []embedtest.Fault{
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{
+		Faults: []providertest.Fault{
 			{Status: 429, Code: "rate_limit_exceeded", RetryAfter: 40 * time.Millisecond},
 			{Status: 503},
 			{Hangup: true},
@@ -215,13 +215,13 @@ func TestOpenAIRetriesTransientFailures(t *testing.T) {
 }
 
 func TestOpenAIPermanentFailuresFailAtOnce(t *testing.T) {
-	for name, f := range map[string]embedtest.Fault{
+	for name, f := range map[string]providertest.Fault{
 		"bad request":        {Status: 400, Message: "This model's maximum context length is 8192 tokens"},
 		"insufficient quota": {Status: 429, Code: "insufficient_quota", Message: "You exceeded your current quota"},
 		"not found":          {Status: 404, Code: "model_not_found", Message: "The model `x` does not exist"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{EchoKey: true, Faults: []embedtest.Fault{f, f}})
+			srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{EchoKey: true, Faults: []providertest.Fault{f, f}})
 			o := newOpenAI(t, srv, func(c *embed.OpenAIConfig) { c.APIKey = openAIKey })
 			_, err := o.Embed(context.Background(), []string{"x"}, retrieval.KindDocument)
 			require.ErrorContains(t, err, f.Message)
@@ -233,8 +233,8 @@ func TestOpenAIPermanentFailuresFailAtOnce(t *testing.T) {
 }
 
 func TestOpenAIGivesUpAndKeepsKeySecret(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{EchoKey: true,
-		Faults: []embedtest.Fault{{Status: 500}, {Status: 500}, {Status: 500}}})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{EchoKey: true,
+		Faults: []providertest.Fault{{Status: 500}, {Status: 500}, {Status: 500}}})
 	o := newOpenAI(t, srv, func(c *embed.OpenAIConfig) { c.APIKey = openAIKey; c.MaxRetries = 2 })
 	_, err := o.Embed(context.Background(), []string{"x"}, retrieval.KindDocument)
 	require.ErrorContains(t, err, "server error")
@@ -251,7 +251,7 @@ func TestOpenAIGivesUpAndKeepsKeySecret(t *testing.T) {
 }
 
 func TestOpenAITimeouts(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Delay: 10 * time.Second})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Delay: 10 * time.Second})
 	o := newOpenAI(t, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -260,7 +260,7 @@ func TestOpenAITimeouts(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 2*time.Second)
 
-	srv2 := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{Faults: []embedtest.Fault{{Delay: 10 * time.Second}}})
+	srv2 := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{Faults: []providertest.Fault{{Delay: 10 * time.Second}}})
 	o = newOpenAI(t, srv2, func(c *embed.OpenAIConfig) { c.Timeout = 100 * time.Millisecond })
 	vecs, err := o.Embed(context.Background(), []string{"x"}, retrieval.KindQuery)
 	require.NoError(t, err, "a slow attempt is cut short and retried")
@@ -269,7 +269,7 @@ func TestOpenAITimeouts(t *testing.T) {
 }
 
 func TestOpenAIEmptyText(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{})
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{})
 	o := newOpenAI(t, srv, nil)
 	_, err := o.Embed(context.Background(), []string{""}, retrieval.KindQuery)
 	require.ErrorContains(t, err, "text 0 is empty")
@@ -280,8 +280,8 @@ func TestOpenAIEmptyText(t *testing.T) {
 }
 
 func TestOpenAIRetryAfterHeader(t *testing.T) {
-	srv := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{
-		Faults: []embedtest.Fault{{Status: 429, RetryAfterHeader: "30"}, {Status: 429, RetryAfterHeader: "0"}},
+	srv := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{
+		Faults: []providertest.Fault{{Status: 429, RetryAfterHeader: "30"}, {Status: 429, RetryAfterHeader: "0"}},
 	})
 	o := newOpenAI(t, srv, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

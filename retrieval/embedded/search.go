@@ -10,7 +10,7 @@ import (
 
 	"concierge/retrieval"
 	"concierge/retrieval/internal/score"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Search tuning.
@@ -181,7 +181,9 @@ type lexHit struct {
 // keyword runs the BM25 search of text; c.mu is held for reading. It also
 // returns the query's terms, weighted by IDF, for the score.
 func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exclude map[uuid.UUID]bool) ([]lexHit, []score.Term, error) {
-	words := queryTerms(text)
+	// The query's words are quoted as FTS5 strings below, so no operator,
+	// column filter, NEAR group or quote can come from the user.
+	words := terms.QueryWords(text, maxQueryTerms)
 	if len(words) == 0 {
 		return nil, nil, nil
 	}
@@ -200,13 +202,8 @@ func (s *Store) keyword(ctx context.Context, c *company, text string, n int, exc
 	}
 	ts := make([]term, 0, len(words))
 	qts := make([]score.Term, 0, len(words))
-	seen := map[string]bool{}
 	for _, w := range words {
 		st := terms.Stem(w)
-		if seen[st] {
-			continue
-		}
-		seen[st] = true
 		qt := score.Term{Word: w, Stem: st}
 		exact := `"` + w + `"`
 		df, err := s.docFreq(ctx, c, exact)
@@ -334,29 +331,6 @@ func (s *Store) keywordExcluding(ctx context.Context, companyID uuid.UUID, expr 
 		return nil, wrapErr(ctx, "search", err)
 	}
 	return out, nil
-}
-
-// queryTerms turns user text into FTS5 terms: words only (letters and
-// digits, lower-cased and accent-folded), stopwords dropped, at most
-// maxQueryTerms. Each is later quoted as an FTS5 string, so no operator,
-// column filter, NEAR group or quote can come from the user.
-func queryTerms(text string) []string {
-	var all, content []string
-	seen := map[string]bool{}
-	terms.Words(text, func(w string) {
-		if seen[w] || len(all) >= 4*maxQueryTerms {
-			return
-		}
-		seen[w] = true
-		all = append(all, w)
-		if !terms.Stopword(w) {
-			content = append(content, w)
-		}
-	})
-	if len(content) == 0 {
-		content = all
-	}
-	return content[:min(len(content), maxQueryTerms)]
 }
 
 // docFreq returns the number of passages matching the FTS5 expression

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"concierge/provider/providertest"
 	"concierge/retrieval/embed"
-	"concierge/retrieval/embed/embedtest"
 )
 
 // The bars of issue 3 for the embedded store with the local embedder
@@ -303,7 +303,7 @@ func TestParseDocument(t *testing.T) {
 }
 
 // TestPairs: the environment picks the pairs; the model embedders run
-// end to end against the fake servers of embedtest (in the real wire
+// end to end against the fake servers of providertest (in the real wire
 // formats).
 func TestPairs(t *testing.T) {
 	pairs, skipped := Pairs(func(string) string { return "" })
@@ -311,8 +311,8 @@ func TestPairs(t *testing.T) {
 		t.Fatalf("no env: pairs %v, skipped %q", pairs, skipped)
 	}
 
-	gem := embedtest.NewGeminiServer(t, embedtest.GeminiOptions{})
-	oai := embedtest.NewOpenAIServer(t, embedtest.OpenAIOptions{})
+	gem := providertest.NewGeminiServer(t, providertest.GeminiOptions{})
+	oai := providertest.NewOpenAIServer(t, providertest.OpenAIOptions{})
 	env := map[string]string{
 		"GEMINI_API_KEY": "test-key", "GEMINI_BASE_URL": gem.URL,
 		"LLM_BASE_URL": oai.URL, "EMBEDDING_PROVIDER": "openai", "EMBEDDING_MODEL": "test-embed",

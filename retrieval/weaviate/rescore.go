@@ -21,7 +21,7 @@ import (
 
 	"concierge/retrieval"
 	"concierge/retrieval/internal/score"
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Re-scoring. Weaviate's fused score says how a hit ranks among the
@@ -277,28 +277,6 @@ func (s *Store) countTerm(tenant, stem string) (int, bool) {
 		return 0, false
 	}
 	return int(r[0].Meta.Count), true
-}
-
-// queryWords are the query's content words (unstemmed, deduplicated by
-// stem), as the embedded store takes them.
-func queryWords(text string) []string {
-	var all, content []string
-	seen := map[string]bool{}
-	terms.Words(text, func(w string) {
-		st := terms.Stem(w)
-		if seen[st] || len(all) >= 4*maxQueryTerms {
-			return
-		}
-		seen[st] = true
-		all = append(all, w)
-		if !terms.Stopword(w) {
-			content = append(content, w)
-		}
-	})
-	if len(content) == 0 {
-		content = all
-	}
-	return content[:min(len(content), maxQueryTerms)]
 }
 
 // candidate is a hit of the hybrid search being re-scored.

@@ -25,7 +25,7 @@ import (
 	"slices"
 	"sync"
 
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 //go:embed all:dist

@@ -9,7 +9,7 @@ import (
 	"math"
 	"strings"
 
-	"concierge/retrieval/internal/terms"
+	"concierge/terms"
 )
 
 // Credit of a query term matched otherwise than by its stem.
