@@ -89,7 +89,13 @@ type Config struct {
 	// PollInterval is how often workers look for jobs inserted by other
 	// processes (default 1s).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Register adds other services' workers (chat's replies) to the
+	// process's one River client, with their Queues: one client per
+	// process, so one leader runs River's maintenance (rescue of stuck
+	// jobs, periodic jobs) for every kind.
+	Register func(*river.Workers) error
+	Queues   map[string]river.QueueConfig
+	Logger   *slog.Logger
 }
 
 // Service manages resources and runs their ingestion jobs.
@@ -149,9 +155,17 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
 		return nil, err
 	}
+	if cfg.Register != nil {
+		if err := cfg.Register(workers); err != nil {
+			return nil, err
+		}
+	}
+	queues := map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}, QueueMaintenance: {MaxWorkers: 1}}
+	for name, q := range cfg.Queues {
+		queues[name] = q
+	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers},
-			QueueMaintenance: {MaxWorkers: 1}},
+		Queues:               queues,
 		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval)},
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,

@@ -118,7 +118,8 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Ingestion workers run in-process; `concierge worker` runs more.
+	// The job workers (ingestion, the assistant's replies) run in-process,
+	// so `concierge serve` alone answers; `concierge worker` runs more.
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
@@ -175,8 +176,9 @@ func printBanner(c config, addr net.Addr, creds []string) {
 	fmt.Fprintln(os.Stdout, b.String())
 }
 
-// worker runs only the ingestion workers (no HTTP API), for scaling jobs
-// apart from the API replicas on one PostgreSQL database.
+// worker runs only the job workers (ingestion, the assistant's replies; no
+// HTTP API), for scaling jobs apart from the API replicas on one
+// PostgreSQL database.
 func worker(ctx context.Context, args []string) error {
 	c, _, err := parseConfig("worker", args)
 	if err != nil {
@@ -196,7 +198,7 @@ func worker(ctx context.Context, args []string) error {
 		return fmt.Errorf("starting workers: %w", err)
 	}
 	a.StartChat(ctx)
-	slog.Info("ingestion workers running", slog.String("database", a.DB.Dialect))
+	slog.Info("job workers running", slog.String("database", a.DB.Dialect))
 	<-ctx.Done()
 	slog.Info("shutting down")
 	return nil
