@@ -30,6 +30,10 @@ import (
 // (the crash test's child process blocks in one); nil otherwise.
 var testExtractors map[resource.Type]ingest.Extractor
 
+// testLLM replaces the language model in tests of this package (the crash
+// test's child process blocks in it); nil otherwise.
+var testLLM assistant.Provider
+
 // app is the wired platform plus its configuration.
 type app struct {
 	*server.App
@@ -69,6 +73,9 @@ func open(ctx context.Context, c config) (*app, error) {
 		icfg.Extractors = testExtractors
 	}
 	llm, err := assistant.NewProvider(c.LLM)
+	if testLLM != nil {
+		llm = testLLM
+	}
 	if err != nil {
 		rs.Close()
 		d.Close()
