@@ -17,9 +17,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"concierge/assistant"
 	"concierge/db"
 	"concierge/dbtest"
-	"concierge/assistant"
 	"concierge/ent"
 	"concierge/ent/message"
 	"concierge/ent/privacy"
