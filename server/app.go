@@ -101,9 +101,6 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		a.Auth.ShareLimits(a.Limits)
 	}
 	a.Accounts = account.NewService(d.Client, a.Auth, files, a.Broker)
-	if rs != nil {
-		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
-	}
 	icfg := cfg.Ingest
 	icfg.DB, icfg.Index, icfg.Broker, icfg.Files, icfg.Limits = d, rs, a.Broker, files, a.Limits
 	if icfg.Secrets == nil {
@@ -164,6 +161,8 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		return nil, err
 	}
 	a.Chat.UseJobs(a.Ingest.River())
+	// A deleted company's index and files go by an ingest job.
+	a.Accounts.UseCleanup(d, a.Ingest)
 	return a, nil
 }
 
