@@ -6,6 +6,7 @@ package account
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -44,10 +45,24 @@ type Service struct {
 	auth   *auth.Service
 	files  *filestore.Store
 	broker realtime.Broker
-	// OnCompanyDeleted runs after a company's rows are gone (the retrieval
-	// store drops its index there). Optional.
-	OnCompanyDeleted func(ctx context.Context, companyID uuid.UUID) error
+	// db and cleanup (UseCleanup) remove what a deleted company leaves
+	// outside the database.
+	db      *db.DB
+	cleanup CompanyCleanup
 }
+
+// CompanyCleanup removes what a deleted company leaves outside the
+// database, its knowledge index and files (ingest.Service): a job inserted
+// on the transaction that deletes its rows, retried until done, and an
+// attempt at once after the commit.
+type CompanyCleanup interface {
+	EnqueueCompanyCleanup(ctx context.Context, tx *sql.Tx, companyID uuid.UUID) error
+	CleanUpCompany(sys context.Context, companyID uuid.UUID)
+}
+
+// UseCleanup makes DeleteCompany remove the company's index and files with
+// c, durably: the deletion and c's job commit together on d.
+func (s *Service) UseCleanup(d *db.DB, c CompanyCleanup) { s.db, s.cleanup = d, c }
 
 // NewService returns an account Service.
 func NewService(client *ent.Client, a *auth.Service, files *filestore.Store, broker realtime.Broker) *Service {
@@ -464,7 +479,7 @@ func (s *Service) DeleteCompany(ctx context.Context, id uuid.UUID) error {
 	if _, err := s.client.Company.Get(ctx, id); err != nil {
 		return err
 	}
-	err := db.WithTx(ctx, s.client, func(tx *ent.Client) error {
+	err := s.withTx(ctx, func(tx *ent.Client, stx *sql.Tx) error {
 		userIDs, err := tx.User.Query().Where(user.CompanyID(id)).IDs(ctx)
 		if err != nil {
 			return err
@@ -487,18 +502,20 @@ func (s *Service) DeleteCompany(ctx context.Context, id uuid.UUID) error {
 				return err
 			}
 		}
-		return nil
+		if stx == nil {
+			return nil
+		}
+		// The index and files go by a job committed with the rows'
+		// deletion, retried until they are gone.
+		return s.cleanup.EnqueueCompanyCleanup(ctx, stx, id)
 	})
 	if err != nil {
 		return err
 	}
-	if err := s.files.RemoveCompany(id); err != nil {
+	if s.cleanup != nil {
+		s.cleanup.CleanUpCompany(viewer.SystemContext(ctx, id), id)
+	} else if err := s.files.RemoveCompany(id); err != nil {
 		slog.ErrorContext(ctx, "removing company files", slog.String("company", id.String()), slog.Any("err", err))
-	}
-	if s.OnCompanyDeleted != nil {
-		if err := s.OnCompanyDeleted(ctx, id); err != nil {
-			slog.ErrorContext(ctx, "cleaning up deleted company", slog.String("company", id.String()), slog.Any("err", err))
-		}
 	}
 	slog.InfoContext(ctx, "company deleted", slog.String("company", id.String()))
 	s.audit(ctx, id, "company.delete", "company", id, "with its users, knowledge, conversations and files")
@@ -552,4 +569,22 @@ func deref(s *string) string {
 // of a removed agent). Grep for it.
 func bypassRead(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// withTx runs fn in one database transaction, on an ent client bound to it
+// and on the transaction itself (for River's InsertTx; nil without
+// UseCleanup, when it is an ent transaction).
+func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client, stx *sql.Tx) error) error {
+	if s.db == nil || s.cleanup == nil {
+		return db.WithTx(ctx, s.client, func(tx *ent.Client) error { return fn(tx, nil) })
+	}
+	stx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer stx.Rollback() //nolint:errcheck // a no-op after Commit; also on panic
+	if err := fn(s.db.TxClient(stx), stx); err != nil {
+		return err
+	}
+	return stx.Commit()
 }

@@ -53,18 +53,29 @@ type Answerer interface {
 
 // Config configures a Service.
 type Config struct {
+	// DB is the database: a visitor's message and its answer job are
+	// stored in one of its transactions. Client is DB's unless set.
+	DB     *db.DB
 	Client *ent.Client
 	Auth   *auth.Service
 	Broker realtime.Broker
-	// Assistant answers visitors in BOT conversations (nil: nobody does).
+	// Assistant answers visitors in BOT conversations (nil: nobody does),
+	// in River jobs (AnswerArgs) that the process's River client runs
+	// (AddWorkers, Queues) and the Service inserts (UseJobs).
 	Assistant Answerer
-	// LeaseTTL bounds how long one process may hold a conversation's reply
-	// (default 2 minutes): a reply whose process died is written by
-	// another one after it.
-	LeaseTTL time.Duration
-	// SweepInterval is how often unanswered visitor messages are looked for
-	// (default 30 s).
-	SweepInterval time.Duration
+	// ReplyTimeout bounds one attempt at a reply (default 2 minutes);
+	// ReplyAttempts is how many a reply gets (default 3), ReplyRetryDelay
+	// the wait before the next one, times the attempts so far (default
+	// 1 s). A reply whose process died is run again when River rescues
+	// stuck jobs (ingest.Config.RescueAfter).
+	ReplyTimeout    time.Duration
+	ReplyAttempts   int
+	ReplyRetryDelay time.Duration
+	// ReplyWorkers is how many replies one process writes at once
+	// (default 20); ReplyPoll how often it looks for reply jobs (default
+	// DefaultReplyPoll).
+	ReplyWorkers int
+	ReplyPoll    time.Duration
 	// Presence is how long an agent stays online after its inbox
 	// subscription last refreshed it (default 90 s; refreshed every third).
 	Presence time.Duration
@@ -87,9 +98,9 @@ type Service struct {
 	broker realtime.Broker
 	log    *slog.Logger
 	now    func() time.Time
+	jobs   Jobs // inserts the answer jobs (UseJobs)
 
-	// replies in flight in this process, to wait for them at Close.
-	wg     sync.WaitGroup
+	// ctx ends at Close.
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -99,16 +110,32 @@ type Service struct {
 	rows *rowCache // rows shared by subscribers: inbox events per class, messages this replica wrote
 }
 
-// New returns a Service. Call Run to run the sweep of unanswered messages.
+// New returns a Service. With an Assistant, its reply worker runs in the
+// process's River client (AddWorkers, Queues, UseJobs).
 func New(cfg Config) (*Service, error) {
+	if cfg.Client == nil && cfg.DB != nil {
+		cfg.Client = cfg.DB.Client
+	}
 	if cfg.Client == nil || cfg.Broker == nil || cfg.Auth == nil {
-		return nil, errors.New("chat: Client, Auth and Broker are required")
+		return nil, errors.New("chat: Client (or DB), Auth and Broker are required")
 	}
-	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = 2 * time.Minute
+	if cfg.Assistant != nil && cfg.DB == nil {
+		return nil, errors.New("chat: the assistant's replies need DB (their jobs are stored with the messages)")
 	}
-	if cfg.SweepInterval <= 0 {
-		cfg.SweepInterval = 30 * time.Second
+	if cfg.ReplyTimeout <= 0 {
+		cfg.ReplyTimeout = DefaultReplyTimeout
+	}
+	if cfg.ReplyAttempts <= 0 {
+		cfg.ReplyAttempts = DefaultReplyAttempts
+	}
+	if cfg.ReplyRetryDelay <= 0 {
+		cfg.ReplyRetryDelay = time.Second
+	}
+	if cfg.ReplyWorkers <= 0 {
+		cfg.ReplyWorkers = DefaultReplyWorkers
+	}
+	if cfg.ReplyPoll <= 0 {
+		cfg.ReplyPoll = DefaultReplyPoll
 	}
 	if cfg.Presence <= 0 {
 		cfg.Presence = 90 * time.Second
@@ -144,11 +171,9 @@ func New(cfg Config) (*Service, error) {
 		ctx: ctx, cancel: cancel, online: map[uuid.UUID]int{}, rows: newRowCache(3 * time.Second)}, nil
 }
 
-// Close cancels replies being written and waits for them to stop.
-func (s *Service) Close() {
-	s.cancel()
-	s.wg.Wait()
-}
+// Close ends the Service's background work. Replies being written are the
+// River client's, stopped with it.
+func (s *Service) Close() { s.cancel() }
 
 // allow is the privacy decision for the few public lookups (a widget key).
 func allow(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }

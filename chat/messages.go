@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"unicode/utf8"
 
@@ -187,11 +188,13 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 	id := uuid.New()
 	m.id = id
 	var msg *ent.Message
-	err = db.WithTx(sys, s.client, func(tx *ent.Client) error {
+	answer := false
+	err = s.withTx(sys, func(tx *ent.Client, stx *sql.Tx) error {
 		var err error
 		msg, conv, err = s.appendMessage(sys, tx, convID, m, func(u *ent.ConversationUpdateOne) {
 			switch {
 			case m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status):
+				answer = true
 				u.SetPendingMessageID(id)
 				if conv.Language == "" {
 					u.SetLanguage(detectLanguage(body))
@@ -200,7 +203,11 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 				s.toHumans(u.SetStatus(conversation.StatusHUMAN).SetAssigneeID(*m.senderID), conv)
 			}
 		})
-		return err
+		if err != nil || !answer {
+			return err
+		}
+		// The answer job commits with the message, or neither does.
+		return s.enqueueAnswer(sys, stx, conv.CompanyID, convID, id)
 	})
 	if ent.IsConstraintError(err) && cmid != "" {
 		// Stored before: by an earlier try, or a concurrent retry. Nothing
@@ -220,9 +227,6 @@ func (s *Service) Send(ctx context.Context, convID uuid.UUID, body string, clien
 			s.writtenInboxEvent(InboxConversationUpdated, conv, nil))
 	}
 	s.publishAll(ctx, events...)
-	if m.senderType == message.SenderTypeVISITOR && botAnswers(conv.Status) {
-		s.kick(conv.CompanyID, convID)
-	}
 	return msg, nil
 }
 
@@ -359,10 +363,10 @@ func (s *Service) staffName(ctx context.Context, v *viewer.Viewer) (string, erro
 }
 
 // toHumans makes u hand conv to the team: the assistant's pending reply
-// and its lease are dropped, and the first time humans were asked for is
-// kept.
+// is dropped (its job, if running, stores nothing), and the first time
+// humans were asked for is kept.
 func (s *Service) toHumans(u *ent.ConversationUpdateOne, conv *ent.Conversation) {
-	u.ClearPendingMessageID().ClearReplyLeaseUntil()
+	u.ClearPendingMessageID()
 	if conv.HumanRequestedAt == nil {
 		u.SetHumanRequestedAt(s.now())
 	}
@@ -401,7 +405,7 @@ func (s *Service) CloseConversation(ctx context.Context, convID uuid.UUID) (*ent
 	}
 	return s.setStatus(ctx, conv, conversation.StatusCLOSED, textFor(conv.Language, textClosed),
 		func(u *ent.ConversationUpdateOne) {
-			u.SetClosedAt(s.now()).ClearPendingMessageID().ClearReplyLeaseUntil()
+			u.SetClosedAt(s.now()).ClearPendingMessageID()
 		})
 }
 
@@ -474,4 +478,23 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*ent.Conversation, err
 		return nil, nil
 	}
 	return c, err
+}
+
+// withTx runs fn in one database transaction, on an ent client bound to it
+// and on the transaction itself (for River's InsertTx): committed when fn
+// returns nil, rolled back otherwise. Without DB (no assistant), it is an
+// ent transaction and stx is nil.
+func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client, stx *sql.Tx) error) error {
+	if s.cfg.DB == nil {
+		return db.WithTx(ctx, s.client, func(tx *ent.Client) error { return fn(tx, nil) })
+	}
+	stx, err := s.cfg.DB.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer stx.Rollback() //nolint:errcheck // a no-op after Commit; also on panic
+	if err := fn(s.cfg.DB.TxClient(stx), stx); err != nil {
+		return err
+	}
+	return stx.Commit()
 }

@@ -13,6 +13,7 @@ import (
 	"concierge/chat"
 	"concierge/dbtest"
 	"concierge/ent/privacy"
+	"concierge/ingest"
 	"concierge/observe/observetest"
 	"concierge/realtime"
 	"concierge/viewer"
@@ -46,9 +47,15 @@ func TestReplyMetrics(t *testing.T) {
 		t.Helper()
 		broker := realtime.NewMemory()
 		defer broker.Close()
-		svc, err := chat.New(chat.Config{Client: d.Client, Auth: authn, Broker: broker, Assistant: fixedAnswer{outcome}})
+		svc, err := chat.New(chat.Config{DB: d, Auth: authn, Broker: broker, Assistant: fixedAnswer{outcome}})
 		require.NoError(t, err)
 		defer svc.Close()
+		// Its replies run in a River client, as in a process (server.NewApp).
+		jobs, err := ingest.New(ingest.Config{DB: d, Broker: broker, Register: svc.AddWorkers, Queues: svc.Queues()})
+		require.NoError(t, err)
+		svc.UseJobs(jobs.River())
+		require.NoError(t, jobs.Start(ctx))
+		defer jobs.Stop(5 * time.Second)
 		sess, err := svc.Start(ctx, chat.StartInput{CompanyKey: co.WidgetKey, IP: ip})
 		require.NoError(t, err)
 		v, err := authn.Authenticate(ctx, sess.Token)

@@ -2,103 +2,180 @@ package chat
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"concierge/assistant"
 	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/conversation"
 	"concierge/ent/message"
-	"concierge/ent/privacy"
 	"concierge/fault"
 	"concierge/observe"
 	"concierge/viewer"
 )
 
-// The assistant's replies. A visitor message in a BOT conversation becomes
-// the conversation's pending message (in the transaction that stores it).
-// A process answers a conversation only while it holds its reply lease,
-// taken by a conditional update, so two processes never answer the same
-// message; the reply is stored only if the conversation is still with the
-// bot, so a takeover silences it even mid-reply. A process that dies
-// holding a lease leaves the message pending: the sweep answers it once the
-// lease has expired. Nothing a visitor sent goes unanswered.
+// The assistant's replies are River jobs (AnswerArgs). A visitor message
+// in a BOT conversation becomes the conversation's pending message, and its
+// answer job is inserted in the transaction that stores it: a committed
+// message always has its job, a rolled-back one none. River runs one job
+// per message at a time (uniqueness), retries a failed attempt, bounds
+// one by a timeout, and rescues the job of a process that died mid-reply,
+// so nothing a visitor sent goes unanswered. The job answers only while
+// its message is still pending, and stores the reply only if the
+// conversation is still with the bot, so a takeover silences it even
+// mid-reply and a job run again after its answer was stored writes none.
 
-// kick answers the conversation's pending message in the background.
-func (s *Service) kick(companyID, convID uuid.UUID) {
+// ReplyQueue is the River queue of the assistant's replies.
+const ReplyQueue = "replies"
+
+// Defaults of Config.
+const (
+	DefaultReplyTimeout  = 2 * time.Minute
+	DefaultReplyAttempts = 3
+	DefaultReplyWorkers  = 20
+	// DefaultReplyPoll is how often a process looks for reply jobs: a
+	// visitor waits for it before the reply starts.
+	DefaultReplyPoll = 50 * time.Millisecond
+)
+
+// AnswerArgs is the job that answers one visitor message. Its company is
+// the only one the job may act for.
+type AnswerArgs struct {
+	CompanyID      uuid.UUID `json:"company_id" river:"unique"`
+	ConversationID uuid.UUID `json:"conversation_id" river:"unique"`
+	MessageID      uuid.UUID `json:"message_id" river:"unique"`
+}
+
+// Kind of the job.
+func (AnswerArgs) Kind() string { return "chat_answer" }
+
+// InsertOpts make the job unique per message while it waits, runs or
+// retries: one answer per message, whatever the number of processes.
+func (AnswerArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{
+		Queue: ReplyQueue,
+		UniqueOpts: river.UniqueOpts{
+			ByArgs: true,
+			ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+			},
+		},
+	}
+}
+
+// Jobs inserts jobs in a transaction (a *river.Client).
+type Jobs interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// AddWorkers registers the reply worker in workers, for the River client
+// that runs the process's jobs (ingest.Config.Register).
+func (s *Service) AddWorkers(workers *river.Workers) error {
+	return river.AddWorkerSafely(workers, &answerWorker{s: s})
+}
+
+// Queues are the River queues of the reply jobs (ingest.Config.Queues):
+// polled often, so that River adds no more than DefaultReplyPoll to a
+// reply.
+func (s *Service) Queues() map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{ReplyQueue: {MaxWorkers: s.cfg.ReplyWorkers,
+		FetchPollInterval: s.cfg.ReplyPoll, FetchCooldown: min(s.cfg.ReplyPoll, 10*time.Millisecond)}}
+}
+
+// UseJobs sets the job queue the answer jobs are inserted in, once the
+// River client exists (it runs this Service's worker: AddWorkers).
+func (s *Service) UseJobs(j Jobs) { s.jobs = j }
+
+// enqueueAnswer inserts the answer job of the visitor message msgID on tx.
+func (s *Service) enqueueAnswer(ctx context.Context, tx *sql.Tx, companyID, convID, msgID uuid.UUID) error {
 	if s.cfg.Assistant == nil {
-		return
+		return nil // nobody answers
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.answer(s.ctx, companyID, convID)
-	}()
-}
-
-// answer answers the conversation's pending messages until none is left,
-// if it gets the lease.
-func (s *Service) answer(ctx context.Context, companyID, convID uuid.UUID) {
-	sys := viewer.SystemContext(ctx, companyID)
-	for ctx.Err() == nil {
-		claimed, err := s.claim(sys, convID)
-		if err != nil {
-			s.log.Warn("chat: claiming a reply", slog.Any("err", err))
-			return
-		}
-		if !claimed {
-			return // nothing pending, or another process is answering
-		}
-		if pending, err := s.replyOnce(sys, convID); err != nil && ctx.Err() == nil {
-			s.log.Warn("chat: answering", slog.String("conversation", convID.String()), slog.Any("err", err))
-			// Never silence: the visitor gets the polite fallback (and the
-			// team, with auto-handoff). If even that cannot be stored, the
-			// lease is released and the sweep tries again later.
-			if pending == uuid.Nil || s.fallback(sys, convID, pending) != nil {
-				s.release(sys, convID)
-				return
-			}
-		}
+	if s.jobs == nil {
+		return errors.New("chat: no job queue for the assistant's replies (UseJobs)")
 	}
+	if _, err := s.jobs.InsertTx(ctx, tx, AnswerArgs{CompanyID: companyID, ConversationID: convID, MessageID: msgID},
+		&river.InsertOpts{MaxAttempts: s.cfg.ReplyAttempts}); err != nil {
+		return fmt.Errorf("chat: enqueueing the reply: %w", err)
+	}
+	return nil
 }
 
-// claim takes the conversation's reply lease if a reply is due and nobody
-// holds it.
-func (s *Service) claim(sys context.Context, convID uuid.UUID) (bool, error) {
-	now := s.now()
-	n, err := s.client.Conversation.Update().
-		Where(conversation.ID(convID), conversation.StatusIn(botStatuses...),
-			conversation.PendingMessageIDNotNil(),
-			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now))).
-		SetReplyLeaseUntil(now.Add(s.cfg.LeaseTTL)).Save(sys)
-	return n == 1, err
+// answerWorker runs AnswerArgs jobs.
+type answerWorker struct {
+	river.WorkerDefaults[AnswerArgs]
+	s *Service
 }
 
-func (s *Service) release(sys context.Context, convID uuid.UUID) {
-	_ = s.client.Conversation.UpdateOneID(convID).ClearReplyLeaseUntil().Exec(context.WithoutCancel(sys))
+// Timeout bounds one attempt.
+func (w *answerWorker) Timeout(*river.Job[AnswerArgs]) time.Duration { return w.s.cfg.ReplyTimeout }
+
+// NextRetry tries a failed reply again soon: a visitor is waiting.
+func (w *answerWorker) NextRetry(job *river.Job[AnswerArgs]) time.Time {
+	return time.Now().Add(time.Duration(job.Attempt) * w.s.cfg.ReplyRetryDelay)
 }
 
-// replyOnce writes the answer to the pending message, streaming it, and
-// stores it unless the conversation left the bot meanwhile. It returns the
-// message it answered (or tried to).
-func (s *Service) replyOnce(sys context.Context, convID uuid.UUID) (uuid.UUID, error) {
-	conv, err := s.client.Conversation.Get(sys, convID)
+// Work answers the job's message with the system viewer of its company.
+// An assistant that fails is tried again; on the last attempt, and when
+// its answer cannot be stored, the visitor gets the polite fallback (and
+// the team, with auto-handoff) rather than silence. Only when even that
+// cannot be stored does the job fail, and River tries it again.
+func (w *answerWorker) Work(ctx context.Context, job *river.Job[AnswerArgs]) error {
+	s, a := w.s, job.Args
+	if s.cfg.Assistant == nil {
+		return nil
+	}
+	sys := viewer.SystemContext(ctx, a.CompanyID)
+	conv, err := s.client.Conversation.Get(sys, a.ConversationID)
+	if ent.IsNotFound(err) {
+		return nil // deleted with its company
+	}
 	if err != nil {
-		return uuid.Nil, err
+		return err
 	}
-	if conv.PendingMessageID == nil || !botAnswers(conv.Status) {
-		s.release(sys, convID)
-		return uuid.Nil, nil
+	if conv.PendingMessageID == nil || *conv.PendingMessageID != a.MessageID || !botAnswers(conv.Status) {
+		return nil // answered, superseded by a later message, or with the team
 	}
-	pending := *conv.PendingMessageID
-	return pending, s.reply(sys, conv, pending)
+	err = s.reply(sys, conv, a.MessageID)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return err // stopping: another attempt answers
+	}
+	log := s.log.With(slog.String("conversation", a.ConversationID.String()), slog.Int("attempt", job.Attempt))
+	var ae assistantError
+	if errors.As(err, &ae) && job.Attempt < job.MaxAttempts {
+		log.Warn("chat: the assistant failed; trying again", slog.Any("err", err))
+		return err
+	}
+	log.Warn("chat: answering; the visitor gets the fallback", slog.Any("err", err))
+	// The attempt's context may have timed out: the fallback gets its own.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(sys), 30*time.Second)
+	defer cancel()
+	if ferr := s.fallback(fctx, a.ConversationID, a.MessageID); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return nil
 }
+
+// assistantError is a failure of the assistant itself (its provider),
+// worth another attempt.
+type assistantError struct{ err error }
+
+func (e assistantError) Error() string { return "the assistant: " + e.err.Error() }
+func (e assistantError) Unwrap() error { return e.err }
 
 // reply answers the pending message of conv.
 func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uuid.UUID) error {
@@ -152,12 +229,12 @@ func (s *Service) reply(sys context.Context, conv *ent.Conversation, pending uui
 	})
 	if err != nil {
 		if gen.Err() != nil && sys.Err() == nil {
-			return nil // taken over: silent, and the takeover cleared the lease
+			return nil // taken over: silent, and the takeover cleared the pending message
 		}
-		return err
+		return assistantError{err}
 	}
 	if ans.Text == "" {
-		return errors.New("the assistant returned an empty answer")
+		return assistantError{errors.New("it returned an empty answer")}
 	}
 	return s.store(sys, conv, co, pending, replyID, ans)
 }
@@ -209,12 +286,9 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 	convID := conv.ID
 	if conv.Status == conversation.StatusWAITING_HUMAN && ans.Outcome != assistant.OutcomeAnswered {
 		// The team is coming: what the bot cannot answer waits for them.
-		if err := s.client.Conversation.Update().
+		return s.client.Conversation.Update().
 			Where(conversation.ID(convID), conversation.PendingMessageID(pending)).
-			ClearPendingMessageID().Exec(sys); err != nil {
-			return err
-		}
-		return s.client.Conversation.UpdateOneID(convID).ClearReplyLeaseUntil().Exec(sys)
+			ClearPendingMessageID().Exec(sys)
 	}
 	outcome := message.Outcome(ans.Outcome)
 	conf := ans.Confidence
@@ -240,7 +314,6 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 			id: replyID, senderType: message.SenderTypeBOT, senderName: co.AssistantName, body: ans.Text,
 			citations: ans.Citations, outcome: &outcome, confidence: &conf, replyTo: &pending,
 		}, func(u *ent.ConversationUpdateOne) {
-			u.ClearReplyLeaseUntil()
 			if conv.Language == "" && ans.Language != "" {
 				u.SetLanguage(ans.Language)
 			}
@@ -271,50 +344,4 @@ func (s *Service) store(sys context.Context, conv *ent.Conversation, co *ent.Com
 		observe.Handoff(observe.HandoffAssistant)
 	}
 	return nil
-}
-
-// Run runs the sweep of unanswered visitor messages (their process died
-// mid-reply, or no process was answering) until ctx ends or Close.
-func (s *Service) Run(ctx context.Context) {
-	if s.cfg.Assistant == nil {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(s.cfg.SweepInterval)
-		defer t.Stop()
-		for {
-			s.Sweep(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
-
-// Sweep answers the conversations whose pending message nobody is
-// answering: no lease, or an expired one, for a few seconds.
-func (s *Service) Sweep(ctx context.Context) {
-	now := s.now()
-	// Every company's conversations: the sweep is platform work.
-	all := privacy.DecisionContext(ctx, privacy.Allow)
-	due, err := s.client.Conversation.Query().
-		Where(conversation.StatusIn(botStatuses...), conversation.PendingMessageIDNotNil(),
-			conversation.Or(conversation.ReplyLeaseUntilIsNil(), conversation.ReplyLeaseUntilLT(now)),
-			conversation.LastMessageAtLT(now.Add(-5*time.Second))).
-		Limit(100).All(all)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("chat: sweeping unanswered messages", slog.Any("err", err))
-		}
-		return
-	}
-	for _, c := range due {
-		s.kick(c.CompanyID, c.ID)
-	}
 }

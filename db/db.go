@@ -42,8 +42,9 @@ type DB struct {
 	// Client is the ent client. Privacy policies apply: use a viewer context
 	// or privacy.DecisionContext(ctx, privacy.Allow) for system work.
 	Client *ent.Client
+	pool   *entsql.Driver // Client's driver: TxClient's rows run on it once unwrapped
 
-	ckpt   *checkpointer  // SQLite's; nil with PostgreSQL
+	ckpt *checkpointer // SQLite's; nil with PostgreSQL
 }
 
 // Open connects to the database. An empty databaseURL means a SQLite file
@@ -104,6 +105,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 		SQL:     sqlDB,
 		Dialect: dialectName,
 		Client:  ent.NewClient(ent.Driver(drv)),
+		pool:    drv,
 	}
 	if dialectName == dialect.SQLite {
 		d.ckpt = startCheckpointer(sqlDB, checkpointEvery)

@@ -280,6 +280,9 @@ func TestRowsOfAFinishedTransaction(t *testing.T) {
 		if _, err := other.Update().SetFullName("Renamed").Save(ctx); !errors.Is(err, sql.ErrTxDone) {
 			t.Fatalf("updating it after the commit: %v, want sql.ErrTxDone", err)
 		}
+		if co, err := other.Unwrap().QueryCompany().Only(ctx); err != nil || co.Slug != "late2" {
+			t.Fatalf("company of a user unwrapped from TxClient's transaction: %v", err)
+		}
 		again, err := d.Client.User.Get(ctx, other.ID)
 		if err != nil || again.FullName != "A" {
 			t.Fatalf("the user loaded again after the commit: %+v, %v (an update ran outside its transaction?)", again, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"hash/fnv"
+	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -71,22 +72,40 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 	return fn()
 }
 
-// TxClient returns an ent client that runs on tx, so that ent writes and
-// other statements on tx (a River InsertTx) commit or roll back together.
-// Privacy policies and hooks apply as on Client. The rows it reads or
-// writes stay bound to tx: once tx has ended, their edges and updates fail
-// with sql.ErrTxDone, so callers load what they return after the commit
-// on Client.
+// TxClient returns an ent client bound to tx, an open transaction of the
+// pool, so that ent writes and other statements on tx (a River InsertTx)
+// commit or roll back together. Privacy policies and hooks apply as on
+// Client. It is an ent transaction like db.WithTx's, opened on tx, so its
+// rows behave alike: bound to tx (once tx has ended, their edges and
+// updates fail with sql.ErrTxDone rather than run outside it) until the
+// caller unwraps them (ent's Unwrap) after the commit, when they run on
+// the pool. The caller commits or rolls back tx itself.
 func (d *DB) TxClient(tx *sql.Tx) *ent.Client {
-	return ent.NewClient(ent.Driver(txDriver{entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx})}))
+	opener := &txOpener{Driver: d.pool}
+	open := dialect.NopTx(entsql.NewDriver(d.Dialect, entsql.Conn{ExecQuerier: tx}))
+	opener.tx.Store(&open)
+	etx, err := ent.NewClient(ent.Driver(opener)).Tx(context.Background())
+	if err != nil {
+		panic(err) // txOpener.Tx cannot fail, and the client is in no transaction
+	}
+	return etx.Client()
 }
 
-// txDriver runs on an open transaction: the transactions ent opens for
-// multi-statement writes nest in it (no-op commit and rollback).
-type txDriver struct{ *entsql.Driver }
+// txOpener is the pool, except that the first transaction asked of it (by
+// TxClient's ent.Client.Tx) is one already open: the transactions ent
+// opens for multi-statement writes inside it nest in it (ent's own
+// transaction driver), and rows unwrapped from it after the commit, which
+// get txOpener as their driver, run on the pool, their transactions too.
+type txOpener struct {
+	*entsql.Driver
+	tx atomic.Pointer[dialect.Tx]
+}
 
-func (d txDriver) Tx(context.Context) (dialect.Tx, error) { return dialect.NopTx(d), nil }
+func (d *txOpener) Tx(ctx context.Context) (dialect.Tx, error) { return d.BeginTx(ctx, nil) }
 
-func (d txDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
-	return dialect.NopTx(d), nil
+func (d *txOpener) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	if tx := d.tx.Swap(nil); tx != nil {
+		return *tx, nil
+	}
+	return d.Driver.BeginTx(ctx, opts)
 }

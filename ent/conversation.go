@@ -49,8 +49,6 @@ type Conversation struct {
 	HumanRequestedAt *time.Time `json:"human_requested_at,omitempty"`
 	// PendingMessageID holds the value of the "pending_message_id" field.
 	PendingMessageID *uuid.UUID `json:"pending_message_id,omitempty"`
-	// ReplyLeaseUntil holds the value of the "reply_lease_until" field.
-	ReplyLeaseUntil *time.Time `json:"reply_lease_until,omitempty"`
 	// Language holds the value of the "language" field.
 	Language string `json:"language,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -131,7 +129,7 @@ func (*Conversation) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case conversation.FieldStatus, conversation.FieldRatingComment, conversation.FieldLastMessagePreview, conversation.FieldLanguage:
 			values[i] = new(sql.NullString)
-		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldLastMessageAt, conversation.FieldClosedAt, conversation.FieldHumanRequestedAt, conversation.FieldReplyLeaseUntil:
+		case conversation.FieldCreatedAt, conversation.FieldUpdatedAt, conversation.FieldLastMessageAt, conversation.FieldClosedAt, conversation.FieldHumanRequestedAt:
 			values[i] = new(sql.NullTime)
 		case conversation.FieldID, conversation.FieldCompanyID, conversation.FieldVisitorID:
 			values[i] = new(uuid.UUID)
@@ -245,13 +243,6 @@ func (_m *Conversation) assignValues(columns []string, values []any) error {
 				_m.PendingMessageID = new(uuid.UUID)
 				*_m.PendingMessageID = *value.S.(*uuid.UUID)
 			}
-		case conversation.FieldReplyLeaseUntil:
-			if value, ok := values[i].(*sql.NullTime); !ok {
-				return fmt.Errorf("unexpected type %T for field reply_lease_until", values[i])
-			} else if value.Valid {
-				_m.ReplyLeaseUntil = new(time.Time)
-				*_m.ReplyLeaseUntil = value.Time
-			}
 		case conversation.FieldLanguage:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field language", values[i])
@@ -364,11 +355,6 @@ func (_m *Conversation) String() string {
 	if v := _m.PendingMessageID; v != nil {
 		builder.WriteString("pending_message_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
-	builder.WriteString(", ")
-	if v := _m.ReplyLeaseUntil; v != nil {
-		builder.WriteString("reply_lease_until=")
-		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("language=")

@@ -208,20 +208,6 @@ func (_c *ConversationCreate) SetNillablePendingMessageID(v *uuid.UUID) *Convers
 	return _c
 }
 
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (_c *ConversationCreate) SetReplyLeaseUntil(v time.Time) *ConversationCreate {
-	_c.mutation.SetReplyLeaseUntil(v)
-	return _c
-}
-
-// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
-func (_c *ConversationCreate) SetNillableReplyLeaseUntil(v *time.Time) *ConversationCreate {
-	if v != nil {
-		_c.SetReplyLeaseUntil(*v)
-	}
-	return _c
-}
-
 // SetLanguage sets the "language" field.
 func (_c *ConversationCreate) SetLanguage(v string) *ConversationCreate {
 	_c.mutation.SetLanguage(v)
@@ -489,10 +475,6 @@ func (_c *ConversationCreate) createSpec() (*Conversation, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.PendingMessageID(); ok {
 		_spec.SetField(conversation.FieldPendingMessageID, field.TypeUUID, value)
 		_node.PendingMessageID = &value
-	}
-	if value, ok := _c.mutation.ReplyLeaseUntil(); ok {
-		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
-		_node.ReplyLeaseUntil = &value
 	}
 	if value, ok := _c.mutation.Language(); ok {
 		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)
@@ -803,24 +785,6 @@ func (u *ConversationUpsert) ClearPendingMessageID() *ConversationUpsert {
 	return u
 }
 
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (u *ConversationUpsert) SetReplyLeaseUntil(v time.Time) *ConversationUpsert {
-	u.Set(conversation.FieldReplyLeaseUntil, v)
-	return u
-}
-
-// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
-func (u *ConversationUpsert) UpdateReplyLeaseUntil() *ConversationUpsert {
-	u.SetExcluded(conversation.FieldReplyLeaseUntil)
-	return u
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (u *ConversationUpsert) ClearReplyLeaseUntil() *ConversationUpsert {
-	u.SetNull(conversation.FieldReplyLeaseUntil)
-	return u
-}
-
 // SetLanguage sets the "language" field.
 func (u *ConversationUpsert) SetLanguage(v string) *ConversationUpsert {
 	u.Set(conversation.FieldLanguage, v)
@@ -1110,27 +1074,6 @@ func (u *ConversationUpsertOne) UpdatePendingMessageID() *ConversationUpsertOne 
 func (u *ConversationUpsertOne) ClearPendingMessageID() *ConversationUpsertOne {
 	return u.Update(func(s *ConversationUpsert) {
 		s.ClearPendingMessageID()
-	})
-}
-
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (u *ConversationUpsertOne) SetReplyLeaseUntil(v time.Time) *ConversationUpsertOne {
-	return u.Update(func(s *ConversationUpsert) {
-		s.SetReplyLeaseUntil(v)
-	})
-}
-
-// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
-func (u *ConversationUpsertOne) UpdateReplyLeaseUntil() *ConversationUpsertOne {
-	return u.Update(func(s *ConversationUpsert) {
-		s.UpdateReplyLeaseUntil()
-	})
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (u *ConversationUpsertOne) ClearReplyLeaseUntil() *ConversationUpsertOne {
-	return u.Update(func(s *ConversationUpsert) {
-		s.ClearReplyLeaseUntil()
 	})
 }
 
@@ -1593,27 +1536,6 @@ func (u *ConversationUpsertBulk) UpdatePendingMessageID() *ConversationUpsertBul
 func (u *ConversationUpsertBulk) ClearPendingMessageID() *ConversationUpsertBulk {
 	return u.Update(func(s *ConversationUpsert) {
 		s.ClearPendingMessageID()
-	})
-}
-
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (u *ConversationUpsertBulk) SetReplyLeaseUntil(v time.Time) *ConversationUpsertBulk {
-	return u.Update(func(s *ConversationUpsert) {
-		s.SetReplyLeaseUntil(v)
-	})
-}
-
-// UpdateReplyLeaseUntil sets the "reply_lease_until" field to the value that was provided on create.
-func (u *ConversationUpsertBulk) UpdateReplyLeaseUntil() *ConversationUpsertBulk {
-	return u.Update(func(s *ConversationUpsert) {
-		s.UpdateReplyLeaseUntil()
-	})
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (u *ConversationUpsertBulk) ClearReplyLeaseUntil() *ConversationUpsertBulk {
-	return u.Update(func(s *ConversationUpsert) {
-		s.ClearReplyLeaseUntil()
 	})
 }
 

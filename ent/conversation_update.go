@@ -233,26 +233,6 @@ func (_u *ConversationUpdate) ClearPendingMessageID() *ConversationUpdate {
 	return _u
 }
 
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (_u *ConversationUpdate) SetReplyLeaseUntil(v time.Time) *ConversationUpdate {
-	_u.mutation.SetReplyLeaseUntil(v)
-	return _u
-}
-
-// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
-func (_u *ConversationUpdate) SetNillableReplyLeaseUntil(v *time.Time) *ConversationUpdate {
-	if v != nil {
-		_u.SetReplyLeaseUntil(*v)
-	}
-	return _u
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (_u *ConversationUpdate) ClearReplyLeaseUntil() *ConversationUpdate {
-	_u.mutation.ClearReplyLeaseUntil()
-	return _u
-}
-
 // SetLanguage sets the "language" field.
 func (_u *ConversationUpdate) SetLanguage(v string) *ConversationUpdate {
 	_u.mutation.SetLanguage(v)
@@ -468,12 +448,6 @@ func (_u *ConversationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.PendingMessageIDCleared() {
 		_spec.ClearField(conversation.FieldPendingMessageID, field.TypeUUID)
-	}
-	if value, ok := _u.mutation.ReplyLeaseUntil(); ok {
-		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
-	}
-	if _u.mutation.ReplyLeaseUntilCleared() {
-		_spec.ClearField(conversation.FieldReplyLeaseUntil, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)
@@ -777,26 +751,6 @@ func (_u *ConversationUpdateOne) ClearPendingMessageID() *ConversationUpdateOne 
 	return _u
 }
 
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (_u *ConversationUpdateOne) SetReplyLeaseUntil(v time.Time) *ConversationUpdateOne {
-	_u.mutation.SetReplyLeaseUntil(v)
-	return _u
-}
-
-// SetNillableReplyLeaseUntil sets the "reply_lease_until" field if the given value is not nil.
-func (_u *ConversationUpdateOne) SetNillableReplyLeaseUntil(v *time.Time) *ConversationUpdateOne {
-	if v != nil {
-		_u.SetReplyLeaseUntil(*v)
-	}
-	return _u
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (_u *ConversationUpdateOne) ClearReplyLeaseUntil() *ConversationUpdateOne {
-	_u.mutation.ClearReplyLeaseUntil()
-	return _u
-}
-
 // SetLanguage sets the "language" field.
 func (_u *ConversationUpdateOne) SetLanguage(v string) *ConversationUpdateOne {
 	_u.mutation.SetLanguage(v)
@@ -1042,12 +996,6 @@ func (_u *ConversationUpdateOne) sqlSave(ctx context.Context) (_node *Conversati
 	}
 	if _u.mutation.PendingMessageIDCleared() {
 		_spec.ClearField(conversation.FieldPendingMessageID, field.TypeUUID)
-	}
-	if value, ok := _u.mutation.ReplyLeaseUntil(); ok {
-		_spec.SetField(conversation.FieldReplyLeaseUntil, field.TypeTime, value)
-	}
-	if _u.mutation.ReplyLeaseUntilCleared() {
-		_spec.ClearField(conversation.FieldReplyLeaseUntil, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Language(); ok {
 		_spec.SetField(conversation.FieldLanguage, field.TypeString, value)

@@ -152,7 +152,6 @@ var schemaGraph = func() *sqlgraph.Schema {
 			conversation.FieldLastMessagePreview: {Type: field.TypeString, Column: conversation.FieldLastMessagePreview},
 			conversation.FieldHumanRequestedAt:   {Type: field.TypeTime, Column: conversation.FieldHumanRequestedAt},
 			conversation.FieldPendingMessageID:   {Type: field.TypeUUID, Column: conversation.FieldPendingMessageID},
-			conversation.FieldReplyLeaseUntil:    {Type: field.TypeTime, Column: conversation.FieldReplyLeaseUntil},
 			conversation.FieldLanguage:           {Type: field.TypeString, Column: conversation.FieldLanguage},
 		},
 	}
@@ -1073,11 +1072,6 @@ func (f *ConversationFilter) WhereHumanRequestedAt(p entql.TimeP) {
 // WherePendingMessageID applies the entql [16]byte predicate on the pending_message_id field.
 func (f *ConversationFilter) WherePendingMessageID(p entql.ValueP) {
 	f.Where(p.Field(conversation.FieldPendingMessageID))
-}
-
-// WhereReplyLeaseUntil applies the entql time.Time predicate on the reply_lease_until field.
-func (f *ConversationFilter) WhereReplyLeaseUntil(p entql.TimeP) {
-	f.Where(p.Field(conversation.FieldReplyLeaseUntil))
 }
 
 // WhereLanguage applies the entql string predicate on the language field.

@@ -4557,7 +4557,6 @@ type ConversationMutation struct {
 	last_message_preview *string
 	human_requested_at   *time.Time
 	pending_message_id   *uuid.UUID
-	reply_lease_until    *time.Time
 	language             *string
 	clearedFields        map[string]struct{}
 	company              *uuid.UUID
@@ -5314,55 +5313,6 @@ func (m *ConversationMutation) ResetPendingMessageID() {
 	delete(m.clearedFields, conversation.FieldPendingMessageID)
 }
 
-// SetReplyLeaseUntil sets the "reply_lease_until" field.
-func (m *ConversationMutation) SetReplyLeaseUntil(t time.Time) {
-	m.reply_lease_until = &t
-}
-
-// ReplyLeaseUntil returns the value of the "reply_lease_until" field in the mutation.
-func (m *ConversationMutation) ReplyLeaseUntil() (r time.Time, exists bool) {
-	v := m.reply_lease_until
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldReplyLeaseUntil returns the old "reply_lease_until" field's value of the Conversation entity.
-// If the Conversation object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ConversationMutation) OldReplyLeaseUntil(ctx context.Context) (v *time.Time, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldReplyLeaseUntil is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldReplyLeaseUntil requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldReplyLeaseUntil: %w", err)
-	}
-	return oldValue.ReplyLeaseUntil, nil
-}
-
-// ClearReplyLeaseUntil clears the value of the "reply_lease_until" field.
-func (m *ConversationMutation) ClearReplyLeaseUntil() {
-	m.reply_lease_until = nil
-	m.clearedFields[conversation.FieldReplyLeaseUntil] = struct{}{}
-}
-
-// ReplyLeaseUntilCleared returns if the "reply_lease_until" field was cleared in this mutation.
-func (m *ConversationMutation) ReplyLeaseUntilCleared() bool {
-	_, ok := m.clearedFields[conversation.FieldReplyLeaseUntil]
-	return ok
-}
-
-// ResetReplyLeaseUntil resets all changes to the "reply_lease_until" field.
-func (m *ConversationMutation) ResetReplyLeaseUntil() {
-	m.reply_lease_until = nil
-	delete(m.clearedFields, conversation.FieldReplyLeaseUntil)
-}
-
 // SetLanguage sets the "language" field.
 func (m *ConversationMutation) SetLanguage(s string) {
 	m.language = &s
@@ -5581,7 +5531,7 @@ func (m *ConversationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ConversationMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 15)
 	if m.company != nil {
 		fields = append(fields, conversation.FieldCompanyID)
 	}
@@ -5624,9 +5574,6 @@ func (m *ConversationMutation) Fields() []string {
 	if m.pending_message_id != nil {
 		fields = append(fields, conversation.FieldPendingMessageID)
 	}
-	if m.reply_lease_until != nil {
-		fields = append(fields, conversation.FieldReplyLeaseUntil)
-	}
 	if m.language != nil {
 		fields = append(fields, conversation.FieldLanguage)
 	}
@@ -5666,8 +5613,6 @@ func (m *ConversationMutation) Field(name string) (ent.Value, bool) {
 		return m.HumanRequestedAt()
 	case conversation.FieldPendingMessageID:
 		return m.PendingMessageID()
-	case conversation.FieldReplyLeaseUntil:
-		return m.ReplyLeaseUntil()
 	case conversation.FieldLanguage:
 		return m.Language()
 	}
@@ -5707,8 +5652,6 @@ func (m *ConversationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldHumanRequestedAt(ctx)
 	case conversation.FieldPendingMessageID:
 		return m.OldPendingMessageID(ctx)
-	case conversation.FieldReplyLeaseUntil:
-		return m.OldReplyLeaseUntil(ctx)
 	case conversation.FieldLanguage:
 		return m.OldLanguage(ctx)
 	}
@@ -5818,13 +5761,6 @@ func (m *ConversationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPendingMessageID(v)
 		return nil
-	case conversation.FieldReplyLeaseUntil:
-		v, ok := value.(time.Time)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetReplyLeaseUntil(v)
-		return nil
 	case conversation.FieldLanguage:
 		v, ok := value.(string)
 		if !ok {
@@ -5910,9 +5846,6 @@ func (m *ConversationMutation) ClearedFields() []string {
 	if m.FieldCleared(conversation.FieldPendingMessageID) {
 		fields = append(fields, conversation.FieldPendingMessageID)
 	}
-	if m.FieldCleared(conversation.FieldReplyLeaseUntil) {
-		fields = append(fields, conversation.FieldReplyLeaseUntil)
-	}
 	if m.FieldCleared(conversation.FieldLanguage) {
 		fields = append(fields, conversation.FieldLanguage)
 	}
@@ -5950,9 +5883,6 @@ func (m *ConversationMutation) ClearField(name string) error {
 		return nil
 	case conversation.FieldPendingMessageID:
 		m.ClearPendingMessageID()
-		return nil
-	case conversation.FieldReplyLeaseUntil:
-		m.ClearReplyLeaseUntil()
 		return nil
 	case conversation.FieldLanguage:
 		m.ClearLanguage()
@@ -6006,9 +5936,6 @@ func (m *ConversationMutation) ResetField(name string) error {
 		return nil
 	case conversation.FieldPendingMessageID:
 		m.ResetPendingMessageID()
-		return nil
-	case conversation.FieldReplyLeaseUntil:
-		m.ResetReplyLeaseUntil()
 		return nil
 	case conversation.FieldLanguage:
 		m.ResetLanguage()

@@ -15,8 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -93,8 +91,14 @@ type Config struct {
 	// Facebook pages due for their scheduled re-sync (default 1 minute).
 	ResyncScanInterval time.Duration
 	// Now is the clock of the re-sync schedule (default time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// Register adds other services' workers (chat's replies) to the
+	// process's one River client, with their Queues: one client per
+	// process, so one leader runs River's maintenance (rescue of stuck
+	// jobs, periodic jobs) for every kind.
+	Register func(*river.Workers) error
+	Queues   map[string]river.QueueConfig
+	Logger   *slog.Logger
 }
 
 // Service manages resources and runs their ingestion jobs.
@@ -163,9 +167,20 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &resyncWorker{s: s}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &cleanupWorker{s: s}); err != nil {
+		return nil, err
+	}
+	if cfg.Register != nil {
+		if err := cfg.Register(workers); err != nil {
+			return nil, err
+		}
+	}
+	queues := map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}, QueueMaintenance: {MaxWorkers: 1}}
+	for name, q := range cfg.Queues {
+		queues[name] = q
+	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers},
-			QueueMaintenance: {MaxWorkers: 1}},
+		Queues:               queues,
 		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval), resyncPeriodicJob(cfg.ResyncScanInterval)},
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
@@ -230,12 +245,18 @@ func (s *Service) publish(ctx context.Context, r *ent.Resource, deleted bool) {
 
 // withTx runs fn on an ent client bound to one database transaction.
 func (s *Service) withTx(ctx context.Context, fn func(tx *ent.Client) error) error {
+	return s.withSQLTx(ctx, func(tx *ent.Client, _ *sql.Tx) error { return fn(tx) })
+}
+
+// withSQLTx runs fn on an ent client bound to one database transaction
+// and on the transaction itself (for River's InsertTx).
+func (s *Service) withSQLTx(ctx context.Context, fn func(tx *ent.Client, stx *sql.Tx) error) error {
 	tx, err := s.db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; also on panic
-	if err := fn(s.db.TxClient(tx)); err != nil {
+	if err := fn(s.db.TxClient(tx), tx); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -484,11 +505,18 @@ func (s *Service) DeleteResource(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	err = s.withTx(ctx, func(tx *ent.Client) error {
+	// Its passages and file go by a job committed with the deletion,
+	// retried until they are gone (a leftover passage meanwhile cannot
+	// be cited: its resource does not load).
+	clean := CleanupArgs{CompanyID: r.CompanyID, ResourceID: id, FilePath: r.FilePath}
+	err = s.withSQLTx(ctx, func(tx *ent.Client, stx *sql.Tx) error {
 		if _, err := tx.Chunk.Delete().Where(entchunk.ResourceID(id)).Exec(ctx); err != nil {
 			return err
 		}
-		return tx.Resource.DeleteOneID(id).Exec(ctx)
+		if err := tx.Resource.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.enqueueCleanup(ctx, stx, clean)
 	})
 	if ent.IsNotFound(err) {
 		return fault.NotFound("resource")
@@ -496,35 +524,10 @@ func (s *Service) DeleteResource(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	if s.index != nil {
-		if err := s.index.DeleteResource(ctx, id); err != nil {
-			// The row is gone; a leftover passage cannot be cited (its
-			// resource does not load) but is logged for the operators.
-			s.log.ErrorContext(ctx, "ingest: removing a deleted resource from the index", slog.Any("err", err),
-				slog.String("resource", id.String()))
-		}
-	}
-	s.removeFile(r)
+	s.CleanUp(viewer.SystemContext(ctx, r.CompanyID), clean)
 	s.publish(ctx, r, true)
 	s.audit(ctx, r, "resource.delete", "")
 	return nil
-}
-
-// removeFile deletes the resource's stored file. file_path is relative to
-// the file store and inside the company's directory.
-func (s *Service) removeFile(r *ent.Resource) {
-	if s.files == nil || r.FilePath == "" {
-		return
-	}
-	base := filepath.Join(s.files.Dir(), r.CompanyID.String())
-	p := filepath.Join(s.files.Dir(), filepath.Clean(r.FilePath))
-	if !strings.HasPrefix(p, base+string(filepath.Separator)) {
-		s.log.Error("ingest: resource file outside its company's directory", slog.String("resource", r.ID.String()))
-		return
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.log.Warn("ingest: removing resource file", slog.Any("err", err))
-	}
 }
 
 // ReprocessResource runs the resource's ingestion again. If a job for it is

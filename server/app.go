@@ -101,9 +101,6 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		a.Auth.ShareLimits(a.Limits)
 	}
 	a.Accounts = account.NewService(d.Client, a.Auth, files, a.Broker)
-	if rs != nil {
-		a.Accounts.OnCompanyDeleted = rs.DeleteCompany
-	}
 	icfg := cfg.Ingest
 	icfg.DB, icfg.Index, icfg.Broker, icfg.Files, icfg.Limits = d, rs, a.Broker, files, a.Limits
 	if icfg.Secrets == nil {
@@ -135,9 +132,6 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		}
 		icfg.Extractors[resource.TypeWEBSITE] = web.New(web.Config{Logger: icfg.Logger})
 	}
-	if a.Ingest, err = ingest.New(icfg); err != nil {
-		return nil, err
-	}
 	ccfg := cfg.Chat
 	if rs != nil {
 		// Without a knowledge index there is nothing to answer from.
@@ -153,26 +147,34 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 		}
 		a.Assistant, ccfg.Assistant = bot, bot
 	}
-	ccfg.Client, ccfg.Auth, ccfg.Broker = d.Client, a.Auth, a.Broker
+	ccfg.DB, ccfg.Client, ccfg.Auth, ccfg.Broker = d, d.Client, a.Auth, a.Broker
 	if shared {
 		ccfg.LimitStore = a.Limits
 	}
 	if a.Chat, err = chat.New(ccfg); err != nil {
 		return nil, err
 	}
+	// One River client runs the process's jobs: ingestion, and the
+	// assistant's replies.
+	icfg.Register, icfg.Queues = a.Chat.AddWorkers, a.Chat.Queues()
+	if a.Ingest, err = ingest.New(icfg); err != nil {
+		return nil, err
+	}
+	a.Chat.UseJobs(a.Ingest.River())
+	// A deleted company's index and files go by an ingest job.
+	a.Accounts.UseCleanup(d, a.Ingest)
 	return a, nil
 }
 
-// StartWorkers runs the ingestion workers in this process until Close or
-// ctx ends.
+// StartWorkers runs the job workers (ingestion, the assistant's replies) in
+// this process until Close or ctx ends.
 func (a *App) StartWorkers(ctx context.Context) error {
 	return a.Ingest.Start(ctx)
 }
 
-// StartChat runs the sweep that answers visitor messages left unanswered
-// (a process died mid-reply) until Close or ctx ends.
+// StartChat runs the chat's upkeep (the pruning of idle rate-limit
+// buckets) until ctx ends.
 func (a *App) StartChat(ctx context.Context) {
-	a.Chat.Run(ctx)
 	go func() {
 		// Forget rate-limit buckets idle for an hour: they are full again.
 		t := time.NewTicker(10 * time.Minute)

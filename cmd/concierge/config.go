@@ -86,6 +86,7 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
 	c.Ingest.JobTimeout, _ = time.ParseDuration(os.Getenv("INGEST_JOB_TIMEOUT"))
 	c.Ingest.RescueAfter, _ = time.ParseDuration(os.Getenv("INGEST_RESCUE_AFTER"))
+	c.Chat.ReplyTimeout, _ = time.ParseDuration(os.Getenv("REPLY_TIMEOUT"))
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", envOr("CONCIERGE_ADDR", ":8080"), "listen address (env CONCIERGE_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("CONCIERGE_DATA_DIR", "./data"), "data directory: SQLite file, uploaded files, generated secrets (env CONCIERGE_DATA_DIR)")

@@ -17,9 +17,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"concierge/assistant"
 	"concierge/db"
 	"concierge/dbtest"
 	"concierge/ent"
+	"concierge/ent/message"
 	"concierge/ent/privacy"
 	"concierge/ent/resource"
 	"concierge/ingest"
@@ -41,6 +43,10 @@ func TestMain(m *testing.M) {
 				<-ctx.Done()
 				return chunk.Document{}, ctx.Err()
 			})}
+	case "blockreply":
+		// Every reply hangs in the model, once it has said so, until the
+		// process is killed.
+		testLLM = blockingLLM{marker: filepath.Join(dataDirArg(os.Args), "reply-started")}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
@@ -59,7 +65,7 @@ func startChild(t *testing.T, mode, dbURL, dir string) (*exec.Cmd, string) {
 	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--addr", addr)
 	cmd.Env = append(os.Environ(), childEnv+"="+mode, "DATABASE_URL="+dbURL, "CONCIERGE_ENV=development",
 		"JWT_SECRET=", "SUPERADMIN_USERNAME=", "SUPERADMIN_PASSWORD=",
-		"INGEST_JOB_TIMEOUT=2s", "INGEST_RESCUE_AFTER=3s")
+		"INGEST_JOB_TIMEOUT=2s", "INGEST_RESCUE_AFTER=3s", "REPLY_TIMEOUT=2s")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
@@ -137,6 +143,100 @@ func TestCrashMidJobCompletesAfterRestart(t *testing.T) {
 			r, err = d.Client.Resource.Get(sys, id)
 			require.NoError(t, err)
 			require.Positive(t, r.ChunkCount)
+		})
+	}
+}
+
+// blockingLLM writes marker, then hangs until its context ends.
+type blockingLLM struct{ marker string }
+
+func (blockingLLM) Name() string { return "blocking" }
+
+func (b blockingLLM) Generate(ctx context.Context, _ assistant.Prompt, _ func(string) error) (assistant.Generation, error) {
+	_ = os.WriteFile(b.marker, nil, 0o600)
+	<-ctx.Done()
+	return assistant.Generation{}, ctx.Err()
+}
+
+// dataDirArg is the --data argument of a child's command line.
+func dataDirArg(args []string) string {
+	for i, a := range args {
+		if a == "--data" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return "."
+}
+
+// A server killed with SIGKILL while the assistant writes a reply: after
+// a restart, River rescues the reply job and the visitor's message is
+// answered, once.
+func TestCrashMidReplyIsAnsweredAfterRestart(t *testing.T) {
+	t.Parallel()
+	for _, dl := range dbtest.Dialects {
+		t.Run(dl, func(t *testing.T) {
+			t.Parallel()
+			dbURL, dir := dbtest.URL(t, dl), t.TempDir()
+			child, base := startChild(t, "blockreply", dbURL, dir)
+
+			creds, err := os.ReadFile(filepath.Join(dir, credentialsFile))
+			require.NoError(t, err)
+			m := regexp.MustCompile(`company admin: (\S+) / (\S+)`).FindSubmatch(creds)
+			require.NotNil(t, m, "credentials: %s", creds)
+			key := regexp.MustCompile(`widget key (\S+)\)`).FindSubmatch(creds)
+			require.NotNil(t, key, "credentials: %s", creds)
+			login := `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`
+			token := gqlAt(t, base, "", login, map[string]any{"e": string(m[1]), "p": string(m[2])})["login"].(map[string]any)["token"].(string)
+			// The demo knowledge is indexed: the question reaches the model.
+			require.Eventually(t, func() bool {
+				rs := gqlAt(t, base, token, `{ resources(first: 10) { edges { node { status } } } }`, nil)["resources"].(map[string]any)["edges"].([]any)
+				for _, e := range rs {
+					if e.(map[string]any)["node"].(map[string]any)["status"] != "COMPLETED" {
+						return false
+					}
+				}
+				return len(rs) > 0
+			}, 60*time.Second, 50*time.Millisecond)
+			start := `mutation($k: String!) { startConversation(input: {companyKey: $k}) { token conversation { id } } }`
+			sess := gqlAt(t, base, "", start, map[string]any{"k": string(key[1])})["startConversation"].(map[string]any)
+			vtoken := sess["token"].(string)
+			conv := uuid.MustParse(sess["conversation"].(map[string]any)["id"].(string))
+			send := `mutation($c: ID!) { sendMessage(conversationId: $c, body: "How long does standard delivery take in the European Union?") { id } }`
+			q := uuid.MustParse(gqlAt(t, base, vtoken, send, map[string]any{"c": conv})["sendMessage"].(map[string]any)["id"].(string))
+			marker := filepath.Join(dir, "reply-started")
+			require.Eventually(t, func() bool { _, err := os.Stat(marker); return err == nil }, 30*time.Second, 10*time.Millisecond,
+				"the reply never reached the model")
+			started := time.Now()
+
+			require.NoError(t, child.Process.Signal(syscall.SIGKILL))
+			_, _ = child.Process.Wait()
+			// The job has been running longer than INGEST_RESCUE_AFTER when
+			// the next process looks at it.
+			time.Sleep(time.Until(started.Add(3500 * time.Millisecond)))
+
+			d, err := db.Open(context.Background(), dbURL, dir)
+			require.NoError(t, err)
+			defer d.Close()
+			sys := privacy.DecisionContext(context.Background(), privacy.Allow)
+			bots := func() []*ent.Message {
+				ms, err := d.Client.Message.Query().Where(message.ConversationID(conv), message.SenderTypeEQ(message.SenderTypeBOT)).All(sys)
+				require.NoError(t, err)
+				return ms
+			}
+			require.Empty(t, bots(), "killed mid-reply")
+
+			restart := time.Now()
+			startChild(t, "run", dbURL, dir)
+			require.Eventually(t, func() bool { return len(bots()) > 0 }, 150*time.Second, 100*time.Millisecond,
+				"the rescued reply is written after the restart")
+			t.Logf("%s: answered %s after the restart", dl, time.Since(restart).Round(time.Second))
+			time.Sleep(time.Second) // a second answer, if one were (wrongly) written, would be stored by now
+			replies := bots()
+			require.Len(t, replies, 1)
+			require.Equal(t, q, *replies[0].ReplyToID)
+			cv, err := d.Client.Conversation.Get(sys, conv)
+			require.NoError(t, err)
+			require.Nil(t, cv.PendingMessageID)
 		})
 	}
 }

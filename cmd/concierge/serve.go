@@ -30,6 +30,10 @@ import (
 // (the crash test's child process blocks in one); nil otherwise.
 var testExtractors map[resource.Type]ingest.Extractor
 
+// testLLM replaces the language model in tests of this package (the crash
+// test's child process blocks in it); nil otherwise.
+var testLLM assistant.Provider
+
 // app is the wired platform plus its configuration.
 type app struct {
 	*server.App
@@ -69,6 +73,9 @@ func open(ctx context.Context, c config) (*app, error) {
 		icfg.Extractors = testExtractors
 	}
 	llm, err := assistant.NewProvider(c.LLM)
+	if testLLM != nil {
+		llm = testLLM
+	}
 	if err != nil {
 		rs.Close()
 		d.Close()
@@ -118,7 +125,8 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Ingestion workers run in-process; `concierge worker` runs more.
+	// The job workers (ingestion, the assistant's replies) run in-process,
+	// so `concierge serve` alone answers; `concierge worker` runs more.
 	if err := a.StartWorkers(ctx); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
@@ -175,8 +183,9 @@ func printBanner(c config, addr net.Addr, creds []string) {
 	fmt.Fprintln(os.Stdout, b.String())
 }
 
-// worker runs only the ingestion workers (no HTTP API), for scaling jobs
-// apart from the API replicas on one PostgreSQL database.
+// worker runs only the job workers (ingestion, the assistant's replies; no
+// HTTP API), for scaling jobs apart from the API replicas on one
+// PostgreSQL database.
 func worker(ctx context.Context, args []string) error {
 	c, _, err := parseConfig("worker", args)
 	if err != nil {
@@ -196,7 +205,7 @@ func worker(ctx context.Context, args []string) error {
 		return fmt.Errorf("starting workers: %w", err)
 	}
 	a.StartChat(ctx)
-	slog.Info("ingestion workers running", slog.String("database", a.DB.Dialect))
+	slog.Info("job workers running", slog.String("database", a.DB.Dialect))
 	<-ctx.Done()
 	slog.Info("shutting down")
 	return nil

@@ -47,8 +47,6 @@ const (
 	FieldHumanRequestedAt = "human_requested_at"
 	// FieldPendingMessageID holds the string denoting the pending_message_id field in the database.
 	FieldPendingMessageID = "pending_message_id"
-	// FieldReplyLeaseUntil holds the string denoting the reply_lease_until field in the database.
-	FieldReplyLeaseUntil = "reply_lease_until"
 	// FieldLanguage holds the string denoting the language field in the database.
 	FieldLanguage = "language"
 	// EdgeCompany holds the string denoting the company edge name in mutations.
@@ -108,7 +106,6 @@ var Columns = []string{
 	FieldLastMessagePreview,
 	FieldHumanRequestedAt,
 	FieldPendingMessageID,
-	FieldReplyLeaseUntil,
 	FieldLanguage,
 }
 
@@ -256,11 +253,6 @@ func ByHumanRequestedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByPendingMessageID orders the results by the pending_message_id field.
 func ByPendingMessageID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPendingMessageID, opts...).ToFunc()
-}
-
-// ByReplyLeaseUntil orders the results by the reply_lease_until field.
-func ByReplyLeaseUntil(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldReplyLeaseUntil, opts...).ToFunc()
 }
 
 // ByLanguage orders the results by the language field.

@@ -121,11 +121,6 @@ func PendingMessageID(v uuid.UUID) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldPendingMessageID, v))
 }
 
-// ReplyLeaseUntil applies equality check predicate on the "reply_lease_until" field. It's identical to ReplyLeaseUntilEQ.
-func ReplyLeaseUntil(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldEQ(FieldReplyLeaseUntil, v))
-}
-
 // Language applies equality check predicate on the "language" field. It's identical to LanguageEQ.
 func Language(v string) predicate.Conversation {
 	return predicate.Conversation(sql.FieldEQ(FieldLanguage, v))
@@ -729,56 +724,6 @@ func PendingMessageIDIsNil() predicate.Conversation {
 // PendingMessageIDNotNil applies the NotNil predicate on the "pending_message_id" field.
 func PendingMessageIDNotNil() predicate.Conversation {
 	return predicate.Conversation(sql.FieldNotNull(FieldPendingMessageID))
-}
-
-// ReplyLeaseUntilEQ applies the EQ predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilEQ(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldEQ(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilNEQ applies the NEQ predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilNEQ(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldNEQ(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilIn applies the In predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilIn(vs ...time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldIn(FieldReplyLeaseUntil, vs...))
-}
-
-// ReplyLeaseUntilNotIn applies the NotIn predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilNotIn(vs ...time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldNotIn(FieldReplyLeaseUntil, vs...))
-}
-
-// ReplyLeaseUntilGT applies the GT predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilGT(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldGT(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilGTE applies the GTE predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilGTE(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldGTE(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilLT applies the LT predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilLT(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldLT(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilLTE applies the LTE predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilLTE(v time.Time) predicate.Conversation {
-	return predicate.Conversation(sql.FieldLTE(FieldReplyLeaseUntil, v))
-}
-
-// ReplyLeaseUntilIsNil applies the IsNil predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilIsNil() predicate.Conversation {
-	return predicate.Conversation(sql.FieldIsNull(FieldReplyLeaseUntil))
-}
-
-// ReplyLeaseUntilNotNil applies the NotNil predicate on the "reply_lease_until" field.
-func ReplyLeaseUntilNotNil() predicate.Conversation {
-	return predicate.Conversation(sql.FieldNotNull(FieldReplyLeaseUntil))
 }
 
 // LanguageEQ applies the EQ predicate on the "language" field.

@@ -170,7 +170,6 @@ var (
 		{Name: "last_message_preview", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "human_requested_at", Type: field.TypeTime, Nullable: true},
 		{Name: "pending_message_id", Type: field.TypeUUID, Nullable: true},
-		{Name: "reply_lease_until", Type: field.TypeTime, Nullable: true},
 		{Name: "language", Type: field.TypeString, Nullable: true, Size: 16},
 		{Name: "company_id", Type: field.TypeUUID},
 		{Name: "visitor_id", Type: field.TypeUUID},
@@ -184,19 +183,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "conversations_companies_company",
-				Columns:    []*schema.Column{ConversationsColumns[14]},
+				Columns:    []*schema.Column{ConversationsColumns[13]},
 				RefColumns: []*schema.Column{CompaniesColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "conversations_visitors_visitor",
-				Columns:    []*schema.Column{ConversationsColumns[15]},
+				Columns:    []*schema.Column{ConversationsColumns[14]},
 				RefColumns: []*schema.Column{VisitorsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "conversations_users_assignee",
-				Columns:    []*schema.Column{ConversationsColumns[16]},
+				Columns:    []*schema.Column{ConversationsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -205,22 +204,22 @@ var (
 			{
 				Name:    "conversation_company_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[14]},
+				Columns: []*schema.Column{ConversationsColumns[13]},
 			},
 			{
 				Name:    "conversation_company_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[14], ConversationsColumns[3]},
+				Columns: []*schema.Column{ConversationsColumns[13], ConversationsColumns[3]},
 			},
 			{
 				Name:    "conversation_visitor_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[15]},
+				Columns: []*schema.Column{ConversationsColumns[14]},
 			},
 			{
 				Name:    "conversation_company_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ConversationsColumns[14], ConversationsColumns[1]},
+				Columns: []*schema.Column{ConversationsColumns[13], ConversationsColumns[1]},
 			},
 			{
 				Name:    "conversation_pending_message_id",

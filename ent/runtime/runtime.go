@@ -348,7 +348,7 @@ func init() {
 	// conversation.LastMessagePreviewValidator is a validator for the "last_message_preview" field. It is called by the builders before save.
 	conversation.LastMessagePreviewValidator = conversationDescLastMessagePreview.Validators[0].(func(string) error)
 	// conversationDescLanguage is the schema descriptor for language field.
-	conversationDescLanguage := conversationFields[12].Descriptor()
+	conversationDescLanguage := conversationFields[11].Descriptor()
 	// conversation.LanguageValidator is a validator for the "language" field. It is called by the builders before save.
 	conversation.LanguageValidator = conversationDescLanguage.Validators[0].(func(string) error)
 	// conversationDescID is the schema descriptor for id field.

@@ -39,11 +39,9 @@ func (Conversation) Fields() []ent.Field {
 		// human_requested_at is when the conversation first went to a human.
 		field.Time("human_requested_at").Optional().Nillable(),
 		// pending_message_id is the latest visitor message the assistant
-		// has not answered yet; reply_lease_until is held by the process
-		// answering it, so an answer is never written twice and one whose
-		// process died is picked up again.
+		// has not answered yet; its answer job (chat.AnswerArgs) writes the
+		// reply only while it is still pending.
 		field.UUID("pending_message_id", uuidType).Optional().Nillable().Annotations(entgql.Skip()),
-		field.Time("reply_lease_until").Optional().Nillable().Annotations(entgql.Skip()),
 		field.String("language").Optional().MaxLen(16),
 	}
 }
