@@ -45,10 +45,7 @@ func (SweepInterruptedArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       QueueMaintenance,
 		MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
-			rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-		}},
+		UniqueOpts:  river.UniqueOpts{ByState: liveJobStates},
 	}
 }
 
