@@ -93,6 +93,9 @@ func (s *Service) Queues() map[string]river.QueueConfig {
 		FetchPollInterval: s.cfg.ReplyPoll, FetchCooldown: min(s.cfg.ReplyPoll, 10*time.Millisecond)}}
 }
 
+// ReplyTimeout is the longest one attempt at a reply may run.
+func (s *Service) ReplyTimeout() time.Duration { return s.cfg.ReplyTimeout }
+
 // UseJobs sets the job queue the answer jobs are inserted in, once the
 // River client exists (it runs this Service's worker: AddWorkers).
 func (s *Service) UseJobs(j Jobs) { s.jobs = j }

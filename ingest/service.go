@@ -70,10 +70,15 @@ type Config struct {
 	Chunking chunk.Options
 	// Workers is how many jobs one process runs at once.
 	Workers int
-	// JobTimeout bounds one attempt. RescueAfter (default JobTimeout + 5
-	// minutes) is when River considers a job stuck, because its process
-	// died, and runs it again.
+	// JobTimeout bounds one attempt. RescueAfter (default 5 minutes more
+	// than the longest of JobTimeout and RegisteredTimeout) is when River
+	// considers a job stuck, because its process died, and runs it again;
+	// one not above both is raised to that default, so that a job still
+	// running is never run a second time beside it.
 	JobTimeout, RescueAfter time.Duration
+	// RegisteredTimeout is the longest attempt of the jobs Register adds
+	// (chat's replies: its ReplyTimeout).
+	RegisteredTimeout time.Duration
 	// MaxAttempts before a resource fails for good.
 	MaxAttempts int
 	// SweepInterval is how often the leader looks for resources left
@@ -122,8 +127,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout
 	}
-	if cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = cfg.JobTimeout + 5*time.Minute
+	if longest := max(cfg.JobTimeout, cfg.RegisteredTimeout); cfg.RescueAfter <= longest {
+		cfg.RescueAfter = longest + 5*time.Minute
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
