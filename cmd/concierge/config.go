@@ -7,6 +7,7 @@ import (
 	"concierge/ingest"
 	"concierge/retrieval/backend"
 	"concierge/retrieval/embed"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -54,9 +55,10 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 		SuperUser:   os.Getenv("SUPERADMIN_USERNAME"),
 		SuperPass:   os.Getenv("SUPERADMIN_PASSWORD"),
 	}
-	c.TrustProxy, _ = strconv.ParseBool(os.Getenv("CONCIERGE_TRUST_PROXY"))
-	dim, _ := strconv.Atoi(os.Getenv("EMBEDDING_DIMENSION"))
-	threshold, _ := strconv.ParseFloat(os.Getenv("RETRIEVAL_THRESHOLD"), 64)
+	var env envReader
+	c.TrustProxy = env.boolean("CONCIERGE_TRUST_PROXY")
+	dim := env.count("EMBEDDING_DIMENSION")
+	threshold := env.fraction("RETRIEVAL_THRESHOLD")
 	c.Retrieval = backend.Config{
 		WeaviateURL:  os.Getenv("WEAVIATE_URL"),
 		WeaviateGRPC: os.Getenv("WEAVIATE_GRPC"),
@@ -72,7 +74,7 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 		},
 	}
 	c.LLM = llmConfig()
-	c.LLMTimeout, _ = time.ParseDuration(os.Getenv("LLM_TIMEOUT"))
+	c.LLMTimeout = env.duration("LLM_TIMEOUT")
 	var err error
 	if c.Chat.VisitorMessages, err = perMinute("MESSAGE_RATE_VISITOR", 3); err != nil {
 		return c, nil, err
@@ -83,10 +85,13 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	if c.Chat.Conversations, err = perMinute("CONVERSATION_RATE_IP", 1); err != nil {
 		return c, nil, err
 	}
-	c.Ingest.Workers, _ = strconv.Atoi(os.Getenv("INGEST_WORKERS"))
-	c.Ingest.JobTimeout, _ = time.ParseDuration(os.Getenv("INGEST_JOB_TIMEOUT"))
-	c.Ingest.RescueAfter, _ = time.ParseDuration(os.Getenv("INGEST_RESCUE_AFTER"))
-	c.Chat.ReplyTimeout, _ = time.ParseDuration(os.Getenv("REPLY_TIMEOUT"))
+	c.Ingest.Workers = env.count("INGEST_WORKERS")
+	c.Ingest.JobTimeout = env.duration("INGEST_JOB_TIMEOUT")
+	c.Ingest.RescueAfter = env.duration("INGEST_RESCUE_AFTER")
+	c.Chat.ReplyTimeout = env.duration("REPLY_TIMEOUT")
+	if err := errors.Join(env.errs...); err != nil {
+		return c, nil, err
+	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&c.Addr, "addr", envOr("CONCIERGE_ADDR", ":8080"), "listen address (env CONCIERGE_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("CONCIERGE_DATA_DIR", "./data"), "data directory: SQLite file, uploaded files, generated secrets (env CONCIERGE_DATA_DIR)")
@@ -141,4 +146,65 @@ func perMinute(env string, burstDiv int) (*auth.Limiter, error) {
 		return nil, fmt.Errorf("%s must be a positive number of events per minute, not %q", env, v)
 	}
 	return auth.NewLimiter(max(1, rate/burstDiv), time.Minute/time.Duration(rate)), nil
+}
+
+// envReader reads typed settings from the environment: unset is the zero
+// value (the default), and a value that does not read as its type is
+// collected as an error, so that a typo stops the start rather than
+// silently becoming the default.
+type envReader struct{ errs []error }
+
+func (r *envReader) fail(name, v, want string) {
+	r.errs = append(r.errs, fmt.Errorf("%s must be %s, not %q", name, want, v))
+}
+
+func (r *envReader) duration(name string) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, v, "a positive duration such as 90s or 10m")
+		return 0
+	}
+	return d
+}
+
+func (r *envReader) count(name string) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		r.fail(name, v, "a positive whole number")
+		return 0
+	}
+	return n
+}
+
+func (r *envReader) fraction(name string) float64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		r.fail(name, v, "a number from 0 to 1")
+		return 0
+	}
+	return f
+}
+
+func (r *envReader) boolean(name string) bool {
+	v := os.Getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, v, "true or false")
+	}
+	return b
 }

@@ -134,3 +134,34 @@ func waitReady(t *testing.T, base string, within time.Duration) {
 		return res.StatusCode == http.StatusOK
 	}, within, 50*time.Millisecond, "the server at %s did not become ready", base)
 }
+
+// A setting that does not read as its type stops the start with a message
+// naming it, rather than silently becoming its default; valid ones are
+// taken.
+func TestMistypedSettingsAreRefused(t *testing.T) {
+	for name, value := range map[string]string{
+		"REPLY_TIMEOUT":         "2 minutes",
+		"INGEST_JOB_TIMEOUT":    "-1m",
+		"INGEST_RESCUE_AFTER":   "15",
+		"LLM_TIMEOUT":           "soon",
+		"INGEST_WORKERS":        "two",
+		"EMBEDDING_DIMENSION":   "0",
+		"RETRIEVAL_THRESHOLD":   "40%",
+		"CONCIERGE_TRUST_PROXY": "maybe",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			_, _, err := parseConfig("serve", nil)
+			require.ErrorContains(t, err, name)
+			require.ErrorContains(t, err, value)
+		})
+	}
+	t.Setenv("REPLY_TIMEOUT", "90s")
+	t.Setenv("INGEST_WORKERS", "3")
+	t.Setenv("RETRIEVAL_THRESHOLD", "0.35")
+	c, _, err := parseConfig("serve", nil)
+	require.NoError(t, err)
+	require.Equal(t, 90*time.Second, c.Chat.ReplyTimeout)
+	require.Equal(t, 3, c.Ingest.Workers)
+	require.Equal(t, 0.35, c.Retrieval.Threshold)
+}
