@@ -128,6 +128,10 @@ func serve(ctx context.Context, args []string) error {
 	// The job workers (ingestion, the assistant's replies) run in-process,
 	// so `concierge serve` alone answers; `concierge worker` runs more.
 	if err := a.StartWorkers(ctx); err != nil {
+		if ctx.Err() != nil { // asked to stop while River was starting
+			slog.Info("stopped while starting", slog.Any("err", err))
+			return nil
+		}
 		return fmt.Errorf("starting workers: %w", err)
 	}
 	a.StartChat(ctx)
@@ -202,6 +206,10 @@ func worker(ctx context.Context, args []string) error {
 	}
 	defer a.Close()
 	if err := a.StartWorkers(ctx); err != nil {
+		if ctx.Err() != nil { // asked to stop while River was starting
+			slog.Info("stopped while starting", slog.Any("err", err))
+			return nil
+		}
 		return fmt.Errorf("starting workers: %w", err)
 	}
 	a.StartChat(ctx)
