@@ -65,11 +65,8 @@ func (AnswerArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue: ReplyQueue,
 		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-			},
+			ByArgs:  true,
+			ByState: db.LiveJobStates,
 		},
 	}
 }

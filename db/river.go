@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"concierge/ent"
 )
@@ -70,6 +71,13 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", key) //nolint:errcheck
 	return fn()
+}
+
+// LiveJobStates are the states of a River job that will still run: a job
+// unique among them is never queued, run or retried twice at once.
+var LiveJobStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 }
 
 // TxClient returns an ent client bound to tx, an open transaction of the

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"concierge/db"
 	"concierge/ent"
 	entchunk "concierge/ent/chunk"
 	"concierge/ent/resource"
@@ -37,11 +37,8 @@ func (IngestResourceArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue: Queue,
 		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-				rivertype.JobStateRetryable, rivertype.JobStateScheduled,
-			},
+			ByArgs:  true,
+			ByState: db.LiveJobStates,
 		},
 	}
 }

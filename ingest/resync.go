@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/resource"
 	"concierge/fault"
@@ -99,7 +100,7 @@ func (ResyncDueArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       QueueMaintenance,
 		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByState: liveJobStates},
+		UniqueOpts:  river.UniqueOpts{ByState: db.LiveJobStates},
 	}
 }
 

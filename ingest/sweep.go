@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 
+	"concierge/db"
 	"concierge/ent/privacy"
 	"concierge/ent/resource"
 	"concierge/viewer"
@@ -45,7 +45,7 @@ func (SweepInterruptedArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{
 		Queue:       QueueMaintenance,
 		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByState: liveJobStates},
+		UniqueOpts:  river.UniqueOpts{ByState: db.LiveJobStates},
 	}
 }
 
@@ -69,12 +69,6 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepInterruptedArg
 		w.s.log.WarnContext(ctx, "ingest: failed interrupted resources", slog.Int("count", n))
 	}
 	return err
-}
-
-// liveJobStates are the states of a job that will still run.
-var liveJobStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 }
 
 // SweepInterrupted marks FAILED, with InterruptedMessage, every resource
@@ -134,7 +128,7 @@ func (s *Service) SweepInterrupted(ctx context.Context) (int, error) {
 func (s *Service) liveJobResources(ctx context.Context) (map[uuid.UUID]bool, error) {
 	const page = 1000
 	live := map[uuid.UUID]bool{}
-	params := river.NewJobListParams().Kinds(IngestResourceArgs{}.Kind()).States(liveJobStates...).First(page)
+	params := river.NewJobListParams().Kinds(IngestResourceArgs{}.Kind()).States(db.LiveJobStates...).First(page)
 	for {
 		res, err := s.river.JobList(ctx, params)
 		if err != nil {
