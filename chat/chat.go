@@ -66,8 +66,8 @@ type Config struct {
 	// ReplyTimeout bounds one attempt at a reply (default 2 minutes);
 	// ReplyAttempts is how many a reply gets (default 3), ReplyRetryDelay
 	// the wait before the next one, times the attempts so far (default
-	// 1 s). A reply whose process died is run again when River rescues
-	// stuck jobs (ingest.Config.RescueAfter).
+	// 1 s). A reply whose process died is run again ReplyTimeout plus
+	// the River client's rescue grace after it started (AddWorkers).
 	ReplyTimeout    time.Duration
 	ReplyAttempts   int
 	ReplyRetryDelay time.Duration

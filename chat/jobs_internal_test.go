@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"concierge/assistant"
@@ -253,6 +255,76 @@ func TestOneAnswerPerMessageAcrossProcesses(t *testing.T) {
 			if *r.ReplyToID != sent[i].ID {
 				t.Fatalf("reply %d answers %s, want %s", i, *r.ReplyToID, sent[i].ID)
 			}
+		}
+	})
+}
+
+// A reply whose process died mid-attempt (its job left running) is run
+// again its ReplyTimeout plus the rescue grace after it started, however
+// long another kind's attempts may take (ingestion's hour here), and an
+// ingestion job left running as long, within its own limit, is left alone.
+func TestStrandedReplyIsRescuedAfterItsOwnLimit(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		f := newFixture(t, privacy.DecisionContext(ctx, privacy.Allow), d)
+		sys := viewer.SystemContext(ctx, f.co.ID)
+		signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(Config{DB: d, Auth: auth.NewService(d.Client, signer), Broker: f.broker,
+			Assistant: answerFunc(func(context.Context) (assistant.Answer, error) {
+				return assistant.Answer{Text: "Orders ship from Lyon.", Outcome: assistant.OutcomeAnswered, Language: "en"}, nil
+			}),
+			ReplyTimeout: time.Second, ReplyRetryDelay: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		ing, err := ingest.New(ingest.Config{DB: d, Broker: f.broker, Register: s.AddWorkers, Queues: s.Queues(),
+			PollInterval: 100 * time.Millisecond, JobTimeout: time.Hour, RescueGrace: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.UseJobs(ing.River())
+		if _, err := s.Send(f.visitor(ctx), f.conv.ID, "Where do orders ship from?", nil); err != nil {
+			t.Fatal(err)
+		}
+		ingestion, err := ing.River().Insert(ctx, ingest.IngestResourceArgs{CompanyID: f.co.ID, ResourceID: uuid.New()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs := answerJobs(t, ctx, ing)
+		if len(jobs) != 1 {
+			t.Fatalf("%d answer jobs, want 1", len(jobs))
+		}
+		// Both taken 5 s ago by a process that died since: past the reply's
+		// 1 s + 1 s, well within ingestion's hour.
+		began := time.Now().Add(-5 * time.Second)
+		for _, id := range []int64{jobs[0].ID, ingestion.Job.ID} {
+			if _, err := ing.River().Driver().GetExecutor().JobUpdateFull(ctx, &riverdriver.JobUpdateFullParams{ID: id,
+				StateDoUpdate: true, State: rivertype.JobStateRunning, AttemptDoUpdate: true, Attempt: 1,
+				AttemptedAtDoUpdate: true, AttemptedAt: &began, AttemptedByDoUpdate: true, AttemptedBy: []string{"dead"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		if err := ing.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ing.Stop(5 * time.Second) })
+		waitFor(t, "the stranded reply was never answered", func() bool { return len(botReplies(t, sys, d, f)) == 1 })
+		if r := botReplies(t, sys, d, f)[0]; r.Body != "Orders ship from Lyon." {
+			t.Fatalf("reply %q", r.Body)
+		}
+		// The rescuer decided on both in the pass that rescued the reply.
+		j, err := ing.River().JobGet(ctx, ingestion.Job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.State != rivertype.JobStateRunning || j.Attempt != 1 {
+			t.Fatalf("the ingestion job within its limit is %s (attempt %d), want running (1)", j.State, j.Attempt)
 		}
 	})
 }

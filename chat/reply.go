@@ -77,9 +77,10 @@ type Jobs interface {
 }
 
 // AddWorkers registers the reply worker in workers, for the River client
-// that runs the process's jobs (ingest.Config.Register).
-func (s *Service) AddWorkers(workers *river.Workers) error {
-	return river.AddWorkerSafely(workers, &answerWorker{s: s})
+// that runs the process's jobs (ingest.Config.Register): a reply whose
+// process died runs again grace after its ReplyTimeout (db.AttemptLimit).
+func (s *Service) AddWorkers(workers *river.Workers, grace time.Duration) error {
+	return river.AddWorkerSafely(workers, &answerWorker{s: s, limit: db.AttemptLimit{Limit: s.cfg.ReplyTimeout, Grace: grace}})
 }
 
 // Queues are the River queues of the reply jobs (ingest.Config.Queues):
@@ -89,9 +90,6 @@ func (s *Service) Queues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{ReplyQueue: {MaxWorkers: s.cfg.ReplyWorkers,
 		FetchPollInterval: s.cfg.ReplyPoll, FetchCooldown: min(s.cfg.ReplyPoll, 10*time.Millisecond)}}
 }
-
-// ReplyTimeout is the longest one attempt at a reply may run.
-func (s *Service) ReplyTimeout() time.Duration { return s.cfg.ReplyTimeout }
 
 // UseJobs sets the job queue the answer jobs are inserted in, once the
 // River client exists (it runs this Service's worker: AddWorkers).
@@ -115,11 +113,13 @@ func (s *Service) enqueueAnswer(ctx context.Context, tx *sql.Tx, companyID, conv
 // answerWorker runs AnswerArgs jobs.
 type answerWorker struct {
 	river.WorkerDefaults[AnswerArgs]
-	s *Service
+	s     *Service
+	limit db.AttemptLimit
 }
 
-// Timeout bounds one attempt.
-func (w *answerWorker) Timeout(*river.Job[AnswerArgs]) time.Duration { return w.s.cfg.ReplyTimeout }
+// Timeout is River's bound of one attempt and its rescue horizon: the
+// ReplyTimeout, plus the grace in which Work stores the fallback.
+func (w *answerWorker) Timeout(*river.Job[AnswerArgs]) time.Duration { return w.limit.Timeout() }
 
 // NextRetry tries a failed reply again soon: a visitor is waiting.
 func (w *answerWorker) NextRetry(job *river.Job[AnswerArgs]) time.Time {
@@ -136,6 +136,8 @@ func (w *answerWorker) Work(ctx context.Context, job *river.Job[AnswerArgs]) err
 	if s.cfg.Assistant == nil {
 		return nil
 	}
+	ctx, cancel := w.limit.Bound(ctx)
+	defer cancel()
 	sys := viewer.SystemContext(ctx, a.CompanyID)
 	conv, err := s.client.Conversation.Get(sys, a.ConversationID)
 	if ent.IsNotFound(err) {

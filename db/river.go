@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -78,6 +79,30 @@ func (d *DB) WithLock(ctx context.Context, name string, fn func() error) error {
 var LiveJobStates = []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+}
+
+// DefaultRescueGrace is AttemptLimit.Grace unless set: how long past its
+// attempt's limit a job still marked running is taken for one whose process
+// died.
+const DefaultRescueGrace = time.Minute
+
+// AttemptLimit bounds one attempt of a River job at Limit. River's rescuer
+// takes a job still marked running for one whose process died, and runs it
+// again, once it has been running longer than its worker's Timeout (and
+// than the client's RescueStuckJobsAfter, which is set to Grace). So a
+// worker's Timeout is Limit plus Grace and its Work bounds its own context
+// at Limit (Bound): an attempt that ran out of time has Grace to record its
+// failure, or a reply's fallback, before the job may run again beside it,
+// and a job whose process died runs again Grace after its own limit, not
+// after the longest limit of every kind (a reply 2 minutes in, not 10).
+type AttemptLimit struct{ Limit, Grace time.Duration }
+
+// Timeout is the worker's Timeout for River: Limit plus Grace.
+func (l AttemptLimit) Timeout() time.Duration { return l.Limit + l.Grace }
+
+// Bound returns ctx ending at Limit, for the attempt's work.
+func (l AttemptLimit) Bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, l.Limit)
 }
 
 // TxClient returns an ent client bound to tx, an open transaction of the

@@ -54,9 +54,16 @@ func (w *cleanupWorker) NextRetry(job *river.Job[CleanupArgs]) time.Time {
 	return time.Now().Add(n * n * n * time.Second)
 }
 
+// Timeout bounds one attempt as an ingestion job's (JobTimeout).
+func (w *cleanupWorker) Timeout(*river.Job[CleanupArgs]) time.Duration {
+	return w.s.limit(w.s.cfg.JobTimeout).Timeout()
+}
+
 // Work cleans up as the system viewer of the job's company.
 func (w *cleanupWorker) Work(ctx context.Context, job *river.Job[CleanupArgs]) error {
-	err := w.s.cleanup(viewer.SystemContext(ctx, job.Args.CompanyID), job.Args)
+	work, cancel := w.s.limit(w.s.cfg.JobTimeout).Bound(ctx)
+	defer cancel()
+	err := w.s.cleanup(viewer.SystemContext(work, job.Args.CompanyID), job.Args)
 	if err != nil {
 		w.s.log.WarnContext(ctx, "ingest: cleaning up after a deletion; trying again later", slog.Any("err", err),
 			slog.String("company", job.Args.CompanyID.String()), slog.String("resource", job.Args.ResourceID.String()),

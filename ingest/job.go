@@ -52,8 +52,11 @@ type worker struct {
 	s *Service
 }
 
-// Timeout bounds one attempt.
-func (w *worker) Timeout(*river.Job[IngestResourceArgs]) time.Duration { return w.s.cfg.JobTimeout }
+// Timeout is River's bound of one attempt and its rescue horizon:
+// JobTimeout, plus the grace in which Work records a failure.
+func (w *worker) Timeout(*river.Job[IngestResourceArgs]) time.Duration {
+	return w.s.limit(w.s.cfg.JobTimeout).Timeout()
+}
 
 // Work processes the resource with the system viewer of the job's company
 // only. Panics are recovered here and fail the resource; transient errors
@@ -70,7 +73,9 @@ func (w *worker) Work(ctx context.Context, job *river.Job[IngestResourceArgs]) (
 		}
 		err = w.finish(ctx, log, job, err)
 	}()
-	return w.s.process(ctx, job.Args.ResourceID)
+	work, cancel := w.s.limit(w.s.cfg.JobTimeout).Bound(ctx)
+	defer cancel()
+	return w.s.process(work, job.Args.ResourceID)
 }
 
 // finish records a failed attempt on the resource and tells River what to

@@ -115,9 +115,13 @@ type resyncWorker struct {
 	s *Service
 }
 
-func (w *resyncWorker) Timeout(*river.Job[ResyncDueArgs]) time.Duration { return 5 * time.Minute }
+func (w *resyncWorker) Timeout(*river.Job[ResyncDueArgs]) time.Duration {
+	return w.s.limit(maintenanceLimit).Timeout()
+}
 
 func (w *resyncWorker) Work(ctx context.Context, _ *river.Job[ResyncDueArgs]) error {
+	ctx, cancel := w.s.limit(maintenanceLimit).Bound(ctx)
+	defer cancel()
 	n, err := w.s.ResyncDue(ctx)
 	if n > 0 {
 		w.s.log.InfoContext(ctx, "ingest: started scheduled re-syncs", slog.Int("count", n))

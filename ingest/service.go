@@ -70,21 +70,19 @@ type Config struct {
 	Chunking chunk.Options
 	// Workers is how many jobs one process runs at once.
 	Workers int
-	// JobTimeout bounds one attempt. RescueAfter (default 5 minutes more
-	// than the longest of JobTimeout and RegisteredTimeout) is when River
-	// considers a job stuck, because its process died, and runs it again;
-	// one not above both is raised to that default, so that a job still
-	// running is never run a second time beside it.
-	JobTimeout, RescueAfter time.Duration
-	// RegisteredTimeout is the longest attempt of the jobs Register adds
-	// (chat's replies: its ReplyTimeout).
-	RegisteredTimeout time.Duration
+	// JobTimeout bounds one attempt (default 10 minutes). RescueGrace
+	// (default db.DefaultRescueGrace) is how long past its attempt's limit
+	// a job of any kind still marked running is taken for one whose
+	// process died and run again (db.AttemptLimit): an ingestion job
+	// JobTimeout + RescueGrace after it started, a reply ReplyTimeout +
+	// RescueGrace after.
+	JobTimeout, RescueGrace time.Duration
 	// MaxAttempts before a resource fails for good.
 	MaxAttempts int
 	// SweepInterval is how often the leader looks for resources left
 	// PENDING or PROCESSING without a job (default 1 minute), and
 	// InterruptedAfter how long such a resource must have been unchanged
-	// before it is failed (default JobTimeout + RescueAfter).
+	// before it is failed (default JobTimeout + RescueGrace).
 	SweepInterval, InterruptedAfter time.Duration
 	// Limits keeps the per-plan quota of ingestion jobs (JobsPerHour),
 	// shared by every replica; nil: no quota.
@@ -100,8 +98,9 @@ type Config struct {
 	// Register adds other services' workers (chat's replies) to the
 	// process's one River client, with their Queues: one client per
 	// process, so one leader runs River's maintenance (rescue of stuck
-	// jobs, periodic jobs) for every kind.
-	Register func(*river.Workers) error
+	// jobs, periodic jobs) for every kind. Their Timeout is their
+	// db.AttemptLimit with the grace Register is given (RescueGrace).
+	Register func(w *river.Workers, grace time.Duration) error
 	Queues   map[string]river.QueueConfig
 	Logger   *slog.Logger
 }
@@ -118,6 +117,11 @@ type Service struct {
 	log        *slog.Logger
 }
 
+// limit is the db.AttemptLimit of a job kind whose attempts take up to d.
+func (s *Service) limit(d time.Duration) db.AttemptLimit {
+	return db.AttemptLimit{Limit: d, Grace: s.cfg.RescueGrace}
+}
+
 // New returns a Service. Its River client inserts jobs at once and runs
 // them after Start.
 func New(cfg Config) (*Service, error) {
@@ -127,8 +131,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = DefaultJobTimeout
 	}
-	if longest := max(cfg.JobTimeout, cfg.RegisteredTimeout); cfg.RescueAfter <= longest {
-		cfg.RescueAfter = longest + 5*time.Minute
+	if cfg.RescueGrace <= 0 {
+		cfg.RescueGrace = db.DefaultRescueGrace
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
@@ -143,7 +147,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.SweepInterval = DefaultSweepInterval
 	}
 	if cfg.InterruptedAfter <= 0 {
-		cfg.InterruptedAfter = cfg.JobTimeout + cfg.RescueAfter
+		cfg.InterruptedAfter = cfg.JobTimeout + cfg.RescueGrace
 	}
 	if cfg.ResyncScanInterval <= 0 {
 		cfg.ResyncScanInterval = DefaultResyncScanInterval
@@ -176,7 +180,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	if cfg.Register != nil {
-		if err := cfg.Register(workers); err != nil {
+		if err := cfg.Register(workers, cfg.RescueGrace); err != nil {
 			return nil, err
 		}
 	}
@@ -185,11 +189,13 @@ func New(cfg Config) (*Service, error) {
 		queues[name] = q
 	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Queues:               queues,
-		PeriodicJobs:         []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval), resyncPeriodicJob(cfg.ResyncScanInterval)},
-		Workers:              workers,
-		JobTimeout:           cfg.JobTimeout,
-		RescueStuckJobsAfter: cfg.RescueAfter,
+		Queues:       queues,
+		PeriodicJobs: []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval), resyncPeriodicJob(cfg.ResyncScanInterval)},
+		Workers:      workers,
+		// Every worker sets its own Timeout (db.AttemptLimit); River's
+		// rescuer waits for it, and at least for RescueStuckJobsAfter.
+		JobTimeout:           cfg.RescueGrace,
+		RescueStuckJobsAfter: cfg.RescueGrace,
 		MaxAttempts:          cfg.MaxAttempts,
 		FetchPollInterval:    cfg.PollInterval,
 		Logger:               slog.New(quiet{cfg.Logger.Handler()}).With(slog.String("component", "river")),

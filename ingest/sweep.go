@@ -29,6 +29,8 @@ const (
 	QueueMaintenance = "ingest_maintenance"
 	// SweepPeriodicJobID identifies the sweep among River's periodic jobs.
 	SweepPeriodicJobID = "ingest_sweep_interrupted"
+	// maintenanceLimit bounds one run of the sweep or the re-sync scan.
+	maintenanceLimit = 5 * time.Minute
 )
 
 // SweepInterruptedArgs is the periodic job that fails resources left
@@ -61,9 +63,13 @@ type sweepWorker struct {
 	s *Service
 }
 
-func (w *sweepWorker) Timeout(*river.Job[SweepInterruptedArgs]) time.Duration { return 5 * time.Minute }
+func (w *sweepWorker) Timeout(*river.Job[SweepInterruptedArgs]) time.Duration {
+	return w.s.limit(maintenanceLimit).Timeout()
+}
 
 func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepInterruptedArgs]) error {
+	ctx, cancel := w.s.limit(maintenanceLimit).Bound(ctx)
+	defer cancel()
 	n, err := w.s.SweepInterrupted(ctx)
 	if n > 0 {
 		w.s.log.WarnContext(ctx, "ingest: failed interrupted resources", slog.Int("count", n))

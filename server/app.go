@@ -157,7 +157,6 @@ func NewApp(d *db.DB, secret []byte, dataDir string, cfg Config, rs *retrieval.S
 	// One River client runs the process's jobs: ingestion, and the
 	// assistant's replies.
 	icfg.Register, icfg.Queues = a.Chat.AddWorkers, a.Chat.Queues()
-	icfg.RegisteredTimeout = a.Chat.ReplyTimeout()
 	if a.Ingest, err = ingest.New(icfg); err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func parseConfigWith(name string, args []string, add func(*flag.FlagSet)) (confi
 	}
 	c.Ingest.Workers = env.count("INGEST_WORKERS")
 	c.Ingest.JobTimeout = env.duration("INGEST_JOB_TIMEOUT")
-	c.Ingest.RescueAfter = env.duration("INGEST_RESCUE_AFTER")
+	c.Ingest.RescueGrace = env.duration("INGEST_RESCUE_AFTER")
 	c.Chat.ReplyTimeout = env.duration("REPLY_TIMEOUT")
 	if err := errors.Join(env.errs...); err != nil {
 		return c, nil, err

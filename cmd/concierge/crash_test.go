@@ -210,9 +210,10 @@ func TestCrashMidReplyIsAnsweredAfterRestart(t *testing.T) {
 
 			require.NoError(t, child.Process.Signal(syscall.SIGKILL))
 			_, _ = child.Process.Wait()
-			// The job has been running longer than INGEST_RESCUE_AFTER when
+			// The job has been running longer than REPLY_TIMEOUT plus
+			// INGEST_RESCUE_AFTER (its rescue horizon) when
 			// the next process looks at it.
-			time.Sleep(time.Until(started.Add(3500 * time.Millisecond)))
+			time.Sleep(time.Until(started.Add(5500 * time.Millisecond)))
 
 			d, err := db.Open(context.Background(), dbURL, dir)
 			require.NoError(t, err)

@@ -35,7 +35,8 @@ CONCIERGE_ADDR, CONCIERGE_DATA_DIR, CONCIERGE_ENV, JWT_SECRET,
 SUPERADMIN_USERNAME, SUPERADMIN_PASSWORD, CONCIERGE_TRUST_PROXY,
 INGEST_WORKERS (jobs at once per process, default 4), INGEST_JOB_TIMEOUT
 (one attempt, default 10m), INGEST_RESCUE_AFTER (a job whose process died
-runs again after this, default job timeout + 5m).
+runs again this long after its attempt's limit, default 1m), REPLY_TIMEOUT
+(one attempt at a reply, default 2m).
 `
 
 func main() {
