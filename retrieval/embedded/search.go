@@ -91,7 +91,7 @@ func (s *Store) Search(ctx context.Context, companyID uuid.UUID, q retrieval.Que
 		done = make(chan struct{})
 	)
 	if len(q.Vector) > 0 {
-		qv = normalized(q.Vector)
+		qv = score.Normalized(q.Vector)
 		var skip func(*segment) bool
 		if len(exclude) > 0 {
 			skip = func(sg *segment) bool { return exclude[sg.resource] }

@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // "sqlite" driver (pure Go, with FTS5)
 
 	"concierge/retrieval"
+	"concierge/retrieval/internal/score"
 )
 
 // FileName is the store's file in the data directory.
@@ -285,7 +286,7 @@ func (s *Store) ReplaceResource(ctx context.Context, companyID, resourceID uuid.
 	defer insFTS.Close()
 	buf := make([]byte, 4*info.Dimension)
 	for _, p := range passages {
-		unit := normalized(p.Vector)
+		unit := score.Normalized(p.Vector)
 		res, err := ins.ExecContext(ctx, companyID[:], resourceID[:], p.ChunkID[:], p.Ordinal, p.Title, p.Heading, p.URL, p.Page, p.Text, encode(buf, unit))
 		if err != nil {
 			return wrapErr(ctx, "insert", err)
@@ -445,22 +446,6 @@ func wrapErr(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("embedded: %s: %w", op, cerr)
 	}
 	return fmt.Errorf("embedded: %s: %w", op, err)
-}
-
-func normalized(v []float32) []float32 {
-	var n float64
-	for _, x := range v {
-		n += float64(x) * float64(x)
-	}
-	out := make([]float32, len(v))
-	if n == 0 {
-		return out
-	}
-	inv := 1 / math.Sqrt(n)
-	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
-	}
-	return out
 }
 
 func encode(buf []byte, v []float32) []byte {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"concierge/retrieval/embed"
+	"concierge/retrieval/internal/score"
 )
 
 // model is the brute-force reference: every live row's unit vector.
@@ -48,7 +49,7 @@ func randUnit(rng *rand.Rand, dim int, density float64) []float32 {
 			v[d] = float32(rng.NormFloat64())
 		}
 	}
-	return normalized(v)
+	return score.Normalized(v)
 }
 
 // checkNearest asserts that x.nearest returns the exact top n of m: the
@@ -208,14 +209,14 @@ func TestVecIndexLocalQueries(t *testing.T) {
 		var vecs []float32
 		for i := range rowids {
 			rowids[i] = int64(r*100 + i + 1)
-			v := normalized(embed.LexicalVector(text(5 + rng.IntN(40))))
+			v := score.Normalized(embed.LexicalVector(text(5 + rng.IntN(40))))
 			vecs = append(vecs, v...)
 			m.vecs[rowids[i]], m.res[rowids[i]] = v, res
 		}
 		x.add(&segment{resource: res}, rowids, vecs)
 	}
 	for range 50 {
-		q := normalized(embed.LexicalVector(text(1 + rng.IntN(6))))
+		q := score.Normalized(embed.LexicalVector(text(1 + rng.IntN(6))))
 		checkNearest(t, x, m, q, 100, nil)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 
 	"concierge/retrieval"
+	"concierge/retrieval/internal/score"
 	"concierge/terms"
 )
 
@@ -191,7 +192,7 @@ func (p prepared) frequencies(stems []string) map[string]int {
 func newCandidates(hs []hit, vec []float32) []*candidate {
 	var qv []float32
 	if len(vec) > 0 {
-		qv = normalized(vec)
+		qv = score.Normalized(vec)
 	}
 	cands := make([]*candidate, 0, len(hs))
 	for _, h := range hs {
