@@ -61,7 +61,11 @@ mkdir -p "$DATA"
 chmod 700 "$DATA"
 if [[ -f "$SRC/data.tar.gz" ]]; then
 	log "extracting $SRC/data.tar.gz into $DATA"
-	rm -rf "$DATA/files"
+	# The file store is emptied, not removed: it may be a mount point (a
+	# volume shared by every replica and worker, as in compose.yaml).
+	if [[ -d "$DATA/files" ]]; then
+		find "$DATA/files" -mindepth 1 -delete
+	fi
 	tar -C "$DATA" -xzf "$SRC/data.tar.gz"
 fi
 
