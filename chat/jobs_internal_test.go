@@ -31,26 +31,39 @@ import (
 // client hosts them).
 func replyService(t *testing.T, f fixture, d *db.DB, a Answerer) (*Service, *ingest.Service) {
 	t.Helper()
-	signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{DB: d, Auth: auth.NewService(d.Client, signer), Broker: f.broker, Assistant: a,
-		ReplyAttempts: 3, ReplyRetryDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	ing, err := ingest.New(ingest.Config{DB: d, Broker: f.broker, Register: s.AddWorkers, Queues: s.Queues(),
-		PollInterval: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.UseJobs(ing.River())
+	s, ing := unstartedReplyService(t, f, d, a, nil)
 	if err := ing.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ing.Stop(5 * time.Second) })
+	return s, ing
+}
+
+// unstartedReplyService is replyService before its River client starts,
+// with configure (when not nil) changing both configurations first.
+func unstartedReplyService(t *testing.T, f fixture, d *db.DB, a Answerer, configure func(*Config, *ingest.Config)) (*Service, *ingest.Service) {
+	t.Helper()
+	signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{DB: d, Auth: auth.NewService(d.Client, signer), Broker: f.broker, Assistant: a,
+		ReplyAttempts: 3, ReplyRetryDelay: 10 * time.Millisecond}
+	icfg := ingest.Config{DB: d, Broker: f.broker, PollInterval: 100 * time.Millisecond}
+	if configure != nil {
+		configure(&cfg, &icfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	icfg.Register, icfg.Queues = s.AddWorkers, s.Queues()
+	ing, err := ingest.New(icfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.UseJobs(ing.River())
 	return s, ing
 }
 
@@ -269,25 +282,11 @@ func TestStrandedReplyIsRescuedAfterItsOwnLimit(t *testing.T) {
 		defer cancel()
 		f := newFixture(t, privacy.DecisionContext(ctx, privacy.Allow), d)
 		sys := viewer.SystemContext(ctx, f.co.ID)
-		signer, err := auth.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(Config{DB: d, Auth: auth.NewService(d.Client, signer), Broker: f.broker,
-			Assistant: answerFunc(func(context.Context) (assistant.Answer, error) {
-				return assistant.Answer{Text: "Orders ship from Lyon.", Outcome: assistant.OutcomeAnswered, Language: "en"}, nil
-			}),
-			ReplyTimeout: time.Second, ReplyRetryDelay: 10 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Close)
-		ing, err := ingest.New(ingest.Config{DB: d, Broker: f.broker, Register: s.AddWorkers, Queues: s.Queues(),
-			PollInterval: 100 * time.Millisecond, JobTimeout: time.Hour, RescueGrace: time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.UseJobs(ing.River())
+		s, ing := unstartedReplyService(t, f, d, answerFunc(func(context.Context) (assistant.Answer, error) {
+			return assistant.Answer{Text: "Orders ship from Lyon.", Outcome: assistant.OutcomeAnswered, Language: "en"}, nil
+		}), func(c *Config, ic *ingest.Config) {
+			c.ReplyTimeout, ic.JobTimeout, ic.RescueGrace = time.Second, time.Hour, time.Second
+		})
 		if _, err := s.Send(f.visitor(ctx), f.conv.ID, "Where do orders ship from?", nil); err != nil {
 			t.Fatal(err)
 		}
