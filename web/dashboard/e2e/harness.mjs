@@ -2,6 +2,7 @@
 // Chromium for the end-to-end tests; nothing is mocked.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer as createHTTPServer } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,8 +22,35 @@ function freePort() {
   })
 }
 
-/** Starts the server; resolves once /readyz answers. */
-export async function startServer() {
+/**
+ * Serves a small website on 127.0.0.1 for the crawler: pages maps a path
+ * ("/", "/gift-cards") to its HTML; anything else (robots.txt, sitemap.xml)
+ * is a 404. hits counts the requests per path, so a test can tell a crawl
+ * happened.
+ */
+export async function startSite(pages) {
+  const hits = {}
+  const srv = createHTTPServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    hits[path] = (hits[path] ?? 0) + 1
+    const html = pages[path]
+    if (html === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found')
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html)
+  })
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r))
+  const host = `127.0.0.1:${srv.address().port}`
+  return { url: `http://${host}/`, host, hits, stop: () => new Promise((r) => srv.close(r)) }
+}
+
+/**
+ * Starts the server; resolves once /readyz answers. allowHosts are the
+ * loopback hosts its crawler may fetch (INGEST_ALLOW_HOSTS): the SSRF guard
+ * refuses every other private address.
+ */
+export async function startServer({ allowHosts = [] } = {}) {
   const bin = process.env.CONCIERGE_BIN
   if (!bin) throw new Error('CONCIERGE_BIN must name a concierge binary built with the dashboard (make build)')
   const port = await freePort()
@@ -30,7 +58,7 @@ export async function startServer() {
   const url = `http://127.0.0.1:${port}`
   let log = ''
   const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data], {
-    env: { ...process.env, CONCIERGE_ENV: 'development', CONCIERGE_DATA_DIR: data, DATABASE_URL: '', WEAVIATE_URL: '' },
+    env: { ...process.env, CONCIERGE_ENV: 'development', CONCIERGE_DATA_DIR: data, DATABASE_URL: '', WEAVIATE_URL: '', INGEST_ALLOW_HOSTS: allowHosts.join(',') },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   child.stdout.on('data', (b) => (log += b))
@@ -84,7 +112,7 @@ export function launchBrowser() {
   })
 }
 
-/** Screenshots go to e2e/screenshots (or E2E_SCREENSHOTS), numbered in order. */
+/** Screenshots go to e2e/screenshots (or E2E_SCREENSHOTS), numbered in order; opts.of: one element only. */
 export function screenshotter(dir = process.env.E2E_SCREENSHOTS ?? new URL('./screenshots/', import.meta.url).pathname) {
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
@@ -92,7 +120,8 @@ export function screenshotter(dir = process.env.E2E_SCREENSHOTS ?? new URL('./sc
   return async (page, name, opts = {}) => {
     n++
     const file = join(dir, `${String(n).padStart(2, '0')}-${name}.png`)
-    await page.screenshot({ path: file, fullPage: opts.fullPage ?? false })
+    if (opts.of) await opts.of.screenshot({ path: file })
+    else await page.screenshot({ path: file, fullPage: opts.fullPage ?? false })
     return file
   }
 }

@@ -2,33 +2,48 @@
 // Debian's Chromium as the people who use it would: a company signs up,
 // adds knowledge and watches it complete, a visitor asks a question in the
 // widget, the answer streams into the agent's inbox, the agent takes over
-// and replies, the visitor sees the reply; the super admin deactivates the
-// company and its admin is signed out. Every page is screenshotted into
-// e2e/screenshots (1280×800, and the inbox at a phone's width too).
+// and replies, the visitor sees the reply; the admin crawls the company's
+// website (served here on loopback) and schedules its re-sync, which a text
+// does not offer; the super admin deactivates the company and its admin is
+// signed out. Every page is screenshotted into e2e/screenshots (1280×800,
+// and the inbox and a website's knowledge at a phone's width too).
 //
 //   CONCIERGE_BIN=../../bin/concierge node e2e/run.mjs      (make test-e2e)
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { deflateSync } from 'node:zlib'
-import { launchBrowser, screenshotter, startServer, watchErrors } from './harness.mjs'
+import { launchBrowser, screenshotter, startServer, startSite, watchErrors } from './harness.mjs'
 
 const DESKTOP = { width: 1280, height: 800 }
 const PHONE = { width: 390, height: 844 }
 const T = 20_000 // a step's patience (live updates normally land in well under a second)
 
+// The company's store pages: the start page links to one more page.
+const htmlPage = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`
+const sitePages = {
+  '/': htmlPage(
+    'Globex stores',
+    '<p>Our stores in Lyon and Turin open Monday to Saturday from 9 am to 7 pm, and on Sundays in December.</p><p><a href="/gift-cards">Gift cards</a></p>',
+  ),
+  '/gift-cards': htmlPage('Gift cards', '<p>Globex gift cards are sold in every store from 10 to 500 EUR and never expire.</p>'),
+}
+
 let server
 let browser
+let site // the company's website, served on loopback for the crawler
 const errors = []
 const shot = screenshotter()
 
 before(async () => {
-  server = await startServer()
+  site = await startSite(sitePages)
+  server = await startServer({ allowHosts: [site.host] })
   browser = await launchBrowser()
 })
 
 after(async () => {
   await browser?.close()
   await server?.stop()
+  await site?.stop()
 })
 
 /** A small PNG logo (32×32, one colour), made here: no file in git. */
@@ -103,6 +118,15 @@ const question = 'Within how many days can I return an unused item for a refund?
 let admin // the company admin's page (desktop)
 let visitor // the visitor's page (the widget test page)
 let widgetURL
+
+/** The time of a date as the dashboard shows it ("7 Dec 2026, 18:28", the browser's time zone: this machine's). */
+function shownDate(s) {
+  const m = /^(\d{1,2}) (\w{3}) (\d{4}), (\d\d):(\d\d)$/.exec(s)
+  assert.ok(m, `a date as the dashboard writes it: ${s}`)
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].indexOf(m[2])
+  assert.ok(month >= 0, s)
+  return new Date(+m[3], month, +m[1], +m[4], +m[5]).getTime()
+}
 
 /** A link of the sidebar. */
 const nav = (page, name) => page.getByRole('complementary', { name: 'Main navigation' }).getByRole('link', { name, exact: true })
@@ -296,6 +320,108 @@ test('the dashboard journey', async (t) => {
     await phone.getByRole('group', { name: 'Filter conversations' }).waitFor()
     await shot(phone, 'inbox-list-phone')
     await phone.context().close()
+  })
+
+  await step(t, 'the admin crawls a website and schedules its re-sync', async () => {
+    await nav(admin, 'Knowledge').click()
+    await admin.getByRole('button', { name: 'Add knowledge' }).first().click()
+    const dialog = admin.getByRole('dialog', { name: 'Add knowledge' })
+    await dialog.getByRole('tab', { name: 'Website' }).click()
+    await dialog.getByLabel('Start page').fill(site.url)
+    await dialog.getByLabel('Link depth').fill('1')
+    await dialog.getByLabel('Render JavaScript').uncheck() // plain pages: no browser needed
+    // New websites are re-synced weekly unless told otherwise; this one starts at Never.
+    assert.equal(await dialog.getByLabel('Re-sync').inputValue(), 'WEEKLY')
+    await dialog.getByLabel('Re-sync').selectOption('NEVER')
+    await shot(admin, 'knowledge-add-website')
+    await dialog.getByRole('button', { name: 'Add website' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = admin.getByRole('row').filter({ hasText: site.host })
+    await row.getByText('Completed', { exact: true }).waitFor({ timeout: 45_000 })
+    assert.ok(site.hits['/gift-cards'] >= 1, 'the crawler followed the start page’s link')
+    const sync = row.locator('.kn-sync')
+    const select = row.getByRole('combobox', { name: /^Re-sync/ })
+    assert.equal(await select.inputValue(), 'NEVER')
+    await sync.getByText('Next sync: never').waitFor()
+    await shot(admin, 'knowledge-website-never')
+    await shot(admin, 'resync-control-never', { of: sync })
+
+    await select.selectOption('WEEKLY')
+    await admin.getByText('is re-synced weekly').waitFor()
+    await sync.getByText('Next sync: in 7 days').waitFor()
+    await shot(admin, 'knowledge-website-weekly')
+    await admin.reload()
+    await row.getByText('Completed', { exact: true }).waitFor()
+    assert.equal(await select.inputValue(), 'WEEKLY', 'the interval is kept')
+    await sync.getByText('Next sync: in 7 days').waitFor()
+
+    await shot(admin, 'resync-control-weekly', { of: sync })
+
+    // The website's page writes the dates out: the next sync is a week
+    // after the last one.
+    await admin.getByRole('link', { name: `View ${site.host}` }).click()
+    await admin.getByRole('heading', { name: /Extracted passages/ }).waitFor()
+    const fact = admin.locator('.kn-facts > div').filter({ has: admin.getByRole('term').filter({ hasText: 'Re-sync' }) })
+    const factSelect = fact.getByRole('combobox', { name: /^Re-sync/ })
+    assert.equal(await factSelect.inputValue(), 'WEEKLY')
+    const text = await fact.innerText()
+    const next = /Next sync: (\d{1,2} \w{3} \d{4}, \d\d:\d\d) \(in 7 days\)/.exec(text)
+    const last = /Last synced (\d{1,2} \w{3} \d{4}, \d\d:\d\d) \((just now|\d+ min ago)\)/.exec(text)
+    assert.ok(next && last, `the next and the last sync are shown with their dates: ${text}`)
+    const days = (shownDate(next[1]) - shownDate(last[1])) / 86_400_000
+    assert.ok(Math.abs(days - 7) <= 1 / 24, `the next sync is a week after the last one (${next[1]} after ${last[1]}: ${days} days)`)
+    await shot(admin, 'knowledge-website-resource', { fullPage: true })
+    await shot(admin, 'resync-control-resource', { of: fact })
+    // The same on a phone: the list's card and the website's page.
+    const phone = await newPage(PHONE, 'admin-phone')
+    await phone.goto(server.url + '/login')
+    await phone.evaluate((s) => localStorage.setItem('concierge.session', s), await admin.evaluate(() => localStorage.getItem('concierge.session')))
+    await phone.goto(admin.url())
+    await phone.getByText('Next sync: ', { exact: false }).waitFor()
+    await shot(phone, 'knowledge-website-resource-phone', { fullPage: true })
+    await phone.goto(server.url + '/knowledge')
+    await phone.getByRole('row').filter({ hasText: site.host }).getByText('Next sync: in 7 days').waitFor()
+    await shot(phone, 'knowledge-list-phone', { fullPage: true })
+    await phone.context().close()
+
+    // Back to Never: no next sync any more, after a reload too.
+    await factSelect.selectOption('NEVER')
+    await admin.getByText('will not be re-synced').waitFor()
+    await fact.getByText('Next sync: never').waitFor()
+    await admin.reload()
+    await admin.getByRole('heading', { name: /Extracted passages/ }).waitFor()
+    assert.equal(await factSelect.inputValue(), 'NEVER', 'Never is kept')
+    await fact.getByText('Next sync: never').waitFor()
+    assert.doesNotMatch(await fact.innerText(), /in \d+ days|\(in /, 'no next sync date is left')
+    await nav(admin, 'Knowledge').click()
+    await sync.getByText('Next sync: never').waitFor()
+    assert.equal(await select.inputValue(), 'NEVER')
+  })
+
+  await step(t, 'a text offers no re-sync: it has no source to fetch again', async () => {
+    const row = admin.getByRole('row').filter({ hasText: knowledge.title })
+    await row.waitFor()
+    assert.equal(await row.getByRole('combobox').count(), 0, 'no re-sync select on a text')
+    assert.doesNotMatch(await row.innerText(), /Re-sync|Next sync/)
+    await admin.getByRole('link', { name: `View ${knowledge.title}` }).click()
+    await admin.getByRole('heading', { name: /Extracted passages/ }).waitFor()
+    assert.equal(await admin.getByRole('term').filter({ hasText: 'Re-sync' }).count(), 0, 'no Re-sync fact on a text’s page')
+    // Adding: only websites and Facebook pages ask how often.
+    await nav(admin, 'Knowledge').click()
+    await admin.getByRole('button', { name: 'Add knowledge' }).first().click()
+    const dialog = admin.getByRole('dialog', { name: 'Add knowledge' })
+    for (const [tab, offered] of [
+      ['Text', false],
+      ['PDF', false],
+      ['Website', true],
+      ['Facebook page', true],
+    ]) {
+      await dialog.getByRole('tab', { name: tab }).click()
+      await dialog.getByRole('tabpanel').waitFor()
+      assert.equal(await dialog.getByLabel('Re-sync').count(), offered ? 1 : 0, `${tab}: Re-sync ${offered ? '' : 'not '}offered`)
+    }
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'hidden' })
   })
 
   await step(t, 'the other pages a company admin uses render', async () => {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { SyncControl } from '../src/pages/knowledge/bits'
-import { formatIn, syncSummary } from '../src/pages/knowledge/knowledgeLogic'
+import { formatDate, formatIn, syncSummary } from '../src/pages/knowledge/knowledgeLogic'
 
 const now = Date.parse('2026-03-02T09:00:00Z')
 const hours = (h: number) => new Date(now + h * 3600_000).toISOString()
@@ -32,6 +32,19 @@ describe('SyncControl', () => {
     expect(onChange).toHaveBeenCalledWith('DAILY')
   })
 
+  it('gives the exact times on hover in the list', () => {
+    const { container } = render(<SyncControl r={site} now={now} editable onChange={() => {}} />)
+    const times = [...container.querySelectorAll('time')].map((t) => [t.textContent, t.dateTime, t.title])
+    expect(times).toEqual([
+      ['Next sync: in 6 days', site.nextSyncAt, formatDate(site.nextSyncAt)],
+      ['Last synced 3 h ago', site.lastSyncedAt, formatDate(site.lastSyncedAt)],
+    ])
+    // Never: no next time to give.
+    cleanup()
+    const never = render(<SyncControl r={{ ...site, syncInterval: 'NEVER', nextSyncAt: null }} now={now} editable onChange={() => {}} />)
+    expect([...never.container.querySelectorAll('time')].map((t) => t.textContent)).toEqual(['Last synced 3 h ago'])
+  })
+
   it('is read-only text for agents, and disabled while a change is saved', () => {
     const { rerender } = render(<SyncControl r={site} now={now} editable={false} onChange={() => {}} />)
     expect(screen.queryByRole('combobox')).toBeNull()
@@ -45,6 +58,9 @@ describe('SyncControl', () => {
     expect(screen.getByRole('combobox', { name: 'Re-sync “docs.acme.test”' })).toBeTruthy()
     expect(container.textContent).not.toContain('Re-sync')
     expect(container.querySelector('svg')).toBeNull()
+    // A resource's page has the room for the dates themselves.
+    expect(screen.getByText(`Next sync: ${formatDate(site.nextSyncAt)} (in 6 days)`)).toBeTruthy()
+    expect(screen.getByText(`Last synced ${formatDate(site.lastSyncedAt)} (3 h ago)`)).toBeTruthy()
   })
 
   it('shows nothing for PDFs and texts', () => {
@@ -61,7 +77,26 @@ describe('syncSummary', () => {
     expect(syncSummary({ ...site, isActive: false }, now).next).toBe('Next sync: paused while off')
     expect(syncSummary({ ...site, nextSyncAt: hours(-1) }, now).next).toBe('Next sync: due now')
     expect(syncSummary({ ...site, lastSyncedAt: null }, now).last).toBe('Not synced yet')
-    expect(syncSummary({ ...site, type: 'TEXT' }, now)).toEqual({ next: '', last: '' })
+    expect(syncSummary({ ...site, type: 'TEXT' }, now)).toEqual({ next: '', last: '', nextAt: null, lastAt: null })
+  })
+
+  it('gives the times shown, and writes the dates out when asked', () => {
+    expect(syncSummary(site, now)).toEqual({
+      next: 'Next sync: in 6 days',
+      last: 'Last synced 3 h ago',
+      nextAt: site.nextSyncAt,
+      lastAt: site.lastSyncedAt,
+    })
+    const dated = syncSummary(site, now, true)
+    expect(dated.next).toBe(`Next sync: ${formatDate(site.nextSyncAt)} (in 6 days)`)
+    expect(dated.last).toBe(`Last synced ${formatDate(site.lastSyncedAt)} (3 h ago)`)
+    // Past a day "ago" is the date already: said once.
+    expect(syncSummary({ ...site, lastSyncedAt: hours(-50) }, now, true).last).toBe(`Last synced ${formatDate(hours(-50))}`)
+    // Never, paused and due: no date to write out.
+    expect(syncSummary({ ...site, syncInterval: 'NEVER', nextSyncAt: null }, now, true)).toMatchObject({ next: 'Next sync: never', nextAt: null })
+    expect(syncSummary({ ...site, isActive: false }, now, true)).toMatchObject({ next: 'Next sync: paused while off', nextAt: null })
+    expect(syncSummary({ ...site, nextSyncAt: hours(-1) }, now, true).next).toBe('Next sync: due now')
+    expect(syncSummary({ ...site, lastSyncedAt: null }, now, true)).toMatchObject({ last: 'Not synced yet', lastAt: null })
   })
 
   it('formats the time to come', () => {

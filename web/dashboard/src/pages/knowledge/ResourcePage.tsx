@@ -368,7 +368,7 @@ export default function ResourcePage() {
       )}
 
       <section className="card section">
-        <dl className="kn-facts">
+        <dl className={`kn-facts${canResync(r.type) ? ' with-wide' : ''}`}>
           <div>
             <dt>Status</dt>
             <dd>
@@ -397,8 +397,21 @@ export default function ResourcePage() {
               )}
             </dd>
           </div>
+          <div>
+            <dt>Added</dt>
+            <dd>
+              <time dateTime={r.createdAt}>{formatDate(r.createdAt)}</time>
+            </dd>
+          </div>
+          <div>
+            <dt>Last updated</dt>
+            <dd>
+              <time dateTime={r.updatedAt}>{formatDate(r.updatedAt)}</time>
+            </dd>
+          </div>
+          {/* Last and across the card: its dates need the room, and the other facts keep their rows. */}
           {canResync(r.type) && (
-            <div>
+            <div className="kn-fact-wide">
               <dt>Re-sync</dt>
               <dd>
                 <SyncControl
@@ -412,18 +425,6 @@ export default function ResourcePage() {
               </dd>
             </div>
           )}
-          <div>
-            <dt>Added</dt>
-            <dd>
-              <time dateTime={r.createdAt}>{formatDate(r.createdAt)}</time>
-            </dd>
-          </div>
-          <div>
-            <dt>Last updated</dt>
-            <dd>
-              <time dateTime={r.updatedAt}>{formatDate(r.updatedAt)}</time>
-            </dd>
-          </div>
         </dl>
       </section>
 

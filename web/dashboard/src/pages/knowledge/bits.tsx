@@ -13,6 +13,7 @@ import { KnowledgeDeleteResource, KnowledgeReprocessResource, KnowledgeUpdateRes
 import {
   asSentence,
   canResync,
+  formatDate,
   inProgress,
   STATUS_LABEL,
   SYNC_OPTIONS,
@@ -429,12 +430,24 @@ export function SyncControl({
   now: number
   editable: boolean
   disabled?: boolean
-  /** Set where a heading already says "Re-sync" (a resource's page): no word and icon of its own. */
+  /**
+   * Set where a heading already says "Re-sync" (a resource's page): no word
+   * and icon of its own, and the dates written out, not only how far they are.
+   */
   labelled?: boolean
   onChange: (interval: SyncIntervalValue) => void
 }) {
   if (!canResync(r.type)) return null
-  const { next, last } = syncSummary(r, now)
+  const { next, last, nextAt, lastAt } = syncSummary(r, now, labelled)
+  // The exact time on hover, and for whoever reads the page by machine.
+  const when = (text: string, at: string | null) =>
+    at ? (
+      <time dateTime={at} title={formatDate(at)}>
+        {text}
+      </time>
+    ) : (
+      <span>{text}</span>
+    )
   const label = SYNC_OPTIONS.find((o) => o.value === r.syncInterval)?.label ?? r.syncInterval
   return (
     <div className="kn-sync">
@@ -459,9 +472,9 @@ export function SyncControl({
         <span>{labelled ? label : `Re-sync: ${label.toLowerCase()}`}</span>
       )}
       <span className="kn-sync-when">
-        <span>{next}</span>
+        {when(next, nextAt)}
         <span aria-hidden> · </span>
-        <span>{last}</span>
+        {when(last, lastAt)}
       </span>
     </div>
   )

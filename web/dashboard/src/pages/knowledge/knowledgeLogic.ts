@@ -502,20 +502,39 @@ export function formatIn(iso: string, now = Date.now()): string {
   return `in ${Math.round(s / 86400)} days`
 }
 
+/** An absolute date with how far it is, where that adds something: "7 Dec 2026, 18:28 (just now)". */
+function dateAndAgo(iso: string, now: number): string {
+  const full = formatDate(iso)
+  const ago = formatAgo(iso, now)
+  // Past a day formatAgo is the date itself: no need to say it twice.
+  return ago === formatDate(iso, false) ? full : `${full} (${ago})`
+}
+
 /**
  * What the knowledge page says about a resource's schedule: when it syncs
  * next ("Next sync: in 6 days", paused while the resource is off) and when
- * it last synced ("Last synced 3 h ago"). Empty for PDFs and texts.
+ * it last synced ("Last synced 3 h ago"), with their times (nextAt, lastAt:
+ * null when there is none to show). withDates (a resource's page, which
+ * has the room) puts the dates in the text too: "Next sync: 14 Dec 2026,
+ * 18:28 (in 7 days)". Empty for PDFs and texts.
  */
 export function syncSummary(
   r: { type: ResourceType; isActive: boolean; syncInterval: string; nextSyncAt?: string | null; lastSyncedAt?: string | null },
   now = Date.now(),
-): { next: string; last: string } {
-  if (!canResync(r.type)) return { next: '', last: '' }
+  withDates = false,
+): { next: string; last: string; nextAt: string | null; lastAt: string | null } {
+  if (!canResync(r.type)) return { next: '', last: '', nextAt: null, lastAt: null }
   let next = 'Next sync: never'
+  let nextAt: string | null = null
   if (r.syncInterval !== 'NEVER' && r.nextSyncAt) {
-    next = r.isActive ? `Next sync: ${formatIn(r.nextSyncAt, now)}` : 'Next sync: paused while off'
+    if (!r.isActive) next = 'Next sync: paused while off'
+    else {
+      const rel = formatIn(r.nextSyncAt, now)
+      nextAt = r.nextSyncAt
+      next = withDates && rel !== 'due now' ? `Next sync: ${formatDate(r.nextSyncAt)} (${rel})` : `Next sync: ${rel}`
+    }
   }
-  const last = r.lastSyncedAt ? `Last synced ${formatAgo(r.lastSyncedAt, now)}` : 'Not synced yet'
-  return { next, last }
+  const lastAt = r.lastSyncedAt ?? null
+  const last = !lastAt ? 'Not synced yet' : withDates ? `Last synced ${dateAndAgo(lastAt, now)}` : `Last synced ${formatAgo(lastAt, now)}`
+  return { next, last, nextAt, lastAt }
 }
