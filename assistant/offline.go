@@ -35,8 +35,9 @@ type OfflineOptions struct {
 // dropped, weighted by IDF over the passages' sentences, with bonuses for
 // top passages, matching section headings and what the question asks for:
 // an amount, a duration, steps, a number, a version, names, a place, a
-// condition), quotes the best one to four with citation markers [n], and
-// streams them word by word. It quotes clean prose: no FAQ labels or
+// condition; an English question's term is also matched, for less, by a
+// word of like meaning: see softMatcher), quotes the best one to four with
+// citation markers [n], and streams them word by word. It quotes clean prose: no FAQ labels or
 // questions, no table of contents, no stray list marks, no fragments of a
 // layout table joined by "|". It declines (DeclineMarker) when no sentence
 // matches enough of the question, and starts with TextUnsure when the best
@@ -140,10 +141,12 @@ type unit struct {
 	terms   map[string]bool
 	nwords  int
 	score   float64
-	cover   float64  // share of the question's weight the unit matches
-	rel     float64  // cover, helped by the section's heading
-	section float64  // how much the section's heading and title match
-	viaHead []string // question terms the heading matches
+	cover   float64            // share of the question's weight the unit matches
+	rel     float64            // cover, helped by the section's heading
+	lexRel  float64            // rel without the soft matches
+	soft    map[string]softHit // question terms matched by a word of like meaning
+	section float64            // how much the section's heading and title match
+	viaHead []string           // question terms the heading matches
 	matched map[string]bool
 	// question: an FAQ's question ("Q: ...", a sentence ending in "?"),
 	// never quoted; its terms count for the units answering it (asked).
@@ -169,8 +172,9 @@ type ranking struct {
 var questionWords = regexp.MustCompile(`(?i)\b(how (long|often|soon|quickly|fast|far|much|many)|combien de temps|combien|cu[aá]nto tiempo|cu[aá]nto|wie lange|wie viel|quanto tempo|hoe lang)\b`)
 
 // rank scores the units of passages for query; nil when nothing can be
-// scored.
-func rank(query string, passages []Passage) *ranking {
+// scored. With soft, a question term is also matched by a word of like
+// meaning (see softMatcher).
+func rank(query string, passages []Passage, soft bool) *ranking {
 	qTerms := uniq(contentTerms(questionWords.ReplaceAllString(query, " ")))
 	if len(qTerms) == 0 || len(passages) == 0 {
 		return nil
@@ -208,8 +212,23 @@ func rank(query string, passages []Passage) *ranking {
 		r.total += r.idf[t]
 	}
 	cues := questionCues(query)
+	var sm *softMatcher
+	if soft {
+		sm = newSoftMatcher(query, qTerms)
+	}
+	// A heading too can say in other words what its section is about.
+	headSoft := make([]map[string]softHit, len(passages))
+	if sm != nil {
+		for pi, p := range passages {
+			ht := headTerms[pi]
+			headSoft[pi] = sm.match(p.Hit.Heading, qTerms, func(t string) bool { return match(t, ht) > 0 })
+		}
+	}
 	for _, u := range r.units {
 		u.matched = map[string]bool{}
+		if sm != nil && !u.question {
+			u.soft = sm.match(u.text, qTerms, u.lexical)
+		}
 		// A section's heading (and less, the document's title) says what
 		// all its sentences are about: a question term it matches counts
 		// for every sentence of the section (for its first sentence most),
@@ -219,7 +238,7 @@ func rank(query string, passages []Passage) *ranking {
 		if u.first {
 			headShare, titleShare = 1, 0.4
 		}
-		got, rel, head, title := 0.0, 0.0, 0.0, 0.0
+		got, rel, lexRel, head, title := 0.0, 0.0, 0.0, 0.0, 0.0
 		for _, t := range qTerms {
 			wu := match(t, u.terms)
 			// "Which versions?" is answered by "Android 10", "what
@@ -227,11 +246,20 @@ func rank(query string, passages []Passage) *ranking {
 			if wu == 0 && factTerm(t, u.text) {
 				wu = 0.8
 			}
+			wl := wu
+			// "Do charities ...?" is answered by "nonprofits".
+			if h, ok := u.soft[t]; ok && wu == 0 {
+				wu = h.credit
+			}
 			if wu > 0 {
 				got += r.idf[t] * wu
 				u.matched[t] = true
 			}
 			wh := headShare * match(t, headTerms[u.passage])
+			whl := wh
+			if h, ok := headSoft[u.passage][t]; ok && wh == 0 {
+				wh = headShare * h.credit
+			}
 			wt := titleShare * match(t, titleTerms[u.passage])
 			// An FAQ's question says what its answer is about, as a
 			// heading does.
@@ -242,18 +270,20 @@ func rank(query string, passages []Passage) *ranking {
 					wq *= 0.85
 				}
 			}
-			if wh > 0 || wt > 0 || wq > 0 {
+			if whl > 0 || wt > 0 || wq > 0 || headSoft[u.passage][t].strong() {
 				u.viaHead = append(u.viaHead, t)
 			}
 			head += r.idf[t] * match(t, headTerms[u.passage])
 			title += r.idf[t] * match(t, titleTerms[u.passage])
 			rel += r.idf[t] * max(wu, wh, wt, wq)
+			lexRel += r.idf[t] * max(wl, whl, wt, wq)
 		}
 		u.cover = got / r.total
 		u.rel = rel / r.total
+		u.lexRel = lexRel / r.total
 		if u.question {
 			// Never quoted: the question is not its answer.
-			u.cover, u.rel, u.score = 0, 0, -1
+			u.cover, u.rel, u.lexRel, u.score = 0, 0, 0, -1
 			continue
 		}
 		u.section = 0.1*head/r.total + 0.05*title/r.total
@@ -318,7 +348,11 @@ func (o *Offline) answer(query, lang string, passages []Passage) string {
 	if looksLikeInjection(query) {
 		return DeclineMarker
 	}
-	r := rank(query, passages)
+	// The word vectors are English's.
+	if lang == "" {
+		lang = DetectLanguage(query)
+	}
+	r := rank(query, passages, lang == "en")
 	if r == nil {
 		return DeclineMarker
 	}
@@ -470,11 +504,9 @@ func (o *Offline) answer(query, lang string, passages []Passage) string {
 		}
 	}
 	text := compose(units, chosen, best, passages)
-	// Just above the bar: say so.
-	if best.rel < o.opts.MinCoverage+unsureMargin {
-		if lang == "" {
-			lang = DetectLanguage(query)
-		}
+	// Just above the bar, or above it only by words of like meaning: say
+	// so.
+	if best.lexRel < o.opts.MinCoverage+unsureMargin {
 		sep := " "
 		if strings.HasPrefix(text, "- ") || strings.HasPrefix(text, "`") || listMarker.MatchString(text) || best.kind != kindProse {
 			sep = "\n"
@@ -606,9 +638,15 @@ func endsSentence(s string) bool {
 }
 
 // hasStrongTerm: the unit matches a question term that is rarer than the
-// average, or the question has at most two terms.
+// average (by its word, or by a word near it in meaning: softHit.strong),
+// or the question has at most two terms.
 func hasStrongTerm(u *unit, idf map[string]float64, total float64, nterms int) bool {
 	matched := maps.Clone(u.matched)
+	for t, h := range u.soft {
+		if !h.strong() && !u.lexical(t) {
+			delete(matched, t) // a loose likeness does not name the question's subject
+		}
+	}
 	for _, t := range u.viaHead {
 		matched[t] = true
 	}
@@ -623,6 +661,10 @@ func hasStrongTerm(u *unit, idf map[string]float64, total float64, nterms int) b
 	}
 	return false
 }
+
+// lexical reports whether u matches question term t by a word (its stem,
+// a prefix) or the fact it asks for, not only by meaning.
+func (u *unit) lexical(t string) bool { return match(t, u.terms) > 0 || factTerm(t, u.text) }
 
 func nearDuplicate(u *unit, chosen map[*unit]bool) bool {
 	for v := range chosen {

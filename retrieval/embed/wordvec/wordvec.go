@@ -249,6 +249,21 @@ func (t *Table) Words() int { return len(t.index) }
 // Has reports whether w (lower-case) has a vector.
 func (t *Table) Has(w string) bool { _, ok := t.index[w]; return ok }
 
+// UnitVector returns w's (lower-case) vector scaled to length 1, in a new
+// slice, or nil when w has no vector (or a zero one): the dot product of
+// two is the words' cosine, as Align computes it.
+func (t *Table) UnitVector(w string) []float32 {
+	i, ok := t.index[w]
+	if !ok || t.invNorm[i] == 0 {
+		return nil
+	}
+	out := make([]float32, t.dim)
+	for j, x := range t.row(i) {
+		out[j] = x * t.invNorm[i]
+	}
+	return out
+}
+
 // Embed adds text's unit vector to v (len Dimension) scaled by scale, and
 // reports how many of its words had a vector; with none, v is unchanged.
 func (t *Table) Embed(text string, v []float32, scale float32) int {

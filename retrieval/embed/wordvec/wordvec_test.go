@@ -83,6 +83,14 @@ func TestEmbedAndAlign(t *testing.T) {
 	require.InDelta(t, 1, tb.Align([]string{"refund"}, "the refund is paid"), 1e-6)
 	require.Greater(t, tb.Align([]string{"money"}, "a refund"), tb.Align([]string{"money"}, "opening hours"))
 	require.Zero(t, tb.Align([]string{"zzz"}, "a refund"))
+
+	// Unit vectors: a word's cosine with itself is 1, related words are
+	// nearer than unrelated ones, and as near as Align finds them.
+	money, refund, hours := tb.UnitVector("money"), tb.UnitVector("refund"), tb.UnitVector("hours")
+	require.InDelta(t, 1, dot(money, money), 1e-5)
+	require.Greater(t, dot(money, refund), dot(money, hours))
+	require.InDelta(t, tb.Align([]string{"money"}, "refund"), dot(money, refund), 1e-5)
+	require.Nil(t, tb.UnitVector("zzz"))
 }
 
 // TestBuiltIn checks the table `make vectors` builds into the binary; it
