@@ -33,9 +33,8 @@ const (
 // softMatcher soft-matches one question's terms.
 type softMatcher struct {
 	t     *wordvec.Table
-	terms []string             // the question's terms (stems)
-	qvec  map[string][]float32 // a term → its word's unit vector
-	vecs  map[string][]float32 // the passages' words' unit vectors (nil: none)
+	terms []string          // the question's terms (stems) that have a vector
+	qword map[string]string // a term → the question's word for it
 }
 
 // newSoftMatcher returns the soft matcher of query's terms qTerms (as
@@ -52,30 +51,19 @@ func newSoftMatcher(query string, qTerms []string) *softMatcher {
 	for _, q := range qTerms {
 		want[q] = factTerms[q] == nil
 	}
-	m := &softMatcher{t: t, qvec: map[string][]float32{}, vecs: map[string][]float32{}}
+	m := &softMatcher{t: t, qword: map[string]string{}}
 	for _, w := range words(query) {
 		st := stem(w)
-		if !want[st] || m.qvec[st] != nil || stopword(w) {
+		if _, ok := m.qword[st]; !want[st] || ok || stopword(w) || !t.Has(w) {
 			continue
 		}
-		if v := t.UnitVector(w); v != nil {
-			m.qvec[st] = v
-			m.terms = append(m.terms, st)
-		}
+		m.qword[st] = w
+		m.terms = append(m.terms, st)
 	}
-	if len(m.qvec) == 0 {
+	if len(m.terms) == 0 {
 		return nil
 	}
 	return m
-}
-
-func (m *softMatcher) vec(w string) []float32 {
-	v, ok := m.vecs[w]
-	if !ok {
-		v = m.t.UnitVector(w)
-		m.vecs[w] = v
-	}
-	return v
 }
 
 // softHit is a question term's soft match in a sentence.
@@ -114,17 +102,11 @@ func (m *softMatcher) match(text string, qTerms []string, lexical func(t string)
 		if slices.ContainsFunc(qTerms, func(t string) bool { return match(t, own) > 0 }) {
 			continue // the word answers a question word of its own
 		}
-		v := m.vec(w)
-		if v == nil {
+		if !m.t.Has(w) {
 			continue
 		}
 		for _, t := range open {
-			q := m.qvec[t]
-			var d float32
-			for j := range q {
-				d += q[j] * v[j]
-			}
-			c := float64(d)
+			c, _ := m.t.Cosine(m.qword[t], w)
 			if h, ok := out[t]; c <= softFloor || ok && h.cos >= c {
 				continue
 			}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"concierge/db"
 	"concierge/ent"
 	"concierge/ent/resource"
 	"concierge/fault"
@@ -94,40 +93,8 @@ type ResyncDueArgs struct{}
 // Kind of the job.
 func (ResyncDueArgs) Kind() string { return "ingest_resync_due" }
 
-// InsertOpts keep at most one scan waiting or running, whichever process
-// inserted it.
-func (ResyncDueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueMaintenance,
-		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByState: db.LiveJobStates},
-	}
-}
-
-func resyncPeriodicJob(every time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return ResyncDueArgs{}, nil },
-		&river.PeriodicJobOpts{ID: ResyncPeriodicJobID, RunOnStart: true})
-}
-
-type resyncWorker struct {
-	river.WorkerDefaults[ResyncDueArgs]
-	s *Service
-}
-
-func (w *resyncWorker) Timeout(*river.Job[ResyncDueArgs]) time.Duration {
-	return w.s.limit(maintenanceLimit).Timeout()
-}
-
-func (w *resyncWorker) Work(ctx context.Context, _ *river.Job[ResyncDueArgs]) error {
-	ctx, cancel := w.s.limit(maintenanceLimit).Bound(ctx)
-	defer cancel()
-	n, err := w.s.ResyncDue(ctx)
-	if n > 0 {
-		w.s.log.InfoContext(ctx, "ingest: started scheduled re-syncs", slog.Int("count", n))
-	}
-	return err
-}
+// InsertOpts keep at most one scan waiting or running.
+func (ResyncDueArgs) InsertOpts() river.InsertOpts { return scanInsertOpts() }
 
 // ResyncDue starts the re-sync of every active resource whose next sync
 // time has passed (at most a batch per call), and returns how many it

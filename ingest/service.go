@@ -170,10 +170,12 @@ func New(cfg Config) (*Service, error) {
 	if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, &scanWorker[SweepInterruptedArgs]{s: s, run: s.SweepInterrupted,
+		done: "ingest: failed interrupted resources", level: slog.LevelWarn}); err != nil {
 		return nil, err
 	}
-	if err := river.AddWorkerSafely(workers, &resyncWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, &scanWorker[ResyncDueArgs]{s: s, run: s.ResyncDue,
+		done: "ingest: started scheduled re-syncs", level: slog.LevelInfo}); err != nil {
 		return nil, err
 	}
 	if err := river.AddWorkerSafely(workers, &cleanupWorker{s: s}); err != nil {
@@ -189,9 +191,12 @@ func New(cfg Config) (*Service, error) {
 		queues[name] = q
 	}
 	rc, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Queues:       queues,
-		PeriodicJobs: []*river.PeriodicJob{sweepPeriodicJob(cfg.SweepInterval), resyncPeriodicJob(cfg.ResyncScanInterval)},
-		Workers:      workers,
+		Queues: queues,
+		PeriodicJobs: []*river.PeriodicJob{
+			scanPeriodicJob(cfg.SweepInterval, SweepPeriodicJobID, SweepInterruptedArgs{}),
+			scanPeriodicJob(cfg.ResyncScanInterval, ResyncPeriodicJobID, ResyncDueArgs{}),
+		},
+		Workers: workers,
 		// Every worker sets its own Timeout (db.AttemptLimit); River's
 		// rescuer waits for it, and at least for RescueStuckJobsAfter.
 		JobTimeout:           cfg.RescueGrace,

@@ -29,8 +29,6 @@ const (
 	QueueMaintenance = "ingest_maintenance"
 	// SweepPeriodicJobID identifies the sweep among River's periodic jobs.
 	SweepPeriodicJobID = "ingest_sweep_interrupted"
-	// maintenanceLimit bounds one run of the sweep or the re-sync scan.
-	maintenanceLimit = 5 * time.Minute
 )
 
 // SweepInterruptedArgs is the periodic job that fails resources left
@@ -43,39 +41,7 @@ type SweepInterruptedArgs struct{}
 func (SweepInterruptedArgs) Kind() string { return "ingest_sweep_interrupted" }
 
 // InsertOpts keep at most one sweep waiting or running.
-func (SweepInterruptedArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueMaintenance,
-		MaxAttempts: 3,
-		UniqueOpts:  river.UniqueOpts{ByState: db.LiveJobStates},
-	}
-}
-
-// sweepPeriodicJob is the sweep's registration with River.
-func sweepPeriodicJob(every time.Duration) *river.PeriodicJob {
-	return river.NewPeriodicJob(river.PeriodicInterval(every),
-		func() (river.JobArgs, *river.InsertOpts) { return SweepInterruptedArgs{}, nil },
-		&river.PeriodicJobOpts{ID: SweepPeriodicJobID, RunOnStart: true})
-}
-
-type sweepWorker struct {
-	river.WorkerDefaults[SweepInterruptedArgs]
-	s *Service
-}
-
-func (w *sweepWorker) Timeout(*river.Job[SweepInterruptedArgs]) time.Duration {
-	return w.s.limit(maintenanceLimit).Timeout()
-}
-
-func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepInterruptedArgs]) error {
-	ctx, cancel := w.s.limit(maintenanceLimit).Bound(ctx)
-	defer cancel()
-	n, err := w.s.SweepInterrupted(ctx)
-	if n > 0 {
-		w.s.log.WarnContext(ctx, "ingest: failed interrupted resources", slog.Int("count", n))
-	}
-	return err
-}
+func (SweepInterruptedArgs) InsertOpts() river.InsertOpts { return scanInsertOpts() }
 
 // SweepInterrupted marks FAILED, with InterruptedMessage, every resource
 // that is PENDING or PROCESSING, has not changed for Config.InterruptedAfter

@@ -249,19 +249,25 @@ func (t *Table) Words() int { return len(t.index) }
 // Has reports whether w (lower-case) has a vector.
 func (t *Table) Has(w string) bool { _, ok := t.index[w]; return ok }
 
-// UnitVector returns w's (lower-case) vector scaled to length 1, in a new
-// slice, or nil when w has no vector (or a zero one): the dot product of
-// two is the words' cosine, as Align computes it.
-func (t *Table) UnitVector(w string) []float32 {
-	i, ok := t.index[w]
-	if !ok || t.invNorm[i] == 0 {
-		return nil
+// Cosine is the cosine of two words' (lower-case) vectors, as Align
+// compares words; ok is false when either has none.
+func (t *Table) Cosine(a, b string) (c float64, ok bool) {
+	i, ok := t.index[a]
+	j, ok2 := t.index[b]
+	if !ok || !ok2 {
+		return 0, false
 	}
-	out := make([]float32, t.dim)
-	for j, x := range t.row(i) {
-		out[j] = x * t.invNorm[i]
+	return float64(t.cosine(i, j)), true
+}
+
+// cosine is the cosine of words i and j.
+func (t *Table) cosine(i, j int32) float32 {
+	a, b := t.row(i), t.row(j)
+	var d float32
+	for k := range a {
+		d += a[k] * b[k]
 	}
-	return out
+	return d * t.invNorm[i] * t.invNorm[j]
 }
 
 // Embed adds text's unit vector to v (len Dimension) scaled by scale, and
@@ -433,17 +439,11 @@ func (t *Table) Align(query []string, text string) float64 {
 		if stems[terms.Stem(qwords[k])] { // the word or an inflection of it
 			best = 1
 		}
-		qr := t.row(qi)
 		for _, pi := range ps {
 			if best == 1 {
 				break
 			}
-			pr := t.row(pi)
-			var d float32
-			for j := range qr {
-				d += qr[j] * pr[j]
-			}
-			best = max(best, d*t.invNorm[qi]*t.invNorm[pi])
+			best = max(best, t.cosine(qi, pi))
 		}
 		w := float64(t.weight[qi])
 		sum += w * float64(best)
